@@ -1,0 +1,340 @@
+/* cfm_conv.c: see cfm_conv.h.  This is the reference path: plain C whose
+ * inner loop runs along a row with unit stride, so compilers vectorise it. */
+#include "cfm_conv.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+CfmStatus
+cfm_conv2d_output_size (int in, int k, const CfmConvParams *p, int *out,
+                        CfmError *err)
+{
+  long long span, padded;
+
+  *out = 0;
+  if (p->stride < 1 || p->dilation < 1 || p->padding < 0 || k < 1 || in < 1)
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "stride and dilation must be at least 1, padding "
+                          "at least 0");
+  if ((int) p->pad_mode < 0 || (int) p->pad_mode > CFM_PAD_CIRCULAR)
+    return cfm_error_set (err, CFM_ERR_ARG, "unknown padding mode %d",
+                          (int) p->pad_mode);
+  if (p->pad_mode == CFM_PAD_REFLECT && p->padding >= in)
+    return cfm_error_set (err, CFM_ERR_SIZE,
+                          "reflect padding of %d needs an input larger than "
+                          "%d pixels, it has %d", p->padding, p->padding, in);
+  if (p->pad_mode == CFM_PAD_CIRCULAR && p->padding > in)
+    return cfm_error_set (err, CFM_ERR_SIZE,
+                          "circular padding of %d needs an input of at least "
+                          "%d pixels, it has %d", p->padding, p->padding, in);
+  padded = (long long) in + 2LL * p->padding;
+  span = (long long) p->dilation * (k - 1) + 1;
+  if (span > padded)
+    return cfm_error_set (err, CFM_ERR_SIZE,
+                          "the kernel spans %lld pixels (size %d, dilation "
+                          "%d) but the padded input has %lld: there is no "
+                          "output pixel", span, k, p->dilation, padded);
+  *out = (int) ((padded - span) / p->stride + 1);
+  return CFM_OK;
+}
+
+CfmStatus
+cfm_conv2d_shape (const CfmBank *bank, int c, int h, int w,
+                  const CfmConvParams *p, int *out_h, int *out_w,
+                  CfmError *err)
+{
+  CfmStatus status;
+
+  *out_h = *out_w = 0;
+  if (bank->c != c)
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "the kernels have %d input channel%s but the input "
+                          "has %d", bank->c, bank->c == 1 ? "" : "s", c);
+  status = cfm_conv2d_output_size (h, bank->kh, p, out_h, err);
+  if (status == CFM_OK)
+    status = cfm_conv2d_output_size (w, bank->kw, p, out_w, err);
+  return status;
+}
+
+/* Maps a padded index I (may be outside [0, n)) to an image index, or -1
+ * when it falls on zero padding.  The size checks guarantee one reflection
+ * or wrap is enough. */
+static int
+pad_index (int i, int n, CfmPadMode mode)
+{
+  if (i >= 0 && i < n)
+    return i;
+  switch (mode)
+    {
+    case CFM_PAD_REFLECT:
+      return i < 0 ? -i : 2 * (n - 1) - i;
+    case CFM_PAD_REPLICATE:
+      return i < 0 ? 0 : n - 1;
+    case CFM_PAD_CIRCULAR:
+      return i < 0 ? i + n : i - n;
+    case CFM_PAD_ZEROS:
+    default:
+      return -1;
+    }
+}
+
+void
+cfm_conv2d_input_rows (const CfmConvParams *p, int kh, int h, int out_row0,
+                       int out_rows, int *in_row0, int *in_rows)
+{
+  int lo = h, hi = -1, oy, ky;
+
+  for (oy = out_row0; oy < out_row0 + out_rows; oy++)
+    for (ky = 0; ky < kh; ky++)
+      {
+        int y = pad_index (oy * p->stride - p->padding + ky * p->dilation, h,
+                           p->pad_mode);
+        if (y < 0)
+          continue;
+        if (y < lo)
+          lo = y;
+        if (y > hi)
+          hi = y;
+      }
+  *in_row0 = hi < lo ? 0 : lo;
+  *in_rows = hi < lo ? 0 : hi - lo + 1;
+}
+
+/* Writes columns -pad .. w + pad - 1 of image row SRC into DST. */
+static void
+pad_row (const float *src, int w, int pad, CfmPadMode mode, float *dst)
+{
+  int x;
+
+  memcpy (dst + pad, src, (size_t) w * sizeof (float));
+  for (x = 0; x < pad; x++)
+    {
+      int l = pad_index (x - pad, w, mode), r = pad_index (w + x, w, mode);
+
+      dst[x] = l < 0 ? 0.0f : src[l];
+      dst[pad + w + x] = r < 0 ? 0.0f : src[r];
+    }
+}
+
+/* out[x] += weight * row[x * stride], x < n. */
+static void
+axpy_strided (float *out, const float *row, float weight, int n, int stride)
+{
+  int x;
+
+  if (stride == 1)
+    for (x = 0; x < n; x++)
+      out[x] += weight * row[x];
+  else
+    for (x = 0; x < n; x++)
+      out[x] += weight * row[(size_t) x * stride];
+}
+
+CfmStatus
+cfm_conv2d_forward (const CfmBank *bank, const float *bias, const CfmBand *in,
+                    const CfmConvParams *p, int out_row0, int out_rows,
+                    float *out, size_t plane_stride, CfmError *err)
+{
+  int out_h, out_w, need0, need_rows, oy, ch, ky, kx, f;
+  size_t plane = (size_t) bank->kh * bank->kw;
+  float *prow;
+  CfmStatus status;
+
+  status = cfm_conv2d_shape (bank, in->c, in->h, in->w, p, &out_h, &out_w,
+                             err);
+  if (status != CFM_OK)
+    return status;
+  if (out_row0 < 0 || out_rows < 0 || out_row0 > out_h - out_rows)
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "output rows %d..%d lie outside the map's %d rows",
+                          out_row0, out_row0 + out_rows - 1, out_h);
+  cfm_conv2d_input_rows (p, bank->kh, in->h, out_row0, out_rows, &need0,
+                         &need_rows);
+  if (need_rows > 0
+      && (need0 < in->row0 || need0 + need_rows > in->row0 + in->rows))
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "the band holds input rows %d..%d but rows %d..%d "
+                          "are needed", in->row0, in->row0 + in->rows - 1,
+                          need0, need0 + need_rows - 1);
+  if (plane_stride < (size_t) out_rows * out_w)
+    return cfm_error_set (err, CFM_ERR_ARG, "output planes overlap");
+
+  prow = malloc (((size_t) in->w + 2 * (size_t) p->padding) * sizeof (float));
+  if (prow == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a row of %d"
+                          " pixels", in->w);
+  for (oy = 0; oy < out_rows; oy++)
+    {
+      for (f = 0; f < bank->n; f++)
+        {
+          float *o = out + f * plane_stride + (size_t) oy * out_w;
+          float b = bias ? bias[f] : 0.0f;
+          int x;
+
+          for (x = 0; x < out_w; x++)
+            o[x] = b;
+        }
+      for (ch = 0; ch < in->c; ch++)
+        for (ky = 0; ky < bank->kh; ky++)
+          {
+            int y = pad_index ((out_row0 + oy) * p->stride - p->padding
+                               + ky * p->dilation, in->h, p->pad_mode);
+            const float *src;
+
+            if (y < 0)
+              continue;   /* a zero-padding row adds nothing */
+            src = in->data + ((size_t) ch * in->rows + (y - in->row0))
+                  * (size_t) in->w;
+            pad_row (src, in->w, p->padding, p->pad_mode, prow);
+            for (f = 0; f < bank->n; f++)
+              {
+                const float *k = bank->weights
+                                 + ((size_t) f * bank->c + ch) * plane
+                                 + (size_t) ky * bank->kw;
+                float *o = out + f * plane_stride + (size_t) oy * out_w;
+
+                for (kx = 0; kx < bank->kw; kx++)
+                  if (k[kx] != 0.0f)
+                    axpy_strided (o, prow + (size_t) kx * p->dilation, k[kx],
+                                  out_w, p->stride);
+              }
+          }
+    }
+  free (prow);
+  return CFM_OK;
+}
+
+void
+cfm_activation_apply (CfmActivation act, float negative_slope,
+                      const float *in, float *out, size_t n)
+{
+  size_t i;
+
+  switch (act)
+    {
+    case CFM_ACT_RELU:
+      for (i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      break;
+    case CFM_ACT_LEAKY_RELU:
+      for (i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : in[i] * negative_slope;
+      break;
+    case CFM_ACT_ABS:
+      for (i = 0; i < n; i++)
+        out[i] = fabsf (in[i]);
+      break;
+    case CFM_ACT_NONE:
+    default:
+      if (out != in)
+        memmove (out, in, n * sizeof (float));
+      break;
+    }
+}
+
+CfmStatus
+cfm_pool2d_output_size (int in, const CfmPoolParams *p, int *out,
+                        CfmError *err)
+{
+  long long padded;
+
+  *out = 0;
+  if ((int) p->type < 0 || (int) p->type > CFM_POOL_AVG)
+    return cfm_error_set (err, CFM_ERR_ARG, "unknown pool type %d",
+                          (int) p->type);
+  if (p->size < 1 || p->stride < 1 || p->padding < 0 || in < 1)
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "pool size and stride must be at least 1, padding "
+                          "at least 0");
+  if (p->padding > p->size / 2)
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "pool padding %d is more than half the window %d",
+                          p->padding, p->size);
+  padded = (long long) in + 2LL * p->padding;
+  if (p->size > padded)
+    return cfm_error_set (err, CFM_ERR_SIZE,
+                          "the pool window %d is larger than the %lld pixels "
+                          "it pools: there is no output pixel", p->size,
+                          padded);
+  *out = (int) ((padded - p->size) / p->stride + 1);
+  return CFM_OK;
+}
+
+void
+cfm_pool2d_input_rows (const CfmPoolParams *p, int h, int out_row0,
+                       int out_rows, int *in_row0, int *in_rows)
+{
+  int lo = out_row0 * p->stride - p->padding;
+  int hi = (out_row0 + out_rows - 1) * p->stride - p->padding + p->size;
+
+  if (lo < 0)
+    lo = 0;
+  if (hi > h)
+    hi = h;
+  *in_row0 = lo;
+  *in_rows = out_rows > 0 && hi > lo ? hi - lo : 0;
+}
+
+CfmStatus
+cfm_pool2d_forward (const CfmPoolParams *p, const float *in, int h, int w,
+                    int in_row0, int in_rows, int out_row0, int out_rows,
+                    float *out, CfmError *err)
+{
+  int out_h, out_w, need0, need_rows, oy, ox, y, x;
+  float divisor = (float) p->size * (float) p->size;
+  CfmStatus status;
+
+  status = cfm_pool2d_output_size (h, p, &out_h, err);
+  if (status == CFM_OK)
+    status = cfm_pool2d_output_size (w, p, &out_w, err);
+  if (status != CFM_OK)
+    return status;
+  if (out_row0 < 0 || out_rows < 0 || out_row0 > out_h - out_rows)
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "pooled rows %d..%d lie outside the %d rows",
+                          out_row0, out_row0 + out_rows - 1, out_h);
+  cfm_pool2d_input_rows (p, h, out_row0, out_rows, &need0, &need_rows);
+  if (need_rows > 0
+      && (need0 < in_row0 || need0 + need_rows > in_row0 + in_rows))
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "the band holds map rows %d..%d but rows %d..%d "
+                          "are needed", in_row0, in_row0 + in_rows - 1,
+                          need0, need0 + need_rows - 1);
+
+  for (oy = 0; oy < out_rows; oy++)
+    {
+      int y0 = (out_row0 + oy) * p->stride - p->padding;
+      int y1 = y0 + p->size;
+
+      if (y0 < 0)
+        y0 = 0;
+      if (y1 > h)
+        y1 = h;
+      for (ox = 0; ox < out_w; ox++)
+        {
+          int x0 = ox * p->stride - p->padding, x1 = x0 + p->size;
+          float acc = p->type == CFM_POOL_MAX ? -FLT_MAX : 0.0f;
+
+          if (x0 < 0)
+            x0 = 0;
+          if (x1 > w)
+            x1 = w;
+          for (y = y0; y < y1; y++)
+            {
+              const float *row = in + (size_t) (y - in_row0) * w;
+
+              if (p->type == CFM_POOL_MAX)
+                for (x = x0; x < x1; x++)
+                  acc = row[x] > acc ? row[x] : acc;
+              else
+                for (x = x0; x < x1; x++)
+                  acc += row[x];
+            }
+          out[(size_t) oy * out_w + ox]
+            = p->type == CFM_POOL_MAX ? acc : acc / divisor;
+        }
+    }
+  return CFM_OK;
+}

@@ -1,0 +1,53 @@
+/* cfm_display.h: from float maps to display values in [0, 1].
+ *
+ * Per map, a map's minimum goes to 0 and its maximum to 1, as matplotlib's
+ * imshow shows it; SHARED gives a set of maps one range so they can be
+ * compared; FIXED uses the caller's range; NONE passes values through
+ * (clamped only by the host's storage).  The signed variant makes the
+ * range symmetric about zero, so 0 sits at 0.5 (for diverging colormaps).
+ * A constant map (min == max) maps to 0, as matplotlib draws it. */
+#ifndef CFM_DISPLAY_H
+#define CFM_DISPLAY_H
+
+#include <stddef.h>
+
+typedef enum
+{
+  CFM_RANGE_PER_MAP,
+  CFM_RANGE_SHARED,
+  CFM_RANGE_FIXED,
+  CFM_RANGE_NONE
+} CfmRangeMode;
+
+typedef struct
+{
+  float  min, max;   /* of the finite values; 0, 0 when there are none */
+  size_t zeros;      /* values exactly 0 */
+  size_t count;
+} CfmStats;
+
+/* Statistics of N values. */
+void cfm_stats_compute (const float *v, size_t n, CfmStats *stats);
+
+/* Folds B into A (for shared ranges computed band by band or map by map). */
+void cfm_stats_merge (CfmStats *a, const CfmStats *b);
+
+/* The range [*lo, *hi] that MODE uses for a map with statistics MAP_STATS,
+ * given the statistics of its whole set (SHARED) or a fixed range (FIXED).
+ * With SYMMETRIC the range becomes [-m, m], m the larger magnitude. */
+void cfm_display_range (CfmRangeMode mode, int symmetric,
+                        const CfmStats *map_stats, const CfmStats *set_stats,
+                        float fixed_lo, float fixed_hi, float *lo, float *hi);
+
+/* OUT[i] = (IN[i] - lo) / (hi - lo) clamped to [0, 1]; 0 when hi <= lo.
+ * With MODE NONE pass LO = 0 and HI = 1 and it copies (clamped when CLAMP). */
+void cfm_display_map (const float *in, float *out, size_t n, float lo,
+                      float hi, int clamp);
+
+/* The viridis colormap at T in [0, 1], as matplotlib computes it. */
+void cfm_viridis (float t, float rgb[3]);
+
+/* The diverging colormap: blue at 0, white at 0.5, red at 1. */
+void cfm_diverging (float t, float rgb[3]);
+
+#endif

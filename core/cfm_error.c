@@ -1,0 +1,38 @@
+/* cfm_error.c: see cfm_error.h. */
+#include "cfm_error.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+CfmStatus
+cfm_error_set (CfmError *err, CfmStatus status, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (err == NULL)
+    return status;
+  err->status = status;
+  va_start (ap, fmt);
+  vsnprintf (err->message, sizeof err->message, fmt, ap);
+  va_end (ap);
+  return status;
+}
+
+void
+cfm_error_clear (CfmError *err)
+{
+  if (err == NULL)
+    return;
+  err->status = CFM_OK;
+  err->message[0] = '\0';
+}
+
+int
+cfm_size_mul (size_t a, size_t b, size_t *out)
+{
+  if (a != 0 && b > SIZE_MAX / a)
+    return 0;
+  *out = a * b;
+  return 1;
+}

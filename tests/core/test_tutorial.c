@@ -1,0 +1,145 @@
+/* test_tutorial.c: the tutorial's whole pipeline on the sample photo,
+ * against what PyTorch computed (tests/fixtures/make_fixtures.py). */
+#include "test_util.h"
+
+#include <stdint.h>
+
+#include "cfm_bank.h"
+#include "cfm_input.h"
+#include "cfm_pipeline.h"
+
+/* Each map of OURS (n planes of h x w) within TOL of the range of REF. */
+static void
+check_maps (const char *stage, const float *ours, const CfmArray *ref,
+            double tol)
+{
+  size_t plane = ref->shape[1] * ref->shape[2], f;
+
+  for (f = 0; f < ref->shape[0]; f++)
+    {
+      double d = max_rel_diff (ours + f * plane, ref->data + f * plane,
+                               plane);
+
+      CHECK (d <= tol, "%s map %zu differs by %.3g of its range", stage,
+             f + 1, d);
+    }
+}
+
+/* Runs the pipeline in bands of MAX_ROWS rows, assembling full maps. */
+static void
+run_banded (const CfmPipeline *pl, const float *gray, int max_rows,
+            float *conv, float *act, float *pool)
+{
+  size_t cplane = (size_t) pl->conv_h * pl->conv_w;
+  size_t pplane = (size_t) pl->pool_h * pl->pool_w;
+  int conv_done = 0, pool_done = 0, f;
+  CfmBandPlan plan;
+  CfmError err;
+
+  while (cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done,
+                                 &plan))
+    {
+      size_t bc = (size_t) plan.conv_rows * pl->conv_w;
+      float *bconv = malloc (bc * pl->bank->n * sizeof (float));
+      float *bact = malloc (bc * pl->bank->n * sizeof (float));
+      float *bpool = malloc (((size_t) plan.pool_rows * pl->pool_w + 1)
+                             * pl->bank->n * sizeof (float));
+      CfmBand band = { gray + (size_t) plan.in_row0 * pl->in_w, 1, pl->in_h,
+                       pl->in_w, plan.in_row0, plan.in_rows };
+
+      CHECK (cfm_pipeline_run_band (pl, &plan, &band, bconv, bact, bpool,
+                                    &err) == CFM_OK, "%s", err.message);
+      for (f = 0; f < pl->bank->n; f++)
+        {
+          size_t skip = (size_t) (plan.new_row0 - plan.conv_row0)
+                        * pl->conv_w;
+          size_t rows = (size_t) plan.new_rows * pl->conv_w;
+
+          memcpy (conv + f * cplane + (size_t) plan.new_row0 * pl->conv_w,
+                  bconv + f * bc + skip, rows * sizeof (float));
+          memcpy (act + f * cplane + (size_t) plan.new_row0 * pl->conv_w,
+                  bact + f * bc + skip, rows * sizeof (float));
+          memcpy (pool + f * pplane + (size_t) plan.pool_row0 * pl->pool_w,
+                  bpool + (size_t) f * plan.pool_rows * pl->pool_w,
+                  (size_t) plan.pool_rows * pl->pool_w * sizeof (float));
+        }
+      free (bconv);
+      free (bact);
+      free (bpool);
+    }
+}
+
+int
+main (void)
+{
+  CfmArray rgb, gray_ref, conv_ref, relu_ref, pool_ref;
+  CfmPipeline pl;
+  CfmBank bank;
+  CfmError err;
+  int h, w, i, exact = 1, bands[] = { 1, 3, 64, 100000 };
+  size_t n, k;
+  uint8_t *rgb8;
+  float *gray;
+
+  load_fixture ("photo_rgb.npy", &rgb);
+  load_fixture ("photo_gray_u8.npy", &gray_ref);
+  load_fixture ("tutorial_conv.npy", &conv_ref);
+  load_fixture ("tutorial_relu.npy", &relu_ref);
+  load_fixture ("tutorial_pool.npy", &pool_ref);
+  h = (int) rgb.shape[0];
+  w = (int) rgb.shape[1];
+  n = (size_t) h * w;
+
+  /* Step 1: OpenCV's gray conversion, bit for bit. */
+  rgb8 = malloc (n * 3);
+  gray = malloc (n * sizeof (float));
+  for (k = 0; k < n * 3; k++)
+    rgb8[k] = (uint8_t) rgb.data[k];
+  cfm_luma_from_rgb8 (rgb8, 3, n, gray);
+  for (k = 0; k < n; k++)
+    if (gray[k] != gray_ref.data[k] / 255.0f)
+      exact = 0;
+  CHECK (exact, "luma differs from cv2.cvtColor (BGR2GRAY) / 255");
+
+  /* Steps 2-3: the tutorial's bank, Conv2d, ReLU, MaxPool2d (2, 2). */
+  CHECK (cfm_bank_builtin ("tutorial", &bank, &err) == CFM_OK, "%s",
+         err.message);
+  memset (&pl, 0, sizeof pl);
+  pl.bank = &bank;
+  pl.conv = (CfmConvParams) { 1, 0, 1, CFM_PAD_ZEROS };
+  pl.activation = CFM_ACT_RELU;
+  pl.pool_enabled = 1;
+  pl.pool = (CfmPoolParams) { CFM_POOL_MAX, 2, 2, 0 };
+  CHECK (cfm_pipeline_init (&pl, 1, h, w, &err) == CFM_OK, "%s",
+         err.message);
+  CHECK (pl.conv_h == h - 3 && pl.conv_w == w - 3, "conv size %dx%d",
+         pl.conv_w, pl.conv_h);
+  CHECK ((size_t) pl.conv_h == conv_ref.shape[1]
+         && (size_t) pl.pool_h == pool_ref.shape[1]
+         && (size_t) pl.pool_w == pool_ref.shape[2], "shapes differ");
+
+  for (i = 0; i < (int) (sizeof bands / sizeof bands[0]); i++)
+    {
+      float *conv = calloc (conv_ref.count, sizeof (float));
+      float *act = calloc (relu_ref.count, sizeof (float));
+      float *pool = calloc (pool_ref.count, sizeof (float));
+
+      run_banded (&pl, gray, bands[i], conv, act, pool);
+      check_maps ("conv", conv, &conv_ref, 1e-5);
+      check_maps ("relu", act, &relu_ref, 1e-5);
+      check_maps ("pool", pool, &pool_ref, 1e-5);
+      free (conv);
+      free (act);
+      free (pool);
+    }
+
+  free (rgb8);
+  free (gray);
+  cfm_bank_free (&bank);
+  cfm_array_free (&rgb);
+  cfm_array_free (&gray_ref);
+  cfm_array_free (&conv_ref);
+  cfm_array_free (&relu_ref);
+  cfm_array_free (&pool_ref);
+  return test_finish ("tutorial");
+}

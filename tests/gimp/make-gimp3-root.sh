@@ -1,0 +1,37 @@
+#!/bin/bash
+# Creates (or reuses) a Debian 13 root holding GIMP 3 and its plug-in SDK, so
+# the GIMP 3 build and integration tests run on a Debian 12 machine.
+# Usage: make-gimp3-root.sh [DIR]   (default: $CFM_GIMP3_ROOT or
+# /var/cache/cnn-feature-maps/trixie-gimp3).  Needs root and debootstrap.
+set -euo pipefail
+
+ROOT=${1:-${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}}
+MIRROR=${CFM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+PACKAGES="gimp libgimp-3.0-dev libgegl-dev libbabl-dev meson ninja-build gcc \
+pkg-config gettext python3 xvfb xauth locales"
+
+if [ -f "$ROOT/.cfm-ready" ]; then
+  echo "GIMP 3 root ready at $ROOT"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "making the GIMP 3 root needs root" >&2
+  exit 1
+fi
+command -v debootstrap >/dev/null || {
+  apt-get install -y --no-install-recommends debootstrap >/dev/null
+}
+mkdir -p "$ROOT"
+if [ ! -x "$ROOT/bin/sh" ] || [ ! -f "$ROOT/.cfm-bootstrapped" ]; then
+  debootstrap --variant=minbase trixie "$ROOT" "$MIRROR"
+  touch "$ROOT/.cfm-bootstrapped"
+fi
+mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+chroot "$ROOT" /bin/sh -c "apt-get update && DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends $PACKAGES"
+chroot "$ROOT" /bin/sh -c "sed -i 's/^# *zh_CN.UTF-8/zh_CN.UTF-8/; \
+  s/^# *en_US.UTF-8/en_US.UTF-8/' /etc/locale.gen && locale-gen" || true
+umount "$ROOT/proc" 2>/dev/null || true
+touch "$ROOT/.cfm-ready"
+echo "GIMP 3 root ready at $ROOT"
