@@ -107,6 +107,8 @@ parse_list (Brackets *b, int level, CfmError *err)
   skip_separators (b);
   while (*b->p != ']')
     {
+      if (*b->p == '\0')
+        return cfm_error_set (err, CFM_ERR_PARSE, "a '[' is never closed");
       if (*b->p == '[')
         {
           if (b->leaf_level >= 0 && b->leaf_level <= level)
@@ -124,9 +126,6 @@ parse_list (Brackets *b, int level, CfmError *err)
           if (b->leaf_level >= 0 && b->leaf_level != level)
             return cfm_error_set (err, CFM_ERR_PARSE,
                                   "the brackets mix numbers and lists");
-          if (*b->p == '\0')
-            return cfm_error_set (err, CFM_ERR_PARSE,
-                                  "a '[' is never closed");
           if (!cfm_read_number (b->p, &v, &end))
             return cfm_error_set (err, CFM_ERR_PARSE,
                                   "unexpected \"%.12s\" inside the brackets",
