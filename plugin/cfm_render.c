@@ -1,0 +1,766 @@
+/* cfm_render.c: results to layers; see cfm_render.h. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cfm_render.h"
+#include "cfm_i18n.h"
+
+#include "cfm_bank.h"
+#include "cfm_display.h"
+#include "cfm_input.h"
+#include "cfm_kernel_text.h"
+#include "cfm_pipeline.h"
+
+#define BAND_BYTES ((gsize) 48 << 20)   /* working memory of one band */
+
+enum { STAGE_CONV, STAGE_ACT, STAGE_POOL, N_STAGES };
+
+typedef struct
+{
+  gboolean    shown;
+  gint        map_w, map_h;
+  gint        scale;          /* layer pixels per map pixel */
+  gint        x, y;           /* layer position in the image */
+  CfmStats   *stats;          /* per filter */
+  CfmStats    set;            /* over all filters */
+  gpointer   *layers;
+  GeglBuffer **buffers;
+} Stage;
+
+typedef struct
+{
+  const CfmArgValues *vals;
+  CfmBank      bank;          /* the selected filters, input channels set */
+  gint        *numbers;       /* 1-based filter numbers in the full bank */
+  gfloat      *bias;
+  CfmPipeline  pl;
+  Stage        stages[N_STAGES];
+  gint         width, height, channels;
+  gboolean     rgb_input;
+  gboolean     clipped;
+} Run;
+
+static gboolean
+core_error (const CfmError *err, GError **error)
+{
+  g_set_error_literal (error, CFM_ERROR, 0, err->message);
+  return FALSE;
+}
+
+/* Loads the bank VALS names, before filter selection. */
+static gboolean
+load_full_bank (const CfmArgValues *vals, CfmBank *bank, GError **error)
+{
+  gint choice = vals->v[CFM_ARG_FILTER_BANK].i;
+  CfmError err;
+
+  if (choice == CFM_BANK_CUSTOM)
+    {
+      const gchar *text = vals->v[CFM_ARG_KERNELS].s;
+
+      if (text == NULL || *g_strstrip (g_strdup (text)) == '\0')
+        {
+          g_set_error (error, CFM_ERROR, 0,
+                       _("The custom filter bank needs kernel text in "
+                         "\"kernels\"."));
+          return FALSE;
+        }
+      if (cfm_kernel_text_parse (text, bank, &err) != CFM_OK)
+        {
+          g_set_error (error, CFM_ERROR, 0, _("kernels: %s"), err.message);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (choice == CFM_BANK_FILE)
+    {
+      const gchar *path = vals->v[CFM_ARG_KERNEL_FILE].s;
+
+      if (path == NULL || *path == '\0')
+        {
+          g_set_error (error, CFM_ERROR, 0,
+                       _("The file filter bank needs a \"kernel-file\"."));
+          return FALSE;
+        }
+      if (cfm_kernel_file_load (path, bank, &err) != CFM_OK)
+        {
+          g_set_error (error, CFM_ERROR, 0, _("kernel-file: %s"),
+                       err.message);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (cfm_bank_builtin (cfm_args_choice_nick (CFM_ARG_FILTER_BANK, choice),
+                        bank, &err) != CFM_OK)
+    return core_error (&err, error);
+  return TRUE;
+}
+
+/* Loads, selects and shapes the bank, and parses the bias. */
+static gboolean
+prepare_bank (Run *run, GError **error)
+{
+  const CfmArgValues *vals = run->vals;
+  CfmBank full = { 0 }, picked = { 0 };
+  gint index[CFM_FILTERS_MAX], count, i;
+  CfmError err;
+  gboolean ok = FALSE;
+
+  if (!load_full_bank (vals, &full, error))
+    return FALSE;
+  if (cfm_filter_list_parse (vals->v[CFM_ARG_FILTERS].s, full.n, index,
+                             &count, &err) != CFM_OK
+      || cfm_bank_select (&full, index, count, &picked, &err) != CFM_OK)
+    {
+      core_error (&err, error);
+      goto out;
+    }
+  run->rgb_input = vals->v[CFM_ARG_INPUT].i == CFM_INPUT_RGB;
+  run->channels = run->rgb_input ? 3 : 1;
+  if (picked.c == run->channels)
+    {
+      run->bank = picked;
+      picked.weights = NULL;
+    }
+  else if (picked.c == 1)
+    {
+      if (cfm_bank_broadcast (&picked, run->channels, &run->bank, &err)
+          != CFM_OK)
+        {
+          core_error (&err, error);
+          goto out;
+        }
+    }
+  else
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("The kernels have %d input channels; choose the input "
+                     "\"rgb\" for 3-channel kernels."), picked.c);
+      goto out;
+    }
+  run->numbers = g_new (gint, count);
+  for (i = 0; i < count; i++)
+    run->numbers[i] = index[i] + 1;
+  run->bias = g_new (gfloat, count);
+  if (cfm_bias_parse (vals->v[CFM_ARG_BIAS].s, count, run->bias, &err)
+      != CFM_OK)
+    {
+      core_error (&err, error);
+      goto out;
+    }
+  ok = TRUE;
+out:
+  cfm_bank_free (&full);
+  cfm_bank_free (&picked);
+  return ok;
+}
+
+/* Sets up the pipeline and each stage's size and place. */
+static gboolean
+prepare_pipeline (Run *run, gint origin_x, gint origin_y, GError **error)
+{
+  const CfmArgValues *vals = run->vals;
+  CfmPipeline *pl = &run->pl;
+  gboolean align = vals->v[CFM_ARG_ALIGN].i;
+  gint s, k_off_x, k_off_y, i;
+  CfmError err;
+
+  memset (pl, 0, sizeof *pl);
+  pl->bank = &run->bank;
+  pl->bias = run->bias;
+  pl->conv.stride = vals->v[CFM_ARG_STRIDE].i;
+  pl->conv.padding = vals->v[CFM_ARG_PADDING].i;
+  pl->conv.dilation = vals->v[CFM_ARG_DILATION].i;
+  pl->conv.pad_mode = (CfmPadMode) vals->v[CFM_ARG_PADDING_MODE].i;
+  pl->activation = (CfmActivation) (vals->v[CFM_ARG_ACTIVATION].i == 3
+                                    ? CFM_ACT_NONE
+                                    : vals->v[CFM_ARG_ACTIVATION].i + 1);
+  pl->negative_slope = (gfloat) vals->v[CFM_ARG_NEGATIVE_SLOPE].d;
+  pl->pool_enabled = vals->v[CFM_ARG_SHOW_POOL].i;
+  pl->pool.type = (CfmPoolType) vals->v[CFM_ARG_POOL_TYPE].i;
+  pl->pool.size = vals->v[CFM_ARG_POOL_SIZE].i;
+  pl->pool.stride = vals->v[CFM_ARG_POOL_STRIDE].i;
+  pl->pool.padding = 0;
+  if (cfm_pipeline_init (pl, run->channels, run->height, run->width, &err)
+      != CFM_OK)
+    return core_error (&err, error);
+
+  s = pl->conv.stride;
+  /* A map pixel is centred on the input pixels it read, as near as whole
+   * pixels allow, rounding toward the top-left. */
+  k_off_y = -pl->conv.padding
+            + (pl->conv.dilation * (run->bank.kh - 1) + 1 - s) / 2;
+  k_off_x = -pl->conv.padding
+            + (pl->conv.dilation * (run->bank.kw - 1) + 1 - s) / 2;
+  for (i = 0; i < N_STAGES; i++)
+    {
+      Stage *st = &run->stages[i];
+      gint pool_off = 0;
+
+      st->map_w = i == STAGE_POOL ? pl->pool_w : pl->conv_w;
+      st->map_h = i == STAGE_POOL ? pl->pool_h : pl->conv_h;
+      st->scale = i == STAGE_POOL ? s * pl->pool.stride : s;
+      if (i == STAGE_POOL)
+        pool_off = s * ((pl->pool.size - pl->pool.stride) / 2
+                        - pl->pool.padding);
+      st->x = origin_x + (align ? k_off_x + pool_off : 0);
+      st->y = origin_y + (align ? k_off_y + pool_off : 0);
+      if (!align)
+        st->scale = 1;
+    }
+  run->stages[STAGE_CONV].shown = vals->v[CFM_ARG_SHOW_CONV].i;
+  run->stages[STAGE_ACT].shown = vals->v[CFM_ARG_SHOW_ACTIVATION].i;
+  run->stages[STAGE_POOL].shown = vals->v[CFM_ARG_SHOW_POOL].i;
+  return TRUE;
+}
+
+static gboolean
+prepare (Run *run, const CfmArgValues *vals, gint width, gint height,
+         gboolean image_rgb, gint origin_x, gint origin_y, GError **error)
+{
+  memset (run, 0, sizeof *run);
+  run->vals = vals;
+  run->width = width;
+  run->height = height;
+  if (!cfm_args_check (vals, error) || !prepare_bank (run, error))
+    return FALSE;
+  if (!image_rgb && vals->v[CFM_ARG_COLORMAP].i != CFM_COLORMAP_GRAY)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("The colormap \"%s\" needs an RGB image; convert the "
+                     "image to RGB or choose \"gray\"."),
+                   cfm_args_choice_nick (CFM_ARG_COLORMAP,
+                                         vals->v[CFM_ARG_COLORMAP].i));
+      return FALSE;
+    }
+  if (!prepare_pipeline (run, origin_x, origin_y, error))
+    return FALSE;
+  if (!run->stages[STAGE_CONV].shown && !run->stages[STAGE_ACT].shown
+      && !run->stages[STAGE_POOL].shown)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("Nothing to show: turn on the convolution, activation "
+                     "or pooled maps."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+run_free (Run *run)
+{
+  gint i;
+
+  cfm_bank_free (&run->bank);
+  g_free (run->numbers);
+  g_free (run->bias);
+  for (i = 0; i < N_STAGES; i++)
+    {
+      g_free (run->stages[i].stats);
+      g_free (run->stages[i].layers);
+      g_free (run->stages[i].buffers);
+    }
+}
+
+gboolean
+cfm_render_plan (const CfmArgValues *vals, gint width, gint height,
+                 gboolean image_rgb, CfmRunShape *shape, GError **error)
+{
+  Run run;
+  gboolean ok = prepare (&run, vals, width, height, image_rgb, 0, 0, error);
+
+  memset (shape, 0, sizeof *shape);
+  if (ok)
+    {
+      const CfmPipeline *pl = &run.pl;
+      gint span_w = pl->conv.dilation * (run.bank.kw - 1) + 1;
+      gint span_h = pl->conv.dilation * (run.bank.kh - 1) + 1;
+
+      shape->n_filters = run.bank.n;
+      shape->in_width = width;
+      shape->in_height = height;
+      shape->conv_width = pl->conv_w;
+      shape->conv_height = pl->conv_h;
+      shape->pool_width = pl->pool_w;
+      shape->pool_height = pl->pool_h;
+      shape->dropped_cols = width + 2 * pl->conv.padding
+                            - ((pl->conv_w - 1) * pl->conv.stride + span_w);
+      shape->dropped_rows = height + 2 * pl->conv.padding
+                            - ((pl->conv_h - 1) * pl->conv.stride + span_h);
+      if (pl->pool_enabled)
+        {
+          shape->dropped_cols += pl->conv.stride
+            * (pl->conv_w - ((pl->pool_w - 1) * pl->pool.stride
+                             + pl->pool.size));
+          shape->dropped_rows += pl->conv.stride
+            * (pl->conv_h - ((pl->pool_h - 1) * pl->pool.stride
+                             + pl->pool.size));
+        }
+    }
+  run_free (&run);
+  return ok;
+}
+
+/* ---- reading the input ------------------------------------------------- */
+
+static const Babl *
+source_format (CfmHost *host, const gchar *name)
+{
+  return babl_format_with_space (name, gegl_buffer_get_format (host->source));
+}
+
+/* Reads input rows [ROW0, ROW0 + ROWS) of the area as the network's planar
+ * input.  8-bit images are read as 8-bit codes so that luma is OpenCV's
+ * integer conversion and v / 255 is numpy's. */
+static void
+read_input (Run *run, CfmHost *host, gint row0, gint rows, gfloat *dst,
+            gpointer *scratch, gsize *scratch_size)
+{
+  const Babl *src = gegl_buffer_get_format (host->source);
+  gboolean u8 = babl_format_get_type (src, 0) == babl_type ("u8");
+  gint input = run->vals->v[CFM_ARG_INPUT].i;
+  gsize n = (gsize) rows * run->width, i;
+  GeglRectangle rect = { host->area.x, host->area.y + row0, run->width,
+                         rows };
+  gsize need = n * 3 * sizeof (gfloat);
+  gint ch;
+
+  if (n == 0)
+    return;
+  if (need > *scratch_size)
+    {
+      *scratch = g_realloc (*scratch, need);
+      *scratch_size = need;
+    }
+  if (input == CFM_INPUT_LUMINANCE || (!host->image_rgb && !u8))
+    {
+      gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
+                       "Y' float"), dst, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      return;
+    }
+  if (!host->image_rgb)   /* 8-bit gray: every input is the gray code */
+    {
+      guint8 *g = *scratch;
+
+      gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
+                       "Y' u8"), g, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      for (ch = 0; ch < run->channels; ch++)
+        for (i = 0; i < n; i++)
+          dst[ch * n + i] = (gfloat) g[i] / 255.0f;
+      return;
+    }
+  if (u8)
+    {
+      guint8 *rgb = *scratch;
+
+      gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
+                       "R'G'B' u8"), rgb, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      if (input == CFM_INPUT_LUMA)
+        cfm_luma_from_rgb8 (rgb, 3, n, dst);
+      else if (input == CFM_INPUT_RGB)
+        for (ch = 0; ch < 3; ch++)
+          for (i = 0; i < n; i++)
+            dst[ch * n + i] = (gfloat) rgb[i * 3 + ch] / 255.0f;
+      else
+        for (i = 0; i < n; i++)
+          dst[i] = (gfloat) rgb[i * 3 + input - CFM_INPUT_RED] / 255.0f;
+      return;
+    }
+  {
+    gfloat *rgb = *scratch;
+
+    gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
+                     "R'G'B' float"), rgb, GEGL_AUTO_ROWSTRIDE,
+                     GEGL_ABYSS_NONE);
+    if (input == CFM_INPUT_LUMA)
+      cfm_luma_from_rgbf (rgb, 3, n, dst);
+    else if (input == CFM_INPUT_RGB)
+      for (ch = 0; ch < 3; ch++)
+        for (i = 0; i < n; i++)
+          dst[ch * n + i] = rgb[i * 3 + ch];
+    else
+      for (i = 0; i < n; i++)
+        dst[i] = rgb[i * 3 + input - CFM_INPUT_RED];
+  }
+}
+
+/* ---- the band loop ------------------------------------------------------ */
+
+typedef struct
+{
+  const CfmBandPlan *plan;
+  const gfloat      *maps[N_STAGES];     /* band buffers of each stage */
+  gint               rows[N_STAGES];     /* rows of each band buffer */
+  gint               new0[N_STAGES];     /* first new row, buffer-relative */
+  gint               new_rows[N_STAGES];
+  gint               map_row0[N_STAGES]; /* map row of the first new row */
+} Band;
+
+typedef gboolean (*BandFunc) (Run *run, CfmHost *host, const Band *band,
+                              GError **error);
+
+/* Rows per band so that one band's buffers stay near BAND_BYTES. */
+static gint
+band_rows (const Run *run)
+{
+  gsize per_row = ((gsize) run->bank.n * run->pl.conv_w * 3
+                   + (gsize) run->channels * run->width
+                     * run->pl.conv.stride * 4) * sizeof (gfloat);
+  gsize rows = BAND_BYTES / (per_row ? per_row : 1);
+
+  return (gint) CLAMP (rows, 8, 1024);
+}
+
+static gboolean
+run_bands (Run *run, CfmHost *host, BandFunc func, gdouble p0, gdouble p1,
+           GError **error)
+{
+  const CfmPipeline *pl = &run->pl;
+  gint conv_done = 0, pool_done = 0, max_rows = band_rows (run);
+  gfloat *in = NULL, *conv = NULL, *act = NULL, *pool = NULL;
+  gpointer scratch = NULL;
+  gsize scratch_size = 0;
+  gboolean ok = TRUE;
+  CfmBandPlan plan;
+  CfmError err;
+
+  while (ok && cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done,
+                                       &plan))
+    {
+      gsize cn = (gsize) run->bank.n * plan.conv_rows * pl->conv_w;
+      gsize pn = (gsize) run->bank.n * plan.pool_rows * pl->pool_w;
+      CfmBand in_band;
+      Band band;
+
+      in = g_renew (gfloat, in, (gsize) run->channels * plan.in_rows
+                                * run->width + 1);
+      conv = g_renew (gfloat, conv, cn + 1);
+      act = g_renew (gfloat, act, cn + 1);
+      pool = g_renew (gfloat, pool, pn + 1);
+      read_input (run, host, plan.in_row0, plan.in_rows, in, &scratch,
+                  &scratch_size);
+      in_band = (CfmBand) { in, run->channels, run->height, run->width,
+                            plan.in_row0, plan.in_rows };
+      if (cfm_pipeline_run_band (pl, &plan, &in_band, conv, act, pool, &err)
+          != CFM_OK)
+        {
+          ok = core_error (&err, error);
+          break;
+        }
+      band.plan = &plan;
+      band.maps[STAGE_CONV] = conv;
+      band.maps[STAGE_ACT] = act;
+      band.maps[STAGE_POOL] = pool;
+      band.rows[STAGE_CONV] = band.rows[STAGE_ACT] = plan.conv_rows;
+      band.new0[STAGE_CONV] = band.new0[STAGE_ACT]
+        = plan.new_row0 - plan.conv_row0;
+      band.new_rows[STAGE_CONV] = band.new_rows[STAGE_ACT] = plan.new_rows;
+      band.map_row0[STAGE_CONV] = band.map_row0[STAGE_ACT] = plan.new_row0;
+      band.rows[STAGE_POOL] = band.new_rows[STAGE_POOL] = plan.pool_rows;
+      band.new0[STAGE_POOL] = 0;
+      band.map_row0[STAGE_POOL] = plan.pool_row0;
+      ok = func (run, host, &band, error);
+      if (ok && !host->progress (host, p0 + (p1 - p0) * conv_done
+                                               / MAX (pl->conv_h, 1)))
+        {
+          g_set_error (error, CFM_ERROR, 1, _("Cancelled."));
+          ok = FALSE;
+        }
+    }
+  g_free (in);
+  g_free (conv);
+  g_free (act);
+  g_free (pool);
+  g_free (scratch);
+  return ok;
+}
+
+/* Pass 1: the range and zeros of every map. */
+static gboolean
+gather_stats (Run *run, CfmHost *host, const Band *band, GError **error)
+{
+  gint s, f;
+
+  for (s = 0; s < N_STAGES; s++)
+    {
+      const Stage *st = &run->stages[s];
+      gsize plane = (gsize) band->rows[s] * st->map_w;
+
+      if (band->new_rows[s] == 0 || (s == STAGE_POOL && !st->map_w))
+        continue;
+      for (f = 0; f < run->bank.n; f++)
+        {
+          CfmStats part;
+
+          cfm_stats_compute (band->maps[s] + f * plane
+                             + (gsize) band->new0[s] * st->map_w,
+                             (gsize) band->new_rows[s] * st->map_w, &part);
+          cfm_stats_merge (&st->stats[f], &part);
+        }
+    }
+  (void) host;
+  (void) error;
+  return TRUE;
+}
+
+/* ---- writing layers ----------------------------------------------------- */
+
+static const Babl *
+layer_format (GeglBuffer *buffer, gboolean rgb)
+{
+  const Babl *lf = gegl_buffer_get_format (buffer);
+  const gchar *enc = babl_format_get_encoding (lf);
+  const gchar *name;
+
+  if (strchr (enc, '~'))
+    name = rgb ? "R~G~B~ float" : "Y~ float";
+  else if (strchr (enc, '\''))
+    name = rgb ? "R'G'B' float" : "Y' float";
+  else
+    name = rgb ? "RGB float" : "Y float";
+  return babl_format_with_space (name, lf);
+}
+
+static gboolean
+layer_is_integer (GeglBuffer *buffer)
+{
+  const Babl *t = babl_format_get_type (gegl_buffer_get_format (buffer), 0);
+
+  return t != babl_type ("float") && t != babl_type ("half")
+         && t != babl_type ("double");
+}
+
+/* The display range of map F of stage S. */
+static void
+display_range (const Run *run, gint s, gint f, gfloat *lo, gfloat *hi)
+{
+  gint norm = run->vals->v[CFM_ARG_NORMALIZE].i;
+  gboolean diverging = run->vals->v[CFM_ARG_COLORMAP].i
+                       == CFM_COLORMAP_DIVERGING;
+  const Stage *st = &run->stages[s];
+  CfmRangeMode mode = norm == CFM_NORMALIZE_PER_MAP ? CFM_RANGE_PER_MAP
+                      : norm == CFM_NORMALIZE_PER_STAGE ? CFM_RANGE_SHARED
+                      : diverging ? CFM_RANGE_FIXED : CFM_RANGE_NONE;
+
+  cfm_display_range (mode, diverging, &st->stats[f], &st->set, -1.0f, 1.0f,
+                     lo, hi);
+}
+
+/* Maps ROWS x W values to display pixels of CHANNELS, enlarged by SCALE,
+ * into OUT (ROWS * SCALE rows of W * SCALE pixels). */
+static void
+render_rows (const Run *run, const gfloat *values, gint rows, gint w,
+             gfloat lo, gfloat hi, gboolean clamp, gint channels,
+             gint scale, gfloat *tmp, gfloat *out)
+{
+  gint colormap = run->vals->v[CFM_ARG_COLORMAP].i;
+  gsize out_w = (gsize) w * scale;
+  gint r, x, k, c, dy;
+
+  cfm_display_map (values, tmp, (gsize) rows * w, lo, hi,
+                   clamp || colormap != CFM_COLORMAP_GRAY);
+  for (r = 0; r < rows; r++)
+    {
+      gfloat *row = out + (gsize) r * scale * out_w * channels;
+
+      for (x = 0; x < w; x++)
+        {
+          gfloat px[3], v = tmp[(gsize) r * w + x];
+
+          if (colormap == CFM_COLORMAP_VIRIDIS)
+            cfm_viridis (v, px);
+          else if (colormap == CFM_COLORMAP_DIVERGING)
+            cfm_diverging (v, px);
+          else
+            px[0] = px[1] = px[2] = v;
+          for (k = 0; k < scale; k++)
+            for (c = 0; c < channels; c++)
+              row[((gsize) x * scale + k) * channels + c] = px[c];
+        }
+      for (dy = 1; dy < scale; dy++)
+        memcpy (row + (gsize) dy * out_w * channels, row,
+                out_w * channels * sizeof (gfloat));
+    }
+}
+
+/* Pass 2: display values of the band's new rows into every layer. */
+static gboolean
+write_band (Run *run, CfmHost *host, const Band *band, GError **error)
+{
+  gint channels = host->image_rgb ? 3 : 1, s, f;
+
+  for (s = 0; s < N_STAGES; s++)
+    {
+      const Stage *st = &run->stages[s];
+      gsize plane = (gsize) band->rows[s] * st->map_w;
+      gint rows = band->new_rows[s];
+      gsize out_n = (gsize) rows * st->scale * st->map_w * st->scale
+                    * channels;
+      gfloat *tmp, *out;
+
+      if (!st->shown || rows == 0)
+        continue;
+      tmp = g_new (gfloat, (gsize) rows * st->map_w);
+      out = g_new (gfloat, out_n);
+      for (f = 0; f < run->bank.n; f++)
+        {
+          GeglBuffer *buf = st->buffers[f];
+          gboolean clamp = layer_is_integer (buf);
+          GeglRectangle rect = { 0, band->map_row0[s] * st->scale,
+                                 st->map_w * st->scale, rows * st->scale };
+          gfloat lo, hi;
+
+          display_range (run, s, f, &lo, &hi);
+          if (clamp && run->vals->v[CFM_ARG_NORMALIZE].i
+                       == CFM_NORMALIZE_NONE
+              && (st->stats[f].min < 0.0f || st->stats[f].max > 1.0f))
+            run->clipped = TRUE;
+          render_rows (run, band->maps[s] + f * plane
+                       + (gsize) band->new0[s] * st->map_w, rows, st->map_w,
+                       lo, hi, clamp, channels, st->scale, tmp, out);
+          gegl_buffer_set (buf, &rect, 0, layer_format (buf, channels == 3),
+                           out, GEGL_AUTO_ROWSTRIDE);
+        }
+      g_free (tmp);
+      g_free (out);
+    }
+  (void) error;
+  return TRUE;
+}
+
+/* "Filter 2 relu (0 .. 1.82, 63% zero)": the prefix scripts look for and a
+ * note with the map's range. */
+static gchar *
+layer_name (const Run *run, gint s, gint f)
+{
+  const Stage *st = &run->stages[s];
+  const CfmStats *stats = &st->stats[f];
+  gchar lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+  const gchar *stage;
+  gchar *name;
+
+  if (s == STAGE_CONV)
+    stage = "conv";
+  else if (s == STAGE_ACT)
+    stage = cfm_args_choice_nick (CFM_ARG_ACTIVATION,
+                                  run->vals->v[CFM_ARG_ACTIVATION].i);
+  else
+    stage = run->pl.pool.type == CFM_POOL_MAX ? "max-pool" : "avg-pool";
+  g_ascii_formatd (lo, sizeof lo, "%.3g", stats->min);
+  g_ascii_formatd (hi, sizeof hi, "%.3g", stats->max);
+  if (s == STAGE_CONV)
+    name = g_strdup_printf ("Filter %d %s (%s .. %s)", run->numbers[f], stage,
+                            lo, hi);
+  else
+    name = g_strdup_printf ("Filter %d %s (%s .. %s, %d%% zero)",
+                            run->numbers[f], stage, lo, hi,
+                            (gint) floor (100.0 * stats->zeros
+                                          / MAX (stats->count, 1) + 0.5));
+  return name;
+}
+
+static gchar *
+group_name (const Run *run)
+{
+  gint bank = run->vals->v[CFM_ARG_FILTER_BANK].i;
+
+  return g_strdup_printf ("CNN Feature Maps (%s, %d filter%s)",
+                          cfm_args_choice_nick (CFM_ARG_FILTER_BANK, bank),
+                          run->bank.n, run->bank.n == 1 ? "" : "s");
+}
+
+/* Makes the group, a sub-group per filter and a layer per shown stage. */
+static gboolean
+make_layers (Run *run, CfmHost *host, gpointer *group, GError **error)
+{
+  gchar *name = group_name (run);
+  gint f, s;
+
+  *group = host->add_group (host, NULL, name, 0, error);
+  g_free (name);
+  if (*group == NULL)
+    return FALSE;
+  for (f = 0; f < run->bank.n; f++)
+    {
+      gchar *fname = g_strdup_printf ("Filter %d", run->numbers[f]);
+      gpointer sub = host->add_group (host, *group, fname, f, error);
+
+      g_free (fname);
+      if (sub == NULL)
+        return FALSE;
+      for (s = 0; s < N_STAGES; s++)
+        {
+          Stage *st = &run->stages[s];
+
+          if (!st->shown)
+            continue;
+          name = layer_name (run, s, f);
+          st->buffers[f] = host->add_layer (host, sub, name, st->x, st->y,
+                                            st->map_w * st->scale,
+                                            st->map_h * st->scale, 0,
+                                            &st->layers[f], error);
+          g_free (name);
+          if (st->buffers[f] == NULL)
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+finish_layers (Run *run, CfmHost *host)
+{
+  gint s, f;
+
+  for (s = 0; s < N_STAGES; s++)
+    for (f = 0; f < run->bank.n; f++)
+      if (run->stages[s].buffers && run->stages[s].buffers[f])
+        {
+          host->finish_layer (host, run->stages[s].layers[f],
+                              run->stages[s].buffers[f]);
+          run->stages[s].buffers[f] = NULL;
+        }
+}
+
+gboolean
+cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
+{
+  Run run;
+  gpointer group = NULL;
+  gboolean ok;
+  gint s, f;
+
+  ok = prepare (&run, vals, host->area.width, host->area.height,
+                host->image_rgb, host->origin_x, host->origin_y, error);
+  if (ok)
+    {
+      for (s = 0; s < N_STAGES; s++)
+        {
+          run.stages[s].stats = g_new0 (CfmStats, run.bank.n);
+          run.stages[s].layers = g_new0 (gpointer, run.bank.n);
+          run.stages[s].buffers = g_new0 (GeglBuffer *, run.bank.n);
+        }
+      ok = run_bands (&run, host, gather_stats, 0.0, 0.4, error);
+    }
+  if (ok)
+    {
+      for (s = 0; s < N_STAGES; s++)
+        for (f = 0; f < run.bank.n; f++)
+          cfm_stats_merge (&run.stages[s].set, &run.stages[s].stats[f]);
+      ok = make_layers (&run, host, &group, error)
+           && run_bands (&run, host, write_band, 0.4, 1.0, error);
+      finish_layers (&run, host);
+      if (!ok && group != NULL)
+        host->remove_group (host, group);
+    }
+  if (ok && run.clipped)
+    host->warning (host, _("Raw values outside 0..1 were clipped: this "
+                           "image stores integers. Convert it to 32-bit "
+                           "floating point to keep every value."));
+  run_free (&run);
+  return ok;
+}

@@ -1,0 +1,283 @@
+/* host_gimp2_dialog.c: see host_gimp2_dialog.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+
+#include "host_gimp2_dialog.h"
+#include "cfm_i18n.h"
+#include "cfm_render.h"
+
+typedef struct
+{
+  CfmArgValues *vals;
+  GtkWidget    *widgets[CFM_N_ARGS];
+  GtkWidget    *shape_label;
+  gint          width, height;
+  gboolean      image_rgb;
+} Dialog;
+
+static const gchar *const groups[] = {
+  N_("Filters"), N_("Convolution"), N_("Activation"), N_("Pooling"),
+  N_("Display")
+};
+
+static GtkWidget *
+make_widget (const CfmArgSpec *spec, const CfmArgValue *v)
+{
+  GtkWidget *w = NULL;
+  gint i;
+
+  switch (spec->type)
+    {
+    case CFM_TYPE_CHOICE:
+      w = gtk_combo_box_text_new ();
+      for (i = 0; spec->choices[i].nick; i++)
+        gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (w),
+                                        _(spec->choices[i].label));
+      gtk_combo_box_set_active (GTK_COMBO_BOX (w), v->i);
+      break;
+    case CFM_TYPE_STRING:
+      if (strcmp (spec->name, "kernels") == 0)
+        {
+          w = gtk_text_view_new ();
+          gtk_text_buffer_set_text (gtk_text_view_get_buffer
+                                    (GTK_TEXT_VIEW (w)), v->s ? v->s : "",
+                                    -1);
+          gtk_widget_set_size_request (w, 260, 80);
+        }
+      else
+        {
+          w = gtk_entry_new ();
+          gtk_entry_set_text (GTK_ENTRY (w), v->s ? v->s : "");
+        }
+      break;
+    case CFM_TYPE_FILE:
+      w = gtk_file_chooser_button_new (_(spec->label),
+                                       GTK_FILE_CHOOSER_ACTION_OPEN);
+      if (v->s && *v->s)
+        gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (w), v->s);
+      break;
+    case CFM_TYPE_INT:
+    case CFM_TYPE_DOUBLE:
+      w = gtk_spin_button_new_with_range (spec->min, spec->max,
+                                          spec->type == CFM_TYPE_INT ? 1
+                                                                     : 0.01);
+      gtk_spin_button_set_digits (GTK_SPIN_BUTTON (w),
+                                  spec->type == CFM_TYPE_INT ? 0 : 3);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (w),
+                                 spec->type == CFM_TYPE_INT ? v->i : v->d);
+      break;
+    case CFM_TYPE_BOOLEAN:
+      w = gtk_check_button_new_with_mnemonic (_(spec->label));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (w), v->i);
+      break;
+    }
+  gimp_help_set_help_data (w, _(spec->help), NULL);
+  return w;
+}
+
+/* Reads every widget back into the values. */
+static void
+read_widgets (Dialog *d)
+{
+  gint i;
+
+  for (i = 0; i < CFM_N_ARGS; i++)
+    {
+      const CfmArgSpec *spec = &cfm_arg_specs[i];
+      GtkWidget *w = d->widgets[i];
+      CfmArgValue *v = &d->vals->v[i];
+      GtkTextIter a, b;
+
+      switch (spec->type)
+        {
+        case CFM_TYPE_CHOICE:
+          v->i = gtk_combo_box_get_active (GTK_COMBO_BOX (w));
+          break;
+        case CFM_TYPE_STRING:
+          g_free (v->s);
+          if (GTK_IS_TEXT_VIEW (w))
+            {
+              GtkTextBuffer *buf = gtk_text_view_get_buffer
+                                     (GTK_TEXT_VIEW (w));
+
+              gtk_text_buffer_get_bounds (buf, &a, &b);
+              v->s = gtk_text_buffer_get_text (buf, &a, &b, FALSE);
+            }
+          else
+            v->s = g_strdup (gtk_entry_get_text (GTK_ENTRY (w)));
+          break;
+        case CFM_TYPE_FILE:
+          g_free (v->s);
+          v->s = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (w));
+          break;
+        case CFM_TYPE_INT:
+          v->i = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (w));
+          break;
+        case CFM_TYPE_DOUBLE:
+          v->d = gtk_spin_button_get_value (GTK_SPIN_BUTTON (w));
+          break;
+        case CFM_TYPE_BOOLEAN:
+          v->i = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (w));
+          break;
+        }
+    }
+}
+
+static void
+update (GtkWidget *changed, Dialog *d)
+{
+  const CfmArgValue *v = d->vals->v;
+  gboolean pool = FALSE;
+  CfmRunShape shape;
+  GError *error = NULL;
+  gchar *text;
+
+  (void) changed;
+  read_widgets (d);
+  pool = v[CFM_ARG_SHOW_POOL].i;
+  gtk_widget_set_sensitive (d->widgets[CFM_ARG_KERNELS],
+                            v[CFM_ARG_FILTER_BANK].i == CFM_BANK_CUSTOM);
+  gtk_widget_set_sensitive (d->widgets[CFM_ARG_KERNEL_FILE],
+                            v[CFM_ARG_FILTER_BANK].i == CFM_BANK_FILE);
+  gtk_widget_set_sensitive (d->widgets[CFM_ARG_NEGATIVE_SLOPE],
+                            v[CFM_ARG_ACTIVATION].i == 1);
+  gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_TYPE], pool);
+  gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_SIZE], pool);
+  gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_STRIDE], pool);
+
+  if (!cfm_render_plan (d->vals, d->width, d->height, d->image_rgb, &shape,
+                        &error))
+    {
+      text = g_markup_printf_escaped ("<span foreground=\"#c01c28\">%s"
+                                      "</span>", error->message);
+      g_clear_error (&error);
+    }
+  else
+    {
+      gchar *pool_text = shape.pool_width
+        ? g_strdup_printf (_(", pooled %d x %d"), shape.pool_width,
+                           shape.pool_height)
+        : g_strdup ("");
+      gchar *dropped = shape.dropped_cols || shape.dropped_rows
+        ? g_strdup_printf (_("\n%d columns and %d rows at the right and "
+                             "bottom edges reach no output."),
+                           shape.dropped_cols, shape.dropped_rows)
+        : g_strdup ("");
+
+      text = g_markup_printf_escaped (_("Input %d x %d: %d filters, "
+                                        "maps %d x %d%s%s"),
+                                      shape.in_width, shape.in_height,
+                                      shape.n_filters, shape.conv_width,
+                                      shape.conv_height, pool_text, dropped);
+      g_free (pool_text);
+      g_free (dropped);
+    }
+  gtk_label_set_markup (GTK_LABEL (d->shape_label), text);
+  g_free (text);
+}
+
+static void
+connect_changes (GtkWidget *w, Dialog *d)
+{
+  if (GTK_IS_TEXT_VIEW (w))
+    g_signal_connect (gtk_text_view_get_buffer (GTK_TEXT_VIEW (w)),
+                      "changed", G_CALLBACK (update), d);
+  else if (GTK_IS_COMBO_BOX (w))
+    g_signal_connect (w, "changed", G_CALLBACK (update), d);
+  else if (GTK_IS_FILE_CHOOSER (w))
+    g_signal_connect (w, "file-set", G_CALLBACK (update), d);
+  else if (GTK_IS_SPIN_BUTTON (w))
+    g_signal_connect (w, "value-changed", G_CALLBACK (update), d);
+  else if (GTK_IS_TOGGLE_BUTTON (w))
+    g_signal_connect (w, "toggled", G_CALLBACK (update), d);
+  else
+    g_signal_connect (w, "changed", G_CALLBACK (update), d);
+}
+
+/* One frame per group, a row per argument. */
+static GtkWidget *
+make_group (Dialog *d, const gchar *group)
+{
+  GtkWidget *frame = gimp_frame_new (_(group));
+  GtkWidget *table = gtk_table_new (1, 2, FALSE);
+  gint i, row = 0;
+
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
+  gtk_container_add (GTK_CONTAINER (frame), table);
+  for (i = 0; i < CFM_N_ARGS; i++)
+    {
+      const CfmArgSpec *spec = &cfm_arg_specs[i];
+      GtkWidget *w;
+
+      if (strcmp (spec->group, group) != 0)
+        continue;
+      w = d->widgets[i] = make_widget (spec, &d->vals->v[i]);
+      if (spec->type == CFM_TYPE_BOOLEAN)
+        gtk_table_attach (GTK_TABLE (table), w, 0, 2, row, row + 1,
+                          GTK_FILL, GTK_FILL, 0, 0);
+      else
+        {
+          GtkWidget *label = gtk_label_new_with_mnemonic (_(spec->label));
+
+          gtk_label_set_mnemonic_widget (GTK_LABEL (label), w);
+          gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+          gtk_table_attach (GTK_TABLE (table), label, 0, 1, row, row + 1,
+                            GTK_FILL, GTK_FILL, 0, 0);
+          gtk_table_attach (GTK_TABLE (table), w, 1, 2, row, row + 1,
+                            GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+        }
+      connect_changes (w, d);
+      row++;
+    }
+  return frame;
+}
+
+gboolean
+cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
+{
+  Dialog d = { 0 };
+  GtkWidget *dialog, *columns, *column[2];
+  gint x, y;
+  gsize i;
+  gboolean ok;
+
+  gimp_ui_init (CFM_PLUGIN_NAME, FALSE);
+  d.vals = vals;
+  d.image_rgb = gimp_image_base_type (image) == GIMP_RGB;
+  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &d.width, &d.height))
+    d.width = d.height = 0;
+
+  dialog = gimp_dialog_new (_("CNN Feature Maps"), "gimp-cnn-feature-maps",
+                            NULL, 0, gimp_standard_help_func, CFM_PROC_NAME,
+                            _("_Cancel"), GTK_RESPONSE_CANCEL,
+                            _("_OK"), GTK_RESPONSE_OK, NULL);
+  columns = gtk_hbox_new (FALSE, 12);
+  gtk_container_set_border_width (GTK_CONTAINER (columns), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
+                               (GTK_DIALOG (dialog))), columns, TRUE, TRUE,
+                      0);
+  column[0] = gtk_vbox_new (FALSE, 12);
+  column[1] = gtk_vbox_new (FALSE, 12);
+  gtk_box_pack_start (GTK_BOX (columns), column[0], TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (columns), column[1], TRUE, TRUE, 0);
+  for (i = 0; i < G_N_ELEMENTS (groups); i++)
+    gtk_box_pack_start (GTK_BOX (column[i < 2 ? 0 : 1]),
+                        make_group (&d, groups[i]), FALSE, FALSE, 0);
+  d.shape_label = gtk_label_new (NULL);
+  gtk_misc_set_alignment (GTK_MISC (d.shape_label), 0.0, 0.5);
+  gtk_label_set_line_wrap (GTK_LABEL (d.shape_label), TRUE);
+  gtk_box_pack_start (GTK_BOX (column[1]), d.shape_label, FALSE, FALSE, 0);
+  update (NULL, &d);
+  gtk_widget_show_all (dialog);
+
+  ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+  if (ok)
+    read_widgets (&d);
+  gtk_widget_destroy (dialog);
+  return ok;
+}
