@@ -1,1 +1,321 @@
-int main (void) { return 0; }
+/* cfm_batch.c: cnn-feature-maps-batch, the plug-in from the command line.
+ *
+ * Runs plug-in-cnn-feature-maps on each image through gimp-console (GIMP 3
+ * or 2.10, whichever is found), with any argument set by name, and writes an
+ * XCF per image with the stacked layers and, on request, every map as a PNG
+ * named after its layer.  gimp-console exits 0 even when a command failed,
+ * so the generated script prints a line per finished image and this program
+ * checks for it, exiting non-zero with GIMP's message otherwise. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cfm_args.h"
+#include "cfm_i18n.h"
+#include "cfm_script.h"
+
+typedef struct
+{
+  CfmArgValues  vals;
+  gboolean      set[CFM_N_ARGS];
+  gchar        *gimp;
+  gchar        *output;
+  gchar       **before;
+  gboolean      png;
+  gboolean      print_script;
+  gboolean      print_call;
+  gboolean      quiet;
+} Options;
+
+static gchar *
+find_gimp (void)
+{
+  static const gchar *const names[] = {
+    "gimp-console-3.0", "gimp-console-3", "gimp-console-2.10",
+    "gimp-console", NULL
+  };
+  gint i;
+
+  for (i = 0; names[i]; i++)
+    {
+      gchar *path = g_find_program_in_path (names[i]);
+
+      if (path)
+        return path;
+    }
+  return NULL;
+}
+
+/* 3 for GIMP 3, 2 for GIMP 2.10, from "gimp-console --version". */
+static gint
+gimp_major (const gchar *gimp, GError **error)
+{
+  const gchar *argv[] = { gimp, "--version", NULL };
+  gchar *out = NULL;
+  gint major = 0;
+
+  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, NULL, error))
+    return 0;
+  if (strstr (out, "version 3."))
+    major = 3;
+  else if (strstr (out, "version 2."))
+    major = 2;
+  else
+    g_set_error (error, CFM_ERROR, 0, _("%s does not say which GIMP it is"),
+                 gimp);
+  g_free (out);
+  return major;
+}
+
+/* Picks GIMP's error messages out of its output, line by line: the line
+ * after "Calling error for procedure '...':" (GIMP 3 and 2.10), or the rest
+ * of an "Error: " line.  Returns the newest message seen so far. */
+static void
+note_error (gchar **lines, gint i, gchar **message)
+{
+  const gchar *l = lines[i], *p;
+
+  if (g_str_has_suffix (l, "':") && strstr (l, "error for procedure '")
+      && lines[i + 1] && *lines[i + 1])
+    p = lines[i + 1];
+  else if ((p = strstr (l, "Error: ")) != NULL)
+    p += 7;
+  else
+    return;
+  g_free (*message);
+  *message = g_strdup (p);
+}
+
+static gboolean
+parse_set (Options *o, const gchar *arg, GError **error)
+{
+  gchar **kv = g_strsplit (arg, "=", 2);
+  gboolean ok = FALSE;
+  gint i;
+
+  if (kv[0] && kv[1])
+    {
+      ok = cfm_args_set_from_string (&o->vals, kv[0], kv[1], error);
+      for (i = 0; ok && i < CFM_N_ARGS; i++)
+        if (strcmp (cfm_arg_specs[i].name, kv[0]) == 0)
+          o->set[i] = TRUE;
+    }
+  else
+    g_set_error (error, CFM_ERROR, 0, _("--set needs NAME=VALUE, not \"%s\""),
+                 arg);
+  g_strfreev (kv);
+  return ok;
+}
+
+/* GIMP 3 refuses a file argument that does not exist before the plug-in
+ * runs, with a message that names no file; say it clearly here. */
+static gboolean
+check_kernel_file (const Options *o, GError **error)
+{
+  const gchar *path = o->vals.v[CFM_ARG_KERNEL_FILE].s;
+
+  if (o->vals.v[CFM_ARG_FILTER_BANK].i != CFM_BANK_FILE || path == NULL
+      || *path == '\0' || g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return TRUE;
+  g_set_error (error, CFM_ERROR, 0, _("kernel-file: cannot open \"%s\": "
+                                      "no such file"), path);
+  return FALSE;
+}
+
+static gchar *
+output_base (const Options *o, const gchar *image)
+{
+  gchar *base = g_path_get_basename (image);
+  gchar *dot = strrchr (base, '.');
+  gchar *dir = o->output ? g_strdup (o->output) : g_path_get_dirname (image);
+  gchar *path;
+
+  if (dot && dot != base)
+    *dot = '\0';
+  path = g_build_filename (dir, base, NULL);
+  g_free (base);
+  g_free (dir);
+  return path;
+}
+
+/* Runs the script; returns how many images failed, or -1. */
+static gint
+run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
+{
+  const gchar *argv3[] = { o->gimp, "-i", "--batch-interpreter",
+                           "plug-in-script-fu-eval", "-b", script, "--quit",
+                           NULL };
+  const gchar *argv2[] = { o->gimp, "-i", "-d", "-f", "-b", script, "-b",
+                           "(gimp-quit 0)", NULL };
+  gchar *out = NULL, *err = NULL, *all, **lines, *message = NULL;
+  GError *error = NULL;
+  gint done = 0, failed = 0, i;
+
+  if (!g_spawn_sync (NULL, (gchar **) (major == 3 ? argv3 : argv2), NULL,
+                     G_SPAWN_DEFAULT, NULL, NULL, &out, &err, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      g_clear_error (&error);
+      return -1;
+    }
+  all = g_strconcat (out, "\n", err, NULL);
+  lines = g_strsplit (all, "\n", -1);
+  for (i = 0; lines[i]; i++)
+    {
+      const gchar *l = strstr (lines[i], "CFM-");
+
+      if (l == NULL)
+        {
+          note_error (lines, i, &message);
+          continue;
+        }
+      if (g_str_has_prefix (l, "CFM-DONE "))
+        {
+          done++;
+          if (!o->quiet)
+            g_print (_("wrote %s\n"), l + 9);
+        }
+      else if (g_str_has_prefix (l, "CFM-LAYER\t") && !o->quiet)
+        g_print ("%s\n", l + 4);
+      else if (g_str_has_prefix (l, "CFM-FAILED "))
+        {
+          g_printerr (_("%s: %s\n"), l + 11,
+                      message ? message : _("GIMP gave no message"));
+          g_clear_pointer (&message, g_free);
+          failed++;
+        }
+    }
+  if (done + failed < n_images)
+    {
+      g_printerr (_("GIMP stopped early: %s\n"),
+                  message ? message : _("GIMP gave no message"));
+      failed = n_images - done;
+    }
+  g_free (message);
+  g_strfreev (lines);
+  g_free (all);
+  g_free (out);
+  g_free (err);
+  return failed;
+}
+
+int
+main (int argc, char **argv)
+{
+  Options o = { 0 };
+  gchar **sets = NULL, **images = NULL, *script;
+  GOptionEntry entries[] = {
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+      N_("Set an argument of the procedure, e.g. filter-bank=sobel"),
+      N_("NAME=VALUE") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
+      N_("Folder for the results (default: beside each image)"),
+      N_("DIR") },
+    { "png", 'p', 0, G_OPTION_ARG_NONE, &o.png,
+      N_("Also write every map as a PNG named after its layer"), NULL },
+    { "gimp", 'g', 0, G_OPTION_ARG_FILENAME, &o.gimp,
+      N_("The gimp-console to run (default: the newest found)"),
+      N_("PATH") },
+    { "before", 'b', 0, G_OPTION_ARG_STRING_ARRAY, &o.before,
+      N_("A Script-Fu expression run on each image before the procedure; "
+         "'image' and 'layers' are bound"), N_("EXPR") },
+    { "print-script", 0, 0, G_OPTION_ARG_NONE, &o.print_script,
+      N_("Print the Script-Fu program instead of running it"), NULL },
+    { "print-call", 0, 0, G_OPTION_ARG_NONE, &o.print_call,
+      N_("Print the procedure call for these settings and exit"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet,
+      N_("Print only errors"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL,
+      N_("IMAGE...") },
+    { NULL }
+  };
+  GOptionContext *ctx;
+  GError *error = NULL;
+  gint major = 3, i, failed, n_images;
+  gchar **bases;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  cfm_args_init (&o.vals);
+  ctx = g_option_context_new (_("IMAGE... - add CNN feature maps to images "
+                                "with GIMP"));
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  for (i = 0; sets && sets[i]; i++)
+    if (!parse_set (&o, sets[i], &error))
+      {
+        g_printerr ("%s\n", error->message);
+        return 2;
+      }
+  if (!cfm_args_check (&o.vals, &error) || !check_kernel_file (&o, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (o.gimp == NULL)
+    o.gimp = find_gimp ();
+  if (o.gimp && !o.print_call)
+    major = gimp_major (o.gimp, &error);
+  if (o.print_call)
+    {
+      gchar *call3 = cfm_script_call (&o.vals, o.set, 3);
+      gchar *call2 = cfm_script_call (&o.vals, o.set, 2);
+
+      g_print ("GIMP 3:    %s\nGIMP 2.10: %s\n", call3, call2);
+      g_free (call3);
+      g_free (call2);
+      return 0;
+    }
+  n_images = images ? (gint) g_strv_length (images) : 0;
+  if (n_images == 0)
+    {
+      g_printerr (_("No image given. Usage: %s [--set NAME=VALUE]... "
+                    "IMAGE...\n"), g_get_prgname ());
+      return 2;
+    }
+  if (o.gimp == NULL || major == 0)
+    {
+      g_printerr (_("No usable gimp-console found%s%s\n"),
+                  error ? ": " : "", error ? error->message : "");
+      return 2;
+    }
+  bases = g_new0 (gchar *, n_images + 1);
+  for (i = 0; i < n_images; i++)
+    bases[i] = output_base (&o, images[i]);
+  script = cfm_script_program (&o.vals, o.set, major,
+                               (const gchar * const *) images,
+                               (const gchar * const *) bases, o.png,
+                               (const gchar * const *) o.before);
+  if (o.print_script)
+    {
+      g_print ("%s\n", script);
+      return 0;
+    }
+  if (o.output)
+    g_mkdir_with_parents (o.output, 0755);
+  for (i = 0; o.png && i < n_images; i++)
+    {
+      gchar *dir = g_strconcat (bases[i], "-maps", NULL);
+
+      g_mkdir_with_parents (dir, 0755);
+      g_free (dir);
+    }
+  failed = run_gimp (&o, script, major, n_images);
+  g_free (script);
+  g_strfreev (bases);
+  cfm_args_clear (&o.vals);
+  g_option_context_free (ctx);
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,29 @@
+/* cfm_script.h: Script-Fu for running the procedure, in GIMP 3's dialect
+ * (named arguments) and GIMP 2.10's (positional), made from the argument
+ * table.  The batch command runs these programs; the README and the dialog
+ * show the calls. */
+#ifndef CFM_SCRIPT_H
+#define CFM_SCRIPT_H
+
+#include <glib.h>
+
+#include "cfm_args.h"
+
+/* The procedure call with the variables image and layers (GIMP 3) or image
+ * and drawable (2.10).  GIMP 3 calls name the arguments in SET (all when
+ * SET is NULL); 2.10 calls give every argument in order. */
+gchar *cfm_script_call (const CfmArgValues *vals, const gboolean *set,
+                        gint gimp_major);
+
+/* A whole program: for each IMAGES[i], load it, run BEFORE expressions,
+ * call the procedure, list the new layers ("CFM-LAYER\tname\tx\ty\tw\th"),
+ * export each map as BASES[i]-maps/<layer>.png when PNG, save
+ * BASES[i].xcf and print "CFM-DONE <xcf>"; a failure prints
+ * "CFM-FAILED <image>\tlayers N" (N: the layers the image still has) and
+ * goes on with the next image. */
+gchar *cfm_script_program (const CfmArgValues *vals, const gboolean *set,
+                           gint gimp_major, const gchar *const *images,
+                           const gchar *const *bases, gboolean png,
+                           const gchar *const *before);
+
+#endif

@@ -1,0 +1,330 @@
+#!/usr/bin/python3
+"""Integration tests: the plug-in in a real gimp-console, through the batch
+command, against the PyTorch reference and against the core's rules.
+
+    gimp_tests.py [--gimp2-build DIR] [--gimp3-build DIR --gimp3-root ROOT]
+
+DIR is a meson build folder of this project (plugin/cnn-feature-maps and
+plugin/cnn-feature-maps-batch inside it).  GIMP 3 runs inside the Debian 13
+root ROOT (tests/gimp/make-gimp3-root.sh), where the source tree is mounted
+at /src.  Prints "ok"/"not ok" per check and "N passed, N failed" last.
+Needs Debian's python3-numpy and python3-pil.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+FIXTURES = os.path.join(SRC, "tests", "fixtures")
+
+passed = 0
+failed = 0
+
+
+def check(cond, name, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok - %s" % name)
+    else:
+        failed += 1
+        print("not ok - %s%s" % (name, ": " + detail if detail else ""))
+    return cond
+
+
+class Gimp:
+    """One GIMP build: runs the batch command and maps paths."""
+
+    def __init__(self, series, build, root=None):
+        self.series = series
+        self.root = root
+        self.inside_src = "/src" if root else SRC
+        self.build = build
+        work = "/tmp/cfm-gimp%s-tests" % series
+        self.work = work
+        self.host_work = (root or "") + work
+        shutil.rmtree(self.host_work, ignore_errors=True)
+        os.makedirs(self.host_work)
+        plug = os.path.join(self.host_work, "profile", "plug-ins",
+                            "cnn-feature-maps")
+        os.makedirs(plug)
+        shutil.copy(os.path.join((root or "") + self.inside(build), "plugin",
+                                 "cnn-feature-maps"), plug)
+        mo_root = os.path.join((root or "") + self.inside(build), "po")
+        for lang in os.listdir(mo_root) if os.path.isdir(mo_root) else []:
+            mo = os.path.join(mo_root, lang, "LC_MESSAGES",
+                              "cnn-feature-maps.mo")
+            if os.path.exists(mo):
+                dst = os.path.join(plug, "locale", lang, "LC_MESSAGES")
+                os.makedirs(dst, exist_ok=True)
+                shutil.copy(mo, dst)
+        os.makedirs(os.path.join(self.host_work, "home"))
+
+    def inside(self, path):
+        """A path of the source tree as the GIMP process sees it."""
+        return path.replace(SRC, self.inside_src, 1)
+
+    def host(self, path):
+        return (self.root or "") + path
+
+    def batch(self, args, images, env_extra=None):
+        env = {"HOME": self.work + "/home",
+               "GIMP2_DIRECTORY": self.work + "/profile",
+               "GIMP3_DIRECTORY": self.work + "/profile",
+               "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        env.update(env_extra or {})
+        cmd = [self.inside(os.path.join(self.build, "plugin",
+                                        "cnn-feature-maps-batch"))]
+        cmd += args + [self.inside(i) if i.startswith(SRC) else i
+                       for i in images]
+        if self.root:
+            cmd = ["chroot", self.root, "env", "-i"] + \
+                ["%s=%s" % kv for kv in env.items()] + cmd
+            proc = subprocess.run(cmd, capture_output=True, text=True,
+                                  timeout=600)
+        else:
+            proc = subprocess.run(cmd, capture_output=True, text=True,
+                                  env=env, timeout=600)
+        return proc.returncode, proc.stdout, proc.stderr
+
+
+def layers_of(stdout):
+    out = []
+    for line in stdout.splitlines():
+        if line.startswith("LAYER\t"):
+            _, name, x, y, w, h = line.split("\t")
+            out.append((name, int(x), int(y), int(w), int(h)))
+    return out
+
+
+def png(gimp, outdir, name):
+    path = gimp.host(os.path.join(outdir, "chelsea-maps", name + ".png"))
+    return np.asarray(Image.open(path))
+
+
+def expected_codes(ref, lo=None, hi=None):
+    lo = ref.min() if lo is None else lo
+    hi = ref.max() if hi is None else hi
+    return np.round(255.0 * (ref.astype(np.float64) - lo) / (hi - lo))
+
+
+def compare(name, got, want, tol=1):
+    got = got.astype(np.int32)
+    if got.ndim == 3:
+        got = got[:, :, 0]
+    ok = got.shape == want.shape
+    worst = int(np.abs(got - want).max()) if ok else -1
+    return check(ok and worst <= tol, name,
+                 "shape %s vs %s, worst %d" % (got.shape, want.shape, worst))
+
+
+PHOTO = os.path.join(SRC, "tests", "data", "chelsea.png")
+
+
+def test_tutorial(g, align=True):
+    tag = "GIMP %s tutorial%s" % (g.series, "" if align else " align off")
+    out = g.work + "/tutorial" + ("" if align else "-noalign")
+    args = ["-o", out, "--png"]
+    if not align:
+        args += ["--set", "align=false"]
+    rc, so, se = g.batch(args, [PHOTO])
+    if not check(rc == 0, tag + ": batch succeeds", se[-500:]):
+        return None
+    layers = {l[0].split(" (")[0]: l for l in layers_of(so)}
+    names = ["Filter %d %s" % (f, s) for f in range(1, 5)
+             for s in ("conv", "relu", "max-pool")]
+    check(sorted(layers) == sorted(names), tag + ": 12 layers named "
+          "Filter N conv/relu/max-pool", str(sorted(layers)))
+    refs = {s: np.load(os.path.join(FIXTURES, "tutorial_%s.npy" % s))
+            for s in ("conv", "relu", "pool")}
+    h, w = refs["conv"].shape[1:]
+    ph, pw = refs["pool"].shape[1:]
+    for f in range(1, 5):
+        for stage, ref in (("conv", "conv"), ("relu", "relu"),
+                           ("max-pool", "pool")):
+            name = "Filter %d %s" % (f, stage)
+            if name not in layers:
+                continue
+            _, x, y, lw, lh = layers[name]
+            scale = 2 if (stage == "max-pool" and align) else 1
+            mh, mw = (ph, pw) if stage == "max-pool" else (h, w)
+            off = 1 if align else 0
+            check((x, y, lw, lh) == (off, off, mw * scale, mh * scale),
+                  "%s: %s geometry" % (tag, name),
+                  "%s vs %s" % ((x, y, lw, lh),
+                                (off, off, mw * scale, mh * scale)))
+            want = expected_codes(ref=refs[ref][f - 1])
+            if scale > 1:
+                want = np.kron(want, np.ones((scale, scale)))
+            compare("%s: %s values = PyTorch" % (tag, name),
+                    png(g, out, name), want)
+    return out
+
+
+def test_per_stage_and_selection(g):
+    tag = "GIMP %s" % g.series
+    out = g.work + "/stage"
+    sel = ("(gimp-image-select-rectangle image CHANNEL-OP-REPLACE "
+           "100 50 200 120)")
+    rc, so, se = g.batch(["-o", out, "--png", "--set", "normalize=per-stage",
+                          "--set", "show-pool=false", "--before", sel],
+                         [PHOTO])
+    if not check(rc == 0, tag + " selection: batch succeeds", se[-500:]):
+        return
+    layers = {l[0].split(" (")[0]: l for l in layers_of(so)}
+    check(len(layers) == 8, tag + " selection: 8 layers without pooling",
+          str(sorted(layers)))
+    conv = np.load(os.path.join(FIXTURES, "tutorial_conv.npy"))
+    crop = conv[:, 50:50 + 117, 100:100 + 197]
+    relu = np.maximum(crop, 0)
+    _, x, y, w, h = layers.get("Filter 3 conv", (0, 0, 0, 0, 0))
+    check((x, y, w, h) == (101, 51, 197, 117),
+          tag + " selection: maps placed over the selection",
+          str((x, y, w, h)))
+    for f in range(4):
+        compare("%s selection per-stage: Filter %d conv" % (tag, f + 1),
+                png(g, out, "Filter %d conv" % (f + 1)),
+                expected_codes(crop[f], crop.min(), crop.max()))
+        compare("%s selection per-stage: Filter %d relu" % (tag, f + 1),
+                png(g, out, "Filter %d relu" % (f + 1)),
+                expected_codes(relu[f], relu.min(), relu.max()))
+
+
+def bad_npy_files(g):
+    """Broken kernel files, made from a good one."""
+    d = g.host(g.work + "/bad")
+    os.makedirs(d, exist_ok=True)
+    good = open(os.path.join(FIXTURES, "npy", "le_f4.npy"), "rb").read()
+    open(os.path.join(d, "truncated.npy"), "wb").write(good[:-7])
+    open(os.path.join(d, "magic.npy"), "wb").write(b"\x93NUMPZ" + good[6:])
+    for name in ("f2.npy", "nan.npy", "shape_5d.npy"):
+        shutil.copy(os.path.join(FIXTURES, "npy", name), d)
+    big = good.replace(b"(2, 3, 4, 5)", b"(2, 3, 400, 5)")
+    open(os.path.join(d, "absurd.npy"), "wb").write(big)
+    os.chmod(os.path.join(d, "magic.npy"), 0o644)
+    return g.work + "/bad"
+
+
+def test_bad_inputs(g):
+    bad = bad_npy_files(g)
+    cases = [
+        # (what, batch arguments, --before expression, message)
+        ("unknown choice", ["--set", "filter-bank=gabor"], None,
+         "not one of its choices", 2),
+        ("number out of range", ["--set", "stride=99"], None,
+         "stride must be between 1 and 16", 2),
+        ("filters 0", ["--set", "filters=0"], None, "asks for 0", 1),
+        ("filters 5-2", ["--set", "filters=5-2"], None, "runs backwards", 1),
+        ("filters x", ["--set", "filters=x"], None, "is not a list", 1),
+        ("filters beyond the bank", ["--set", "filters=2,9"], None,
+         "asks for 9", 1),
+        ("empty kernels", ["--set", "filter-bank=custom"], None,
+         "needs kernel text", 1),
+        ("malformed kernels", ["--set", "filter-bank=custom",
+                               "--set", "kernels=1 2; 3"], None,
+         "row 2 has 1 values", 1),
+        ("missing kernel file", ["--set", "filter-bank=file", "--set",
+                                 "kernel-file=/nonexistent/k.npy"], None,
+         "cannot open", 2),
+        ("truncated .npy", ["--set", "filter-bank=file", "--set",
+                            "kernel-file=%s/truncated.npy" % bad], None,
+         "truncated", 1),
+        ("not a .npy", ["--set", "filter-bank=file", "--set",
+                        "kernel-file=%s" % g.inside(PHOTO)], None,
+         "neither a .npy file nor kernel text", 1),
+        ("wrong magic", ["--set", "filter-bank=file", "--set",
+                         "kernel-file=%s/magic.npy" % bad], None,
+         "neither a .npy file nor kernel text", 1),
+        ("float16 .npy", ["--set", "filter-bank=file", "--set",
+                          "kernel-file=%s/f2.npy" % bad], None,
+         "unsupported dtype", 1),
+        ("absurd shape", ["--set", "filter-bank=file", "--set",
+                          "kernel-file=%s/absurd.npy" % bad], None,
+         "truncated", 1),
+        ("5-D .npy", ["--set", "filter-bank=file", "--set",
+                      "kernel-file=%s/shape_5d.npy" % bad], None,
+         "5 dimensions", 1),
+        ("NaN in .npy", ["--set", "filter-bank=file", "--set",
+                         "kernel-file=%s/nan.npy" % bad], None, "NaN", 1),
+        ("bias of wrong length", ["--set", "bias=1,2"], None,
+         "2 values given for 4 filters", 1),
+        ("kernel larger than the selection", [],
+         "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 3 3)",
+         "no output pixel", 1),
+        ("dilated kernel larger than the input", ["--set", "dilation=16"],
+         "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 40 40)",
+         "no output pixel", 1),
+        ("colormap needs RGB", ["--set", "colormap=viridis"],
+         "(gimp-image-convert-grayscale image)", "needs an RGB image", 1),
+        ("1x1 image", [], "(gimp-image-crop image 1 1 0 0)",
+         "no output pixel", 1),
+        ("empty selection", [],
+         "(begin (gimp-image-select-rectangle image CHANNEL-OP-REPLACE "
+         "0 0 10 10) (gimp-layer-set-offsets (vector-ref layers 0) 500 500))",
+         "selection does not touch", 1),
+        ("nothing to show", ["--set", "show-conv=false", "--set",
+                             "show-activation=false", "--set",
+                             "show-pool=false"], None, "Nothing to show", 1),
+        ("3-channel kernels on gray input",
+         ["--set", "filter-bank=custom", "--set",
+          "kernels=[[[[1]],[[2]],[[3]]]]"], None, "choose the input", 1),
+    ]
+    for what, args, before, message, code in cases:
+        extra = ["--before", before] if before else []
+        rc, so, se = g.batch(["-o", g.work + "/bad-out"] + args + extra,
+                             [PHOTO])
+        tag = "GIMP %s refuses %s" % (g.series, what)
+        check(rc == code and message in se, tag,
+              "exit %d, stderr %r" % (rc, se[-300:]))
+        if code == 1:
+            check("\tlayers 1:" in se, tag + ": image left unchanged",
+                  se[-200:])
+
+
+def test_identical_builds(g2, g3, out2, out3):
+    if not (out2 and out3):
+        return
+    d2 = g2.host(os.path.join(out2, "chelsea-maps"))
+    d3 = g3.host(os.path.join(out3, "chelsea-maps"))
+    names = sorted(os.listdir(d2))
+    check(names == sorted(os.listdir(d3)), "both builds make the same layers")
+    for n in names:
+        a = np.asarray(Image.open(os.path.join(d2, n)))
+        b = np.asarray(Image.open(os.path.join(d3, n)))
+        check(a.shape == b.shape and (a == b).all(),
+              "GIMP 2.10 and GIMP 3 give identical %s" % n)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gimp2-build")
+    ap.add_argument("--gimp3-build")
+    ap.add_argument("--gimp3-root")
+    opts = ap.parse_args()
+    outs = {}
+    gimps = {}
+    if opts.gimp2_build:
+        gimps["2.10"] = Gimp("2.10", os.path.abspath(opts.gimp2_build))
+    if opts.gimp3_build:
+        gimps["3"] = Gimp("3", os.path.abspath(opts.gimp3_build),
+                          opts.gimp3_root)
+    for key, g in gimps.items():
+        outs[key] = test_tutorial(g)
+        test_tutorial(g, align=False)
+        test_per_stage_and_selection(g)
+        test_bad_inputs(g)
+    if len(gimps) == 2:
+        test_identical_builds(gimps["2.10"], gimps["3"], outs["2.10"],
+                              outs["3"])
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
