@@ -30,6 +30,7 @@ typedef struct
   gboolean      print_script;
   gboolean      print_call;
   gboolean      quiet;
+  gboolean      markdown;
 } Options;
 
 static gchar *
@@ -205,6 +206,54 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
   return failed;
 }
 
+/* The argument table as the README shows it, made from cfm_arg_specs. */
+static void
+print_markdown (void)
+{
+  static const gchar *const types[] = {
+    "choice", "string", "file (a path in 2.10)", "int", "double", "boolean"
+  };
+  gint i, c;
+
+  g_print ("| # | name | type | default | meaning |\n"
+           "|---|---|---|---|---|\n");
+  for (i = 0; i < CFM_N_ARGS; i++)
+    {
+      const CfmArgSpec *spec = &cfm_arg_specs[i];
+      GString *def = g_string_new (NULL), *help = g_string_new (spec->help);
+
+      switch (spec->type)
+        {
+        case CFM_TYPE_CHOICE:
+          g_string_append_printf (def, "`%s`", spec->choices[(gint) spec->def].nick);
+          g_string_append (help, ": ");
+          for (c = 0; spec->choices[c].nick; c++)
+            g_string_append_printf (help, "%s`%s`", c ? ", " : "",
+                                    spec->choices[c].nick);
+          break;
+        case CFM_TYPE_STRING:
+        case CFM_TYPE_FILE:
+          if (spec->def_str && *spec->def_str)
+            g_string_append_printf (def, "`%s`", spec->def_str);
+          else
+            g_string_append (def, "empty");
+          break;
+        case CFM_TYPE_BOOLEAN:
+          g_string_append (def, spec->def ? "TRUE" : "FALSE");
+          break;
+        default:
+          g_string_append_printf (def, "%g", spec->def);
+          g_string_append_printf (help, " (%g..%g)", spec->min, spec->max);
+          break;
+        }
+      g_string_replace (help, "|", "\\|", 0);
+      g_print ("| %d | `%s` | %s | %s | %s |\n", i + 4, spec->name,
+               types[spec->type], def->str, help->str);
+      g_string_free (def, TRUE);
+      g_string_free (help, TRUE);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -229,6 +278,9 @@ main (int argc, char **argv)
       N_("Print the Script-Fu program instead of running it"), NULL },
     { "print-call", 0, 0, G_OPTION_ARG_NONE, &o.print_call,
       N_("Print the procedure call for these settings and exit"), NULL },
+    { "arguments-markdown", 0, 0, G_OPTION_ARG_NONE, &o.markdown,
+      N_("Print the procedure's arguments as a Markdown table and exit"),
+      NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet,
       N_("Print only errors"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL,
@@ -263,6 +315,11 @@ main (int argc, char **argv)
     {
       g_printerr ("%s\n", error->message);
       return 2;
+    }
+  if (o.markdown)
+    {
+      print_markdown ();
+      return 0;
     }
   if (o.gimp == NULL)
     o.gimp = find_gimp ();
