@@ -21,7 +21,19 @@ static void run   (const gchar *name, gint nparams, const GimpParam *param,
 
 const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };
 
-MAIN ()
+/* The catalogs sit in locale/ beside the plug-in, wherever it is installed,
+ * as GIMP 3 finds them. */
+static gchar *locale_dir;
+
+int
+main (int argc, char *argv[])
+{
+  gchar *dir = g_path_get_dirname (argv[0]);
+
+  locale_dir = g_build_filename (dir, "locale", NULL);
+  g_free (dir);
+  return gimp_main (&PLUG_IN_INFO, argc, argv);
+}
 
 static GimpPDBArgType
 pdb_type (CfmArgType type)
@@ -77,7 +89,7 @@ query (void)
       args[N_FIXED_PARAMS + i].description
         = param_description (&cfm_arg_specs[i]);
     }
-  gimp_plugin_domain_register (GETTEXT_PACKAGE, LOCALEDIR);
+  gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
   gimp_install_procedure (CFM_PROC_NAME,
                           N_("Show what a CNN's first layer sees"),
                           "Runs a bank of convolution filters, an activation "
@@ -354,7 +366,7 @@ run (const gchar *name, gint nparams, const GimpParam *param,
   gboolean ok = TRUE;
 
   (void) name;
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   gegl_init (NULL, NULL);
   *nreturn_vals = 1;

@@ -415,7 +415,9 @@ fill_group_frame (GimpProcedureDialog *dialog, const gchar *group)
 
   for (i = 0; i < CFM_N_ARGS; i++)
     if (strcmp (cfm_arg_specs[i].group, group) == 0)
-      props = g_list_append (props, (gpointer) cfm_arg_specs[i].name);
+      props = g_list_append (props, (gpointer) (i == CFM_ARG_KERNELS
+                                                ? "kernels-box"
+                                                : cfm_arg_specs[i].name));
   gimp_procedure_dialog_get_label (dialog, title, _(group), FALSE, FALSE);
   gimp_procedure_dialog_fill_box_list (dialog, box, props);
   gimp_procedure_dialog_fill_frame (dialog, frame, title, FALSE, box);
@@ -452,6 +454,7 @@ cfm_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   GimpProcedureDialog *dialog;
   gchar *frames[G_N_ELEMENTS (groups)];
   ShapeView view = { 0 };
+  GtkWidget *text, *columns;
   gint x, y;
   gsize i;
   gboolean ok;
@@ -459,11 +462,28 @@ cfm_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   gimp_ui_init (PLUG_IN_BINARY);
   dialog = GIMP_PROCEDURE_DIALOG (gimp_procedure_dialog_new (procedure,
                                   config, _("CNN Feature Maps")));
-  gimp_procedure_dialog_get_widget (dialog, "kernels", GTK_TYPE_TEXT_VIEW);
+  /* A text view has no label of its own: give it one, above it. */
+  text = gimp_procedure_dialog_get_widget (dialog, "kernels",
+                                           GTK_TYPE_TEXT_VIEW);
+  gtk_widget_set_size_request (text, 280, 90);
+  gimp_procedure_dialog_get_label (dialog, "kernels-label",
+                                   _(cfm_arg_specs[CFM_ARG_KERNELS].label),
+                                   FALSE, TRUE);
+  gimp_procedure_dialog_fill_box (dialog, "kernels-box", "kernels-label",
+                                  "kernels", NULL);
   for (i = 0; i < G_N_ELEMENTS (groups); i++)
     frames[i] = fill_group_frame (dialog, groups[i]);
-  gimp_procedure_dialog_fill (dialog, frames[0], frames[1], frames[2],
-                              frames[3], frames[4], NULL);
+  /* Two columns, as the GIMP 2.10 dialog. */
+  gimp_procedure_dialog_fill_box (dialog, "left-column", frames[0],
+                                  frames[1], NULL);
+  gimp_procedure_dialog_fill_box (dialog, "right-column", frames[2],
+                                  frames[3], frames[4], NULL);
+  columns = gimp_procedure_dialog_fill_box (dialog, "columns", "left-column",
+                                            "right-column", NULL);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (columns),
+                                  GTK_ORIENTATION_HORIZONTAL);
+  gtk_box_set_spacing (GTK_BOX (columns), 12);
+  gimp_procedure_dialog_fill (dialog, "columns", NULL);
   for (i = 0; i < G_N_ELEMENTS (groups); i++)
     g_free (frames[i]);
 

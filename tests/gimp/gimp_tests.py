@@ -287,6 +287,81 @@ def test_bad_inputs(g):
                   se[-200:])
 
 
+DIALOG_TITLES = {"zh_CN.UTF-8": "CNN 特征图", "C.UTF-8": "CNN Feature Maps"}
+
+
+def test_dialog(g, lang, display, shots):
+    """The dialog comes up, in LANG, when the procedure runs interactively
+    under Xvfb; a screenshot of it goes to SHOTS."""
+    tag = "GIMP %s dialog in %s" % (g.series, lang)
+    if not shutil.which("Xvfb") or not shutil.which("xwininfo"):
+        print("skip - %s: Xvfb or xwininfo is not installed" % tag)
+        return
+    xvfb = subprocess.Popen(["Xvfb", ":%d" % display, "-screen", "0",
+                             "1280x1024x24", "-listen", "tcp", "-ac"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    photo = g.inside(PHOTO)
+    if g.series == "3":
+        script = ('(script-fu-use-v3) (let* ((image (gimp-file-load '
+                  'RUN-NONINTERACTIVE "%s")) (layers '
+                  '(gimp-image-get-selected-layers image))) '
+                  '(plug-in-cnn-feature-maps #:run-mode RUN-INTERACTIVE '
+                  '#:image image #:drawables layers))' % photo)
+        cmd = ["gimp-console-3.0", "-i", "--batch-interpreter",
+               "plug-in-script-fu-eval", "-b", script, "--quit"]
+    else:
+        script = ('(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE '
+                  '"%s" "%s"))) (d (car (gimp-image-get-active-drawable '
+                  'image)))) (plug-in-cnn-feature-maps RUN-INTERACTIVE image '
+                  'd "tutorial" "all" "" "" "0" "luma" 1 0 "zeros" 1 TRUE '
+                  '"relu" 0.01 TRUE "max" 2 2 TRUE "per-map" "gray" TRUE))'
+                  % (photo, photo))
+        cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b", script, "-b",
+               "(gimp-quit 0)"]
+    env = {"HOME": g.work + "/home", "GIMP2_DIRECTORY": g.work + "/profile",
+           "GIMP3_DIRECTORY": g.work + "/profile", "PATH": "/usr/bin:/bin",
+           "LANG": lang, "LC_ALL": lang, "LANGUAGE": lang.split(".")[0],
+           "DISPLAY": "127.0.0.1:%d" % display}
+    if g.root:
+        cmd = ["chroot", g.root, "env", "-i"] + \
+            ["%s=%s" % kv for kv in env.items()] + cmd
+    gimp = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            env=None if g.root else env,
+                            start_new_session=True)
+    title = DIALOG_TITLES[lang]
+    window = None
+    try:
+        for _ in range(60):
+            tree = subprocess.run(["xwininfo", "-root", "-tree", "-display",
+                                   "127.0.0.1:%d" % display],
+                                  capture_output=True, text=True).stdout
+            for line in tree.splitlines():
+                if '"%s"' % title in line:
+                    window = line.split()[0]
+            if window:
+                break
+            import time
+            time.sleep(0.5)
+        check(window is not None, tag + ": the dialog is titled %r" % title)
+        if window and shutil.which("import"):
+            import time
+            time.sleep(1.5)   # let it draw
+            os.makedirs(shots, exist_ok=True)
+            shot = os.path.join(shots, "dialog-gimp%s-%s.png"
+                                % (g.series, lang.split(".")[0]))
+            subprocess.run(["import", "-display", "127.0.0.1:%d" % display,
+                            "-window", window, shot],
+                           capture_output=True)
+            check(os.path.exists(shot), tag + ": screenshot " + shot)
+    finally:
+        os.killpg(gimp.pid, 9)
+        gimp.wait()
+        xvfb.kill()
+        xvfb.wait()
+
+
 def test_identical_builds(g2, g3, out2, out3):
     if not (out2 and out3):
         return
@@ -306,6 +381,7 @@ def main():
     ap.add_argument("--gimp2-build")
     ap.add_argument("--gimp3-build")
     ap.add_argument("--gimp3-root")
+    ap.add_argument("--screenshots", default=os.path.join(SRC, "build-logs"))
     opts = ap.parse_args()
     outs = {}
     gimps = {}
@@ -319,6 +395,9 @@ def main():
         test_tutorial(g, align=False)
         test_per_stage_and_selection(g)
         test_bad_inputs(g)
+        for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
+            test_dialog(g, lang, 90 + n + (0 if key == "2.10" else 5),
+                        opts.screenshots)
     if len(gimps) == 2:
         test_identical_builds(gimps["2.10"], gimps["3"], outs["2.10"],
                               outs["3"])

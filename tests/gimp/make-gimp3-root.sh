@@ -8,9 +8,11 @@ set -euo pipefail
 ROOT=${1:-${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}}
 MIRROR=${CFM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PACKAGES="gimp libgimp-3.0-dev libgegl-dev libbabl-dev meson ninja-build gcc \
-pkg-config gettext python3 xvfb xauth locales"
+pkg-config gettext python3 xvfb xauth locales fonts-wqy-microhei"
 
-if [ -f "$ROOT/.cfm-ready" ]; then
+# The marker holds the package list, so a root made with an older list is
+# brought up to date instead of rebuilt.
+if [ -f "$ROOT/.cfm-ready" ] && [ "$(cat "$ROOT/.cfm-ready")" = "$PACKAGES" ]; then
   echo "GIMP 3 root ready at $ROOT"
   exit 0
 fi
@@ -32,6 +34,6 @@ chroot "$ROOT" /bin/sh -c "apt-get update && DEBIAN_FRONTEND=noninteractive \
   apt-get install -y --no-install-recommends $PACKAGES"
 chroot "$ROOT" /bin/sh -c "sed -i 's/^# *zh_CN.UTF-8/zh_CN.UTF-8/; \
   s/^# *en_US.UTF-8/en_US.UTF-8/' /etc/locale.gen && locale-gen" || true
-umount "$ROOT/proc" 2>/dev/null || true
-touch "$ROOT/.cfm-ready"
+umount -l "$ROOT/proc" 2>/dev/null || true
+printf '%s' "$PACKAGES" >"$ROOT/.cfm-ready"
 echo "GIMP 3 root ready at $ROOT"
