@@ -1,6 +1,7 @@
 /* cfm_conv.c: see cfm_conv.h.  This is the reference path: plain C whose
  * inner loop runs along a row with unit stride, so compilers vectorise it. */
 #include "cfm_conv.h"
+#include "cfm_conv_fast.h"
 
 #include <float.h>
 #include <math.h>
@@ -132,34 +133,81 @@ axpy_strided (float *out, const float *row, float weight, int n, int stride)
       out[x] += weight * row[(size_t) x * stride];
 }
 
+static const char *const path_names[] = {
+  "auto", "reference", "portable", "avx2", "avx512"
+};
+
+const char *
+cfm_path_name (CfmPath path)
+{
+  return (int) path >= 0 && path <= CFM_PATH_AVX512 ? path_names[path]
+                                                    : "unknown";
+}
+
+int
+cfm_path_supported (CfmPath path)
+{
+  switch (path)
+    {
+    case CFM_PATH_AUTO:
+    case CFM_PATH_REFERENCE:
+      return 1;
+#if defined(__GNUC__)
+    case CFM_PATH_PORTABLE:
+      return 1;
+#if defined(__x86_64__) || defined(__i386__)
+    case CFM_PATH_AVX2:
+      __builtin_cpu_init ();
+      return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+    case CFM_PATH_AVX512:
+      __builtin_cpu_init ();
+      return __builtin_cpu_supports ("avx512f")
+             && __builtin_cpu_supports ("fma");
+#endif
+#endif
+    default:
+      return 0;
+    }
+}
+
+CfmPath
+cfm_path_resolve (CfmPath path)
+{
+  const char *env = getenv ("CFM_PATH");
+  int i;
+
+  if (path != CFM_PATH_AUTO)
+    return cfm_path_supported (path) ? path : CFM_PATH_REFERENCE;
+  if (env != NULL)
+    for (i = CFM_PATH_REFERENCE; i <= CFM_PATH_AVX512; i++)
+      if (strcmp (env, path_names[i]) == 0 && cfm_path_supported (i))
+        return (CfmPath) i;
+  for (i = CFM_PATH_AVX512; i > CFM_PATH_REFERENCE; i--)
+    if (cfm_path_supported (i))
+      return (CfmPath) i;
+  return CFM_PATH_REFERENCE;
+}
+
 CfmStatus
 cfm_conv2d_forward (const CfmBank *bank, const float *bias, const CfmBand *in,
                     const CfmConvParams *p, int out_row0, int out_rows,
                     float *out, size_t plane_stride, CfmError *err)
 {
-  int out_h, out_w, need0, need_rows, oy, ch, ky, kx, f;
+  return cfm_conv2d_forward_fused (bank, bias, in, p, out_row0, out_rows, out,
+                                   NULL, plane_stride, CFM_ACT_NONE, 0.0f,
+                                   CFM_PATH_AUTO, 0, err);
+}
+
+/* The reference loop nest: one output row at a time, each tap an axpy along
+ * the row. */
+static CfmStatus
+conv_reference (const CfmBank *bank, const float *bias, const CfmBand *in,
+                const CfmConvParams *p, int out_row0, int out_rows, int out_w,
+                float *out, size_t plane_stride, CfmError *err)
+{
+  int oy, ch, ky, kx, f;
   size_t plane = (size_t) bank->kh * bank->kw;
   float *prow;
-  CfmStatus status;
-
-  status = cfm_conv2d_shape (bank, in->c, in->h, in->w, p, &out_h, &out_w,
-                             err);
-  if (status != CFM_OK)
-    return status;
-  if (out_row0 < 0 || out_rows < 0 || out_row0 > out_h - out_rows)
-    return cfm_error_set (err, CFM_ERR_ARG,
-                          "output rows %d..%d lie outside the map's %d rows",
-                          out_row0, out_row0 + out_rows - 1, out_h);
-  cfm_conv2d_input_rows (p, bank->kh, in->h, out_row0, out_rows, &need0,
-                         &need_rows);
-  if (need_rows > 0
-      && (need0 < in->row0 || need0 + need_rows > in->row0 + in->rows))
-    return cfm_error_set (err, CFM_ERR_ARG,
-                          "the band holds input rows %d..%d but rows %d..%d "
-                          "are needed", in->row0, in->row0 + in->rows - 1,
-                          need0, need0 + need_rows - 1);
-  if (plane_stride < (size_t) out_rows * out_w)
-    return cfm_error_set (err, CFM_ERR_ARG, "output planes overlap");
 
   prow = malloc (((size_t) in->w + 2 * (size_t) p->padding) * sizeof (float));
   if (prow == NULL)
@@ -168,14 +216,8 @@ cfm_conv2d_forward (const CfmBank *bank, const float *bias, const CfmBand *in,
   for (oy = 0; oy < out_rows; oy++)
     {
       for (f = 0; f < bank->n; f++)
-        {
-          float *o = out + f * plane_stride + (size_t) oy * out_w;
-          float b = bias ? bias[f] : 0.0f;
-          int x;
-
-          for (x = 0; x < out_w; x++)
-            o[x] = b;
-        }
+        memset (out + f * plane_stride + (size_t) oy * out_w, 0,
+                (size_t) out_w * sizeof (float));
       for (ch = 0; ch < in->c; ch++)
         for (ky = 0; ky < bank->kh; ky++)
           {
@@ -201,9 +243,66 @@ cfm_conv2d_forward (const CfmBank *bank, const float *bias, const CfmBand *in,
                                   out_w, p->stride);
               }
           }
+      /* The bias comes last, as PyTorch adds it after the products. */
+      for (f = 0; f < bank->n && bias; f++)
+        {
+          float *o = out + f * plane_stride + (size_t) oy * out_w;
+          int x;
+
+          for (x = 0; x < out_w; x++)
+            o[x] += bias[f];
+        }
     }
   free (prow);
   return CFM_OK;
+}
+
+CfmStatus
+cfm_conv2d_forward_fused (const CfmBank *bank, const float *bias,
+                          const CfmBand *in, const CfmConvParams *p,
+                          int out_row0, int out_rows, float *out, float *act,
+                          size_t plane_stride, CfmActivation activation,
+                          float negative_slope, CfmPath path, int threads,
+                          CfmError *err)
+{
+  int out_h, out_w, need0, need_rows, f;
+  CfmStatus status;
+  status = cfm_conv2d_shape (bank, in->c, in->h, in->w, p, &out_h, &out_w,
+                             err);
+  if (status != CFM_OK)
+    return status;
+  if (out_row0 < 0 || out_rows < 0 || out_row0 > out_h - out_rows)
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "output rows %d..%d lie outside the map's %d rows",
+                          out_row0, out_row0 + out_rows - 1, out_h);
+  cfm_conv2d_input_rows (p, bank->kh, in->h, out_row0, out_rows, &need0,
+                         &need_rows);
+  if (need_rows > 0
+      && (need0 < in->row0 || need0 + need_rows > in->row0 + in->rows))
+    return cfm_error_set (err, CFM_ERR_ARG,
+                          "the band holds input rows %d..%d but rows %d..%d "
+                          "are needed", in->row0, in->row0 + in->rows - 1,
+                          need0, need0 + need_rows - 1);
+  if (plane_stride < (size_t) out_rows * out_w)
+    return cfm_error_set (err, CFM_ERR_ARG, "output planes overlap");
+
+
+  path = cfm_path_resolve (path);
+  if (path != CFM_PATH_REFERENCE
+      && cfm_conv_fast_eligible (bank, p, out_w, path))
+    return cfm_conv_fast_forward (bank, bias, in, p, out_w, out_row0,
+                                  out_rows, out, act, plane_stride,
+                                  activation, negative_slope, path, threads,
+                                  err);
+  (void) threads;
+  status = conv_reference (bank, bias, in, p, out_row0, out_rows, out_w, out,
+                           plane_stride, err);
+  if (status == CFM_OK && act != NULL)
+    for (f = 0; f < bank->n; f++)
+      cfm_activation_apply (activation, negative_slope, out + f * plane_stride,
+                            act + f * plane_stride,
+                            (size_t) out_rows * out_w);
+  return status;
 }
 
 void

@@ -93,6 +93,37 @@ CfmStatus cfm_conv2d_forward (const CfmBank *bank, const float *bias,
                               int out_row0, int out_rows, float *out,
                               size_t plane_stride, CfmError *err);
 
+/* How the convolution is computed.  All paths give the same maps within
+ * 1e-6 of each map's range; REFERENCE is the plain C loop nest, PORTABLE
+ * the vector kernel in the compiler's generic vectors, AVX2 and AVX512 the
+ * same kernel for those instruction sets.  AUTO takes the path named by the
+ * environment variable CFM_PATH (reference, portable, avx2, avx512) when it
+ * is set and supported, else the fastest the processor supports. */
+typedef enum
+{
+  CFM_PATH_AUTO,
+  CFM_PATH_REFERENCE,
+  CFM_PATH_PORTABLE,
+  CFM_PATH_AVX2,
+  CFM_PATH_AVX512
+} CfmPath;
+
+int         cfm_path_supported (CfmPath path);
+CfmPath     cfm_path_resolve   (CfmPath path);
+const char *cfm_path_name      (CfmPath path);
+
+/* cfm_conv2d_forward, writing the activation of each value to ACT as well
+ * (when ACT is not NULL) while it is still in a register.  THREADS 0 uses
+ * every processor (or $CFM_THREADS); the reference path runs on one. */
+CfmStatus cfm_conv2d_forward_fused (const CfmBank *bank, const float *bias,
+                                    const CfmBand *in,
+                                    const CfmConvParams *p, int out_row0,
+                                    int out_rows, float *conv, float *act,
+                                    size_t plane_stride,
+                                    CfmActivation activation,
+                                    float negative_slope, CfmPath path,
+                                    int threads, CfmError *err);
+
 /* Applies ACT to N values (IN and OUT may be the same). */
 void cfm_activation_apply (CfmActivation act, float negative_slope,
                            const float *in, float *out, size_t n);

@@ -88,14 +88,12 @@ cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
   CfmStatus status;
   int f;
 
-  status = cfm_conv2d_forward (pl->bank, pl->bias, in, &pl->conv,
-                               plan->conv_row0, plan->conv_rows, conv, plane,
-                               err);
-  if (status != CFM_OK || act == NULL)
-    return status;
-  cfm_activation_apply (pl->activation, pl->negative_slope, conv, act,
-                        plane * pl->bank->n);
-  if (plan->pool_rows == 0)
+  status = cfm_conv2d_forward_fused (pl->bank, pl->bias, in, &pl->conv,
+                                     plan->conv_row0, plan->conv_rows, conv,
+                                     act, plane, pl->activation,
+                                     pl->negative_slope, pl->path,
+                                     pl->threads, err);
+  if (status != CFM_OK || act == NULL || plan->pool_rows == 0)
     return CFM_OK;
   for (f = 0; f < pl->bank->n; f++)
     {

@@ -23,6 +23,7 @@ typedef struct
   int            pool_enabled;
   CfmPoolParams  pool;
   int            threads;         /* 0: all processors */
+  CfmPath        path;            /* CFM_PATH_AUTO: the fastest */
 
   /* Derived by cfm_pipeline_init. */
   int in_c, in_h, in_w;
