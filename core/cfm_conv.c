@@ -376,6 +376,30 @@ cfm_pool2d_input_rows (const CfmPoolParams *p, int h, int out_row0,
   *in_rows = out_rows > 0 && hi > lo ? hi - lo : 0;
 }
 
+/* The tutorial's MaxPool2d (2, 2): no window crosses an edge, so the
+ * loop needs no bounds and compilers vectorise it. */
+static void
+max_pool_2x2 (const float *in, int w, int in_row0, int out_row0,
+              int out_rows, int out_w, float *out)
+{
+  int oy, ox;
+
+  for (oy = 0; oy < out_rows; oy++)
+    {
+      const float *a = in + (size_t) (2 * (out_row0 + oy) - in_row0) * w;
+      const float *b = a + w;
+      float *o = out + (size_t) oy * out_w;
+
+      for (ox = 0; ox < out_w; ox++)
+        {
+          float t = a[2 * ox] > a[2 * ox + 1] ? a[2 * ox] : a[2 * ox + 1];
+          float u = b[2 * ox] > b[2 * ox + 1] ? b[2 * ox] : b[2 * ox + 1];
+
+          o[ox] = t > u ? t : u;
+        }
+    }
+}
+
 CfmStatus
 cfm_pool2d_forward (const CfmPoolParams *p, const float *in, int h, int w,
                     int in_row0, int in_rows, int out_row0, int out_rows,
@@ -402,6 +426,12 @@ cfm_pool2d_forward (const CfmPoolParams *p, const float *in, int h, int w,
                           "are needed", in_row0, in_row0 + in_rows - 1,
                           need0, need0 + need_rows - 1);
 
+  if (p->type == CFM_POOL_MAX && p->size == 2 && p->stride == 2
+      && p->padding == 0)
+    {
+      max_pool_2x2 (in, w, in_row0, out_row0, out_rows, out_w, out);
+      return CFM_OK;
+    }
   for (oy = 0; oy < out_rows; oy++)
     {
       int y0 = (out_row0 + oy) * p->stride - p->padding;

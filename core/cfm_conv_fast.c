@@ -274,15 +274,19 @@ cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
   job.act = activation;
   job.slope = slope;
 
-  padded = malloc (((size_t) in->c * in->rows + 1) * job.pw * sizeof (float));
+  /* Without padding the band's own rows serve as they are. */
+  padded = p->padding == 0 ? NULL
+           : malloc (((size_t) in->c * in->rows + 1) * job.pw
+                     * sizeof (float));
   zero = calloc ((size_t) job.pw, sizeof (float));
   dummy = malloc ((size_t) out_w * sizeof (float));
-  ok = padded && zero && dummy && pack_weights (&job, bank, bias, &packed,
-                                                &pbias);
+  ok = (padded || p->padding == 0) && zero && dummy
+       && pack_weights (&job, bank, bias, &packed, &pbias);
   if (ok)
     {
-      pad_band (in, p->padding, p->pad_mode, padded);
-      job.padded = padded;
+      if (padded)
+        pad_band (in, p->padding, p->pad_mode, padded);
+      job.padded = padded ? padded : in->data;
       job.zero_row = zero;
       job.dummy = dummy;
       job.packed = packed;

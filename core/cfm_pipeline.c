@@ -1,7 +1,10 @@
 /* cfm_pipeline.c: see cfm_pipeline.h. */
 #include "cfm_pipeline.h"
 
+#include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 CfmStatus
 cfm_pipeline_init (CfmPipeline *pl, int c, int h, int w, CfmError *err)
@@ -78,15 +81,65 @@ cfm_pipeline_next_band (const CfmPipeline *pl, int max_rows, int *conv_done,
   return 1;
 }
 
+typedef struct
+{
+  const CfmPipeline *pl;
+  const CfmBandPlan *plan;
+  const float       *act;
+  float             *pool;
+  int                f0, f1;
+  CfmStatus          status;
+  CfmError           err;
+} PoolJob;
+
+/* Pools filters [f0, f1) of a band. */
+static void *
+pool_filters (void *data)
+{
+  PoolJob *job = data;
+  const CfmPipeline *pl = job->pl;
+  size_t plane = (size_t) job->plan->conv_rows * pl->conv_w;
+  size_t pool_plane = (size_t) job->plan->pool_rows * pl->pool_w;
+  int f;
+
+  job->status = CFM_OK;
+  for (f = job->f0; f < job->f1 && job->status == CFM_OK; f++)
+    job->status = cfm_pool2d_forward (&pl->pool, job->act + f * plane,
+                                      pl->conv_h, pl->conv_w,
+                                      job->plan->conv_row0,
+                                      job->plan->conv_rows,
+                                      job->plan->pool_row0,
+                                      job->plan->pool_rows,
+                                      job->pool + f * pool_plane,
+                                      &job->err);
+  return NULL;
+}
+
+static int
+pool_threads (const CfmPipeline *pl)
+{
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  const char *env = getenv ("CFM_THREADS");
+  int t = pl->threads;
+
+  if (t <= 0 && env != NULL)
+    t = atoi (env);
+  if (t <= 0)
+    t = cpus > 0 ? (int) cpus : 1;
+  t = t > 16 ? 16 : t;
+  return t > pl->bank->n ? pl->bank->n : t;
+}
+
 CfmStatus
 cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
                        const CfmBand *in, float *conv, float *act,
                        float *pool, CfmError *err)
 {
   size_t plane = (size_t) plan->conv_rows * pl->conv_w;
-  size_t pool_plane = (size_t) plan->pool_rows * pl->pool_w;
+  PoolJob jobs[16];
+  pthread_t tids[16];
   CfmStatus status;
-  int f;
+  int nt, i;
 
   status = cfm_conv2d_forward_fused (pl->bank, pl->bias, in, &pl->conv,
                                      plan->conv_row0, plan->conv_rows, conv,
@@ -94,16 +147,30 @@ cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
                                      pl->negative_slope, pl->path,
                                      pl->threads, err);
   if (status != CFM_OK || act == NULL || plan->pool_rows == 0)
-    return CFM_OK;
-  for (f = 0; f < pl->bank->n; f++)
+    return status;
+  /* Threads take whole maps: pooling reads only its own map. */
+  nt = pool_threads (pl);
+  for (i = 0; i < nt; i++)
     {
-      status = cfm_pool2d_forward (&pl->pool, act + f * plane, pl->conv_h,
-                                   pl->conv_w, plan->conv_row0,
-                                   plan->conv_rows, plan->pool_row0,
-                                   plan->pool_rows, pool + f * pool_plane,
-                                   err);
-      if (status != CFM_OK)
-        return status;
+      jobs[i] = (PoolJob) { pl, plan, act, pool, pl->bank->n * i / nt,
+                            pl->bank->n * (i + 1) / nt, CFM_OK, { 0 } };
+      if (i == 0 || pthread_create (&tids[i], NULL, pool_filters, &jobs[i]))
+        {
+          tids[i] = pthread_self ();
+          if (i > 0)
+            pool_filters (&jobs[i]);
+        }
     }
+  pool_filters (&jobs[0]);
+  for (i = 1; i < nt; i++)
+    if (!pthread_equal (tids[i], pthread_self ()))
+      pthread_join (tids[i], NULL);
+  for (i = 0; i < nt; i++)
+    if (jobs[i].status != CFM_OK)
+      {
+        if (err)
+          *err = jobs[i].err;
+        return jobs[i].status;
+      }
   return CFM_OK;
 }
