@@ -66,8 +66,10 @@ parse_descr (const char *p, NpyHeader *h, CfmError *err)
                           ".npy: only plain numeric arrays are supported, "
                           "not structured ones");
   order = p[1];
-  kind = p[2];
   if (order != '<' && order != '>' && order != '|' && order != '=')
+    return cfm_error_set (err, CFM_ERR_PARSE, ".npy: malformed dtype");
+  kind = p[2];   /* p[1] is a character, so p[2] is at most the '\0' */
+  if (kind == '\0')
     return cfm_error_set (err, CFM_ERR_PARSE, ".npy: malformed dtype");
   p += 3;
   while (*p >= '0' && *p <= '9' && size < 100)

@@ -50,6 +50,64 @@ echo "== core under ASan and UBSan"
 CC=clang core_tests build-asan core-asan-ubsan -Db_sanitize=address,undefined \
   -Db_lundef=false -Dgimp-api=none
 
+echo "== core under valgrind"
+if command -v valgrind >/dev/null && [ -d build/tests/core ]; then
+  vpass=0 vfail=0
+  for t in $(find build/tests/core -maxdepth 1 -type f -executable -name 'test_*' | sort); do
+    if CFM_FIXTURES=$SRC/tests/fixtures valgrind -q --error-exitcode=9 \
+         --leak-check=full --errors-for-leak-kinds=definite,indirect \
+         "$t" >"$LOG/valgrind-$(basename "$t").log" 2>&1; then
+      vpass=$((vpass + 1))
+    else
+      vfail=$((vfail + 1)); echo "   $(basename "$t") under valgrind: see $LOG/valgrind-$(basename "$t").log"
+    fi
+  done
+  PASSED=$((PASSED + vpass)); FAILED=$((FAILED + vfail))
+  echo "   valgrind (errors and leaks, each test program): $vpass passed, $vfail failed"
+else
+  skip_step "valgrind" "valgrind is not installed"
+fi
+
+echo "== fuzzing (30 s per target)"
+if command -v clang >/dev/null; then
+  bash tests/fuzz/run-fuzz.sh "${CFM_FUZZ_SECONDS:-30}" >"$LOG/fuzz.log" 2>&1
+  grep "^fuzz_" "$LOG/fuzz.log" | sed 's/^/   /'
+  count "$LOG/fuzz.log" "fuzz targets"
+else
+  skip_step "fuzzing" "clang is not installed"
+fi
+
+echo "== plug-in batch run under ASan and UBSan (GIMP 2.10)"
+if command -v gimp-console-2.10 >/dev/null && pkg-config --exists gimp-2.0; then
+  if meson setup build-plugin-asan -Dgimp-api=2.10 -Db_sanitize=address,undefined \
+       -Db_lundef=false >"$LOG/plugin-asan-build.log" 2>&1 \
+     && ninja -C build-plugin-asan >>"$LOG/plugin-asan-build.log" 2>&1; then
+    prof=$(mktemp -d)
+    mkdir -p "$prof/plug-ins/cnn-feature-maps" "$prof/out"
+    cp build-plugin-asan/plugin/cnn-feature-maps "$prof/plug-ins/cnn-feature-maps/"
+    script=$(ASAN_OPTIONS=detect_leaks=0 build-plugin-asan/plugin/cnn-feature-maps-batch \
+      --gimp "$(command -v gimp-console-2.10)" --print-script -o "$prof/out" \
+      --set filter-bank=sobel --set input=rgb --set padding=2 \
+      --set padding-mode=reflect --set colormap=viridis tests/data/chelsea.png)
+    # GIMP's own libraries keep memory until exit: leaks are checked in the
+    # core tests (ASan and valgrind), errors here.
+    ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+      GIMP2_DIRECTORY=$prof HOME=$prof gimp-console-2.10 -i -d -f -b "$script" \
+      -b '(gimp-quit 0)' >"$LOG/plugin-asan.log" 2>&1
+    if grep -q "CFM-DONE" "$LOG/plugin-asan.log" \
+       && ! grep -qE "AddressSanitizer|runtime error" "$LOG/plugin-asan.log"; then
+      PASSED=$((PASSED + 1)); echo "   plug-in under ASan and UBSan: 1 passed, 0 failed"
+    else
+      fail_step "plug-in under ASan and UBSan" "$LOG/plugin-asan.log"
+    fi
+    rm -rf "$prof"
+  else
+    fail_step "plug-in ASan build" "$LOG/plugin-asan-build.log"
+  fi
+else
+  skip_step "plug-in under ASan" "gimp-console-2.10 or its plug-in SDK is not installed"
+fi
+
 echo "== GIMP plug-ins"
 gimp_args=()
 if command -v gimp-console-2.10 >/dev/null && [ -x build/plugin/cnn-feature-maps ] \

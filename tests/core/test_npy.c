@@ -117,6 +117,19 @@ test_rejections (void)
   expect_error ("malformed shape", buf, n, 100, CFM_ERR_PARSE,
                 "malformed shape");
 
+  /* A header that ends inside the dtype (found by fuzzing). */
+  {
+    static const char dict[] = "{'fortran_order': False, 'shape': (2,), "
+                               "'descr': '";
+
+    memcpy (buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = sizeof dict - 1;
+    buf[9] = 0;
+    memcpy (buf + 10, dict, sizeof dict - 1);
+    expect_error ("header ends in the dtype", buf, 10 + sizeof dict - 1, 100,
+                  CFM_ERR_PARSE, "malformed dtype");
+  }
+
   /* Arrays that parse but are no kernels. */
   load_fixture ("npy/shape_5d.npy", &a);
   CHECK (cfm_bank_from_array (&a, &bank, &err) == CFM_ERR_SIZE,

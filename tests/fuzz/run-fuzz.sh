@@ -1,0 +1,34 @@
+#!/bin/bash
+# Builds the fuzz targets with clang's libFuzzer, AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs each for SECONDS (default 30) from the
+# committed seed corpus (copied, so runs do not grow the tree).
+#   tests/fuzz/run-fuzz.sh [SECONDS]      e.g. 3600 for an hour each
+# Prints "fuzz: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+seconds=${1:-30}
+out=${CFM_FUZZ_DIR:-build-fuzz}
+mkdir -p "$out"
+pass=0 fail=0
+for target in kernel_text npy; do
+  if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
+       -fno-sanitize-recover=undefined -Icore core/cfm_*.c \
+       "tests/fuzz/fuzz_$target.c" -o "$out/fuzz_$target" -lm -lpthread \
+       2>"$out/build-$target.log"; then
+    echo "fuzz_$target: build failed (see $out/build-$target.log)"
+    fail=$((fail + 1)); continue
+  fi
+  rm -rf "$out/corpus-$target" && cp -r "tests/fuzz/corpus/$target" "$out/corpus-$target"
+  if "$out/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
+       -print_final_stats=1 "$out/corpus-$target" >"$out/run-$target.log" 2>&1; then
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/run-$target.log" | grep -o '[0-9]*$')
+    echo "fuzz_$target: ${runs:-?} executions in ${seconds} s, no crash, leak or sanitizer report"
+    pass=$((pass + 1))
+  else
+    echo "fuzz_$target: FAILED, see $out/run-$target.log"
+    grep -m5 -E "ERROR|SUMMARY|runtime error" "$out/run-$target.log"
+    fail=$((fail + 1))
+  fi
+done
+echo "fuzz: $pass passed, $fail failed"
+[ $fail = 0 ]
