@@ -3,6 +3,8 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "cfm_render.h"
 #include "cfm_i18n.h"
@@ -13,7 +15,7 @@
 #include "cfm_kernel_text.h"
 #include "cfm_pipeline.h"
 
-#define BAND_BYTES ((gsize) 48 << 20)   /* working memory of one band */
+#define BAND_BYTES ((gsize) 12 << 20)   /* working memory of one band */
 
 enum { STAGE_CONV, STAGE_ACT, STAGE_POOL, N_STAGES };
 
@@ -587,6 +589,38 @@ render_rows (const Run *run, const gfloat *values, gint rows, gint w,
     }
 }
 
+/* Writes display values to a layer.  An 8-bit perceptual layer gets its
+ * codes directly, round (255 v) as babl would make them, which spares a
+ * format conversion of every pixel; other layers take floats.  The band is
+ * flushed to GIMP at once, so the plug-in keeps no layer's tiles. */
+static void
+write_pixels (GeglBuffer *buf, const GeglRectangle *rect, gint channels,
+              gfloat *values, gsize n)
+{
+  const Babl *lf = gegl_buffer_get_format (buf);
+  const Babl *u8 = babl_format_with_space (channels == 3 ? "R'G'B' u8"
+                                                         : "Y' u8", lf);
+
+  if (lf == u8)
+    {
+      guint8 *codes = (guint8 *) values;   /* in place: 1 byte per float */
+      gsize i;
+
+      for (i = 0; i < n; i++)
+        {
+          gfloat v = values[i];
+
+          codes[i] = v <= 0.0f ? 0 : v >= 1.0f ? 255
+                     : (guint8) (v * 255.0f + 0.5f);
+        }
+      gegl_buffer_set (buf, rect, 0, lf, codes, GEGL_AUTO_ROWSTRIDE);
+    }
+  else
+    gegl_buffer_set (buf, rect, 0, layer_format (buf, channels == 3), values,
+                     GEGL_AUTO_ROWSTRIDE);
+  gegl_buffer_flush (buf);
+}
+
 /* Pass 2: display values of the band's new rows into every layer. */
 static gboolean
 write_band (Run *run, CfmHost *host, const Band *band, GError **error)
@@ -622,8 +656,7 @@ write_band (Run *run, CfmHost *host, const Band *band, GError **error)
           render_rows (run, band->maps[s] + f * plane
                        + (gsize) band->new0[s] * st->map_w, rows, st->map_w,
                        lo, hi, clamp, channels, st->scale, tmp, out);
-          gegl_buffer_set (buf, &rect, 0, layer_format (buf, channels == 3),
-                           out, GEGL_AUTO_ROWSTRIDE);
+          write_pixels (buf, &rect, channels, out, out_n);
         }
       g_free (tmp);
       g_free (out);
@@ -726,14 +759,50 @@ finish_layers (Run *run, CfmHost *host)
         }
 }
 
+/* With CFM_REPORT set, the run's time and the plug-in's peak memory go to
+ * stderr, for the benchmark.  The peak is VmHWM, reset when the run
+ * starts: the plug-in process inherits a high-water mark from GIMP's own
+ * size across the fork that started it. */
+static void
+report_start (void)
+{
+  FILE *f;
+
+  if (g_getenv ("CFM_REPORT") && (f = fopen ("/proc/self/clear_refs", "w")))
+    {
+      fputs ("5", f);
+      fclose (f);
+    }
+}
+
+static void
+report (gint64 start)
+{
+  gchar *status = NULL, *hwm;
+
+  if (g_getenv ("CFM_REPORT") == NULL
+      || !g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return;
+  hwm = strstr (status, "VmHWM:");
+  g_printerr ("cnn-feature-maps: run %.3f s, peak memory %ld MB\n",
+              (g_get_monotonic_time () - start) / 1e6,
+              hwm ? strtol (hwm + 6, NULL, 10) / 1024 : -1L);
+  g_free (status);
+}
+
 gboolean
 cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
 {
+  gint64 start = g_get_monotonic_time ();
   Run run;
   gpointer group = NULL;
   gboolean ok;
   gint s, f;
 
+  /* Tiles are sent to GIMP band by band; a small cache keeps the plug-in's
+   * memory at a few bands whatever the image size. */
+  g_object_set (gegl_config (), "tile-cache-size", (guint64) 32 << 20, NULL);
+  report_start ();
   ok = prepare (&run, vals, host->area.width, host->area.height,
                 host->image_rgb, host->origin_x, host->origin_y, error);
   if (ok)
@@ -762,5 +831,6 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
                            "image stores integers. Convert it to 32-bit "
                            "floating point to keep every value."));
   run_free (&run);
+  report (start);
   return ok;
 }
