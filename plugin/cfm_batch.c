@@ -173,6 +173,9 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
 
       if (l == NULL)
         {
+          /* The plug-in's own warnings (values clipped, and the like). */
+          if (strstr (lines[i], "CNN Feature Maps-Warning: "))
+            g_printerr ("%s\n", strstr (lines[i], "CNN Feature Maps-"));
           note_error (lines, i, &message);
           continue;
         }

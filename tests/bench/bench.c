@@ -350,6 +350,57 @@ row (const char *what, double seconds, double opencv)
     printf ("| %-52s | %8.1f ms | %14s |\n", what, seconds * 1e3, "");
 }
 
+/* Part 3, through tests/bench/gimp_e2e.py, for each GIMP it finds:
+ * CFM_SOURCE_ROOT and CFM_BUILD_ROOT name the tree and this build, and
+ * CFM_GIMP3_BUILD and CFM_GIMP3_ROOT a GIMP 3 build in its Debian 13 root. */
+static void
+gimp_end_to_end (void)
+{
+  const char *src = getenv ("CFM_SOURCE_ROOT"), *build = getenv ("CFM_BUILD_ROOT");
+  const char *b3 = getenv ("CFM_GIMP3_BUILD"), *r3 = getenv ("CFM_GIMP3_ROOT");
+  char cmd[8192], line[512];
+  FILE *p;
+  int rows = 0;
+
+  if (src == NULL || build == NULL)
+    {
+      printf ("3. End to end in GIMP: skipped (run through meson, which sets "
+              "CFM_SOURCE_ROOT and CFM_BUILD_ROOT)\n");
+      return;
+    }
+  snprintf (cmd, sizeof cmd, "/usr/bin/python3 %s/tests/bench/gimp_e2e.py "
+            "--gimp2-build %s%s%s%s%s 2>/dev/null", src, build,
+            b3 && r3 ? " --gimp3-build " : "", b3 && r3 ? b3 : "",
+            b3 && r3 ? " --gimp3-root " : "", b3 && r3 ? r3 : "");
+  printf ("3. End to end in GIMP, 4000x3000 photo, tutorial settings "
+          "(12 layers), without start-up and loading\n\n");
+  printf ("| %-9s | %14s | %26s | %8s | %17s | %17s |\n", "", "plug-in",
+          "Convolution Matrix x4", "ratio", "plug-in peak mem",
+          "100 MP peak mem");
+  printf ("|-----------|----------------|----------------------------|"
+          "----------|-------------------|-------------------|\n");
+  fflush (stdout);
+  p = popen (cmd, "r");
+  while (p && fgets (line, sizeof line, p))
+    {
+      char gimp[32];
+      double tp, tc;
+      char mem[32], mem100[32];
+
+      if (sscanf (line, "e2e|%31[^|]|%lf|%lf|%31[^|]|%31s", gimp, &tp, &tc,
+                  mem, mem100) != 5)
+        continue;
+      printf ("| %-9s | %12.2f s | %24.2f s | %7.2fx | %14s MB | %14s MB |\n",
+              gimp, tp, tc, tc / tp, mem, mem100);
+      rows++;
+    }
+  if (p)
+    pclose (p);
+  if (rows == 0)
+    printf ("| (no GIMP found) | | | | | |\n");
+  printf ("\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -420,5 +471,6 @@ main (int argc, char **argv)
   fflush (stdout);
   free (gray);
   free (rgb);
+  gimp_end_to_end ();
   return 0;
 }

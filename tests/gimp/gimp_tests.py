@@ -196,6 +196,135 @@ def test_per_stage_and_selection(g):
                 expected_codes(relu[f], relu.min(), relu.max()))
 
 
+def conv_valid(x, k):
+    """Cross-correlation, valid: independent of the core."""
+    win = np.lib.stride_tricks.sliding_window_view(x, k.shape)
+    return np.einsum("ijkl,kl->ij", win.astype(np.float64), k)
+
+
+def tutorial_maps(gray):
+    k = np.array([[-1, -1, 1, 1]] * 4, np.float64)
+    conv = np.stack([conv_valid(gray, kk) for kk in (k, -k, k.T, -k.T)])
+    relu = np.maximum(conv, 0)
+    h, w = relu.shape[1] // 2 * 2, relu.shape[2] // 2 * 2
+    pool = relu[:, :h, :w].reshape(4, h // 2, 2, w // 2, 2).max(axis=(2, 4))
+    return conv, relu, pool
+
+
+def read_map(path):
+    """A map PNG as values in 0..1, whatever its bit depth."""
+    im = np.asarray(Image.open(path))
+    if im.ndim == 3:
+        im = im[:, :, 0]
+    return im.astype(np.float64) / (65535.0 if im.dtype == np.uint16
+                                    else 255.0)
+
+
+def test_image_kinds(g):
+    """Alpha, 16-bit and float precision, offsets: correct values."""
+    rgb = np.load(os.path.join(FIXTURES, "photo_rgb.npy")).astype(np.float64)
+    gray_f = (0.299 * rgb[:, :, 0] + 0.587 * rgb[:, :, 1]
+              + 0.114 * rgb[:, :, 2]) / 255.0
+    conv_f, relu_f, _ = tutorial_maps(gray_f)
+    gray_u8 = np.load(os.path.join(FIXTURES, "photo_gray_u8.npy")) / 255.0
+    conv_8, relu_8, _ = tutorial_maps(gray_u8)
+    three = g.series == "3"
+    drawable = "(vector-ref layers 0)"
+    cases = [
+        ("alpha channel", "(gimp-layer-add-alpha %s)" % drawable,
+         conv_8, (1, 1), 1.5 / 255),
+        ("16-bit perceptual", "(gimp-image-convert-precision image 250)",
+         conv_f, (1, 1), 1.5 / 255),
+        ("32-bit float perceptual",
+         "(gimp-image-convert-precision image 650)", conv_f, (1, 1),
+         1.5 / 255),
+        ("32-bit float linear", "(gimp-image-convert-precision image 600)",
+         conv_f, (1, 1), None),
+        ("layer offsets", "(gimp-layer-set-offsets %s 30 20)" % drawable,
+         conv_8, (31, 21), 1.5 / 255),
+    ]
+    for what, before, ref, origin, tol in cases:
+        out = g.work + "/kind-" + what.replace(" ", "-")
+        rc, so, se = g.batch(["-o", out, "--png", "--before", before],
+                             [PHOTO])
+        tag = "GIMP %s %s" % (g.series, what)
+        if not check(rc == 0, tag + ": batch succeeds", se[-300:]):
+            continue
+        layers = {l[0].split(" (")[0]: l for l in layers_of(so)}
+        _, x, y, w, h = layers.get("Filter 1 conv", (0, 0, 0, 0, 0))
+        check((x, y, w, h) == origin + (ref.shape[2], ref.shape[1]),
+              tag + ": geometry", str((x, y, w, h)))
+        if tol is None:
+            # Linear storage: GIMP 3 exports the sRGB encoding of each
+            # stored value to PNG, GIMP 2.10 the value as it is.
+            c = read_map(g.host(os.path.join(out, "chelsea-maps",
+                                             "Filter 1 conv.png")))
+            if three:
+                c = np.where(c <= 0.04045, c / 12.92,
+                             ((c + 0.055) / 1.055) ** 2.4)
+            want = (ref[0] - ref[0].min()) / (ref[0].max() - ref[0].min())
+            worst = np.abs(c - want).max() if c.shape == want.shape else 9
+            check(worst <= 0.012, tag + ": stored values are the map's",
+                  "worst %.5f" % worst)
+            continue
+        for f in range(4):
+            got = read_map(g.host(os.path.join(out, "chelsea-maps",
+                                               "Filter %d conv.png" % (f + 1))))
+            want = (ref[f] - ref[f].min()) / (ref[f].max() - ref[f].min())
+            worst = np.abs(got - want).max() if got.shape == want.shape else 9
+            check(worst <= tol, "%s: Filter %d conv values" % (tag, f + 1),
+                  "worst %.5f, tolerance %.5f" % (worst, tol))
+    # Refused up front: a layer group, an indexed image.
+    if three:
+        group = ("(let ((g (gimp-group-layer-new image \"g\"))) "
+                 "(gimp-image-insert-layer image g 0 0) "
+                 "(set! layers (vector g)))")
+        indexed = ("(gimp-image-convert-indexed image CONVERT-DITHER-NONE "
+                   "CONVERT-PALETTE-GENERATE 255 #f #f \"\")")
+    else:
+        group = ("(let ((g (car (gimp-layer-group-new image)))) "
+                 "(gimp-image-insert-layer image g 0 0) (set! drawable g))")
+        indexed = ("(gimp-image-convert-indexed image CONVERT-DITHER-NONE "
+                   "CONVERT-PALETTE-GENERATE 255 FALSE FALSE \"\")")
+    for what, before, message, layers_after in (
+            ("a layer group", group, "is a layer group", 2),
+            ("an indexed image", indexed, "", 1)):
+        rc, so, se = g.batch(["-o", g.work + "/refused", "--before", before],
+                             [PHOTO])
+        tag = "GIMP %s refuses %s" % (g.series, what)
+        check(rc == 1 and message in se
+              and "\tlayers %d:" % layers_after in se, tag,
+              "exit %d, %r" % (rc, se[-300:]))
+
+
+def test_raw_values(g):
+    """normalize none: raw values in a float image, clipped (and said so)
+    in an 8-bit one."""
+    rgb = np.load(os.path.join(FIXTURES, "photo_rgb.npy")).astype(np.float64)
+    gray_f = (0.299 * rgb[:, :, 0] + 0.587 * rgb[:, :, 1]
+              + 0.114 * rgb[:, :, 2]) / 255.0
+    blur = conv_valid(gray_f, np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+                      / 16.0)
+    out = g.work + "/raw"
+    args = ["-o", out, "--png", "--set", "filter-bank=gaussian", "--set",
+            "normalize=none", "--set", "show-activation=false", "--set",
+            "show-pool=false"]
+    rc, so, se = g.batch(args + ["--before",
+                                 "(gimp-image-convert-precision image 650)"],
+                         [PHOTO])
+    tag = "GIMP %s normalize none" % g.series
+    if check(rc == 0, tag + " in a float image: batch succeeds", se[-300:]):
+        got = read_map(g.host(os.path.join(out, "chelsea-maps",
+                                           "Filter 1 conv.png")))
+        worst = np.abs(got - blur).max() if got.shape == blur.shape else 9
+        check(worst <= 1.5 / 255, tag + ": the raw values are stored",
+              "worst %.5f" % worst)
+    rc, so, se = g.batch(["-o", out + "-8bit"] + args[3:] +
+                         ["--set", "filter-bank=tutorial"], [PHOTO])
+    check(rc == 0 and "clipped" in se, tag + " in an 8-bit image: clipped, "
+          "and the user is told", se[-300:])
+
+
 def bad_npy_files(g):
     """Broken kernel files, made from a good one."""
     d = g.host(g.work + "/bad")
@@ -395,6 +524,8 @@ def main():
         test_tutorial(g, align=False)
         test_per_stage_and_selection(g)
         test_bad_inputs(g)
+        test_image_kinds(g)
+        test_raw_values(g)
         for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
             test_dialog(g, lang, 90 + n + (0 if key == "2.10" else 5),
                         opts.screenshots)

@@ -1,0 +1,23 @@
+#!/bin/bash
+# The benchmark table of the README: builds the project (and, as root, the
+# GIMP 3 build in its Debian 13 root) and runs the benchmark program.
+#   bash tests/bench/run-bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SRC=$PWD
+ROOT=${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}
+CFM_EXTRA_PACKAGES="python3-opencv" bash tests/setup-deps.sh
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+if [ "$(id -u)" = 0 ] && bash tests/gimp/make-gimp3-root.sh "$ROOT" >/dev/null 2>&1; then
+  mkdir -p "$ROOT/src"
+  mountpoint -q "$ROOT/src" && umount -l "$ROOT/src"
+  mount --bind "$SRC" "$ROOT/src"
+  mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+  trap 'umount -l "$ROOT/src" "$ROOT/proc" 2>/dev/null' EXIT
+  chroot "$ROOT" sh -c "cd /src && { [ -f build-gimp3/build.ninja ] || meson setup build-gimp3; } && ninja -C build-gimp3" >/dev/null
+  export CFM_GIMP3_BUILD=$SRC/build-gimp3 CFM_GIMP3_ROOT=$ROOT
+fi
+echo "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) processors, $(free -g | awk '/Mem:/ {print $2}') GB"
+CFM_FIXTURES=$SRC/tests/fixtures CFM_SOURCE_ROOT=$SRC CFM_BUILD_ROOT=$SRC/build \
+  build/tests/bench/cfm-bench
