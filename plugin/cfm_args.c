@@ -68,6 +68,14 @@ static const CfmChoice colormap_choices[] = {
   { NULL, NULL }
 };
 
+static const CfmChoice expand_choices[] = {
+  { "none",      N_("None") },
+  { "negate",    N_("Each kernel and its negative") },
+  { "tutorial",  N_("k, -k, k transposed, -k transposed (as the tutorial)") },
+  { "rotations", N_("The 8 rotations and flips") },
+  { NULL, NULL }
+};
+
 #define G_FILTERS    N_("Filters")
 #define G_CONV       N_("Convolution")
 #define G_ACTIVATION N_("Activation")
@@ -137,6 +145,9 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
   { "align", CFM_TYPE_BOOLEAN, N_("A_lign maps over the image"),
     N_("Place each map over the input pixels it was computed from, enlarged "
        "by its stride"), G_DISPLAY, 0, 1, 1, NULL, NULL },
+  { "expand", CFM_TYPE_CHOICE, N_("E_xpand the bank"),
+    N_("Grow the bank from its kernels before the filters are chosen"),
+    G_FILTERS, 0, 0, 0, NULL, expand_choices },
 };
 
 G_DEFINE_QUARK (cfm-error-quark, cfm_error)
@@ -230,6 +241,65 @@ cfm_args_check (const CfmArgValues *vals, GError **error)
         }
     }
   return TRUE;
+}
+
+gchar *
+cfm_args_to_text (const CfmArgValues *vals)
+{
+  GString *s = g_string_new (NULL);
+  gint i;
+
+  for (i = 0; i < CFM_N_ARGS; i++)
+    {
+      const CfmArgSpec *spec = &cfm_arg_specs[i];
+      gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+      gchar *text;
+
+      switch (spec->type)
+        {
+        case CFM_TYPE_CHOICE:
+          text = g_strdup (cfm_args_choice_nick ((CfmArgId) i,
+                                                 vals->v[i].i));
+          break;
+        case CFM_TYPE_STRING:
+        case CFM_TYPE_FILE:
+          text = g_strescape (vals->v[i].s ? vals->v[i].s : "", NULL);
+          break;
+        case CFM_TYPE_DOUBLE:
+          text = g_strdup (g_ascii_dtostr (num, sizeof num, vals->v[i].d));
+          break;
+        case CFM_TYPE_BOOLEAN:
+          text = g_strdup (vals->v[i].i ? "true" : "false");
+          break;
+        default:
+          text = g_strdup_printf ("%d", vals->v[i].i);
+          break;
+        }
+      g_string_append_printf (s, "%s=%s\n", spec->name, text);
+      g_free (text);
+    }
+  return g_string_free (s, FALSE);
+}
+
+void
+cfm_args_from_text (CfmArgValues *vals, const gchar *text)
+{
+  gchar **lines = g_strsplit (text, "\n", -1);
+  gint i;
+
+  for (i = 0; lines[i]; i++)
+    {
+      gchar *eq = strchr (lines[i], '=');
+      gchar *value;
+
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      value = g_strcompress (eq + 1);
+      cfm_args_set_from_string (vals, lines[i], value, NULL);
+      g_free (value);
+    }
+  g_strfreev (lines);
 }
 
 gboolean

@@ -11,6 +11,7 @@
 
 #define CFM_PROC_NAME   "plug-in-cnn-feature-maps"
 #define CFM_PLUGIN_NAME "cnn-feature-maps"
+#define CFM_PARASITE    "cnn-feature-maps-args"
 
 typedef enum
 {
@@ -65,6 +66,7 @@ typedef enum
   CFM_ARG_NORMALIZE,
   CFM_ARG_COLORMAP,
   CFM_ARG_ALIGN,
+  CFM_ARG_EXPAND,
   CFM_N_ARGS
 } CfmArgId;
 
@@ -99,6 +101,13 @@ const gchar *cfm_args_choice_nick (CfmArgId id, gint index);
 
 /* Checks ranges and choice indices; the message names the argument. */
 gboolean cfm_args_check (const CfmArgValues *vals, GError **error);
+
+/* Every argument as "name=value" lines (strings escaped as C strings),
+ * for last values and for the parasite the layer group carries. */
+gchar *cfm_args_to_text (const CfmArgValues *vals);
+
+/* Reads such lines back; unknown names and bad values are skipped. */
+void cfm_args_from_text (CfmArgValues *vals, const gchar *text);
 
 /* Sets argument NAME from TEXT ("sobel", "3", "true", "0.1"), as the batch
  * command's --set NAME=VALUE does. */

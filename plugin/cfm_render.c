@@ -112,6 +112,20 @@ prepare_bank (Run *run, GError **error)
 
   if (!load_full_bank (vals, &full, error))
     return FALSE;
+  if (vals->v[CFM_ARG_EXPAND].i != 0)
+    {
+      CfmBank grown;
+
+      if (cfm_bank_expand (&full, (CfmExpand) vals->v[CFM_ARG_EXPAND].i,
+                           &grown, &err) != CFM_OK)
+        {
+          cfm_bank_free (&full);
+          g_set_error (error, CFM_ERROR, 0, _("expand: %s"), err.message);
+          return FALSE;
+        }
+      cfm_bank_free (&full);
+      full = grown;
+    }
   if (cfm_filter_list_parse (vals->v[CFM_ARG_FILTERS].s, full.n, index,
                              &count, &err) != CFM_OK
       || cfm_bank_select (&full, index, count, &picked, &err) != CFM_OK)
@@ -717,6 +731,10 @@ make_layers (Run *run, CfmHost *host, gpointer *group, GError **error)
   g_free (name);
   if (*group == NULL)
     return FALSE;
+  /* The run's recipe travels with the group (and the XCF). */
+  name = cfm_args_to_text (run->vals);
+  host->attach_parasite (host, *group, CFM_PARASITE, name);
+  g_free (name);
   for (f = 0; f < run->bank.n; f++)
     {
       gchar *fname = g_strdup_printf ("Filter %d", run->numbers[f]);

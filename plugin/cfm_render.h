@@ -43,6 +43,9 @@ struct _CfmHost
   void        (*remove_group) (CfmHost *host, gpointer group);
   /* Reports progress; returns FALSE when the user cancelled. */
   gboolean    (*progress)    (CfmHost *host, gdouble fraction);
+  /* Attaches TEXT as the persistent parasite NAME of ITEM (a group). */
+  void        (*attach_parasite) (CfmHost *host, gpointer item,
+                                  const gchar *name, const gchar *text);
   /* A warning for the user (values clipped, and the like). */
   void        (*warning)     (CfmHost *host, const gchar *message);
 };

@@ -143,68 +143,27 @@ values_from_params (const GimpParam *param, CfmArgValues *vals,
   return TRUE;
 }
 
-/* Last values are kept as "name=value" lines, strings escaped. */
+/* Last values are kept as cfm_args_to_text makes them. */
 static void
 save_last_values (const CfmArgValues *vals)
 {
-  GString *s = g_string_new (NULL);
-  gint i;
+  gchar *text = cfm_args_to_text (vals);
 
-  for (i = 0; i < CFM_N_ARGS; i++)
-    {
-      const CfmArgSpec *spec = &cfm_arg_specs[i];
-      gchar num[G_ASCII_DTOSTR_BUF_SIZE];
-      gchar *text;
-
-      switch (spec->type)
-        {
-        case CFM_TYPE_CHOICE:
-          text = g_strdup (cfm_args_choice_nick ((CfmArgId) i,
-                                                 vals->v[i].i));
-          break;
-        case CFM_TYPE_STRING:
-        case CFM_TYPE_FILE:
-          text = g_strescape (vals->v[i].s ? vals->v[i].s : "", NULL);
-          break;
-        case CFM_TYPE_DOUBLE:
-          text = g_strdup (g_ascii_dtostr (num, sizeof num, vals->v[i].d));
-          break;
-        default:
-          text = g_strdup_printf ("%d", vals->v[i].i);
-          break;
-        }
-      g_string_append_printf (s, "%s=%s\n", spec->name, text);
-      g_free (text);
-    }
-  gimp_set_data (CFM_PROC_NAME, s->str, s->len + 1);
-  g_string_free (s, TRUE);
+  gimp_set_data (CFM_PROC_NAME, text, strlen (text) + 1);
+  g_free (text);
 }
 
 static void
 load_last_values (CfmArgValues *vals)
 {
   gint size = gimp_get_data_size (CFM_PROC_NAME);
-  gchar *data, **lines;
-  gint i;
+  gchar *data;
 
   if (size <= 0)
     return;
   data = g_malloc0 (size + 1);
   gimp_get_data (CFM_PROC_NAME, data);
-  lines = g_strsplit (data, "\n", -1);
-  for (i = 0; lines[i]; i++)
-    {
-      gchar *eq = strchr (lines[i], '=');
-      gchar *value;
-
-      if (eq == NULL)
-        continue;
-      *eq = '\0';
-      value = g_strcompress (eq + 1);
-      cfm_args_set_from_string (vals, lines[i], value, NULL);
-      g_free (value);
-    }
-  g_strfreev (lines);
+  cfm_args_from_text (vals, data);
   g_free (data);
 }
 
@@ -291,6 +250,18 @@ gimp2_progress (CfmHost *host, gdouble fraction)
 }
 
 static void
+gimp2_attach_parasite (CfmHost *host, gpointer item, const gchar *name,
+                       const gchar *text)
+{
+  GimpParasite *parasite = gimp_parasite_new (name, GIMP_PARASITE_PERSISTENT,
+                                              strlen (text) + 1, text);
+
+  (void) host;
+  gimp_item_attach_parasite (GPOINTER_TO_INT (item), parasite);
+  gimp_parasite_free (parasite);
+}
+
+static void
 gimp2_warning (CfmHost *host, const gchar *message)
 {
   (void) host;
@@ -343,6 +314,7 @@ render_drawable (gint32 image, gint32 drawable, const GeglRectangle *area,
   host.remove_group = gimp2_remove_group;
   host.progress = gimp2_progress;
   host.warning = gimp2_warning;
+  host.attach_parasite = gimp2_attach_parasite;
   ok = cfm_render_run (vals, &host, error);
   g_object_unref (host.source);
   return ok;

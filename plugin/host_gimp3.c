@@ -289,6 +289,18 @@ gimp3_progress (CfmHost *host, gdouble fraction)
 }
 
 static void
+gimp3_attach_parasite (CfmHost *host, gpointer item, const gchar *name,
+                       const gchar *text)
+{
+  GimpParasite *parasite = gimp_parasite_new (name, GIMP_PARASITE_PERSISTENT,
+                                              strlen (text) + 1, text);
+
+  (void) host;
+  gimp_item_attach_parasite (GIMP_ITEM (item), parasite);
+  gimp_parasite_free (parasite);
+}
+
+static void
 gimp3_warning (CfmHost *host, const gchar *message)
 {
   (void) host;
@@ -343,6 +355,7 @@ render_drawable (GimpImage *image, GimpDrawable *drawable,
   host.remove_group = gimp3_remove_group;
   host.progress = gimp3_progress;
   host.warning = gimp3_warning;
+  host.attach_parasite = gimp3_attach_parasite;
   ok = cfm_render_run (vals, &host, error);
   g_object_unref (host.source);
   return ok;
