@@ -720,29 +720,43 @@ group_name (const Run *run)
                           run->bank.n, run->bank.n == 1 ? "" : "s");
 }
 
-/* Makes the group, a sub-group per filter and a layer per shown stage. */
+/* An item made for the image, and where it goes. */
+typedef struct
+{
+  gpointer item, parent;   /* parent: an earlier item, or NULL */
+  gint     position;
+} Made;
+
+static void
+made_add (GArray *made, gpointer item, gpointer parent, gint position)
+{
+  Made m = { item, parent, position };
+
+  g_array_append_val (made, m);
+}
+
+/* Makes the group, a sub-group per filter and a layer per shown stage, in
+ * the order they go into the image; nothing is in the image yet. */
 static gboolean
-make_layers (Run *run, CfmHost *host, gpointer *group, GError **error)
+make_layers (Run *run, CfmHost *host, GArray *made, GError **error)
 {
   gchar *name = group_name (run);
+  gpointer group = host->new_group (host, name, error);
   gint f, s;
 
-  *group = host->add_group (host, NULL, name, 0, error);
   g_free (name);
-  if (*group == NULL)
+  if (group == NULL)
     return FALSE;
-  /* The run's recipe travels with the group (and the XCF). */
-  name = cfm_args_to_text (run->vals);
-  host->attach_parasite (host, *group, CFM_PARASITE, name);
-  g_free (name);
+  made_add (made, group, NULL, 0);
   for (f = 0; f < run->bank.n; f++)
     {
       gchar *fname = g_strdup_printf ("Filter %d", run->numbers[f]);
-      gpointer sub = host->add_group (host, *group, fname, f, error);
+      gpointer sub = host->new_group (host, fname, error);
 
       g_free (fname);
       if (sub == NULL)
         return FALSE;
+      made_add (made, sub, group, f);
       for (s = 0; s < N_STAGES; s++)
         {
           Stage *st = &run->stages[s];
@@ -750,13 +764,14 @@ make_layers (Run *run, CfmHost *host, gpointer *group, GError **error)
           if (!st->shown)
             continue;
           name = layer_name (run, s, f);
-          st->buffers[f] = host->add_layer (host, sub, name, st->x, st->y,
+          st->buffers[f] = host->new_layer (host, name, st->x, st->y,
                                             st->map_w * st->scale,
-                                            st->map_h * st->scale, 0,
+                                            st->map_h * st->scale,
                                             &st->layers[f], error);
           g_free (name);
           if (st->buffers[f] == NULL)
             return FALSE;
+          made_add (made, st->layers[f], sub, 0);
         }
     }
   return TRUE;
@@ -775,6 +790,27 @@ finish_layers (Run *run, CfmHost *host)
                               run->stages[s].buffers[f]);
           run->stages[s].buffers[f] = NULL;
         }
+}
+
+/* Puts the filled layers into the image, the group with its recipe. */
+static gboolean
+insert_layers (Run *run, CfmHost *host, GArray *made, GError **error)
+{
+  gchar *recipe;
+  guint i;
+
+  for (i = 0; i < made->len; i++)
+    {
+      Made *m = &g_array_index (made, Made, i);
+
+      if (!host->insert (host, m->item, m->parent, m->position, error))
+        return FALSE;
+    }
+  recipe = cfm_args_to_text (run->vals);
+  host->attach_parasite (host, g_array_index (made, Made, 0).item,
+                         CFM_PARASITE, recipe);
+  g_free (recipe);
+  return TRUE;
 }
 
 /* With CFM_REPORT set, the run's time and the plug-in's peak memory go to
@@ -812,10 +848,11 @@ gboolean
 cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
 {
   gint64 start = g_get_monotonic_time ();
+  GArray *made = g_array_new (FALSE, FALSE, sizeof (Made));
   Run run;
-  gpointer group = NULL;
   gboolean ok;
   gint s, f;
+  guint i;
 
   /* Tiles are sent to GIMP band by band; a small cache keeps the plug-in's
    * memory at a few bands whatever the image size. */
@@ -838,17 +875,21 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
       for (s = 0; s < N_STAGES; s++)
         for (f = 0; f < run.bank.n; f++)
           cfm_stats_merge (&run.stages[s].set, &run.stages[s].stats[f]);
-      ok = make_layers (&run, host, &group, error)
+      ok = make_layers (&run, host, made, error)
            && run_bands (&run, host, write_band, 0.4, 1.0, error);
       finish_layers (&run, host);
-      if (!ok && group != NULL)
-        host->remove_group (host, group);
+      if (ok)
+        ok = insert_layers (&run, host, made, error);
+      else
+        for (i = made->len; i > 0; i--)   /* children before their group */
+          host->discard (host, g_array_index (made, Made, i - 1).item);
     }
   if (ok && run.clipped)
     host->warning (host, _("Raw values outside 0..1 were clipped: this "
                            "image stores integers. Convert it to 32-bit "
                            "floating point to keep every value."));
   run_free (&run);
+  g_array_free (made, TRUE);
   report (start);
   return ok;
 }

@@ -4,9 +4,10 @@
  * APIs.  Pixels move through GEGL, which both APIs share; what differs (how
  * a layer or group is made and inserted, progress, messages) comes from the
  * host glue through CfmHost.  Everything the user can get wrong is checked
- * before the first layer is made, so an error leaves the image untouched;
- * maps are computed band by band and written as they come, so the plug-in
- * never holds a whole map. */
+ * before the first layer is made.  The layers are filled before any of them
+ * goes into the image, so an error, or GIMP closing the plug-in when the
+ * user cancels, leaves the image as it was; maps are computed band by band
+ * and written as they come, so the plug-in never holds a whole map. */
 #ifndef CFM_RENDER_H
 #define CFM_RENDER_H
 
@@ -25,22 +26,23 @@ struct _CfmHost
   gint           origin_y;
   gboolean       image_rgb;    /* the image's base type is RGB */
 
-  /* Adds a layer group inside PARENT (NULL: the image's top level, above
-   * the source) at POSITION (0: top). */
-  gpointer    (*add_group)   (CfmHost *host, gpointer parent,
-                              const gchar *name, gint position,
+  /* Makes a layer group, not yet in the image. */
+  gpointer    (*new_group)   (CfmHost *host, const gchar *name,
                               GError **error);
-  /* Adds an opaque layer of the image's base type and returns the buffer
-   * to fill; *LAYER is the host's handle for it. */
-  GeglBuffer *(*add_layer)   (CfmHost *host, gpointer parent,
-                              const gchar *name, gint x, gint y, gint width,
-                              gint height, gint position, gpointer *layer,
-                              GError **error);
-  /* Flushes LAYER's buffer and shows it. */
+  /* Makes an opaque layer of the image's base type at X, Y, not yet in the
+   * image, and returns the buffer to fill; *LAYER is the host's handle. */
+  GeglBuffer *(*new_layer)   (CfmHost *host, const gchar *name, gint x,
+                              gint y, gint width, gint height,
+                              gpointer *layer, GError **error);
+  /* Flushes a filled layer's buffer and lets it go. */
   void        (*finish_layer) (CfmHost *host, gpointer layer,
                                GeglBuffer *buffer);
-  /* Deletes a group made by this run, after an error or cancel. */
-  void        (*remove_group) (CfmHost *host, gpointer group);
+  /* Puts ITEM into the image inside PARENT (NULL: directly above the
+   * source layer) at POSITION (0: top). */
+  gboolean    (*insert)      (CfmHost *host, gpointer item, gpointer parent,
+                              gint position, GError **error);
+  /* Deletes an item that was made but never put into the image. */
+  void        (*discard)     (CfmHost *host, gpointer item);
   /* Reports progress; returns FALSE when the user cancelled. */
   gboolean    (*progress)    (CfmHost *host, gdouble fraction);
   /* Attaches TEXT as the persistent parasite NAME of ITEM (a group). */

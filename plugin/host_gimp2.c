@@ -176,19 +176,12 @@ typedef struct
 } Gimp2Host;
 
 static gpointer
-gimp2_add_group (CfmHost *host, gpointer parent, const gchar *name,
-                 gint position, GError **error)
+gimp2_new_group (CfmHost *host, const gchar *name, GError **error)
 {
   Gimp2Host *h = host->self;
   gint32 group = gimp_layer_group_new (h->image);
-  gint32 in = GPOINTER_TO_INT (parent);
 
-  if (parent == NULL)
-    {
-      in = gimp_item_get_parent (h->drawable);
-      position = gimp_image_get_item_position (h->image, h->drawable);
-    }
-  if (group < 0 || !gimp_image_insert_layer (h->image, group, in, position))
+  if (group < 0)
     {
       g_set_error (error, CFM_ERROR, 0, _("Could not add a layer group."));
       return NULL;
@@ -198,9 +191,9 @@ gimp2_add_group (CfmHost *host, gpointer parent, const gchar *name,
 }
 
 static GeglBuffer *
-gimp2_add_layer (CfmHost *host, gpointer parent, const gchar *name, gint x,
-                 gint y, gint width, gint height, gint position,
-                 gpointer *layer_out, GError **error)
+gimp2_new_layer (CfmHost *host, const gchar *name, gint x, gint y,
+                 gint width, gint height, gpointer *layer_out,
+                 GError **error)
 {
   Gimp2Host *h = host->self;
   gint32 layer;
@@ -208,9 +201,7 @@ gimp2_add_layer (CfmHost *host, gpointer parent, const gchar *name, gint x,
   layer = gimp_layer_new (h->image, name, width, height,
                           host->image_rgb ? GIMP_RGB_IMAGE : GIMP_GRAY_IMAGE,
                           100.0, GIMP_LAYER_MODE_NORMAL);
-  if (layer < 0 || !gimp_image_insert_layer (h->image, layer,
-                                             GPOINTER_TO_INT (parent),
-                                             position))
+  if (layer < 0)
     {
       g_set_error (error, CFM_ERROR, 0, _("Could not add the layer %s."),
                    name);
@@ -224,21 +215,39 @@ gimp2_add_layer (CfmHost *host, gpointer parent, const gchar *name, gint x,
 static void
 gimp2_finish_layer (CfmHost *host, gpointer layer, GeglBuffer *buffer)
 {
-  gint32 id = GPOINTER_TO_INT (layer);
-
   (void) host;
+  (void) layer;
   gegl_buffer_flush (buffer);
   g_object_unref (buffer);
-  gimp_drawable_update (id, 0, 0, gimp_drawable_width (id),
-                        gimp_drawable_height (id));
+}
+
+static gboolean
+gimp2_insert (CfmHost *host, gpointer item, gpointer parent, gint position,
+              GError **error)
+{
+  Gimp2Host *h = host->self;
+  gint32 in = GPOINTER_TO_INT (parent);
+
+  if (parent == NULL)
+    {
+      in = gimp_item_get_parent (h->drawable);
+      position = gimp_image_get_item_position (h->image, h->drawable);
+    }
+  if (!gimp_image_insert_layer (h->image, GPOINTER_TO_INT (item), in,
+                                position))
+    {
+      g_set_error (error, CFM_ERROR, 0, _("Could not add the layer %s."),
+                   gimp_item_get_name (GPOINTER_TO_INT (item)));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
-gimp2_remove_group (CfmHost *host, gpointer group)
+gimp2_discard (CfmHost *host, gpointer item)
 {
-  Gimp2Host *h = host->self;
-
-  gimp_image_remove_layer (h->image, GPOINTER_TO_INT (group));
+  (void) host;
+  gimp_item_delete (GPOINTER_TO_INT (item));
 }
 
 static gboolean
@@ -308,10 +317,11 @@ render_drawable (gint32 image, gint32 drawable, const GeglRectangle *area,
   host.origin_x = ox + area->x;
   host.origin_y = oy + area->y;
   host.image_rgb = gimp_image_base_type (image) == GIMP_RGB;
-  host.add_group = gimp2_add_group;
-  host.add_layer = gimp2_add_layer;
+  host.new_group = gimp2_new_group;
+  host.new_layer = gimp2_new_layer;
   host.finish_layer = gimp2_finish_layer;
-  host.remove_group = gimp2_remove_group;
+  host.insert = gimp2_insert;
+  host.discard = gimp2_discard;
   host.progress = gimp2_progress;
   host.warning = gimp2_warning;
   host.attach_parasite = gimp2_attach_parasite;

@@ -213,34 +213,20 @@ typedef struct
 } Gimp3Host;
 
 static gpointer
-gimp3_add_group (CfmHost *host, gpointer parent, const gchar *name,
-                 gint position, GError **error)
+gimp3_new_group (CfmHost *host, const gchar *name, GError **error)
 {
   Gimp3Host *h = host->self;
   GimpGroupLayer *group = gimp_group_layer_new (h->image, name);
-  GimpLayer *in = GIMP_LAYER (parent);
 
-  if (parent == NULL)
-    {
-      /* Directly above the source layer, in the same container. */
-      in = GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (h->drawable)));
-      position = gimp_image_get_item_position (h->image,
-                                               GIMP_ITEM (h->drawable));
-    }
-  if (group == NULL
-      || !gimp_image_insert_layer (h->image, GIMP_LAYER (group), in,
-                                   position))
-    {
-      g_set_error (error, CFM_ERROR, 0, _("Could not add a layer group."));
-      return NULL;
-    }
+  if (group == NULL)
+    g_set_error (error, CFM_ERROR, 0, _("Could not add a layer group."));
   return group;
 }
 
 static GeglBuffer *
-gimp3_add_layer (CfmHost *host, gpointer parent, const gchar *name, gint x,
-                 gint y, gint width, gint height, gint position,
-                 gpointer *layer_out, GError **error)
+gimp3_new_layer (CfmHost *host, const gchar *name, gint x, gint y,
+                 gint width, gint height, gpointer *layer_out,
+                 GError **error)
 {
   Gimp3Host *h = host->self;
   GimpLayer *layer;
@@ -248,9 +234,7 @@ gimp3_add_layer (CfmHost *host, gpointer parent, const gchar *name, gint x,
   layer = gimp_layer_new (h->image, name, width, height,
                           host->image_rgb ? GIMP_RGB_IMAGE : GIMP_GRAY_IMAGE,
                           100.0, GIMP_LAYER_MODE_NORMAL);
-  if (layer == NULL
-      || !gimp_image_insert_layer (h->image, layer, GIMP_LAYER (parent),
-                                   position))
+  if (layer == NULL)
     {
       g_set_error (error, CFM_ERROR, 0, _("Could not add the layer %s."),
                    name);
@@ -265,19 +249,39 @@ static void
 gimp3_finish_layer (CfmHost *host, gpointer layer, GeglBuffer *buffer)
 {
   (void) host;
+  (void) layer;
   gegl_buffer_flush (buffer);
   g_object_unref (buffer);
-  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0,
-                        gimp_drawable_get_width (GIMP_DRAWABLE (layer)),
-                        gimp_drawable_get_height (GIMP_DRAWABLE (layer)));
+}
+
+static gboolean
+gimp3_insert (CfmHost *host, gpointer item, gpointer parent, gint position,
+              GError **error)
+{
+  Gimp3Host *h = host->self;
+  GimpLayer *in = GIMP_LAYER (parent);
+
+  if (parent == NULL)
+    {
+      /* Directly above the source layer, in the same container. */
+      in = GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (h->drawable)));
+      position = gimp_image_get_item_position (h->image,
+                                               GIMP_ITEM (h->drawable));
+    }
+  if (!gimp_image_insert_layer (h->image, GIMP_LAYER (item), in, position))
+    {
+      g_set_error (error, CFM_ERROR, 0, _("Could not add the layer %s."),
+                   gimp_item_get_name (GIMP_ITEM (item)));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
-gimp3_remove_group (CfmHost *host, gpointer group)
+gimp3_discard (CfmHost *host, gpointer item)
 {
-  Gimp3Host *h = host->self;
-
-  gimp_image_remove_layer (h->image, GIMP_LAYER (group));
+  (void) host;
+  gimp_item_delete (GIMP_ITEM (item));
 }
 
 static gboolean
@@ -349,10 +353,11 @@ render_drawable (GimpImage *image, GimpDrawable *drawable,
   host.origin_x = ox + area->x;
   host.origin_y = oy + area->y;
   host.image_rgb = gimp_image_get_base_type (image) == GIMP_RGB;
-  host.add_group = gimp3_add_group;
-  host.add_layer = gimp3_add_layer;
+  host.new_group = gimp3_new_group;
+  host.new_layer = gimp3_new_layer;
   host.finish_layer = gimp3_finish_layer;
-  host.remove_group = gimp3_remove_group;
+  host.insert = gimp3_insert;
+  host.discard = gimp3_discard;
   host.progress = gimp3_progress;
   host.warning = gimp3_warning;
   host.attach_parasite = gimp3_attach_parasite;

@@ -390,6 +390,38 @@ def test_expand_and_recipe(g):
           se[-300:])
 
 
+def test_closed_mid_run(g):
+    """When GIMP closes the plug-in in the middle of a run (what it does when
+    the user cancels), the image keeps exactly its layers."""
+    import threading
+    import time
+    plugin = os.path.join(g.work, "profile", "plug-ins", "cnn-feature-maps",
+                          "cnn-feature-maps")
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            pids = subprocess.run(["pgrep", "-f", plugin], capture_output=True,
+                                  text=True).stdout.split()
+            if pids:
+                time.sleep(1.5)   # well inside the run, layers half made
+                subprocess.run(["pkill", "-9", "-f", plugin])
+                killed.append(True)
+                return
+            time.sleep(0.05)
+
+    t = threading.Thread(target=killer)
+    t.start()
+    rc, so, se = g.batch(["-o", g.work + "/killed", "--before",
+                          "(gimp-image-scale image 6000 4000)"], [PHOTO])
+    t.join()
+    check(killed and rc == 1 and "\tlayers 1:" in se,
+          "GIMP %s: plug-in closed mid-run leaves the image's layers as they "
+          "were" % g.series, "killed %s, exit %d, %r" % (bool(killed), rc,
+                                                          se[-300:]))
+
+
 def bad_npy_files(g):
     """Broken kernel files, made from a good one."""
     d = g.host(g.work + "/bad")
@@ -593,6 +625,7 @@ def main():
         test_raw_values(g)
         test_two_layers(g)
         test_expand_and_recipe(g)
+        test_closed_mid_run(g)
         for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
             test_dialog(g, lang, 90 + n + (0 if key == "2.10" else 5),
                         opts.screenshots)
