@@ -148,6 +148,12 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
   { "expand", CFM_TYPE_CHOICE, N_("E_xpand the bank"),
     N_("Grow the bank from its kernels before the filters are chosen"),
     G_FILTERS, 0, 0, 0, NULL, expand_choices },
+  { "kernel-swatches", CFM_TYPE_BOOLEAN, N_("Show the _kernels"),
+    N_("Add a layer per filter that draws its kernel with its values, as "
+       "the tutorial does"), G_DISPLAY, 0, 1, 0, NULL, NULL },
+  { "legend", CFM_TYPE_BOOLEAN, N_("Add a le_gend"),
+    N_("Add a layer per stage with the colour bar and the values it stands "
+       "for"), G_DISPLAY, 0, 1, 0, NULL, NULL },
 };
 
 G_DEFINE_QUARK (cfm-error-quark, cfm_error)

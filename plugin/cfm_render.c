@@ -8,12 +8,14 @@
 
 #include "cfm_render.h"
 #include "cfm_i18n.h"
+#include "cfm_script.h"
 
 #include "cfm_bank.h"
 #include "cfm_display.h"
 #include "cfm_input.h"
 #include "cfm_kernel_text.h"
 #include "cfm_pipeline.h"
+#include "cfm_swatch.h"
 
 #define BAND_BYTES ((gsize) 12 << 20)   /* working memory of one band */
 
@@ -40,6 +42,8 @@ typedef struct
   CfmPipeline  pl;
   Stage        stages[N_STAGES];
   gint         width, height, channels;
+  gint         origin_x, origin_y;
+  gboolean     image_rgb;
   gboolean     rgb_input;
   gboolean     clipped;
 } Run;
@@ -240,6 +244,9 @@ prepare (Run *run, const CfmArgValues *vals, gint width, gint height,
   run->vals = vals;
   run->width = width;
   run->height = height;
+  run->origin_x = origin_x;
+  run->origin_y = origin_y;
+  run->image_rgb = image_rgb;
   if (!cfm_args_check (vals, error) || !prepare_bank (run, error))
     return FALSE;
   if (!image_rgb && vals->v[CFM_ARG_COLORMAP].i != CFM_COLORMAP_GRAY)
@@ -317,6 +324,51 @@ cfm_render_plan (const CfmArgValues *vals, gint width, gint height,
     }
   run_free (&run);
   return ok;
+}
+
+gchar *
+cfm_render_summary (const CfmArgValues *vals, gint width, gint height,
+                    gboolean image_rgb, gint gimp_major)
+{
+  CfmRunShape shape;
+  GError *error = NULL;
+  gboolean set[CFM_N_ARGS];
+  gchar *sizes, *call, *line, *text;
+
+  if (!cfm_render_plan (vals, width, height, image_rgb, &shape, &error))
+    {
+      text = g_markup_printf_escaped ("<span foreground=\"#c01c28\">%s"
+                                      "</span>", error->message);
+      g_clear_error (&error);
+      return text;
+    }
+  {
+    gchar *pool = shape.pool_width
+      ? g_strdup_printf (_(", pooled %d x %d"), shape.pool_width,
+                         shape.pool_height)
+      : g_strdup ("");
+    gchar *dropped = shape.dropped_cols || shape.dropped_rows
+      ? g_strdup_printf (_("\n%d columns and %d rows at the right and "
+                           "bottom edges reach no output."),
+                         shape.dropped_cols, shape.dropped_rows)
+      : g_strdup ("");
+
+    sizes = g_strdup_printf (_("Input %d x %d: %d filters, maps %d x %d%s%s"),
+                             shape.in_width, shape.in_height,
+                             shape.n_filters, shape.conv_width,
+                             shape.conv_height, pool, dropped);
+    g_free (pool);
+    g_free (dropped);
+  }
+  cfm_script_changed (vals, set);
+  call = cfm_script_call (vals, set, gimp_major);
+  line = cfm_script_batch_line (vals);
+  text = g_markup_printf_escaped ("%s\n<small><tt>%s\n%s</tt></small>",
+                                  sizes, call, line);
+  g_free (sizes);
+  g_free (call);
+  g_free (line);
+  return text;
 }
 
 /* ---- reading the input ------------------------------------------------- */
@@ -679,6 +731,17 @@ write_band (Run *run, CfmHost *host, const Band *band, GError **error)
   return TRUE;
 }
 
+static const gchar *
+stage_name (const Run *run, gint s)
+{
+  if (s == STAGE_CONV)
+    return "conv";
+  if (s == STAGE_ACT)
+    return cfm_args_choice_nick (CFM_ARG_ACTIVATION,
+                                 run->vals->v[CFM_ARG_ACTIVATION].i);
+  return run->pl.pool.type == CFM_POOL_MAX ? "max-pool" : "avg-pool";
+}
+
 /* "Filter 2 relu (0 .. 1.82, 63% zero)": the prefix scripts look for and a
  * note with the map's range. */
 static gchar *
@@ -690,13 +753,7 @@ layer_name (const Run *run, gint s, gint f)
   const gchar *stage;
   gchar *name;
 
-  if (s == STAGE_CONV)
-    stage = "conv";
-  else if (s == STAGE_ACT)
-    stage = cfm_args_choice_nick (CFM_ARG_ACTIVATION,
-                                  run->vals->v[CFM_ARG_ACTIVATION].i);
-  else
-    stage = run->pl.pool.type == CFM_POOL_MAX ? "max-pool" : "avg-pool";
+  stage = stage_name (run, s);
   g_ascii_formatd (lo, sizeof lo, "%.3g", stats->min);
   g_ascii_formatd (hi, sizeof hi, "%.3g", stats->max);
   if (s == STAGE_CONV)
@@ -792,6 +849,153 @@ finish_layers (Run *run, CfmHost *host)
         }
 }
 
+#define SWATCH_CELL 28
+#define LEGEND_W    256
+#define LEGEND_H    36
+
+/* Makes and fills a layer of W x H display values (GRAY or RGB floats as
+ * the image), added to MADE in PARENT at the top. */
+static gboolean
+picture_layer (CfmHost *host, GArray *made, gpointer parent,
+               const gchar *name, gint x, gint y, gint w, gint h,
+               gfloat *pixels, GError **error)
+{
+  gpointer layer;
+  GeglBuffer *buf = host->new_layer (host, name, x, y, w, h, &layer, error);
+  GeglRectangle rect = { 0, 0, w, h };
+
+  if (buf == NULL)
+    return FALSE;
+  made_add (made, layer, parent, 0);
+  write_pixels (buf, &rect, host->image_rgb ? 3 : 1, pixels,
+                (gsize) w * h * (host->image_rgb ? 3 : 1));
+  host->finish_layer (host, layer, buf);
+  return TRUE;
+}
+
+/* Gray values to the image's channels, in place (BUF has room for 3). */
+static void
+gray_to_image (gfloat *buf, gsize n, gboolean rgb)
+{
+  gsize i;
+
+  if (rgb)
+    for (i = n; i-- > 0;)
+      buf[i * 3] = buf[i * 3 + 1] = buf[i * 3 + 2] = buf[i];
+}
+
+/* The tutorial's filter figure, a layer per filter in a "Kernels" group at
+ * the area's top-left corner; one gray scale for the whole bank. */
+static gboolean
+make_swatches (Run *run, CfmHost *host, GArray *made, gpointer group,
+               GError **error)
+{
+  const CfmBank *b = &run->bank;
+  gsize plane = (gsize) b->kh * b->kw, i;
+  gint one_w, one_h, f, ch;
+  gfloat lo = b->weights[0], hi = b->weights[0], *pix;
+  gpointer sub = host->new_group (host, "Kernels", error);
+
+  if (sub == NULL)
+    return FALSE;
+  made_add (made, sub, group, 0);
+  for (i = 0; i < plane * b->c * b->n; i++)
+    {
+      lo = MIN (lo, b->weights[i]);
+      hi = MAX (hi, b->weights[i]);
+    }
+  cfm_swatch_size (b->kh, b->kw, SWATCH_CELL, &one_w, &one_h);
+  /* Channels of a kernel side by side, 2 pixels apart. */
+  pix = g_new (gfloat, (gsize) (one_w + 2) * b->c * one_h * 3);
+  for (f = 0; f < b->n; f++)
+    {
+      gint w = (one_w + 2) * b->c - 2, y;
+      gchar *name = g_strdup_printf ("Filter %d kernel", run->numbers[f]);
+      gboolean ok;
+
+      for (i = 0; i < (gsize) w * one_h; i++)
+        pix[i] = 1.0f;
+      for (ch = 0; ch < b->c; ch++)
+        {
+          gfloat *one = g_new (gfloat, (gsize) one_w * one_h);
+
+          cfm_swatch_draw (b->weights + ((gsize) f * b->c + ch) * plane,
+                           b->kh, b->kw, SWATCH_CELL, lo, hi, one);
+          for (y = 0; y < one_h; y++)
+            memcpy (pix + (gsize) y * w + ch * (one_w + 2),
+                    one + (gsize) y * one_w, one_w * sizeof (gfloat));
+          g_free (one);
+        }
+      gray_to_image (pix, (gsize) w * one_h, host->image_rgb);
+      ok = picture_layer (host, made, sub, name,
+                          run->origin_x + f * (w + 6), run->origin_y, w,
+                          one_h, pix, error);
+      g_free (name);
+      if (!ok)
+        {
+          g_free (pix);
+          return FALSE;
+        }
+    }
+  g_free (pix);
+  return TRUE;
+}
+
+/* A legend layer per shown stage, at the area's bottom-left corner. */
+static gboolean
+make_legends (Run *run, CfmHost *host, GArray *made, gpointer group,
+              GError **error)
+{
+  gint norm = run->vals->v[CFM_ARG_NORMALIZE].i, s, k = 0;
+  gint colormap = run->vals->v[CFM_ARG_COLORMAP].i;
+  gfloat *rgb = g_new (gfloat, LEGEND_W * LEGEND_H * 3);
+  gpointer sub = host->new_group (host, "Legends", error);
+  gboolean ok = sub != NULL;
+
+  if (ok)
+    made_add (made, sub, group, 0);
+  for (s = 0; ok && s < N_STAGES; s++)
+    {
+      Stage *st = &run->stages[s];
+      gchar left[32], right[32], *name;
+      gfloat lo, hi;
+      CfmError err;
+      gsize i;
+
+      if (!st->shown)
+        continue;
+      display_range (run, s, 0, &lo, &hi);
+      if (norm == CFM_NORMALIZE_PER_MAP)
+        {
+          g_strlcpy (left, "min", sizeof left);
+          g_strlcpy (right, "max", sizeof right);
+        }
+      else
+        {
+          cfm_format_value (lo, left, sizeof left);
+          cfm_format_value (hi, right, sizeof right);
+        }
+      if (cfm_legend_draw (colormap, lo, hi, left, right,
+                           norm != CFM_NORMALIZE_PER_MAP, LEGEND_W, LEGEND_H,
+                           rgb, &err) != CFM_OK)
+        {
+          ok = core_error (&err, error);
+          break;
+        }
+      if (!run->image_rgb)
+        for (i = 0; i < (gsize) LEGEND_W * LEGEND_H; i++)
+          rgb[i] = rgb[i * 3];
+      name = g_strdup_printf ("%s legend", stage_name (run, s));
+      ok = picture_layer (host, made, sub, name, run->origin_x,
+                          run->origin_y + run->height
+                          - (++k) * (LEGEND_H + 4), LEGEND_W, LEGEND_H, rgb,
+                          error);
+      g_free (name);
+    }
+  g_free (rgb);
+  return ok;
+}
+
 /* Puts the filled layers into the image, the group with its recipe. */
 static gboolean
 insert_layers (Run *run, CfmHost *host, GArray *made, GError **error)
@@ -877,6 +1081,12 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
           cfm_stats_merge (&run.stages[s].set, &run.stages[s].stats[f]);
       ok = make_layers (&run, host, made, error)
            && run_bands (&run, host, write_band, 0.4, 1.0, error);
+      if (ok && vals->v[CFM_ARG_KERNEL_SWATCHES].i)
+        ok = make_swatches (&run, host, made,
+                            g_array_index (made, Made, 0).item, error);
+      if (ok && vals->v[CFM_ARG_LEGEND].i)
+        ok = make_legends (&run, host, made,
+                           g_array_index (made, Made, 0).item, error);
       finish_layers (&run, host);
       if (ok)
         ok = insert_layers (&run, host, made, error);

@@ -67,6 +67,13 @@ gboolean cfm_render_plan (const CfmArgValues *vals, gint width, gint height,
                           gboolean image_rgb, CfmRunShape *shape,
                           GError **error);
 
+/* What the dialogs show under the arguments, as Pango markup: the map sizes
+ * for an input of WIDTH x HEIGHT (or what is wrong with the settings), and
+ * the Script-Fu call and batch command that repeat the run in GIMP_MAJOR's
+ * dialect. */
+gchar *cfm_render_summary (const CfmArgValues *vals, gint width, gint height,
+                           gboolean image_rgb, gint gimp_major);
+
 /* Runs the whole procedure on HOST's source and adds the layers. */
 gboolean cfm_render_run (const CfmArgValues *vals, CfmHost *host,
                          GError **error);

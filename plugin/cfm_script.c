@@ -54,6 +54,81 @@ append_value (GString *s, gint i, const CfmArgValue *v, gint gimp_major)
     }
 }
 
+void
+cfm_script_changed (const CfmArgValues *vals, gboolean *set)
+{
+  CfmArgValues defaults;
+  gint i;
+
+  cfm_args_init (&defaults);
+  for (i = 0; i < CFM_N_ARGS; i++)
+    {
+      const CfmArgValue *a = &vals->v[i], *b = &defaults.v[i];
+
+      switch (cfm_arg_specs[i].type)
+        {
+        case CFM_TYPE_STRING:
+        case CFM_TYPE_FILE:
+          set[i] = g_strcmp0 (a->s ? a->s : "", b->s ? b->s : "") != 0;
+          break;
+        case CFM_TYPE_DOUBLE:
+          set[i] = a->d != b->d;
+          break;
+        default:
+          set[i] = a->i != b->i;
+          break;
+        }
+    }
+  cfm_args_clear (&defaults);
+}
+
+gchar *
+cfm_script_batch_line (const CfmArgValues *vals)
+{
+  GString *s = g_string_new ("cnn-feature-maps-batch");
+  gboolean set[CFM_N_ARGS];
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+  gint i;
+
+  cfm_script_changed (vals, set);
+  for (i = 0; i < CFM_N_ARGS; i++)
+    {
+      const CfmArgSpec *spec = &cfm_arg_specs[i];
+      gchar *value, *arg, *quoted;
+
+      if (!set[i])
+        continue;
+      switch (spec->type)
+        {
+        case CFM_TYPE_CHOICE:
+          value = g_strdup (cfm_args_choice_nick ((CfmArgId) i,
+                                                  vals->v[i].i));
+          break;
+        case CFM_TYPE_STRING:
+        case CFM_TYPE_FILE:
+          value = g_strdup (vals->v[i].s ? vals->v[i].s : "");
+          break;
+        case CFM_TYPE_DOUBLE:
+          value = g_strdup (g_ascii_dtostr (num, sizeof num, vals->v[i].d));
+          break;
+        case CFM_TYPE_BOOLEAN:
+          value = g_strdup (vals->v[i].i ? "true" : "false");
+          break;
+        default:
+          value = g_strdup_printf ("%d", vals->v[i].i);
+          break;
+        }
+      arg = g_strdup_printf ("%s=%s", spec->name, value);
+      quoted = g_shell_quote (arg);
+      g_string_append_printf (s, " --set %s", quoted);
+      g_free (value);
+      g_free (arg);
+      g_free (quoted);
+    }
+  g_string_append (s, " IMAGE");
+  return g_string_free (s, FALSE);
+}
+
 gchar *
 cfm_script_call (const CfmArgValues *vals, const gboolean *set,
                  gint gimp_major)

@@ -15,6 +15,13 @@
 gchar *cfm_script_call (const CfmArgValues *vals, const gboolean *set,
                         gint gimp_major);
 
+/* Marks in SET the arguments whose values differ from their defaults. */
+void cfm_script_changed (const CfmArgValues *vals, gboolean *set);
+
+/* "cnn-feature-maps-batch --set name=value ... IMAGE" for the arguments
+ * that differ from their defaults, quoted for a POSIX shell. */
+gchar *cfm_script_batch_line (const CfmArgValues *vals);
+
 /* A whole program: for each IMAGES[i], load it, run BEFORE expressions,
  * call the procedure, list the new layers ("CFM-LAYER\tname\tx\ty\tw\th"),
  * export each map as BASES[i]-maps/<layer>.png when PNG, save

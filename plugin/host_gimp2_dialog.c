@@ -132,8 +132,6 @@ update (GtkWidget *changed, Dialog *d)
 {
   const CfmArgValue *v = d->vals->v;
   gboolean pool = FALSE;
-  CfmRunShape shape;
-  GError *error = NULL;
   gchar *text;
 
   (void) changed;
@@ -149,33 +147,7 @@ update (GtkWidget *changed, Dialog *d)
   gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_SIZE], pool);
   gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_STRIDE], pool);
 
-  if (!cfm_render_plan (d->vals, d->width, d->height, d->image_rgb, &shape,
-                        &error))
-    {
-      text = g_markup_printf_escaped ("<span foreground=\"#c01c28\">%s"
-                                      "</span>", error->message);
-      g_clear_error (&error);
-    }
-  else
-    {
-      gchar *pool_text = shape.pool_width
-        ? g_strdup_printf (_(", pooled %d x %d"), shape.pool_width,
-                           shape.pool_height)
-        : g_strdup ("");
-      gchar *dropped = shape.dropped_cols || shape.dropped_rows
-        ? g_strdup_printf (_("\n%d columns and %d rows at the right and "
-                             "bottom edges reach no output."),
-                           shape.dropped_cols, shape.dropped_rows)
-        : g_strdup ("");
-
-      text = g_markup_printf_escaped (_("Input %d x %d: %d filters, "
-                                        "maps %d x %d%s%s"),
-                                      shape.in_width, shape.in_height,
-                                      shape.n_filters, shape.conv_width,
-                                      shape.conv_height, pool_text, dropped);
-      g_free (pool_text);
-      g_free (dropped);
-    }
+  text = cfm_render_summary (d->vals, d->width, d->height, d->image_rgb, 2);
   gtk_label_set_markup (GTK_LABEL (d->shape_label), text);
   g_free (text);
 }
@@ -271,6 +243,9 @@ cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
   d.shape_label = gtk_label_new (NULL);
   gtk_misc_set_alignment (GTK_MISC (d.shape_label), 0.0, 0.5);
   gtk_label_set_line_wrap (GTK_LABEL (d.shape_label), TRUE);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (d.shape_label), PANGO_WRAP_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (d.shape_label), TRUE);
+  gtk_widget_set_size_request (d.shape_label, 420, -1);
   gtk_box_pack_start (GTK_BOX (column[1]), d.shape_label, FALSE, FALSE, 0);
   update (NULL, &d);
   gtk_widget_show_all (dialog);

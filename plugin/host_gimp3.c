@@ -376,46 +376,20 @@ typedef struct
   gboolean             image_rgb;
 } ShapeView;
 
-/* Shows the map sizes the current settings give, or what is wrong. */
+/* Shows the map sizes the current settings give, or what is wrong, and
+ * the call that repeats the run. */
 static void
 update_shape (GObject *config, GParamSpec *pspec, ShapeView *view)
 {
   CfmArgValues vals;
-  CfmRunShape shape;
-  GError *error = NULL;
   gchar *text;
 
   (void) config;
   (void) pspec;
   cfm_args_init (&vals);
   values_from_config (view->config, &vals);
-  if (!cfm_render_plan (&vals, view->width, view->height, view->image_rgb,
-                        &shape, &error))
-    {
-      text = g_markup_printf_escaped ("<span foreground=\"#c01c28\">%s"
-                                      "</span>", error->message);
-      g_clear_error (&error);
-    }
-  else
-    {
-      gchar *pool = shape.pool_width
-        ? g_strdup_printf (_(", pooled %d x %d"), shape.pool_width,
-                           shape.pool_height)
-        : g_strdup ("");
-      gchar *dropped = shape.dropped_cols || shape.dropped_rows
-        ? g_strdup_printf (_("\n%d columns and %d rows at the right and "
-                             "bottom edges reach no output."),
-                           shape.dropped_cols, shape.dropped_rows)
-        : g_strdup ("");
-
-      text = g_markup_printf_escaped (_("Input %d x %d: %d filters, "
-                                        "maps %d x %d%s%s"),
-                                      shape.in_width, shape.in_height,
-                                      shape.n_filters, shape.conv_width,
-                                      shape.conv_height, pool, dropped);
-      g_free (pool);
-      g_free (dropped);
-    }
+  text = cfm_render_summary (&vals, view->width, view->height,
+                             view->image_rgb, 3);
   gtk_label_set_markup (GTK_LABEL (view->label), text);
   g_free (text);
   cfm_args_clear (&vals);
@@ -518,6 +492,9 @@ cfm_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   view.label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (view.label), 0.0);
   gtk_label_set_line_wrap (GTK_LABEL (view.label), TRUE);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (view.label), PANGO_WRAP_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (view.label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (view.label), 80);
   gtk_box_pack_end (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
                     view.label, FALSE, FALSE, 6);
   gtk_widget_show (view.label);

@@ -422,6 +422,40 @@ def test_closed_mid_run(g):
                                                           se[-300:]))
 
 
+def test_swatches_and_legend(g):
+    """The kernel figure and the legend layers, as the tutorial draws its
+    filters: gray cells from the bank's lowest to highest weight, values
+    written on them; the legend's ends are the colormap's ends."""
+    tag = "GIMP %s kernels and legend" % g.series
+    out = g.work + "/swatch"
+    rc, so, se = g.batch(["-o", out, "--png", "--set", "kernel-swatches=true",
+                          "--set", "legend=true", "--set",
+                          "normalize=per-stage"], [PHOTO])
+    if not check(rc == 0, tag + ": batch succeeds", se[-300:]):
+        return
+    layers = {l[0]: l for l in layers_of(so)}
+    for n in range(1, 5):
+        check(layers.get("Filter %d kernel" % n, (0,) * 5)[3:] == (112, 112),
+              "%s: Filter %d kernel, 4x4 cells of 28 px" % (tag, n))
+    check(all(("%s legend" % st) in layers for st in
+              ("conv", "relu", "max-pool")), tag + ": a legend per stage",
+          str(sorted(layers)))
+    kern = np.asarray(Image.open(g.host(os.path.join(
+        out, "chelsea-maps", "Filter 3 kernel.png"))))[:, :, 0]
+    # filter_3 = filter_1.T: the top two rows -1 (black), the others 1.
+    for cy in range(4):
+        for cx in range(4):
+            cell = kern[cy * 28:(cy + 1) * 28, cx * 28:(cx + 1) * 28]
+            shade, ink = (0, 255) if cy < 2 else (255, 0)
+            check(cell[1, 1] == shade and (cell == ink).sum() > 20,
+                  "%s: Filter 3 cell (%d, %d) gray %d with its value "
+                  "written" % (tag, cy, cx, shade))
+    leg = np.asarray(Image.open(g.host(os.path.join(
+        out, "chelsea-maps", "conv legend.png"))))[:, :, 0]
+    check(leg[2, 0] == 0 and leg[2, -1] == 255, tag + ": legend from black "
+          "to white", "%d .. %d" % (leg[2, 0], leg[2, -1]))
+
+
 def bad_npy_files(g):
     """Broken kernel files, made from a good one."""
     d = g.host(g.work + "/bad")
@@ -626,6 +660,7 @@ def main():
         test_two_layers(g)
         test_expand_and_recipe(g)
         test_closed_mid_run(g)
+        test_swatches_and_legend(g)
         for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
             test_dialog(g, lang, 90 + n + (0 if key == "2.10" else 5),
                         opts.screenshots)
