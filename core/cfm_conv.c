@@ -59,11 +59,8 @@ cfm_conv2d_shape (const CfmBank *bank, int c, int h, int w,
   return status;
 }
 
-/* Maps a padded index I (may be outside [0, n)) to an image index, or -1
- * when it falls on zero padding.  The size checks guarantee one reflection
- * or wrap is enough. */
-static int
-pad_index (int i, int n, CfmPadMode mode)
+int
+cfm_pad_index (int i, int n, CfmPadMode mode)
 {
   if (i >= 0 && i < n)
     return i;
@@ -90,7 +87,7 @@ cfm_conv2d_input_rows (const CfmConvParams *p, int kh, int h, int out_row0,
   for (oy = out_row0; oy < out_row0 + out_rows; oy++)
     for (ky = 0; ky < kh; ky++)
       {
-        int y = pad_index (oy * p->stride - p->padding + ky * p->dilation, h,
+        int y = cfm_pad_index (oy * p->stride - p->padding + ky * p->dilation, h,
                            p->pad_mode);
         if (y < 0)
           continue;
@@ -112,7 +109,7 @@ pad_row (const float *src, int w, int pad, CfmPadMode mode, float *dst)
   memcpy (dst + pad, src, (size_t) w * sizeof (float));
   for (x = 0; x < pad; x++)
     {
-      int l = pad_index (x - pad, w, mode), r = pad_index (w + x, w, mode);
+      int l = cfm_pad_index (x - pad, w, mode), r = cfm_pad_index (w + x, w, mode);
 
       dst[x] = l < 0 ? 0.0f : src[l];
       dst[pad + w + x] = r < 0 ? 0.0f : src[r];
@@ -221,7 +218,7 @@ conv_reference (const CfmBank *bank, const float *bias, const CfmBand *in,
       for (ch = 0; ch < in->c; ch++)
         for (ky = 0; ky < bank->kh; ky++)
           {
-            int y = pad_index ((out_row0 + oy) * p->stride - p->padding
+            int y = cfm_pad_index ((out_row0 + oy) * p->stride - p->padding
                                + ky * p->dilation, in->h, p->pad_mode);
             const float *src;
 

@@ -77,6 +77,11 @@ CfmStatus cfm_conv2d_shape (const CfmBank *bank, int c, int h, int w,
                             const CfmConvParams *p, int *out_h, int *out_w,
                             CfmError *err);
 
+/* Maps index I of a padded axis (it may lie outside [0, N)) to an index of
+ * the image, or -1 where it falls on zero padding.  The size checks of
+ * cfm_conv2d_output_size guarantee that one reflection or wrap is enough. */
+int cfm_pad_index (int i, int n, CfmPadMode mode);
+
 /* The input rows that output rows [out_row0, out_row0 + out_rows) read,
  * after the padding mode has mapped them into the image: [*in_row0,
  * *in_row0 + *in_rows).  *in_rows may be 0 with zero padding. */

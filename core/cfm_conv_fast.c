@@ -35,25 +35,6 @@ typedef struct
   float         slope;
 } FastJob;
 
-/* Image row of padded row index I (or -1 for zero padding). */
-static int
-map_row (int i, int n, CfmPadMode mode)
-{
-  if (i >= 0 && i < n)
-    return i;
-  switch (mode)
-    {
-    case CFM_PAD_REFLECT:
-      return i < 0 ? -i : 2 * (n - 1) - i;
-    case CFM_PAD_REPLICATE:
-      return i < 0 ? 0 : n - 1;
-    case CFM_PAD_CIRCULAR:
-      return i < 0 ? i + n : i - n;
-    default:
-      return -1;
-    }
-}
-
 static void
 fast_row_pointers (const FastJob *job, int r, const float **rows)
 {
@@ -62,7 +43,7 @@ fast_row_pointers (const FastJob *job, int r, const float **rows)
   for (ch = 0; ch < job->c; ch++)
     for (ky = 0; ky < job->kh; ky++)
       {
-        int y = map_row ((job->row0 + r) * job->stride - job->padding
+        int y = cfm_pad_index ((job->row0 + r) * job->stride - job->padding
                          + ky * job->dilation, job->in_h, job->pad_mode);
 
         rows[ch * job->kh + ky]
@@ -178,8 +159,8 @@ pad_band (const CfmBand *in, int padding, CfmPadMode mode, float *dst)
         memcpy (row + padding, src, (size_t) in->w * sizeof (float));
         for (x = 0; x < padding; x++)
           {
-            int l = map_row (x - padding, in->w, mode);
-            int rr = map_row (in->w + x, in->w, mode);
+            int l = cfm_pad_index (x - padding, in->w, mode);
+            int rr = cfm_pad_index (in->w + x, in->w, mode);
 
             row[x] = l < 0 ? 0.0f : src[l];
             row[padding + in->w + x] = rr < 0 ? 0.0f : src[rr];

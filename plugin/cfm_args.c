@@ -250,6 +250,27 @@ cfm_args_check (const CfmArgValues *vals, GError **error)
 }
 
 gchar *
+cfm_args_value_text (const CfmArgValues *vals, CfmArgId id)
+{
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+
+  switch (cfm_arg_specs[id].type)
+    {
+    case CFM_TYPE_CHOICE:
+      return g_strdup (cfm_args_choice_nick (id, vals->v[id].i));
+    case CFM_TYPE_STRING:
+    case CFM_TYPE_FILE:
+      return g_strdup (vals->v[id].s ? vals->v[id].s : "");
+    case CFM_TYPE_DOUBLE:
+      return g_strdup (g_ascii_dtostr (num, sizeof num, vals->v[id].d));
+    case CFM_TYPE_BOOLEAN:
+      return g_strdup (vals->v[id].i ? "true" : "false");
+    default:
+      return g_strdup_printf ("%d", vals->v[id].i);
+    }
+}
+
+gchar *
 cfm_args_to_text (const CfmArgValues *vals)
 {
   GString *s = g_string_new (NULL);
@@ -257,31 +278,11 @@ cfm_args_to_text (const CfmArgValues *vals)
 
   for (i = 0; i < CFM_N_ARGS; i++)
     {
-      const CfmArgSpec *spec = &cfm_arg_specs[i];
-      gchar num[G_ASCII_DTOSTR_BUF_SIZE];
-      gchar *text;
+      gchar *value = cfm_args_value_text (vals, (CfmArgId) i);
+      gchar *text = g_strescape (value, NULL);
 
-      switch (spec->type)
-        {
-        case CFM_TYPE_CHOICE:
-          text = g_strdup (cfm_args_choice_nick ((CfmArgId) i,
-                                                 vals->v[i].i));
-          break;
-        case CFM_TYPE_STRING:
-        case CFM_TYPE_FILE:
-          text = g_strescape (vals->v[i].s ? vals->v[i].s : "", NULL);
-          break;
-        case CFM_TYPE_DOUBLE:
-          text = g_strdup (g_ascii_dtostr (num, sizeof num, vals->v[i].d));
-          break;
-        case CFM_TYPE_BOOLEAN:
-          text = g_strdup (vals->v[i].i ? "true" : "false");
-          break;
-        default:
-          text = g_strdup_printf ("%d", vals->v[i].i);
-          break;
-        }
-      g_string_append_printf (s, "%s=%s\n", spec->name, text);
+      g_string_append_printf (s, "%s=%s\n", cfm_arg_specs[i].name, text);
+      g_free (value);
       g_free (text);
     }
   return g_string_free (s, FALSE);

@@ -104,6 +104,10 @@ const gchar *cfm_args_choice_nick (CfmArgId id, gint index);
 /* Checks ranges and choice indices; the message names the argument. */
 gboolean cfm_args_check (const CfmArgValues *vals, GError **error);
 
+/* Argument ID's value as text, as --set NAME=VALUE takes it: a choice's
+ * nick, a string as it is, "true"/"false", a number with '.'. */
+gchar *cfm_args_value_text (const CfmArgValues *vals, CfmArgId id);
+
 /* Every argument as "name=value" lines (strings escaped as C strings),
  * for last values and for the parasite the layer group carries. */
 gchar *cfm_args_to_text (const CfmArgValues *vals);

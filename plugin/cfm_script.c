@@ -87,7 +87,6 @@ cfm_script_batch_line (const CfmArgValues *vals)
 {
   GString *s = g_string_new ("cnn-feature-maps-batch");
   gboolean set[CFM_N_ARGS];
-  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
   gint i;
 
   cfm_script_changed (vals, set);
@@ -98,26 +97,7 @@ cfm_script_batch_line (const CfmArgValues *vals)
 
       if (!set[i])
         continue;
-      switch (spec->type)
-        {
-        case CFM_TYPE_CHOICE:
-          value = g_strdup (cfm_args_choice_nick ((CfmArgId) i,
-                                                  vals->v[i].i));
-          break;
-        case CFM_TYPE_STRING:
-        case CFM_TYPE_FILE:
-          value = g_strdup (vals->v[i].s ? vals->v[i].s : "");
-          break;
-        case CFM_TYPE_DOUBLE:
-          value = g_strdup (g_ascii_dtostr (num, sizeof num, vals->v[i].d));
-          break;
-        case CFM_TYPE_BOOLEAN:
-          value = g_strdup (vals->v[i].i ? "true" : "false");
-          break;
-        default:
-          value = g_strdup_printf ("%d", vals->v[i].i);
-          break;
-        }
+      value = cfm_args_value_text (vals, (CfmArgId) i);
       arg = g_strdup_printf ("%s=%s", spec->name, value);
       quoted = g_shell_quote (arg);
       g_string_append_printf (s, " --set %s", quoted);
@@ -159,9 +139,9 @@ cfm_script_call (const CfmArgValues *vals, const gboolean *set,
 
 /* Helpers of the program, in each dialect: printing a line, exporting a
  * layer to PNG, and listing (and exporting) the maps of a group. */
-static const gchar prelude3[] =
-  "(script-fu-use-v3)\n"
-  "(gimp-message-set-handler CONSOLE)\n"
+/* Printing a line (as a message on the console, in order with GIMP's own
+ * error messages) and a layer's name without its note, in both dialects. */
+static const gchar prelude_common[] =
   "(define (cfm-print . items)\n"
   "  (gimp-message (apply string-append\n"
   "    (map (lambda (x) (if (number? x) (number->string x) x)) items))))\n"
@@ -171,6 +151,15 @@ static const gchar prelude3[] =
   "          ((and (char=? (string-ref name i) #\\()\n"
   "                (> i 0)) (substring name 0 (- i 1)))\n"
   "          (else (loop (+ i 1))))))\n"
+;
+
+static const gchar head3[] =
+  "(script-fu-use-v3)\n"
+  "(gimp-message-set-handler CONSOLE)\n";
+
+static const gchar head2[] = "(gimp-message-set-handler 1)\n";
+
+static const gchar prelude3[] =
   "(define (cfm-export image layer path)\n"
   "  (let* ((img (gimp-image-new (gimp-drawable-get-width layer)\n"
   "                              (gimp-drawable-get-height layer)\n"
@@ -207,16 +196,6 @@ static const gchar prelude3[] =
   "          (else (loop (cdr items))))))\n";
 
 static const gchar prelude2[] =
-  "(gimp-message-set-handler 1)\n"
-  "(define (cfm-print . items)\n"
-  "  (gimp-message (apply string-append\n"
-  "    (map (lambda (x) (if (number? x) (number->string x) x)) items))))\n"
-  "(define (cfm-file-name name)\n"
-  "  (let loop ((i 0))\n"
-  "    (cond ((>= i (string-length name)) name)\n"
-  "          ((and (char=? (string-ref name i) #\\()\n"
-  "                (> i 0)) (substring name 0 (- i 1)))\n"
-  "          (else (loop (+ i 1))))))\n"
   "(define (cfm-export image layer path)\n"
   "  (let* ((img (car (gimp-image-new (car (gimp-drawable-width layer))\n"
   "                                   (car (gimp-drawable-height layer))\n"
@@ -322,10 +301,12 @@ cfm_script_program (const CfmArgValues *vals, const gboolean *set,
                     const gchar *const *bases, gboolean png,
                     const gchar *const *before)
 {
-  GString *s = g_string_new (gimp_major == 3 ? prelude3 : prelude2);
+  GString *s = g_string_new (gimp_major == 3 ? head3 : head2);
   gchar *call = cfm_script_call (vals, set, gimp_major);
   gint i;
 
+  g_string_append (s, prelude_common);
+  g_string_append (s, gimp_major == 3 ? prelude3 : prelude2);
   for (i = 0; images[i]; i++)
     append_image (s, call, gimp_major, images[i], bases[i], png, before);
   g_free (call);
