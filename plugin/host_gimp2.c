@@ -101,6 +101,8 @@ query (void)
                           N_("CNN _Feature Maps..."), "RGB*, GRAY*",
                           GIMP_PLUGIN, G_N_ELEMENTS (args), 0, args, NULL);
   gimp_plugin_menu_register (CFM_PROC_NAME, "<Image>/Filters/Generic");
+  for (i = 0; i < CFM_N_ARGS; i++)
+    g_free (args[N_FIXED_PARAMS + i].description);
 }
 
 /* ---- positional parameters and last values ------------------------------ */

@@ -15,6 +15,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import traceback
 
 import numpy as np
 from PIL import Image
@@ -46,11 +48,10 @@ class Gimp:
         self.root = root
         self.inside_src = "/src" if root else SRC
         self.build = build
-        work = "/tmp/cfm-gimp%s-tests" % series
-        self.work = work
-        self.host_work = (root or "") + work
-        shutil.rmtree(self.host_work, ignore_errors=True)
-        os.makedirs(self.host_work)
+        # A folder of this run's own, so runs side by side cannot meet.
+        self.host_work = tempfile.mkdtemp(prefix="cfm-gimp%s-tests-" % series,
+                                          dir=(root or "") + "/tmp")
+        self.work = self.host_work[len(root or ""):]
         plug = os.path.join(self.host_work, "profile", "plug-ins",
                             "cnn-feature-maps")
         os.makedirs(plug)
@@ -650,23 +651,30 @@ def main():
     if opts.gimp3_build:
         gimps["3"] = Gimp("3", os.path.abspath(opts.gimp3_build),
                           opts.gimp3_root)
+    def guarded(test, *args):
+        """A test that raises counts as one failure; the others still run."""
+        try:
+            return test(*args)
+        except Exception:
+            check(False, "%s raised" % test.__name__, traceback.format_exc())
+            return None
+
     for key, g in gimps.items():
-        outs[key] = test_tutorial(g)
-        test_tutorial(g, align=False)
-        test_per_stage_and_selection(g)
-        test_bad_inputs(g)
-        test_image_kinds(g)
-        test_raw_values(g)
-        test_two_layers(g)
-        test_expand_and_recipe(g)
-        test_closed_mid_run(g)
-        test_swatches_and_legend(g)
+        outs[key] = guarded(test_tutorial, g)
+        guarded(test_tutorial, g, False)
+        for test in (test_per_stage_and_selection, test_bad_inputs,
+                     test_image_kinds, test_raw_values, test_two_layers,
+                     test_expand_and_recipe, test_closed_mid_run,
+                     test_swatches_and_legend):
+            guarded(test, g)
         for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
-            test_dialog(g, lang, 90 + n + (0 if key == "2.10" else 5),
-                        opts.screenshots)
+            guarded(test_dialog, g, lang,
+                    90 + n + (0 if key == "2.10" else 5), opts.screenshots)
     if len(gimps) == 2:
-        test_identical_builds(gimps["2.10"], gimps["3"], outs["2.10"],
-                              outs["3"])
+        guarded(test_identical_builds, gimps["2.10"], gimps["3"],
+                outs["2.10"], outs["3"])
+    for g in gimps.values():
+        shutil.rmtree(g.host_work, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
