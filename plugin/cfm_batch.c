@@ -292,8 +292,10 @@ main (int argc, char **argv)
   };
   GOptionContext *ctx;
   GError *error = NULL;
-  gint major = 3, i, failed, n_images;
-  gchar **bases;
+  gint major = 3, i, failed, n_images, status = 0;
+  gchar **bases = NULL;
+
+  script = NULL;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -306,23 +308,27 @@ main (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       g_printerr ("%s\n", error->message);
-      return 2;
+      status = 2;
+      goto out;
     }
   for (i = 0; sets && sets[i]; i++)
     if (!parse_set (&o, sets[i], &error))
       {
         g_printerr ("%s\n", error->message);
-        return 2;
+        status = 2;
+        goto out;
       }
   if (!cfm_args_check (&o.vals, &error) || !check_kernel_file (&o, &error))
     {
       g_printerr ("%s\n", error->message);
-      return 2;
+      status = 2;
+      goto out;
     }
   if (o.markdown)
     {
       print_markdown ();
-      return 0;
+      status = 0;
+      goto out;
     }
   if (o.gimp == NULL)
     o.gimp = find_gimp ();
@@ -336,20 +342,23 @@ main (int argc, char **argv)
       g_print ("GIMP 3:    %s\nGIMP 2.10: %s\n", call3, call2);
       g_free (call3);
       g_free (call2);
-      return 0;
+      status = 0;
+      goto out;
     }
   n_images = images ? (gint) g_strv_length (images) : 0;
   if (n_images == 0)
     {
       g_printerr (_("No image given. Usage: %s [--set NAME=VALUE]... "
                     "IMAGE...\n"), g_get_prgname ());
-      return 2;
+      status = 2;
+      goto out;
     }
   if (o.gimp == NULL || major == 0)
     {
       g_printerr (_("No usable gimp-console found%s%s\n"),
                   error ? ": " : "", error ? error->message : "");
-      return 2;
+      status = 2;
+      goto out;
     }
   bases = g_new0 (gchar *, n_images + 1);
   for (i = 0; i < n_images; i++)
@@ -361,7 +370,8 @@ main (int argc, char **argv)
   if (o.print_script)
     {
       g_print ("%s\n", script);
-      return 0;
+      status = 0;
+      goto out;
     }
   if (o.output)
     g_mkdir_with_parents (o.output, 0755);
@@ -373,9 +383,17 @@ main (int argc, char **argv)
       g_free (dir);
     }
   failed = run_gimp (&o, script, major, n_images);
+  status = failed == 0 ? 0 : 1;
+out:
   g_free (script);
   g_strfreev (bases);
+  g_strfreev (sets);
+  g_strfreev (images);
+  g_strfreev (o.before);
+  g_free (o.gimp);
+  g_free (o.output);
+  g_clear_error (&error);
   cfm_args_clear (&o.vals);
   g_option_context_free (ctx);
-  return failed == 0 ? 0 : 1;
+  return status;
 }

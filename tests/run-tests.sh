@@ -49,9 +49,9 @@ core_tests () {   # $1 build dir, $2 label, rest: meson options
 
 echo "== core"
 core_tests build core
-echo "== core under ASan and UBSan"
+echo "== core under ASan and UBSan (built with clang, plug-in included, warnings as errors)"
 CC=clang core_tests build-asan core-asan-ubsan -Db_sanitize=address,undefined \
-  -Db_lundef=false -Dgimp-api=none
+  -Db_lundef=false
 
 echo "== core under valgrind"
 if command -v valgrind >/dev/null && [ -d build/tests/core ]; then
