@@ -1008,7 +1008,17 @@ insert_layers (Run *run, CfmHost *host, GArray *made, GError **error)
       Made *m = &g_array_index (made, Made, i);
 
       if (!host->insert (host, m->item, m->parent, m->position, error))
-        return FALSE;
+        {
+          /* Undo the half: what went in comes out with the group, what
+           * did not is deleted. */
+          guint j;
+
+          for (j = made->len; j > i; j--)
+            host->discard (host, g_array_index (made, Made, j - 1).item);
+          if (i > 0)
+            host->remove (host, g_array_index (made, Made, 0).item);
+          return FALSE;
+        }
     }
   recipe = cfm_args_to_text (run->vals);
   host->attach_parasite (host, g_array_index (made, Made, 0).item,

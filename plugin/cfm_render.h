@@ -43,6 +43,8 @@ struct _CfmHost
                               gint position, GError **error);
   /* Deletes an item that was made but never put into the image. */
   void        (*discard)     (CfmHost *host, gpointer item);
+  /* Takes an inserted item (with its children) out of the image again. */
+  void        (*remove)      (CfmHost *host, gpointer item);
   /* Reports progress; returns FALSE when the user cancelled. */
   gboolean    (*progress)    (CfmHost *host, gdouble fraction);
   /* Attaches TEXT as the persistent parasite NAME of ITEM (a group). */

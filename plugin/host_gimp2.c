@@ -252,6 +252,14 @@ gimp2_discard (CfmHost *host, gpointer item)
   gimp_item_delete (GPOINTER_TO_INT (item));
 }
 
+static void
+gimp2_remove (CfmHost *host, gpointer item)
+{
+  Gimp2Host *h = host->self;
+
+  gimp_image_remove_layer (h->image, GPOINTER_TO_INT (item));
+}
+
 static gboolean
 gimp2_progress (CfmHost *host, gdouble fraction)
 {
@@ -284,6 +292,13 @@ check_drawable (gint32 drawable, GeglRectangle *area, GError **error)
 {
   gint x, y, w, h;
 
+  if (gimp_image_base_type (gimp_item_get_image (drawable)) == GIMP_INDEXED)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("Indexed images are not supported: convert the image "
+                     "to RGB or grayscale (Image > Mode) first."));
+      return FALSE;
+    }
   if (gimp_item_is_group (drawable))
     {
       g_set_error (error, CFM_ERROR, 0,
@@ -324,6 +339,7 @@ render_drawable (gint32 image, gint32 drawable, const GeglRectangle *area,
   host.finish_layer = gimp2_finish_layer;
   host.insert = gimp2_insert;
   host.discard = gimp2_discard;
+  host.remove = gimp2_remove;
   host.progress = gimp2_progress;
   host.warning = gimp2_warning;
   host.attach_parasite = gimp2_attach_parasite;

@@ -284,6 +284,14 @@ gimp3_discard (CfmHost *host, gpointer item)
   gimp_item_delete (GIMP_ITEM (item));
 }
 
+static void
+gimp3_remove (CfmHost *host, gpointer item)
+{
+  Gimp3Host *h = host->self;
+
+  gimp_image_remove_layer (h->image, GIMP_LAYER (item));
+}
+
 static gboolean
 gimp3_progress (CfmHost *host, gdouble fraction)
 {
@@ -317,6 +325,14 @@ check_drawable (GimpDrawable *drawable, GeglRectangle *area, GError **error)
 {
   gint x, y, w, h;
 
+  if (gimp_image_get_base_type (gimp_item_get_image (GIMP_ITEM (drawable)))
+      == GIMP_INDEXED)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("Indexed images are not supported: convert the image "
+                     "to RGB or grayscale (Image > Mode) first."));
+      return FALSE;
+    }
   if (gimp_item_is_group (GIMP_ITEM (drawable)))
     {
       g_set_error (error, CFM_ERROR, 0,
@@ -358,6 +374,7 @@ render_drawable (GimpImage *image, GimpDrawable *drawable,
   host.finish_layer = gimp3_finish_layer;
   host.insert = gimp3_insert;
   host.discard = gimp3_discard;
+  host.remove = gimp3_remove;
   host.progress = gimp3_progress;
   host.warning = gimp3_warning;
   host.attach_parasite = gimp3_attach_parasite;

@@ -289,7 +289,7 @@ def test_image_kinds(g):
                    "CONVERT-PALETTE-GENERATE 255 FALSE FALSE \"\")")
     for what, before, message, layers_after in (
             ("a layer group", group, "is a layer group", 2),
-            ("an indexed image", indexed, "", 1)):
+            ("an indexed image", indexed, "Indexed images are not", 1)):
         rc, so, se = g.batch(["-o", g.work + "/refused", "--before", before],
                              [PHOTO])
         tag = "GIMP %s refuses %s" % (g.series, what)
@@ -558,10 +558,12 @@ def test_dialog(g, lang, display, shots):
     if not shutil.which("Xvfb") or not shutil.which("xwininfo"):
         print("skip - %s: Xvfb or xwininfo is not installed" % tag)
         return
-    xvfb = subprocess.Popen(["Xvfb", ":%d" % display, "-screen", "0",
+    # Xvfb picks a free display and tells which (-displayfd).
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0",
                              "1280x1024x24", "-listen", "tcp", "-ac"],
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    display = int(xvfb.stdout.readline().strip() or display)
     photo = g.inside(PHOTO)
     if g.series == "3":
         script = ('(script-fu-use-v3) (let* ((image (gimp-file-load '
@@ -572,12 +574,14 @@ def test_dialog(g, lang, display, shots):
         cmd = ["gimp-console-3.0", "-i", "--batch-interpreter",
                "plug-in-script-fu-eval", "-b", script, "--quit"]
     else:
+        # Every positional argument, as the batch command writes the call.
+        _, calls, _ = g.batch(["--print-call"], [])
+        call = [l for l in calls.splitlines() if l.startswith("GIMP 2.10:")]
+        call = call[0].split(":", 1)[1].strip().replace(
+            "RUN-NONINTERACTIVE", "RUN-INTERACTIVE")
         script = ('(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE '
-                  '"%s" "%s"))) (d (car (gimp-image-get-active-drawable '
-                  'image)))) (plug-in-cnn-feature-maps RUN-INTERACTIVE image '
-                  'd "tutorial" "all" "" "" "0" "luma" 1 0 "zeros" 1 TRUE '
-                  '"relu" 0.01 TRUE "max" 2 2 TRUE "per-map" "gray" TRUE))'
-                  % (photo, photo))
+                  '"%s" "%s"))) (drawable (car (gimp-image-get-active-drawable '
+                  'image)))) %s)' % (photo, photo, call))
         cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b", script, "-b",
                "(gimp-quit 0)"]
     env = {"HOME": g.work + "/home", "GIMP2_DIRECTORY": g.work + "/profile",
@@ -587,13 +591,14 @@ def test_dialog(g, lang, display, shots):
     if g.root:
         cmd = ["chroot", g.root, "env", "-i"] + \
             ["%s=%s" % kv for kv in env.items()] + cmd
-    gimp = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
-                            env=None if g.root else env,
-                            start_new_session=True)
     title = DIALOG_TITLES[lang]
     window = None
+    gimp = None
     try:
+        gimp = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                env=None if g.root else env,
+                                start_new_session=True)
         for _ in range(60):
             tree = subprocess.run(["xwininfo", "-root", "-tree", "-display",
                                    "127.0.0.1:%d" % display],
@@ -617,9 +622,10 @@ def test_dialog(g, lang, display, shots):
                            capture_output=True)
             check(os.path.exists(shot), tag + ": screenshot " + shot)
     finally:
-        os.killpg(gimp.pid, 9)
-        gimp.wait()
-        xvfb.kill()
+        if gimp:
+            os.killpg(gimp.pid, 9)
+            gimp.wait()
+        xvfb.terminate()   # SIGTERM: Xvfb removes its lock file
         xvfb.wait()
 
 
