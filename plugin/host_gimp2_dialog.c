@@ -243,7 +243,7 @@ cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
   d.shape_label = gtk_label_new (NULL);
   gtk_misc_set_alignment (GTK_MISC (d.shape_label), 0.0, 0.5);
   gtk_label_set_line_wrap (GTK_LABEL (d.shape_label), TRUE);
-  gtk_label_set_line_wrap_mode (GTK_LABEL (d.shape_label), PANGO_WRAP_CHAR);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (d.shape_label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (d.shape_label), TRUE);
   gtk_widget_set_size_request (d.shape_label, 420, -1);
   gtk_box_pack_start (GTK_BOX (column[1]), d.shape_label, FALSE, FALSE, 0);

@@ -509,7 +509,7 @@ cfm_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   view.label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (view.label), 0.0);
   gtk_label_set_line_wrap (GTK_LABEL (view.label), TRUE);
-  gtk_label_set_line_wrap_mode (GTK_LABEL (view.label), PANGO_WRAP_CHAR);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (view.label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (view.label), TRUE);
   gtk_label_set_max_width_chars (GTK_LABEL (view.label), 80);
   gtk_box_pack_end (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
