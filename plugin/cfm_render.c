@@ -657,8 +657,9 @@ render_rows (const Run *run, const gfloat *values, gint rows, gint w,
 
 /* Writes display values to a layer.  An 8-bit perceptual layer gets its
  * codes directly, round (255 v) as babl would make them, which spares a
- * format conversion of every pixel; other layers take floats.  The band is
- * flushed to GIMP at once, so the plug-in keeps no layer's tiles. */
+ * format conversion of every pixel; other layers take floats.  The small
+ * tile cache set in cfm_render_run sends tiles on to GIMP as bands come,
+ * so the plug-in keeps few of them. */
 static void
 write_pixels (GeglBuffer *buf, const GeglRectangle *rect, gint channels,
               gfloat *values, gsize n)
@@ -684,7 +685,6 @@ write_pixels (GeglBuffer *buf, const GeglRectangle *rect, gint channels,
   else
     gegl_buffer_set (buf, rect, 0, layer_format (buf, channels == 3), values,
                      GEGL_AUTO_ROWSTRIDE);
-  gegl_buffer_flush (buf);
 }
 
 /* Pass 2: display values of the band's new rows into every layer. */

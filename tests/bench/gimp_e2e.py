@@ -26,10 +26,14 @@ PHOTO = os.path.join(SRC, "tests", "data", "chelsea.png")
 MATRIX = "-1 -1 1 1 0 -1 -1 1 1 0 -1 -1 1 1 0 -1 -1 1 1 0 0 0 0 0 0"
 
 
-def script2(photo, size):
-    call = ('(plug-in-cnn-feature-maps RUN-NONINTERACTIVE image d "tutorial" '
-            '"all" "" "" "0" "luma" 1 0 "zeros" 1 TRUE "relu" 0.01 TRUE "max" '
-            '2 2 TRUE "per-map" "gray" TRUE)')
+def script2(photo, size, build):
+    # Every positional argument, as the batch command writes the call.
+    calls = subprocess.run([os.path.join(build, "plugin",
+                                         "cnn-feature-maps-batch"),
+                            "--print-call"], capture_output=True,
+                           text=True).stdout
+    call = [l for l in calls.splitlines() if l.startswith("GIMP 2.10:")]
+    call = call[0].split(":", 1)[1].strip().replace("drawable", "d")
     conv = ('(plug-in-convmatrix RUN-NONINTERACTIVE image d 25 (vector %s) 0 '
             '1 0 5 (vector 0 1 1 1 0) 0)' % MATRIX)
     return ('(gimp-message-set-handler 1)'
@@ -76,7 +80,7 @@ def run(series, build, root, size):
                "plug-in-script-fu-eval", "-b", script3(photo, size), "--quit"]
     else:
         cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b",
-               script2(photo, size), "-b", "(gimp-quit 0)"]
+               script2(photo, size, build), "-b", "(gimp-quit 0)"]
     if root:
         cmd = ["chroot", root, "env", "-i"] + \
             ["%s=%s" % kv for kv in env.items()] + cmd
