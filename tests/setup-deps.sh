@@ -3,6 +3,14 @@
 # for sudo only when not root.  Packages already present are left alone.
 set -euo pipefail
 
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+# A machine that has never fetched the package lists cannot tell which GIMP
+# its distribution has.
+if ! ls /var/lib/apt/lists/*Packages* >/dev/null 2>&1; then
+  $SUDO apt-get update -qq || true
+fi
+
 PACKAGES="meson ninja-build gcc clang pkg-config gettext locales \
 libglib2.0-dev libgegl-dev libbabl-dev python3 python3-numpy python3-pil \
 valgrind debootstrap xvfb xauth x11-utils imagemagick fonts-wqy-microhei"
@@ -11,31 +19,29 @@ if apt-cache show libgimp-3.0-dev >/dev/null 2>&1; then
 else
   PACKAGES="$PACKAGES gimp libgimp2.0-dev"
 fi
-# The sanitizer runtime of the distribution's clang.
-CLANG_MAJOR=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
-if [ -n "${CLANG_MAJOR:-}" ]; then
-  PACKAGES="$PACKAGES libclang-rt-$CLANG_MAJOR-dev"
-fi
 PACKAGES="$PACKAGES ${CFM_EXTRA_PACKAGES:-}"
 
-missing=""
-for p in $PACKAGES; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
-    || missing="$missing $p"
-done
-
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-if [ -n "$missing" ]; then
+updated=0
+install_missing () {
+  local missing="" p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+      || missing="$missing $p"
+  done
+  [ -n "$missing" ] || return 0
   echo "installing:$missing"
-  $SUDO apt-get update -qq
+  if [ $updated = 0 ]; then
+    $SUDO apt-get update -qq
+    updated=1
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
     --no-install-recommends $missing >/dev/null
-fi
-if ! command -v clang >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang >/dev/null
-  bash "$0"
-fi
+}
+
+install_missing $PACKAGES
+# The sanitizer and libFuzzer runtime of the clang just installed.
+CLANG_MAJOR=$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
+install_missing "libclang-rt-$CLANG_MAJOR-dev"
 # Locales for the translation tests and the locale-independence checks.
 if ! locale -a 2>/dev/null | grep -qi '^zh_CN.utf8$'; then
   $SUDO sed -i 's/^# *\(zh_CN.UTF-8\|de_DE.UTF-8\|fr_FR.UTF-8\|ja_JP.UTF-8\)/\1/' /etc/locale.gen
