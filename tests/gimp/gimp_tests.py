@@ -457,6 +457,68 @@ def test_swatches_and_legend(g):
           "to white", "%d .. %d" % (leg[2, 0], leg[2, -1]))
 
 
+def run_script(g, script):
+    """Runs a Script-Fu program in g's gimp-console; returns its output."""
+    env = {"HOME": g.work + "/home", "GIMP2_DIRECTORY": g.work + "/profile",
+           "GIMP3_DIRECTORY": g.work + "/profile", "PATH": "/usr/bin:/bin",
+           "LANG": "C.UTF-8"}
+    if g.series == "3":
+        cmd = ["gimp-console-3.0", "-i", "--batch-interpreter",
+               "plug-in-script-fu-eval", "-b", script, "--quit"]
+    else:
+        cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b", script, "-b",
+               "(gimp-quit 0)"]
+    if g.root:
+        cmd = ["chroot", g.root, "env", "-i"] + \
+            ["%s=%s" % kv for kv in env.items()] + cmd
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                          env=None if g.root else env)
+    return proc.stdout + proc.stderr
+
+
+def test_raw_refusals(g):
+    """Called from Script-Fu directly (not through the batch command, which
+    refuses these itself): a choice nick that does not exist and a number
+    out of range are refused and the image keeps its layers."""
+    photo = g.inside(PHOTO)
+    _, calls, _ = g.batch(["--print-call", "--set", "stride=7"], [])
+    line = [l for l in calls.splitlines()
+            if l.startswith("GIMP %s:" % ("3" if g.series == "3" else "2.10"))]
+    call = line[0].split(":", 1)[1].strip()
+    bad_range = call.replace("7", "99", 1)
+    if g.series == "3":
+        script = ('(script-fu-use-v3) (gimp-message-set-handler CONSOLE) '
+                  '(let* ((image (gimp-file-load RUN-NONINTERACTIVE "%s")) '
+                  '(layers (gimp-image-get-selected-layers image))) '
+                  '(catch (gimp-message "CFM-REFUSED range") %s) '
+                  '(gimp-message (string-append "CFM-LAYERS " (number->string '
+                  '(vector-length (gimp-image-get-layers image))))))'
+                  % (photo, bad_range))
+        # GIMP checks the range itself; under catch it prints no message.
+        cases = [("a number out of range", "CFM-REFUSED range", "")]
+    else:
+        bad_nick = call.replace('"tutorial"', '"gabor"', 1)
+        script = ('(gimp-message-set-handler 1) '
+                  '(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "%s" '
+                  '"%s"))) (drawable (car (gimp-image-get-active-drawable '
+                  'image)))) (catch (gimp-message "CFM-REFUSED nick") %s) '
+                  '(catch (gimp-message "CFM-REFUSED range") %s) '
+                  '(gimp-message (string-append "CFM-LAYERS " (number->string '
+                  '(car (gimp-image-get-layers image))))))'
+                  % (photo, photo, bad_nick, bad_range))
+        cases = [("an unknown choice nick", "CFM-REFUSED nick",
+                  'filter-bank: "gabor" is not one of its choices'),
+                 ("a number out of range", "CFM-REFUSED range",
+                  "stride must be between 1 and 16")]
+    out = run_script(g, script)
+    for what, mark, message in cases:
+        check(mark in out and message in out,
+              "GIMP %s refuses %s called from Script-Fu" % (g.series, what),
+              out[-400:])
+    check("CFM-LAYERS 1" in out, "GIMP %s: the image keeps its one layer "
+          "after refused Script-Fu calls" % g.series, out[-300:])
+
+
 def bad_npy_files(g):
     """Broken kernel files, made from a good one."""
     d = g.host(g.work + "/bad")
@@ -671,7 +733,7 @@ def main():
         for test in (test_per_stage_and_selection, test_bad_inputs,
                      test_image_kinds, test_raw_values, test_two_layers,
                      test_expand_and_recipe, test_closed_mid_run,
-                     test_swatches_and_legend):
+                     test_swatches_and_legend, test_raw_refusals):
             guarded(test, g)
         for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
             guarded(test_dialog, g, lang,
