@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 CfmStatus
 cfm_conv2d_output_size (int in, int k, const CfmConvParams *p, int *out,
@@ -100,9 +101,8 @@ cfm_conv2d_input_rows (const CfmConvParams *p, int kh, int h, int out_row0,
   *in_rows = hi < lo ? 0 : hi - lo + 1;
 }
 
-/* Writes columns -pad .. w + pad - 1 of image row SRC into DST. */
-static void
-pad_row (const float *src, int w, int pad, CfmPadMode mode, float *dst)
+void
+cfm_pad_row (const float *src, int w, int pad, CfmPadMode mode, float *dst)
 {
   int x;
 
@@ -128,6 +128,24 @@ axpy_strided (float *out, const float *row, float weight, int n, int stride)
   else
     for (x = 0; x < n; x++)
       out[x] += weight * row[(size_t) x * stride];
+}
+
+int
+cfm_thread_count (int requested, int max_useful)
+{
+  const char *env = getenv ("CFM_THREADS");
+  long cpus;
+
+  if (requested <= 0 && env != NULL)
+    requested = atoi (env);
+  if (requested <= 0)
+    {
+      cpus = sysconf (_SC_NPROCESSORS_ONLN);
+      requested = cpus > 0 ? (int) cpus : 1;
+    }
+  if (requested > max_useful)
+    requested = max_useful;
+  return requested > 0 ? requested : 1;
 }
 
 static const char *const path_names[] = {
@@ -226,7 +244,7 @@ conv_reference (const CfmBank *bank, const float *bias, const CfmBand *in,
               continue;   /* a zero-padding row adds nothing */
             src = in->data + ((size_t) ch * in->rows + (y - in->row0))
                   * (size_t) in->w;
-            pad_row (src, in->w, p->padding, p->pad_mode, prow);
+            cfm_pad_row (src, in->w, p->padding, p->pad_mode, prow);
             for (f = 0; f < bank->n; f++)
               {
                 const float *k = bank->weights

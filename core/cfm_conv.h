@@ -82,6 +82,15 @@ CfmStatus cfm_conv2d_shape (const CfmBank *bank, int c, int h, int w,
  * cfm_conv2d_output_size guarantee that one reflection or wrap is enough. */
 int cfm_pad_index (int i, int n, CfmPadMode mode);
 
+/* Writes columns -pad .. w + pad - 1 of image row SRC into DST (w + 2 pad
+ * floats), the padding filled as MODE says. */
+void cfm_pad_row (const float *src, int w, int pad, CfmPadMode mode,
+                  float *dst);
+
+/* The threads to use when the caller asks for REQUESTED (0: $CFM_THREADS,
+ * else every processor), at most MAX_USEFUL and at least 1. */
+int cfm_thread_count (int requested, int max_useful);
+
 /* The input rows that output rows [out_row0, out_row0 + out_rows) read,
  * after the padding mode has mapped them into the image: [*in_row0,
  * *in_row0 + *in_rows).  *in_rows may be 0 with zero padding. */

@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CFM_FAST_MAX_ROWS (CFM_CHANNELS_MAX * CFM_KERNEL_MAX)
 #define CFM_CAT_(a, b) a##_##b
@@ -148,24 +147,12 @@ run_slice (void *data)
 static void
 pad_band (const CfmBand *in, int padding, CfmPadMode mode, float *dst)
 {
-  int pw = in->w + 2 * padding, ch, r, x;
+  int pw = in->w + 2 * padding, ch, r;
 
   for (ch = 0; ch < in->c; ch++)
     for (r = 0; r < in->rows; r++)
-      {
-        const float *src = in->data + ((size_t) ch * in->rows + r) * in->w;
-        float *row = dst + ((size_t) ch * in->rows + r) * pw;
-
-        memcpy (row + padding, src, (size_t) in->w * sizeof (float));
-        for (x = 0; x < padding; x++)
-          {
-            int l = cfm_pad_index (x - padding, in->w, mode);
-            int rr = cfm_pad_index (in->w + x, in->w, mode);
-
-            row[x] = l < 0 ? 0.0f : src[l];
-            row[padding + in->w + x] = rr < 0 ? 0.0f : src[rr];
-          }
-      }
+      cfm_pad_row (in->data + ((size_t) ch * in->rows + r) * in->w, in->w,
+                   padding, mode, dst + ((size_t) ch * in->rows + r) * pw);
 }
 
 /* Packs the weights filter-group-major and tap-minor (see FastJob). */
@@ -198,24 +185,6 @@ pack_weights (FastJob *job, const CfmBank *bank, const float *bias,
       job->tap_col[t] = kx * job->dilation;
     }
   return 1;
-}
-
-static int
-thread_count (int threads, int rows)
-{
-  long cpus;
-  const char *env = getenv ("CFM_THREADS");
-
-  if (threads <= 0 && env != NULL)
-    threads = atoi (env);
-  if (threads <= 0)
-    {
-      cpus = sysconf (_SC_NPROCESSORS_ONLN);
-      threads = cpus > 0 ? (int) cpus : 1;
-    }
-  if (threads > 64)
-    threads = 64;
-  return threads > rows ? (rows > 0 ? rows : 1) : threads;
 }
 
 CfmStatus
@@ -272,7 +241,7 @@ cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
       job.dummy = dummy;
       job.packed = packed;
       job.bias = pbias;
-      nt = thread_count (threads, rows);
+      nt = cfm_thread_count (threads, rows < 64 ? (rows > 0 ? rows : 1) : 64);
       for (i = 0; i < nt; i++)
         {
           slices[i].job = &job;

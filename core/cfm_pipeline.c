@@ -3,8 +3,6 @@
 
 #include <pthread.h>
 #include <stddef.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 CfmStatus
 cfm_pipeline_init (CfmPipeline *pl, int c, int h, int w, CfmError *err)
@@ -115,21 +113,6 @@ pool_filters (void *data)
   return NULL;
 }
 
-static int
-pool_threads (const CfmPipeline *pl)
-{
-  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
-  const char *env = getenv ("CFM_THREADS");
-  int t = pl->threads;
-
-  if (t <= 0 && env != NULL)
-    t = atoi (env);
-  if (t <= 0)
-    t = cpus > 0 ? (int) cpus : 1;
-  t = t > 16 ? 16 : t;
-  return t > pl->bank->n ? pl->bank->n : t;
-}
-
 CfmStatus
 cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
                        const CfmBand *in, float *conv, float *act,
@@ -149,7 +132,7 @@ cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
   if (status != CFM_OK || act == NULL || plan->pool_rows == 0)
     return status;
   /* Threads take whole maps: pooling reads only its own map. */
-  nt = pool_threads (pl);
+  nt = cfm_thread_count (pl->threads, pl->bank->n < 16 ? pl->bank->n : 16);
   for (i = 0; i < nt; i++)
     {
       jobs[i] = (PoolJob) { pl, plan, act, pool, pl->bank->n * i / nt,

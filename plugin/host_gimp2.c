@@ -369,14 +369,6 @@ run (const gchar *name, gint nparams, const GimpParam *param,
   bindtextdomain (GETTEXT_PACKAGE, locale_dir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   gegl_init (NULL, NULL);
-  /* libgimp's own tile cache would keep every tile the run touches; the
-   * layers are written band by band, so a few rows of tiles suffice.  (The
-   * call is deprecated in 2.10 but is the only way to set that cache.) */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  gimp_tile_cache_ntiles (4 * (gimp_image_width (image) / gimp_tile_width ()
-                               + 1));
-#pragma GCC diagnostic pop
   *nreturn_vals = 1;
   *return_vals = values;
   values[0].type = GIMP_PDB_STATUS;
