@@ -19,7 +19,13 @@
 
 #define BAND_BYTES ((gsize) 12 << 20)   /* working memory of one band */
 
-enum { STAGE_CONV, STAGE_ACT, STAGE_POOL, N_STAGES };
+enum
+{
+  STAGE_CONV = CFM_STAGE_CONV,
+  STAGE_ACT = CFM_STAGE_ACTIVATION,
+  STAGE_POOL = CFM_STAGE_POOL,
+  N_STAGES
+};
 
 typedef struct
 {
@@ -65,8 +71,11 @@ load_full_bank (const CfmArgValues *vals, CfmBank *bank, GError **error)
   if (choice == CFM_BANK_CUSTOM)
     {
       const gchar *text = vals->v[CFM_ARG_KERNELS].s;
+      const gchar *c = text;
 
-      if (text == NULL || *g_strstrip (g_strdup (text)) == '\0')
+      while (c && g_ascii_isspace (*c))
+        c++;
+      if (c == NULL || *c == '\0')
         {
           g_set_error (error, CFM_ERROR, 0,
                        _("The custom filter bank needs kernel text in "
@@ -602,20 +611,40 @@ layer_is_integer (GeglBuffer *buffer)
          && t != babl_type ("double");
 }
 
-/* The display range of map F of stage S. */
+/* The display range VALS give a map with statistics MAP in a stage with
+ * statistics SET. */
 static void
-display_range (const Run *run, gint s, gint f, gfloat *lo, gfloat *hi)
+range_of (const CfmArgValues *vals, const CfmStats *map, const CfmStats *set,
+          gfloat *lo, gfloat *hi)
 {
-  gint norm = run->vals->v[CFM_ARG_NORMALIZE].i;
-  gboolean diverging = run->vals->v[CFM_ARG_COLORMAP].i
-                       == CFM_COLORMAP_DIVERGING;
-  const Stage *st = &run->stages[s];
+  gint norm = vals->v[CFM_ARG_NORMALIZE].i;
+  gboolean diverging = vals->v[CFM_ARG_COLORMAP].i == CFM_COLORMAP_DIVERGING;
   CfmRangeMode mode = norm == CFM_NORMALIZE_PER_MAP ? CFM_RANGE_PER_MAP
                       : norm == CFM_NORMALIZE_PER_STAGE ? CFM_RANGE_SHARED
                       : diverging ? CFM_RANGE_FIXED : CFM_RANGE_NONE;
 
-  cfm_display_range (mode, diverging, &st->stats[f], &st->set, -1.0f, 1.0f,
-                     lo, hi);
+  cfm_display_range (mode, diverging, map, set, -1.0f, 1.0f, lo, hi);
+}
+
+/* The display range of map F of stage S. */
+static void
+display_range (const Run *run, gint s, gint f, gfloat *lo, gfloat *hi)
+{
+  const Stage *st = &run->stages[s];
+
+  range_of (run->vals, &st->stats[f], &st->set, lo, hi);
+}
+
+/* The colour of display value T in [0, 1]. */
+static void
+display_color (gint colormap, gfloat t, gfloat px[3])
+{
+  if (colormap == CFM_COLORMAP_VIRIDIS)
+    cfm_viridis (t, px);
+  else if (colormap == CFM_COLORMAP_DIVERGING)
+    cfm_diverging (t, px);
+  else
+    px[0] = px[1] = px[2] = t;
 }
 
 /* Maps ROWS x W values to display pixels of CHANNELS, enlarged by SCALE,
@@ -637,14 +666,9 @@ render_rows (const Run *run, const gfloat *values, gint rows, gint w,
 
       for (x = 0; x < w; x++)
         {
-          gfloat px[3], v = tmp[(gsize) r * w + x];
+          gfloat px[3];
 
-          if (colormap == CFM_COLORMAP_VIRIDIS)
-            cfm_viridis (v, px);
-          else if (colormap == CFM_COLORMAP_DIVERGING)
-            cfm_diverging (v, px);
-          else
-            px[0] = px[1] = px[2] = v;
+          display_color (colormap, tmp[(gsize) r * w + x], px);
           for (k = 0; k < scale; k++)
             for (c = 0; c < channels; c++)
               row[((gsize) x * scale + k) * channels + c] = px[c];
@@ -1111,5 +1135,211 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
   run_free (&run);
   g_array_free (made, TRUE);
   report (start);
+  return ok;
+}
+
+/* ---- the live preview --------------------------------------------------- */
+
+typedef struct
+{
+  gint      stage;
+  gint      filter;            /* index in the run's bank */
+  gint      j0, j1, i0, i1;    /* visible map columns and rows, half-open */
+  gfloat   *map;               /* the visible part of the filter's map */
+  CfmStats  own, set;          /* of the visible parts */
+} Preview;
+
+static gint
+floor_div (gint a, gint b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static gboolean
+preview_progress (CfmHost *host, gdouble fraction)
+{
+  (void) host;
+  (void) fraction;
+  return TRUE;
+}
+
+/* Keeps the visible part of the previewed map, and the statistics of the
+ * visible parts of every map of its stage. */
+static gboolean
+preview_band (Run *run, CfmHost *host, const Band *band, GError **error)
+{
+  Preview *p = host->self;
+  gint s = p->stage, w = p->j1 - p->j0, r, f;
+  gsize plane = (gsize) band->rows[s] * run->stages[s].map_w;
+
+  for (r = 0; r < band->new_rows[s]; r++)
+    {
+      gint i = band->map_row0[s] + r;
+
+      if (i < p->i0 || i >= p->i1)
+        continue;
+      for (f = 0; f < run->bank.n; f++)
+        {
+          const gfloat *row = band->maps[s] + f * plane
+                              + (gsize) (band->new0[s] + r)
+                                * run->stages[s].map_w + p->j0;
+          CfmStats part;
+
+          cfm_stats_compute (row, w, &part);
+          cfm_stats_merge (&p->set, &part);
+          if (f != p->filter)
+            continue;
+          cfm_stats_merge (&p->own, &part);
+          memcpy (p->map + (gsize) (i - p->i0) * w, row, w * sizeof (gfloat));
+        }
+    }
+  (void) error;
+  return TRUE;
+}
+
+/* The part of AREA to compute for VIEW: VIEW and a margin wide enough that
+ * every map pixel over VIEW reads the pixels the full run gives it, its
+ * corner on the full run's grid of strides (area coordinates). */
+static GeglRectangle
+preview_crop (const CfmArgValues *vals, const GeglRectangle *area,
+              const GeglRectangle *view, gint kernel_size)
+{
+  gint stride = vals->v[CFM_ARG_STRIDE].i;
+  gint grid = stride * vals->v[CFM_ARG_POOL_STRIDE].i;
+  gint margin = vals->v[CFM_ARG_DILATION].i * kernel_size
+                + 2 * vals->v[CFM_ARG_PADDING].i
+                + 2 * stride * vals->v[CFM_ARG_POOL_SIZE].i + 2 * grid;
+  gint x0 = MAX (0, view->x - area->x - margin);
+  gint y0 = MAX (0, view->y - area->y - margin);
+  gint x1 = MIN (area->width, view->x - area->x + view->width + margin);
+  gint y1 = MIN (area->height, view->y - area->y + view->height + margin);
+
+  x0 -= x0 % grid;
+  y0 -= y0 % grid;
+  return (GeglRectangle) { x0, y0, x1 - x0, y1 - y0 };
+}
+
+/* VALS as the preview runs them: only the previewed filter (every shown
+ * filter when the stage shares one range), maps aligned, its stage on. */
+static void
+preview_values (const CfmArgValues *vals, gint filter, gint stage,
+                CfmArgValues *pv, gchar **filters)
+{
+  *pv = *vals;   /* shallow: PV borrows VALS's strings */
+  if (vals->v[CFM_ARG_NORMALIZE].i != CFM_NORMALIZE_PER_STAGE)
+    pv->v[CFM_ARG_FILTERS].s = *filters = g_strdup_printf ("%d", filter);
+  pv->v[CFM_ARG_ALIGN].i = TRUE;
+  pv->v[stage == STAGE_CONV ? CFM_ARG_SHOW_CONV
+        : stage == STAGE_ACT ? CFM_ARG_SHOW_ACTIVATION
+        : CFM_ARG_SHOW_POOL].i = TRUE;
+  pv->v[CFM_ARG_KERNEL_SWATCHES].i = FALSE;
+  pv->v[CFM_ARG_LEGEND].i = FALSE;
+}
+
+/* Finds the previewed filter in the run and the map part over VIEW. */
+static gboolean
+preview_locate (const Run *run, gint filter, const GeglRectangle *view,
+                Preview *p, GError **error)
+{
+  const Stage *st = &run->stages[p->stage];
+  gint f;
+
+  p->filter = -1;
+  for (f = 0; f < run->bank.n; f++)
+    if (run->numbers[f] == filter)
+      p->filter = f;
+  if (p->filter < 0)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("Filter %d is not among the filters to show."), filter);
+      return FALSE;
+    }
+  /* VIEW in the run's coordinates, where the stage's layer lies at x, y. */
+  p->j0 = CLAMP (floor_div (view->x - st->x, st->scale), 0, st->map_w);
+  p->j1 = CLAMP (floor_div (view->x + view->width - 1 - st->x, st->scale) + 1,
+                 p->j0, st->map_w);
+  p->i0 = CLAMP (floor_div (view->y - st->y, st->scale), 0, st->map_h);
+  p->i1 = CLAMP (floor_div (view->y + view->height - 1 - st->y, st->scale)
+                 + 1, p->i0, st->map_h);
+  p->map = g_new0 (gfloat, (gsize) (p->j1 - p->j0) * (p->i1 - p->i0) + 1);
+  return TRUE;
+}
+
+/* Draws the kept map part over VIEW (run coordinates) into RGB. */
+static void
+preview_draw (const Run *run, const Preview *p, const GeglRectangle *view,
+              guchar *rgb)
+{
+  const Stage *st = &run->stages[p->stage];
+  gint colormap = run->vals->v[CFM_ARG_COLORMAP].i, x, y, c;
+  gfloat lo, hi;
+
+  range_of (run->vals, &p->own, &p->set, &lo, &hi);
+  for (y = 0; y < view->height; y++)
+    for (x = 0; x < view->width; x++)
+      {
+        gint i = floor_div (view->y + y - st->y, st->scale);
+        gint j = floor_div (view->x + x - st->x, st->scale);
+        guchar *px = rgb + ((gsize) y * view->width + x) * 3;
+        gfloat v, t, color[3];
+
+        if (i < p->i0 || i >= p->i1 || j < p->j0 || j >= p->j1)
+          {
+            px[0] = px[1] = px[2] = 64;   /* no map pixel here */
+            continue;
+          }
+        v = p->map[(gsize) (i - p->i0) * (p->j1 - p->j0) + j - p->j0];
+        cfm_display_map (&v, &t, 1, lo, hi, TRUE);
+        display_color (colormap, t, color);
+        for (c = 0; c < 3; c++)
+          px[c] = (guchar) (CLAMP (color[c], 0.0f, 1.0f) * 255.0f + 0.5f);
+      }
+}
+
+gboolean
+cfm_render_preview (const CfmArgValues *vals, GeglBuffer *source,
+                    const GeglRectangle *area, gboolean image_rgb,
+                    const GeglRectangle *view, gint filter, CfmStage stage,
+                    guchar *rgb, GError **error)
+{
+  CfmArgValues pv;
+  gchar *filters = NULL;
+  CfmHost host = { 0 };
+  Preview p = { 0 };
+  GeglRectangle crop, v;
+  Run run;
+  gboolean ok;
+
+  memset (rgb, 64, (gsize) view->width * view->height * 3);
+  preview_values (vals, filter, stage, &pv, &filters);
+  /* A first look at the bank for its kernel size, then the run itself. */
+  ok = prepare (&run, &pv, area->width, area->height, image_rgb, 0, 0, error);
+  if (ok)
+    {
+      crop = preview_crop (&pv, area, view, MAX (run.bank.kw, run.bank.kh));
+      run_free (&run);
+      ok = prepare (&run, &pv, crop.width, crop.height, image_rgb, crop.x,
+                    crop.y, error);
+    }
+  p.stage = stage;
+  v = (GeglRectangle) { view->x - area->x, view->y - area->y, view->width,
+                        view->height };
+  if (ok)
+    ok = preview_locate (&run, filter, &v, &p, error);
+  if (ok)
+    {
+      host.self = &p;
+      host.source = source;
+      host.area = (GeglRectangle) { area->x + crop.x, area->y + crop.y,
+                                    crop.width, crop.height };
+      host.image_rgb = image_rgb;
+      host.progress = preview_progress;
+      ok = run_bands (&run, &host, preview_band, 0.0, 1.0, error);
+    }
+  if (ok)
+    preview_draw (&run, &p, &v, rgb);
+  g_free (p.map);
+  run_free (&run);
+  g_free (filters);
   return ok;
 }

@@ -76,6 +76,31 @@ gboolean cfm_render_plan (const CfmArgValues *vals, gint width, gint height,
 gchar *cfm_render_summary (const CfmArgValues *vals, gint width, gint height,
                            gboolean image_rgb, gint gimp_major);
 
+/* The stages a map can come from. */
+typedef enum
+{
+  CFM_STAGE_CONV,
+  CFM_STAGE_ACTIVATION,
+  CFM_STAGE_POOL
+} CfmStage;
+
+/* Side of the dialogs' preview, in pixels. */
+#define CFM_PREVIEW_SIZE 280
+
+/* The dialogs' live preview: the map of FILTER (its number in the bank, as
+ * layer names give it) at STAGE, where it lies over VIEW, a part of AREA of
+ * SOURCE (buffer coordinates), drawn 1:1 as R'G'B' u8 into RGB (VIEW's
+ * width x height x 3 bytes).  Only VIEW and a margin are computed, and only
+ * the one filter (every shown filter when the stage shares a range), so
+ * the map's values are those of the full run at a fraction of its cost.
+ * Maps lie aligned over the input, whatever "align" says; the display
+ * range is that of the visible part; input pixels no map pixel covers are
+ * dark gray.  On an error RGB is all dark gray. */
+gboolean cfm_render_preview (const CfmArgValues *vals, GeglBuffer *source,
+                             const GeglRectangle *area, gboolean image_rgb,
+                             const GeglRectangle *view, gint filter,
+                             CfmStage stage, guchar *rgb, GError **error);
+
 /* Runs the whole procedure on HOST's source and adds the layers. */
 gboolean cfm_render_run (const CfmArgValues *vals, CfmHost *host,
                          GError **error);

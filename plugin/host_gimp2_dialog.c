@@ -7,15 +7,27 @@
 #include <libgimp/gimpui.h>
 
 #include "host_gimp2_dialog.h"
+#include "cfm_bank.h"
 #include "cfm_i18n.h"
 #include "cfm_render.h"
+
+/* What the preview shows, kept between runs as the arguments are. */
+typedef struct
+{
+  gint filter;   /* its number in the bank */
+  gint stage;    /* CfmStage */
+} PreviewPick;
+
+#define PREVIEW_DATA CFM_PROC_NAME "-preview"
 
 typedef struct
 {
   CfmArgValues *vals;
   GtkWidget    *widgets[CFM_N_ARGS];
   GtkWidget    *shape_label;
-  gint          width, height;
+  GtkWidget    *preview, *filter_spin, *stage_combo, *preview_note;
+  gint32        drawable;
+  GeglRectangle area;   /* the selected part of the drawable */
   gboolean      image_rgb;
 } Dialog;
 
@@ -147,9 +159,104 @@ update (GtkWidget *changed, Dialog *d)
   gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_SIZE], pool);
   gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_STRIDE], pool);
 
-  text = cfm_render_summary (d->vals, d->width, d->height, d->image_rgb, 2);
+  text = cfm_render_summary (d->vals, d->area.width, d->area.height,
+                             d->image_rgb, 2);
   gtk_label_set_markup (GTK_LABEL (d->shape_label), text);
   g_free (text);
+  if (d->preview)
+    gimp_preview_invalidate (GIMP_PREVIEW (d->preview));
+}
+
+/* Draws the chosen map over the part of the drawable the preview shows. */
+static void
+draw_preview (GimpPreview *preview, Dialog *d)
+{
+  GeglRectangle visible;
+  GeglBuffer *source;
+  GError *error = NULL;
+  guchar *rgb;
+
+  gimp_preview_get_position (preview, &visible.x, &visible.y);
+  gimp_preview_get_size (preview, &visible.width, &visible.height);
+  if (visible.width < 1 || visible.height < 1)
+    return;
+  read_widgets (d);
+  source = gimp_drawable_get_buffer (d->drawable);
+  rgb = g_malloc ((gsize) visible.width * visible.height * 3);
+  cfm_render_preview (d->vals, source, &d->area, d->image_rgb, &visible,
+                      gtk_spin_button_get_value_as_int
+                        (GTK_SPIN_BUTTON (d->filter_spin)),
+                      gtk_combo_box_get_active (GTK_COMBO_BOX
+                                                (d->stage_combo)),
+                      rgb, &error);
+  gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (preview)),
+                          0, 0, visible.width, visible.height,
+                          GIMP_RGB_IMAGE, rgb, visible.width * 3);
+  gtk_label_set_text (GTK_LABEL (d->preview_note),
+                      error ? error->message : "");
+  g_clear_error (&error);
+  g_free (rgb);
+  g_object_unref (source);
+}
+
+/* The preview, what it shows, and a line for what keeps it empty. */
+static GtkWidget *
+make_preview_column (Dialog *d, const PreviewPick *pick)
+{
+  GtkWidget *box = gtk_vbox_new (FALSE, 6);
+  GtkWidget *table = gtk_table_new (2, 2, FALSE);
+  GtkWidget *label;
+
+  d->preview = gimp_drawable_preview_new_from_drawable_id (d->drawable);
+  /* GimpPreview fills the room it is given, square. */
+  gtk_widget_set_size_request (d->preview, CFM_PREVIEW_SIZE,
+                               CFM_PREVIEW_SIZE);
+  gtk_box_pack_start (GTK_BOX (box), d->preview, FALSE, FALSE, 0);
+  g_signal_connect (d->preview, "invalidated", G_CALLBACK (draw_preview), d);
+
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
+  gtk_box_pack_start (GTK_BOX (box), table, FALSE, FALSE, 0);
+  d->filter_spin = gtk_spin_button_new_with_range (1, CFM_FILTERS_MAX, 1);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->filter_spin), pick->filter);
+  gimp_help_set_help_data (d->filter_spin,
+                           _("The filter whose map the preview shows, "
+                             "numbered as in layer names"), NULL);
+  d->stage_combo = gtk_combo_box_text_new ();
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->stage_combo),
+                                  _("Convolution"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->stage_combo),
+                                  _("Activation"));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->stage_combo),
+                                  _("Pooling"));
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->stage_combo), pick->stage);
+  gimp_help_set_help_data (d->stage_combo,
+                           _("The stage whose map the preview shows"), NULL);
+  label = gtk_label_new_with_mnemonic (_("Preview _filter"));
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), d->filter_spin);
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gtk_table_attach (GTK_TABLE (table), label, 0, 1, 0, 1, GTK_FILL, GTK_FILL,
+                    0, 0);
+  gtk_table_attach (GTK_TABLE (table), d->filter_spin, 1, 2, 0, 1,
+                    GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+  label = gtk_label_new_with_mnemonic (_("Preview s_tage"));
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), d->stage_combo);
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gtk_table_attach (GTK_TABLE (table), label, 0, 1, 1, 2, GTK_FILL, GTK_FILL,
+                    0, 0);
+  gtk_table_attach (GTK_TABLE (table), d->stage_combo, 1, 2, 1, 2,
+                    GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+  g_signal_connect_swapped (d->filter_spin, "value-changed",
+                            G_CALLBACK (gimp_preview_invalidate), d->preview);
+  g_signal_connect_swapped (d->stage_combo, "changed",
+                            G_CALLBACK (gimp_preview_invalidate), d->preview);
+
+  d->preview_note = gtk_label_new (NULL);
+  gtk_misc_set_alignment (GTK_MISC (d->preview_note), 0.0, 0.5);
+  gtk_label_set_line_wrap (GTK_LABEL (d->preview_note), TRUE);
+  gtk_widget_set_size_request (d->preview_note, CFM_PREVIEW_SIZE, -1);
+  gtk_box_pack_start (GTK_BOX (box), d->preview_note, FALSE, FALSE, 0);
+  return box;
 }
 
 static void
@@ -213,16 +320,19 @@ gboolean
 cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
 {
   Dialog d = { 0 };
+  PreviewPick pick = { 1, CFM_STAGE_ACTIVATION };
   GtkWidget *dialog, *columns, *column[2];
-  gint x, y;
   gsize i;
   gboolean ok;
 
   gimp_ui_init (CFM_PLUGIN_NAME, FALSE);
+  gimp_get_data (PREVIEW_DATA, &pick);
   d.vals = vals;
+  d.drawable = drawable;
   d.image_rgb = gimp_image_base_type (image) == GIMP_RGB;
-  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &d.width, &d.height))
-    d.width = d.height = 0;
+  if (!gimp_drawable_mask_intersect (drawable, &d.area.x, &d.area.y,
+                                     &d.area.width, &d.area.height))
+    d.area.width = d.area.height = 0;
 
   dialog = gimp_dialog_new (_("CNN Feature Maps"), "gimp-cnn-feature-maps",
                             NULL, 0, gimp_standard_help_func, CFM_PROC_NAME,
@@ -233,6 +343,8 @@ cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
                                (GTK_DIALOG (dialog))), columns, TRUE, TRUE,
                       0);
+  gtk_box_pack_start (GTK_BOX (columns), make_preview_column (&d, &pick),
+                      FALSE, FALSE, 0);
   column[0] = gtk_vbox_new (FALSE, 12);
   column[1] = gtk_vbox_new (FALSE, 12);
   gtk_box_pack_start (GTK_BOX (columns), column[0], TRUE, TRUE, 0);
@@ -252,7 +364,13 @@ cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
 
   ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
   if (ok)
-    read_widgets (&d);
+    {
+      read_widgets (&d);
+      pick.filter = gtk_spin_button_get_value_as_int
+                      (GTK_SPIN_BUTTON (d.filter_spin));
+      pick.stage = gtk_combo_box_get_active (GTK_COMBO_BOX (d.stage_combo));
+      gimp_set_data (PREVIEW_DATA, &pick, sizeof pick);
+    }
   gtk_widget_destroy (dialog);
   return ok;
 }

@@ -9,6 +9,7 @@
 #include <libgimp/gimpui.h>
 
 #include "cfm_args.h"
+#include "cfm_bank.h"
 #include "cfm_i18n.h"
 #include "cfm_render.h"
 
@@ -161,6 +162,24 @@ cfm_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                   "CNN Feature Maps authors", "2026");
   for (i = 0; i < CFM_N_ARGS; i++)
     add_argument (procedure, &cfm_arg_specs[i]);
+  /* What the dialog's preview shows: kept with the dialog's last values,
+   * not part of the procedure's arguments. */
+  gimp_procedure_add_int_aux_argument (procedure, "preview-filter",
+                                       _("Preview _filter"),
+                                       _("The filter whose map the preview "
+                                         "shows, numbered as in layer names"),
+                                       1, CFM_FILTERS_MAX, 1,
+                                       G_PARAM_READWRITE);
+  gimp_procedure_add_choice_aux_argument
+    (procedure, "preview-stage", _("Preview s_tage"),
+     _("The stage whose map the preview shows"),
+     gimp_choice_new_with_values ("conv", CFM_STAGE_CONV, _("Convolution"),
+                                  NULL,
+                                  "activation", CFM_STAGE_ACTIVATION,
+                                  _("Activation"), NULL,
+                                  "pool", CFM_STAGE_POOL, _("Pooling"), NULL,
+                                  NULL),
+     "activation", G_PARAM_READWRITE);
   return procedure;
 }
 
@@ -388,13 +407,85 @@ render_drawable (GimpImage *image, GimpDrawable *drawable,
 typedef struct
 {
   GtkWidget           *label;
+  GtkWidget           *preview_note;
   GimpProcedureConfig *config;
-  gint                 width, height;
+  GimpDrawable        *drawable;
+  GeglRectangle        area;   /* the selected part of the drawable */
   gboolean             image_rgb;
 } ShapeView;
 
-/* Shows the map sizes the current settings give, or what is wrong, and
- * the call that repeats the run. */
+/* Draws the chosen map over the part of the drawable the preview shows. */
+static void
+draw_preview (GimpPreview *preview, ShapeView *view)
+{
+  GeglRectangle visible;
+  CfmArgValues vals;
+  GeglBuffer *source;
+  GError *error = NULL;
+  guchar *rgb;
+  gint filter;
+
+  gimp_preview_get_position (preview, &visible.x, &visible.y);
+  gimp_preview_get_size (preview, &visible.width, &visible.height);
+  if (visible.width < 1 || visible.height < 1)
+    return;
+  cfm_args_init (&vals);
+  values_from_config (view->config, &vals);
+  g_object_get (view->config, "preview-filter", &filter, NULL);
+  source = gimp_drawable_get_buffer (view->drawable);
+  rgb = g_malloc ((gsize) visible.width * visible.height * 3);
+  cfm_render_preview (&vals, source, &view->area, view->image_rgb, &visible,
+                      filter,
+                      gimp_procedure_config_get_choice_id (view->config,
+                                                           "preview-stage"),
+                      rgb, &error);
+  gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (preview)),
+                          0, 0, visible.width, visible.height,
+                          GIMP_RGB_IMAGE, rgb, visible.width * 3);
+  gtk_label_set_text (GTK_LABEL (view->preview_note),
+                      error ? error->message : "");
+  g_clear_error (&error);
+  g_free (rgb);
+  g_object_unref (source);
+  cfm_args_clear (&vals);
+}
+
+/* The preview with its two choices and a line for what keeps it empty,
+ * in a column of their own. */
+static GtkWidget *
+make_preview_column (GimpProcedureDialog *dialog, ShapeView *view,
+                     GtkWidget **column)
+{
+  GtkWidget *preview = gimp_drawable_preview_new_from_drawable (view->drawable);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+
+  /* GimpPreview fills the room it is given, square. */
+  gtk_widget_set_size_request (preview, CFM_PREVIEW_SIZE, CFM_PREVIEW_SIZE);
+  gtk_widget_set_valign (box, GTK_ALIGN_START);
+  gtk_box_pack_start (GTK_BOX (box), preview, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box),
+                      gimp_procedure_dialog_get_widget (dialog,
+                                                        "preview-filter",
+                                                        G_TYPE_NONE),
+                      FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box),
+                      gimp_procedure_dialog_get_widget (dialog,
+                                                        "preview-stage",
+                                                        G_TYPE_NONE),
+                      FALSE, FALSE, 0);
+  view->preview_note = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (view->preview_note), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (view->preview_note), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (view->preview_note), 30);
+  gtk_box_pack_start (GTK_BOX (box), view->preview_note, FALSE, FALSE, 0);
+  gtk_widget_show_all (box);
+  g_signal_connect (preview, "invalidated", G_CALLBACK (draw_preview), view);
+  g_signal_connect_swapped (view->config, "notify",
+                            G_CALLBACK (gimp_preview_invalidate), preview);
+  *column = box;
+  return preview;
+}
+
 static void
 update_shape (GObject *config, GParamSpec *pspec, ShapeView *view)
 {
@@ -405,7 +496,7 @@ update_shape (GObject *config, GParamSpec *pspec, ShapeView *view)
   (void) pspec;
   cfm_args_init (&vals);
   values_from_config (view->config, &vals);
-  text = cfm_render_summary (&vals, view->width, view->height,
+  text = cfm_render_summary (&vals, view->area.width, view->area.height,
                              view->image_rgb, 3);
   gtk_label_set_markup (GTK_LABEL (view->label), text);
   g_free (text);
@@ -463,8 +554,7 @@ cfm_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   GimpProcedureDialog *dialog;
   gchar *frames[G_N_ELEMENTS (groups)];
   ShapeView view = { 0 };
-  GtkWidget *text, *columns;
-  gint x, y;
+  GtkWidget *text, *columns, *preview, *preview_column;
   gsize i;
   gboolean ok;
 
@@ -482,13 +572,22 @@ cfm_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                                   "kernels", NULL);
   for (i = 0; i < G_N_ELEMENTS (groups); i++)
     frames[i] = fill_group_frame (dialog, groups[i]);
-  /* Two columns, as the GIMP 2.10 dialog. */
+  view.config = config;
+  view.drawable = drawable;
+  view.image_rgb = gimp_image_get_base_type (image) == GIMP_RGB;
+  if (!gimp_drawable_mask_intersect (drawable, &view.area.x, &view.area.y,
+                                     &view.area.width, &view.area.height))
+    view.area.width = view.area.height = 0;
+  preview = make_preview_column (dialog, &view, &preview_column);
+  /* The preview, then two columns of arguments, as the GIMP 2.10 dialog. */
   gimp_procedure_dialog_fill_box (dialog, "left-column", frames[0],
                                   frames[1], NULL);
   gimp_procedure_dialog_fill_box (dialog, "right-column", frames[2],
                                   frames[3], frames[4], NULL);
   columns = gimp_procedure_dialog_fill_box (dialog, "columns", "left-column",
                                             "right-column", NULL);
+  gtk_box_pack_start (GTK_BOX (columns), preview_column, FALSE, FALSE, 0);
+  gtk_box_reorder_child (GTK_BOX (columns), preview_column, 0);
   gtk_orientable_set_orientation (GTK_ORIENTABLE (columns),
                                   GTK_ORIENTATION_HORIZONTAL);
   gtk_box_set_spacing (GTK_BOX (columns), 12);
@@ -515,16 +614,13 @@ cfm_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   gtk_box_pack_end (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
                     view.label, FALSE, FALSE, 6);
   gtk_widget_show (view.label);
-  view.config = config;
-  view.image_rgb = gimp_image_get_base_type (image) == GIMP_RGB;
-  if (!gimp_drawable_mask_intersect (drawable, &x, &y, &view.width,
-                                     &view.height))
-    view.width = view.height = 0;
   g_signal_connect (config, "notify", G_CALLBACK (update_shape), &view);
   update_shape (G_OBJECT (config), NULL, &view);
 
   ok = gimp_procedure_dialog_run (dialog);
   g_signal_handlers_disconnect_by_func (config, update_shape, &view);
+  g_signal_handlers_disconnect_by_func (config, gimp_preview_invalidate,
+                                        preview);
   gtk_widget_destroy (GTK_WIDGET (dialog));
   return ok;
 }

@@ -622,7 +622,7 @@ def test_dialog(g, lang, display, shots):
         return
     # Xvfb picks a free display and tells which (-displayfd).
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0",
-                             "1280x1024x24", "-listen", "tcp", "-ac"],
+                             "1600x1200x24", "-listen", "tcp", "-ac"],
                             stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     display = int(xvfb.stdout.readline().strip() or display)
@@ -675,7 +675,12 @@ def test_dialog(g, lang, display, shots):
         check(window is not None, tag + ": the dialog is titled %r" % title)
         if window and shutil.which("import"):
             import time
-            time.sleep(1.5)   # let it draw
+            if shutil.which("xdotool"):
+                # The pointer starts mid-screen, where a tooltip would open.
+                subprocess.run(["xdotool", "mousemove", "0", "0"],
+                               env={"DISPLAY": "127.0.0.1:%d" % display},
+                               capture_output=True)
+            time.sleep(2.5)   # let it draw, and the preview compute
             os.makedirs(shots, exist_ok=True)
             shot = os.path.join(shots, "dialog-gimp%s-%s.png"
                                 % (g.series, lang.split(".")[0]))
@@ -683,6 +688,14 @@ def test_dialog(g, lang, display, shots):
                             "-window", window, shot],
                            capture_output=True)
             check(os.path.exists(shot), tag + ": screenshot " + shot)
+            if os.path.exists(shot):
+                # The preview starts on filter 1's ReLU map in gray, scaled
+                # to its range: its zeros are pure black, which neither the
+                # photo nor the dialog's theme has.
+                px = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+                black = int((px.sum(axis=2) == 0).sum())
+                check(black > 5000, tag + ": the preview shows the ReLU "
+                      "map (%d black pixels)" % black)
     finally:
         if gimp:
             os.killpg(gimp.pid, 9)
@@ -711,6 +724,7 @@ def main():
     ap.add_argument("--gimp3-build")
     ap.add_argument("--gimp3-root")
     ap.add_argument("--screenshots", default=os.path.join(SRC, "build-logs"))
+    ap.add_argument("--only", help="run the tests whose name contains this")
     opts = ap.parse_args()
     outs = {}
     gimps = {}
@@ -721,6 +735,8 @@ def main():
                           opts.gimp3_root)
     def guarded(test, *args):
         """A test that raises counts as one failure; the others still run."""
+        if opts.only and opts.only not in test.__name__:
+            return None
         try:
             return test(*args)
         except Exception:

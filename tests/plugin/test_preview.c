@@ -1,0 +1,235 @@
+/* test_preview.c: the dialogs' live preview against PyTorch.
+ *
+ * cfm_render_preview runs on a GEGL buffer of the sample photo, with no
+ * GIMP, and every preview pixel is compared with the colour the tutorial's
+ * PyTorch maps give at that place: the map pixel under it found from the
+ * alignment rule (a map pixel is centred on the input pixels it read,
+ * rounding toward the top-left), the range from the visible map pixels. */
+#include <gegl.h>
+
+#include "test_util.h"
+#include "cfm_args.h"
+#include "cfm_render.h"
+
+#define BG 64   /* what the preview shows where no map pixel lies */
+
+static CfmArray photo, maps[3];   /* conv, relu, pool: (4, h, w) */
+
+static GeglBuffer *
+photo_buffer (void)
+{
+  size_t h = photo.shape[0], w = photo.shape[1], i;
+  GeglRectangle r = { 0, 0, (gint) w, (gint) h };
+  GeglBuffer *buf = gegl_buffer_new (&r, babl_format ("R'G'B' u8"));
+  guchar *px = g_malloc (h * w * 3);
+
+  for (i = 0; i < h * w * 3; i++)
+    px[i] = (guchar) photo.data[i];
+  gegl_buffer_set (buf, &r, 0, babl_format ("R'G'B' u8"), px,
+                   GEGL_AUTO_ROWSTRIDE);
+  g_free (px);
+  return buf;
+}
+
+/* The map pixel index under input pixel X (relative to the run's area):
+ * the tutorial's 4x4 kernels give conv pixel j the inputs j .. j+3, centred
+ * at j + 1.5, drawn from j + 1; a 2x2/2 pooled pixel q covers conv pixels
+ * 2q, 2q+1, so inputs 2q+1 .. 2q+2. */
+static gint
+map_index (gint stage, gint x)
+{
+  gint d = x - 1;
+
+  if (stage != CFM_STAGE_POOL)
+    return d;
+  return d >= 0 ? d / 2 : -1;
+}
+
+/* Checks PREVIEW (VIEW inside AREA of the photo) of FILTER (1-based) at
+ * STAGE against PyTorch; SHARED: the range is over all four filters. */
+static void
+check_preview (const gchar *what, const guchar *rgb, const GeglRectangle *area,
+               const GeglRectangle *view, gint filter, gint stage,
+               gboolean shared)
+{
+  const CfmArray *m = &maps[stage];
+  gint mh = (gint) m->shape[1], mw = (gint) m->shape[2];
+  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+  gint x, y, f, bad = 0, covered = 0, uncovered = 0;
+  gint worst = 0;
+
+  for (f = 0; f < 4; f++)
+    {
+      if (!shared && f != filter - 1)
+        continue;
+      for (y = 0; y < view->height; y++)
+        for (x = 0; x < view->width; x++)
+          {
+            gint i = map_index (stage, view->y + y - area->y);
+            gint j = map_index (stage, view->x + x - area->x);
+            gint li = stage == CFM_STAGE_POOL ? (area->height - 3) / 2
+                                              : area->height - 3;
+            gint lj = stage == CFM_STAGE_POOL ? (area->width - 3) / 2
+                                              : area->width - 3;
+            gfloat v;
+
+            if (i < 0 || j < 0 || i >= li || j >= lj)
+              continue;
+            if (stage == CFM_STAGE_POOL)
+              {
+                i += area->y / 2;
+                j += area->x / 2;
+              }
+            else
+              {
+                i += area->y;
+                j += area->x;
+              }
+            v = m->data[((gsize) f * mh + i) * mw + j];
+            lo = MIN (lo, v);
+            hi = MAX (hi, v);
+          }
+    }
+  for (y = 0; y < view->height; y++)
+    for (x = 0; x < view->width; x++)
+      {
+        const guchar *px = rgb + ((gsize) y * view->width + x) * 3;
+        gint i = map_index (stage, view->y + y - area->y);
+        gint j = map_index (stage, view->x + x - area->x);
+        gint li = stage == CFM_STAGE_POOL ? (area->height - 3) / 2
+                                          : area->height - 3;
+        gint lj = stage == CFM_STAGE_POOL ? (area->width - 3) / 2
+                                          : area->width - 3;
+        gint want, diff;
+
+        if (i < 0 || j < 0 || i >= li || j >= lj)
+          {
+            uncovered++;
+            if (px[0] != BG || px[1] != BG || px[2] != BG)
+              bad++;
+            continue;
+          }
+        covered++;
+        if (stage == CFM_STAGE_POOL)
+          {
+            i += area->y / 2;
+            j += area->x / 2;
+          }
+        else
+          {
+            i += area->y;
+            j += area->x;
+          }
+        want = (gint) floor (255.0 * (m->data[((gsize) (filter - 1) * mh + i)
+                                              * mw + j] - lo)
+                             / (hi - lo) + 0.5);
+        diff = abs (px[0] - want);
+        worst = MAX (worst, diff);
+        if (diff > 1 || px[1] != px[0] || px[2] != px[0])
+          bad++;
+      }
+  CHECK (bad == 0, "%s: %d of %d pixels differ (worst %d codes)", what, bad,
+         view->width * view->height, worst);
+  CHECK (covered > 0, "%s: no map pixel in view", what);
+  printf ("%s: %d map pixels, %d uncovered, worst %d code values\n", what,
+          covered, uncovered, worst);
+}
+
+static void
+run_case (const gchar *what, GeglBuffer *buf, CfmArgValues *vals,
+          GeglRectangle area, GeglRectangle view, gint filter, gint stage,
+          gboolean shared)
+{
+  guchar *rgb = g_malloc ((gsize) view.width * view.height * 3);
+  GError *error = NULL;
+  gboolean ok = cfm_render_preview (vals, buf, &area, TRUE, &view, filter,
+                                    stage, rgb, &error);
+
+  CHECK (ok, "%s: %s", what, error ? error->message : "");
+  if (ok)
+    check_preview (what, rgb, &area, &view, filter, stage, shared);
+  g_clear_error (&error);
+  g_free (rgb);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const gchar *const names[3] = {
+    "tutorial_conv.npy", "tutorial_relu.npy", "tutorial_pool.npy"
+  };
+  CfmArgValues vals;
+  GeglBuffer *buf;
+  GeglRectangle whole, area, view;
+  GError *error = NULL;
+  guchar rgb[16 * 16 * 3];
+  gint s, w, h;
+
+  gegl_init (&argc, &argv);
+  load_fixture ("photo_rgb.npy", &photo);
+  for (s = 0; s < 3; s++)
+    load_fixture (names[s], &maps[s]);
+  buf = photo_buffer ();
+  h = (gint) photo.shape[0];
+  w = (gint) photo.shape[1];
+  whole = (GeglRectangle) { 0, 0, w, h };
+
+  cfm_args_init (&vals);
+  cfm_args_set_from_string (&vals, "colormap", "gray", NULL);
+  cfm_args_set_from_string (&vals, "align", "false", NULL);
+
+  view = (GeglRectangle) { 120, 90, 160, 120 };
+  run_case ("conv, filter 2, middle", buf, &vals, whole, view, 2,
+            CFM_STAGE_CONV, FALSE);
+  run_case ("relu, filter 3, middle", buf, &vals, whole, view, 3,
+            CFM_STAGE_ACTIVATION, FALSE);
+  run_case ("pool, filter 4, middle", buf, &vals, whole, view, 4,
+            CFM_STAGE_POOL, FALSE);
+  view = (GeglRectangle) { 0, 0, 97, 61 };
+  run_case ("pool, filter 1, top-left corner", buf, &vals, whole, view, 1,
+            CFM_STAGE_POOL, FALSE);
+  view = (GeglRectangle) { w - 75, h - 50, 75, 50 };
+  run_case ("conv, filter 1, bottom-right corner", buf, &vals, whole, view,
+            1, CFM_STAGE_CONV, FALSE);
+  /* A selection: the run's input is the area, its maps start there. */
+  area = (GeglRectangle) { 64, 40, 200, 150 };
+  view = (GeglRectangle) { 64, 40, 200, 150 };
+  run_case ("pool, filter 2, a selection", buf, &vals, area, view, 2,
+            CFM_STAGE_POOL, FALSE);
+  view = (GeglRectangle) { 150, 100, 114, 90 };
+  run_case ("relu, filter 1, a selection's corner", buf, &vals, area, view,
+            1, CFM_STAGE_ACTIVATION, FALSE);
+  cfm_args_set_from_string (&vals, "normalize", "per-stage", NULL);
+  view = (GeglRectangle) { 200, 150, 100, 80 };
+  run_case ("conv, filter 3, per-stage range", buf, &vals, whole, view, 3,
+            CFM_STAGE_CONV, TRUE);
+  cfm_args_set_from_string (&vals, "normalize", "per-map", NULL);
+
+  /* Refusals: a filter the bank lacks, bad settings; dark gray drawn. */
+  view = (GeglRectangle) { 0, 0, 16, 16 };
+  memset (rgb, 0, sizeof rgb);
+  CHECK (!cfm_render_preview (&vals, buf, &whole, TRUE, &view, 5,
+                              CFM_STAGE_CONV, rgb, &error),
+         "filter 5 of 4 accepted");
+  CHECK (error != NULL, "no message for filter 5");
+  if (error)
+    CHECK_MSG (error->message, "5");
+  g_clear_error (&error);
+  CHECK (rgb[0] == BG && rgb[sizeof rgb - 1] == BG, "refusal not drawn gray");
+  cfm_args_set_from_string (&vals, "filter-bank", "custom", NULL);
+  cfm_args_set_from_string (&vals, "kernels", "1 2\n3", NULL);
+  CHECK (!cfm_render_preview (&vals, buf, &whole, TRUE, &view, 1,
+                              CFM_STAGE_CONV, rgb, &error),
+         "ragged kernel accepted");
+  if (error)
+    CHECK_MSG (error->message, "kernels");
+  g_clear_error (&error);
+
+  cfm_args_clear (&vals);
+  g_object_unref (buf);
+  cfm_array_free (&photo);
+  for (s = 0; s < 3; s++)
+    cfm_array_free (&maps[s]);
+  gegl_exit ();
+  return test_finish ("test_preview");
+}
