@@ -272,16 +272,36 @@ conv_reference (const CfmBank *bank, const float *bias, const CfmBand *in,
   return CFM_OK;
 }
 
+/* Whether POOL can be computed inside the convolution of output rows
+ * [row0, row0 + rows): windows as wide as their stride, no padding, and
+ * every window of its rows among those rows. */
+static int
+pool_fusable (const CfmPoolTarget *pool, const float *act, int row0, int rows)
+{
+  const CfmPoolParams *pp;
+
+  if (pool == NULL || act == NULL || pool->rows <= 0)
+    return 0;
+  pp = pool->params;
+  return pp->size == pp->stride && pp->padding == 0
+         && pool->row0 * pp->stride >= row0
+         && (pool->row0 + pool->rows) * pp->stride <= row0 + rows;
+}
+
 CfmStatus
-cfm_conv2d_forward_fused (const CfmBank *bank, const float *bias,
-                          const CfmBand *in, const CfmConvParams *p,
-                          int out_row0, int out_rows, float *out, float *act,
-                          size_t plane_stride, CfmActivation activation,
-                          float negative_slope, CfmPath path, int threads,
-                          CfmError *err)
+cfm_conv2d_forward_pooled (const CfmBank *bank, const float *bias,
+                           const CfmBand *in, const CfmConvParams *p,
+                           int out_row0, int out_rows, float *out, float *act,
+                           size_t plane_stride, CfmActivation activation,
+                           float negative_slope, CfmPath path, int threads,
+                           const CfmPoolTarget *pool, int *pooled,
+                           CfmError *err)
 {
   int out_h, out_w, need0, need_rows, f;
   CfmStatus status;
+
+  if (pooled)
+    *pooled = 0;
   status = cfm_conv2d_shape (bank, in->c, in->h, in->w, p, &out_h, &out_w,
                              err);
   if (status != CFM_OK)
@@ -301,14 +321,20 @@ cfm_conv2d_forward_fused (const CfmBank *bank, const float *bias,
   if (plane_stride < (size_t) out_rows * out_w)
     return cfm_error_set (err, CFM_ERR_ARG, "output planes overlap");
 
-
   path = cfm_path_resolve (path);
   if (path != CFM_PATH_REFERENCE
       && cfm_conv_fast_eligible (bank, p, out_w, path))
-    return cfm_conv_fast_forward (bank, bias, in, p, out_w, out_row0,
-                                  out_rows, out, act, plane_stride,
-                                  activation, negative_slope, path, threads,
-                                  err);
+    {
+      int fuse = pooled && pool_fusable (pool, act, out_row0, out_rows);
+
+      status = cfm_conv_fast_forward (bank, bias, in, p, out_w, out_row0,
+                                      out_rows, out, act, plane_stride,
+                                      activation, negative_slope,
+                                      fuse ? pool : NULL, path, threads, err);
+      if (status == CFM_OK && fuse)
+        *pooled = 1;
+      return status;
+    }
   (void) threads;
   status = conv_reference (bank, bias, in, p, out_row0, out_rows, out_w, out,
                            plane_stride, err);
@@ -318,6 +344,20 @@ cfm_conv2d_forward_fused (const CfmBank *bank, const float *bias,
                             act + f * plane_stride,
                             (size_t) out_rows * out_w);
   return status;
+}
+
+CfmStatus
+cfm_conv2d_forward_fused (const CfmBank *bank, const float *bias,
+                          const CfmBand *in, const CfmConvParams *p,
+                          int out_row0, int out_rows, float *out, float *act,
+                          size_t plane_stride, CfmActivation activation,
+                          float negative_slope, CfmPath path, int threads,
+                          CfmError *err)
+{
+  return cfm_conv2d_forward_pooled (bank, bias, in, p, out_row0, out_rows,
+                                    out, act, plane_stride, activation,
+                                    negative_slope, path, threads, NULL,
+                                    NULL, err);
 }
 
 void

@@ -138,6 +138,33 @@ CfmStatus cfm_conv2d_forward_fused (const CfmBank *bank, const float *bias,
                                     float negative_slope, CfmPath path,
                                     int threads, CfmError *err);
 
+/* Where pooled rows go when the convolution pools them itself. */
+typedef struct
+{
+  const CfmPoolParams *params;
+  int                  map_h, map_w;   /* the whole activation map */
+  int                  row0, rows;     /* the pooled rows wanted */
+  int                  out_w;          /* pooled width */
+  float               *out;            /* filter f's pooled row p at out[f *
+                                          plane_stride + (p - row0) * out_w] */
+  size_t               plane_stride;
+} CfmPoolTarget;
+
+/* cfm_conv2d_forward_fused that also pools the activation into POOL, a
+ * window as soon as its rows are computed and still in cache, when it can:
+ * on the vector paths, for windows as wide as their stride without
+ * padding whose rows are all among the computed ones.  *POOLED says
+ * whether it did; if not, pool ACT afterwards. */
+CfmStatus cfm_conv2d_forward_pooled (const CfmBank *bank, const float *bias,
+                                     const CfmBand *in,
+                                     const CfmConvParams *p, int out_row0,
+                                     int out_rows, float *conv, float *act,
+                                     size_t plane_stride,
+                                     CfmActivation activation,
+                                     float negative_slope, CfmPath path,
+                                     int threads, const CfmPoolTarget *pool,
+                                     int *pooled, CfmError *err);
+
 /* Applies ACT to N values (IN and OUT may be the same). */
 void cfm_activation_apply (CfmActivation act, float negative_slope,
                            const float *in, float *out, size_t n);

@@ -2,12 +2,21 @@
  *
  * The input band is first copied into padded rows (the padding mode
  * applied once), so the kernels run without a branch per pixel.  Threads
- * take contiguous runs of output rows. */
+ * take contiguous runs of output rows, cut at pooling windows.  Each
+ * window's activation rows are pooled as soon as they are computed, while
+ * they are in cache.  Large maps are computed a row at a time into a small
+ * buffer and streamed to memory from there (see stream_*), which halves
+ * the memory traffic of writing them. */
 #include "cfm_conv_fast.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#endif
 
 #define CFM_FAST_MAX_ROWS (CFM_CHANNELS_MAX * CFM_KERNEL_MAX)
 #define CFM_CAT_(a, b) a##_##b
@@ -30,8 +39,10 @@ typedef struct
   CfmPadMode    pad_mode;
   float        *conv, *act_out, *dummy;
   size_t        plane_stride;
-  CfmActivation act;
-  float         slope;
+  float         negative;     /* activation: v > 0 ? v : v * negative */
+  int           stream;       /* outputs go through a buffer, streamed */
+  const CfmPoolTarget *pool;  /* pool while in cache, or NULL */
+  int           pool_size;    /* window side = stride; 1 without pooling */
 } FastJob;
 
 static void
@@ -52,48 +63,38 @@ fast_row_pointers (const FastJob *job, int r, const float **rows)
       }
 }
 
-static void
-fast_out_pointers (const FastJob *job, int r, int f, float **conv,
-                   float **act)
-{
-  size_t at = (size_t) f * job->plane_stride + (size_t) r * job->out_w;
-
-  if (f >= job->n)
-    {
-      *conv = job->dummy;
-      *act = job->act_out ? job->dummy : NULL;
-      return;
-    }
-  *conv = job->conv + at;
-  *act = job->act_out ? job->act_out + at : NULL;
-}
-
 #if defined(__GNUC__)
 #define VL 4
 #define SUFFIX portable
 #define TARGET
+#define CFM_STREAM_STORE(p, v) store_portable ((p), (v))
 #include "cfm_conv_kernel.inc"
 #undef VL
 #undef SUFFIX
 #undef TARGET
+#undef CFM_STREAM_STORE
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CFM_HAVE_X86 1
 #define VL 8
 #define SUFFIX avx2
 #define TARGET __attribute__ ((target ("avx2,fma")))
+#define CFM_STREAM_STORE(p, v) _mm256_stream_ps ((p), (__m256) (v))
 #include "cfm_conv_kernel.inc"
 #undef VL
 #undef SUFFIX
 #undef TARGET
+#undef CFM_STREAM_STORE
 
 #define VL 16
 #define SUFFIX avx512
 #define TARGET __attribute__ ((target ("avx512f,fma")))
+#define CFM_STREAM_STORE(p, v) _mm512_stream_ps ((p), (__m512) (v))
 #include "cfm_conv_kernel.inc"
 #undef VL
 #undef SUFFIX
 #undef TARGET
+#undef CFM_STREAM_STORE
 #endif
 #endif
 
@@ -118,28 +119,163 @@ cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
 #endif
 }
 
+typedef void (*RowFunc) (const FastJob *job, int r, float *const *conv,
+                         float *const *act);
+typedef void (*StreamFunc) (float *dst, const float *src, size_t n);
+
 typedef struct
 {
   const FastJob *job;
   CfmPath        path;
   int            r0, r1;
+  int            ok;
 } Slice;
+
+/* The kernel and the copy of PATH (no kernel without GNU C vectors). */
+static void
+isa_functions (CfmPath path, RowFunc *row, StreamFunc *stream)
+{
+  *row = NULL;
+  *stream = NULL;
+#if defined(__GNUC__)
+  *row = row_portable;
+  *stream = stream_portable;
+#if defined(CFM_HAVE_X86)
+  if (path == CFM_PATH_AVX512)
+    {
+      *row = row_avx512;
+      *stream = stream_avx512;
+    }
+  else if (path == CFM_PATH_AVX2)
+    {
+      *row = row_avx2;
+      *stream = stream_avx2;
+    }
+#endif
+#endif
+  (void) path;
+}
+
+/* Row pointers for output row R (job-relative): the maps themselves, or
+ * the slice's buffers when streaming (activation rows one per row of the
+ * pooling window, so a window can be pooled from there). */
+static void
+out_pointers (const FastJob *job, int r, float *cbuf, float *abuf,
+              float **conv, float **act)
+{
+  int nf = job->groups * job->group, k = (job->row0 + r) % job->pool_size;
+  int f;
+
+  for (f = 0; f < nf; f++)
+    {
+      size_t at = (size_t) f * job->plane_stride + (size_t) r * job->out_w;
+
+      if (job->stream)
+        {
+          conv[f] = cbuf + (size_t) f * job->out_w;
+          act[f] = job->act_out ? abuf + ((size_t) f * job->pool_size + k)
+                                         * job->out_w
+                                : NULL;
+        }
+      else if (f < job->n)
+        {
+          conv[f] = job->conv + at;
+          act[f] = job->act_out ? job->act_out + at : NULL;
+        }
+      else
+        {
+          conv[f] = job->dummy;
+          act[f] = job->act_out ? job->dummy : NULL;
+        }
+    }
+}
+
+/* Pools the window that ends at row R (job-relative) of every filter, when
+ * it is one of the target's rows. */
+static int
+pool_window (const FastJob *job, int r, const float *abuf, float *pbuf,
+             StreamFunc stream)
+{
+  const CfmPoolTarget *t = job->pool;
+  int ps = job->pool_size, abs = job->row0 + r, p = abs / ps, f;
+
+  if (t == NULL || abs % ps != ps - 1 || p < t->row0 || p >= t->row0 + t->rows)
+    return 1;
+  for (f = 0; f < job->n; f++)
+    {
+      const float *in = job->stream
+        ? abuf + (size_t) f * ps * job->out_w
+        : job->act_out + (size_t) f * job->plane_stride
+          + (size_t) (r - ps + 1) * job->out_w;
+      float *out = t->out + (size_t) f * t->plane_stride
+                   + (size_t) (p - t->row0) * t->out_w;
+
+      if (cfm_pool2d_forward (t->params, in, t->map_h, t->map_w, p * ps, ps,
+                              p, 1, job->stream ? pbuf : out, NULL)
+          != CFM_OK)
+        return 0;
+      if (job->stream)
+        stream (out, pbuf, (size_t) t->out_w);
+    }
+  return 1;
+}
+
+/* Streams row R's buffers to the maps. */
+static void
+stream_row (const FastJob *job, int r, float *const *conv, float *const *act,
+            StreamFunc stream)
+{
+  int f;
+
+  for (f = 0; f < job->n; f++)
+    {
+      size_t at = (size_t) f * job->plane_stride + (size_t) r * job->out_w;
+
+      stream (job->conv + at, conv[f], (size_t) job->out_w);
+      if (act[f])
+        stream (job->act_out + at, act[f], (size_t) job->out_w);
+    }
+}
 
 static void *
 run_slice (void *data)
 {
-  const Slice *s = data;
+  Slice *s = data;
+  const FastJob *job = s->job;
+  int nf = job->groups * job->group, r;
+  float *conv[CFM_FILTERS_MAX + 8], *act[CFM_FILTERS_MAX + 8];
+  float *buf = NULL;
+  RowFunc row;
+  StreamFunc stream;
 
-#if defined(__GNUC__)
-#if defined(CFM_HAVE_X86)
-  if (s->path == CFM_PATH_AVX512)
-    rows_avx512 (s->job, s->r0, s->r1);
-  else if (s->path == CFM_PATH_AVX2)
-    rows_avx2 (s->job, s->r0, s->r1);
-  else
+  isa_functions (s->path, &row, &stream);
+  s->ok = row != NULL;
+  if (job->stream)
+    {
+      /* conv: a row per filter; activation: a window of rows per filter;
+       * pooled: one row */
+      buf = malloc (((size_t) nf * (1 + job->pool_size) + 1) * job->out_w
+                    * sizeof (float));
+      s->ok = s->ok && buf != NULL;
+    }
+  for (r = s->r0; s->ok && r < s->r1; r++)
+    {
+      float *abuf = buf ? buf + (size_t) nf * job->out_w : NULL;
+
+      out_pointers (job, r, buf, abuf, conv, act);
+      row (job, r, conv, act);
+      if (job->stream)
+        stream_row (job, r, conv, act, stream);
+      s->ok = pool_window (job, r, abuf,
+                           abuf ? abuf + (size_t) nf * job->pool_size
+                                         * job->out_w : NULL,
+                           stream);
+    }
+#if defined(__GNUC__) && defined(CFM_HAVE_X86)
+  if (job->stream)
+    _mm_sfence ();   /* streamed stores are seen before the thread ends */
 #endif
-    rows_portable (s->job, s->r0, s->r1);
-#endif
+  free (buf);
   return NULL;
 }
 
@@ -187,42 +323,107 @@ pack_weights (FastJob *job, const CfmBank *bank, const float *bias,
   return 1;
 }
 
+/* Whether outputs go through a buffer and are streamed: for maps far larger
+ * than the caches ($CFM_STREAM "always" or "never" decides instead). */
+static int
+use_stream (size_t out_bytes)
+{
+  const char *env = getenv ("CFM_STREAM");
+
+  if (env && strcmp (env, "always") == 0)
+    return 1;
+  if (env && strcmp (env, "never") == 0)
+    return 0;
+  return out_bytes >= CFM_STREAM_BYTES;
+}
+
+static void
+job_init (FastJob *job, const CfmBank *bank, const CfmBand *in,
+          const CfmConvParams *p, int out_w, int row0, int rows)
+{
+  memset (job, 0, sizeof *job);
+  job->group = bank->n <= 4 ? 4 : 8;
+  job->groups = (bank->n + job->group - 1) / job->group;
+  job->n = bank->n;
+  job->taps = bank->c * bank->kh * bank->kw;
+  job->c = bank->c;
+  job->kh = bank->kh;
+  job->kw = bank->kw;
+  job->dilation = p->dilation;
+  job->padding = p->padding;
+  job->stride = p->stride;
+  job->pad_mode = p->pad_mode;
+  job->pw = in->w + 2 * p->padding;
+  job->band_row0 = in->row0;
+  job->band_rows = in->rows;
+  job->in_h = in->h;
+  job->row0 = row0;
+  job->out_w = out_w;
+  job->pool_size = 1;
+  (void) rows;
+}
+
+/* Runs ROWS output rows on up to THREADS threads, cut where a pooling
+ * window starts; returns 0 when a slice failed (out of memory). */
+static int
+run_slices (const FastJob *job, CfmPath path, int threads, int rows)
+{
+  Slice slices[64];
+  pthread_t tids[64];
+  int nt = cfm_thread_count (threads, rows < 64 ? (rows > 0 ? rows : 1) : 64);
+  int ps = job->pool_size, i, ok = 1;
+
+  for (i = 0; i <= nt; i++)
+    {
+      int cut = job->row0 + (int) ((long long) rows * i / nt);
+
+      if (i > 0 && i < nt)
+        cut -= cut % ps;
+      cut -= job->row0;
+      cut = cut < 0 ? 0 : cut;
+      if (i < nt)
+        slices[i] = (Slice) { job, path, cut, rows, 1 };
+      if (i > 0)
+        slices[i - 1].r1 = cut > slices[i - 1].r0 ? cut : slices[i - 1].r0;
+    }
+  for (i = 1; i < nt; i++)
+    if (pthread_create (&tids[i], NULL, run_slice, &slices[i]) != 0)
+      {
+        run_slice (&slices[i]);   /* no thread: do it here */
+        tids[i] = pthread_self ();
+      }
+  run_slice (&slices[0]);
+  for (i = 1; i < nt; i++)
+    if (!pthread_equal (tids[i], pthread_self ()))
+      pthread_join (tids[i], NULL);
+  for (i = 0; i < nt; i++)
+    ok = ok && slices[i].ok;
+  return ok;
+}
+
 CfmStatus
 cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
                        const CfmBand *in, const CfmConvParams *p, int out_w,
                        int row0, int rows, float *conv, float *act,
                        size_t plane_stride, CfmActivation activation,
-                       float slope, CfmPath path, int threads, CfmError *err)
+                       float slope, const CfmPoolTarget *pool, CfmPath path,
+                       int threads, CfmError *err)
 {
   FastJob job;
   float *padded, *zero, *dummy, *packed = NULL, *pbias = NULL;
-  Slice slices[64];
-  pthread_t tids[64];
-  int nt, i, ok;
+  int ok;
 
-  memset (&job, 0, sizeof job);
-  job.group = bank->n <= 4 ? 4 : 8;
-  job.groups = (bank->n + job.group - 1) / job.group;
-  job.n = bank->n;
-  job.taps = bank->c * bank->kh * bank->kw;
-  job.c = bank->c;
-  job.kh = bank->kh;
-  job.kw = bank->kw;
-  job.dilation = p->dilation;
-  job.padding = p->padding;
-  job.stride = p->stride;
-  job.pad_mode = p->pad_mode;
-  job.pw = in->w + 2 * p->padding;
-  job.band_row0 = in->row0;
-  job.band_rows = in->rows;
-  job.in_h = in->h;
-  job.row0 = row0;
-  job.out_w = out_w;
+  job_init (&job, bank, in, p, out_w, row0, rows);
   job.conv = conv;
   job.act_out = act;
   job.plane_stride = plane_stride;
-  job.act = activation;
-  job.slope = slope;
+  job.negative = activation == CFM_ACT_RELU ? 0.0f
+                 : activation == CFM_ACT_LEAKY_RELU ? slope
+                 : activation == CFM_ACT_ABS ? -1.0f : 1.0f;
+  job.pool = pool;
+  job.pool_size = pool ? pool->params->stride : 1;
+  job.stream = use_stream ((size_t) bank->n * rows * out_w * sizeof (float)
+                           * (act ? 2 : 1));
 
   /* Without padding the band's own rows serve as they are. */
   padded = p->padding == 0 ? NULL
@@ -241,24 +442,7 @@ cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
       job.dummy = dummy;
       job.packed = packed;
       job.bias = pbias;
-      nt = cfm_thread_count (threads, rows < 64 ? (rows > 0 ? rows : 1) : 64);
-      for (i = 0; i < nt; i++)
-        {
-          slices[i].job = &job;
-          slices[i].path = path;
-          slices[i].r0 = (int) ((long long) rows * i / nt);
-          slices[i].r1 = (int) ((long long) rows * (i + 1) / nt);
-        }
-      for (i = 1; i < nt; i++)
-        if (pthread_create (&tids[i], NULL, run_slice, &slices[i]) != 0)
-          {
-            run_slice (&slices[i]);   /* no thread: do it here */
-            tids[i] = pthread_self ();
-          }
-      run_slice (&slices[0]);
-      for (i = 1; i < nt; i++)
-        if (!pthread_equal (tids[i], pthread_self ()))
-          pthread_join (tids[i], NULL);
+      ok = run_slices (&job, path, threads, rows);
     }
   free (padded);
   free (zero);

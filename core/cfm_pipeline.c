@@ -119,17 +119,22 @@ cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
                        float *pool, CfmError *err)
 {
   size_t plane = (size_t) plan->conv_rows * pl->conv_w;
+  CfmPoolTarget target = { &pl->pool, pl->conv_h, pl->conv_w,
+                           plan->pool_row0, plan->pool_rows, pl->pool_w,
+                           pool, (size_t) plan->pool_rows * pl->pool_w };
   PoolJob jobs[16];
   pthread_t tids[16];
   CfmStatus status;
-  int nt, i;
+  int nt, i, pooled = 0;
 
-  status = cfm_conv2d_forward_fused (pl->bank, pl->bias, in, &pl->conv,
-                                     plan->conv_row0, plan->conv_rows, conv,
-                                     act, plane, pl->activation,
-                                     pl->negative_slope, pl->path,
-                                     pl->threads, err);
-  if (status != CFM_OK || act == NULL || plan->pool_rows == 0)
+  status = cfm_conv2d_forward_pooled (pl->bank, pl->bias, in, &pl->conv,
+                                      plan->conv_row0, plan->conv_rows, conv,
+                                      act, plane, pl->activation,
+                                      pl->negative_slope, pl->path,
+                                      pl->threads,
+                                      pl->pool_enabled ? &target : NULL,
+                                      &pooled, err);
+  if (status != CFM_OK || act == NULL || plan->pool_rows == 0 || pooled)
     return status;
   /* Threads take whole maps: pooling reads only its own map. */
   nt = cfm_thread_count (pl->threads, pl->bank->n < 16 ? pl->bank->n : 16);

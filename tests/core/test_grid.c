@@ -3,6 +3,7 @@
  * computed whole and again one output row at a time from the fewest input
  * rows, as a host streaming bands would. */
 #include "test_util.h"
+#include "test_pipeline.h"
 
 #include "cfm_bank.h"
 #include "cfm_conv.h"
@@ -68,6 +69,62 @@ conv_by_rows (const CfmBank *bank, const float *bias, const float *x,
              == CFM_OK, "case %s row %d: %s", c->id, r, err.message);
       free (band);
     }
+}
+
+/* The whole pipeline (conv, activation fused on the vector paths, pooling
+ * fused where windows do not overlap) on every path, in bands of 3 rows
+ * and in one band, against PyTorch's three stages (REF: conv, act, pool
+ * planes one after the other). */
+static void
+check_pipeline (const Case *c, const CfmBank *bank, const float *bias,
+                const CfmConvParams *p, const CfmPoolParams *pp,
+                const float *x, const float *ref)
+{
+  size_t plane = (size_t) c->conv_h * c->conv_w;
+  size_t pplane = (size_t) c->pool_h * c->pool_w;
+  float *conv = malloc (plane * c->n * sizeof (float));
+  float *act = malloc (plane * c->n * sizeof (float));
+  float *pool = malloc ((pplane + 1) * c->n * sizeof (float));
+  CfmPipeline pl;
+  CfmError err;
+  int path, rows, f;
+
+  for (path = CFM_PATH_REFERENCE; path <= CFM_PATH_AVX512; path++)
+    for (rows = 3; rows <= c->conv_h + 3; rows += c->conv_h)
+      {
+        if (!cfm_path_supported ((CfmPath) path))
+          continue;
+        memset (&pl, 0, sizeof pl);
+        pl.bank = bank;
+        pl.bias = bias;
+        pl.conv = *p;
+        pl.activation = parse_act (c->act);
+        pl.negative_slope = (float) c->slope;
+        pl.pool_enabled = 1;
+        pl.pool = *pp;
+        pl.path = (CfmPath) path;
+        CHECK (cfm_pipeline_init (&pl, c->cin, c->h, c->w, &err) == CFM_OK,
+               "case %s: %s", c->id, err.message);
+        run_banded (&pl, x, rows, conv, act, pool);
+        for (f = 0; f < c->n; f++)
+          {
+            double dc = max_rel_diff (conv + f * plane, ref + f * plane,
+                                      plane);
+            double da = max_rel_diff (act + f * plane,
+                                      ref + (c->n + f) * plane, plane);
+            double dp = max_rel_diff (pool + f * pplane,
+                                      ref + 2 * c->n * plane + f * pplane,
+                                      pplane);
+
+            CHECK (dc <= 1e-5 && da <= 1e-5 && dp <= 1e-5,
+                   "case %s, pipeline on %s in bands of %d: filter %d: "
+                   "conv %.3g act %.3g pool %.3g", c->id,
+                   cfm_path_name ((CfmPath) path), rows, f + 1, dc, da, dp);
+          }
+      }
+  free (conv);
+  free (act);
+  free (pool);
 }
 
 static void
@@ -139,6 +196,7 @@ run_case (const Case *c)
              c->mode, c->kh, c->kw, c->stride, c->pad, c->dil, c->act,
              c->pool, c->psize, c->pstride, c->ppad, f + 1, dc, db, da, dp);
     }
+  check_pipeline (c, &bank, c->bias ? b : NULL, &p, &pp, x, conv_ref);
   free (conv);
   free (conv_rows);
   free (act);

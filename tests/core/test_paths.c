@@ -15,6 +15,55 @@ next_random (unsigned *state)
   return (float) (*state >> 8) / (float) (1u << 23) - 1.0f;
 }
 
+/* Pooling done inside the convolution (max 2/2, average 3/3, for every
+ * row but the first window) against pooling the reference activation. */
+static void
+check_pooled (CfmPath path, const CfmBank *bank, const float *bias,
+              const CfmBand *in, const CfmConvParams *p, int oh, int ow,
+              const float *ref_act, CfmActivation act, int threads)
+{
+  static const CfmPoolParams pools[] = { { CFM_POOL_MAX, 2, 2, 0 },
+                                         { CFM_POOL_AVG, 3, 3, 0 } };
+  size_t plane = (size_t) oh * ow;
+  float *conv = malloc (plane * bank->n * sizeof (float));
+  float *got_act = malloc (plane * bank->n * sizeof (float));
+  int i, f, pooled, ph, pw;
+  CfmError err;
+
+  for (i = 0; i < 2; i++)
+    {
+      const CfmPoolParams *pp = &pools[i];
+      CfmPoolTarget t;
+      float *want, *got;
+
+      cfm_pool2d_output_size (oh, pp, &ph, &err);
+      cfm_pool2d_output_size (ow, pp, &pw, &err);
+      want = malloc ((size_t) ph * pw * sizeof (float));
+      got = calloc ((size_t) ph * pw * bank->n, sizeof (float));
+      t = (CfmPoolTarget) { pp, oh, ow, 1, ph - 1, pw, got,
+                            (size_t) (ph - 1) * pw };
+      CHECK (cfm_conv2d_forward_pooled (bank, bias, in, p, 0, oh, conv,
+                                        got_act, plane, act, 0.1f, path,
+                                        threads, &t, &pooled, &err)
+             == CFM_OK && pooled, "%s: not pooled", cfm_path_name (path));
+      for (f = 0; f < bank->n; f++)
+        {
+          double d;
+
+          cfm_pool2d_forward (pp, ref_act + f * plane, oh, ow, 0, oh, 1,
+                              ph - 1, want, &err);
+          d = max_rel_diff (got + f * t.plane_stride, want, t.plane_stride);
+          CHECK (d <= 1e-6, "%s, %d filters, pool %d/%d, %d threads: "
+                 "filter %d differs by %.3g", cfm_path_name (path), bank->n,
+                 pp->size, pp->stride, threads, f + 1, d);
+        }
+      free (want);
+      free (got);
+    }
+  free (conv);
+  free (got_act);
+}
+
 static void
 check_case (CfmPath path, int n, int c, int k, CfmPadMode mode, int pad,
             int dil, CfmActivation act, int threads)
@@ -66,6 +115,7 @@ check_case (CfmPath path, int n, int c, int k, CfmPadMode mode, int pad,
              ? "reflect" : mode == CFM_PAD_REPLICATE ? "replicate"
              : "circular", pad, dil, act, threads, f + 1, dc, da);
     }
+  check_pooled (path, &bank, bias, &in, &p, oh, ow, ref_act, act, threads);
   free (x);
   free (bias);
   free (ref);

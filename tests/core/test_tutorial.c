@@ -7,6 +7,7 @@
 #include "cfm_bank.h"
 #include "cfm_input.h"
 #include "cfm_pipeline.h"
+#include "test_pipeline.h"
 
 /* Each map of OURS (n planes of h x w) within TOL of the range of REF. */
 static void
@@ -22,50 +23,6 @@ check_maps (const char *stage, const float *ours, const CfmArray *ref,
 
       CHECK (d <= tol, "%s map %zu differs by %.3g of its range", stage,
              f + 1, d);
-    }
-}
-
-/* Runs the pipeline in bands of MAX_ROWS rows, assembling full maps. */
-static void
-run_banded (const CfmPipeline *pl, const float *gray, int max_rows,
-            float *conv, float *act, float *pool)
-{
-  size_t cplane = (size_t) pl->conv_h * pl->conv_w;
-  size_t pplane = (size_t) pl->pool_h * pl->pool_w;
-  int conv_done = 0, pool_done = 0, f;
-  CfmBandPlan plan;
-  CfmError err;
-
-  while (cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done,
-                                 &plan))
-    {
-      size_t bc = (size_t) plan.conv_rows * pl->conv_w;
-      float *bconv = malloc (bc * pl->bank->n * sizeof (float));
-      float *bact = malloc (bc * pl->bank->n * sizeof (float));
-      float *bpool = malloc (((size_t) plan.pool_rows * pl->pool_w + 1)
-                             * pl->bank->n * sizeof (float));
-      CfmBand band = { gray + (size_t) plan.in_row0 * pl->in_w, 1, pl->in_h,
-                       pl->in_w, plan.in_row0, plan.in_rows };
-
-      CHECK (cfm_pipeline_run_band (pl, &plan, &band, bconv, bact, bpool,
-                                    &err) == CFM_OK, "%s", err.message);
-      for (f = 0; f < pl->bank->n; f++)
-        {
-          size_t skip = (size_t) (plan.new_row0 - plan.conv_row0)
-                        * pl->conv_w;
-          size_t rows = (size_t) plan.new_rows * pl->conv_w;
-
-          memcpy (conv + f * cplane + (size_t) plan.new_row0 * pl->conv_w,
-                  bconv + f * bc + skip, rows * sizeof (float));
-          memcpy (act + f * cplane + (size_t) plan.new_row0 * pl->conv_w,
-                  bact + f * bc + skip, rows * sizeof (float));
-          memcpy (pool + f * pplane + (size_t) plan.pool_row0 * pl->pool_w,
-                  bpool + (size_t) f * plan.pool_rows * pl->pool_w,
-                  (size_t) plan.pool_rows * pl->pool_w * sizeof (float));
-        }
-      free (bconv);
-      free (bact);
-      free (bpool);
     }
 }
 
