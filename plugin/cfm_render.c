@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
 #include "cfm_render.h"
 #include "cfm_i18n.h"
 #include "cfm_script.h"
+#include "cfm_xcf.h"
 
 #include "cfm_bank.h"
 #include "cfm_display.h"
@@ -36,7 +40,9 @@ typedef struct
   CfmStats   *stats;          /* per filter */
   CfmStats    set;            /* over all filters */
   gpointer   *layers;
-  GeglBuffer **buffers;
+  GeglBuffer **buffers;       /* layers filled through GEGL, or */
+  gint       *file_layer;     /* their index in the XCF file */
+  guint      *made_at;        /* where their handle goes in the made list */
 } Stage;
 
 typedef struct
@@ -52,6 +58,9 @@ typedef struct
   gboolean     image_rgb;
   gboolean     rgb_input;
   gboolean     clipped;
+  CfmXcf      *xcf;           /* maps go to GIMP as an XCF file */
+  gchar       *xcf_path;
+  GPtrArray   *file_names;    /* of the file's layers, in order */
 } Run;
 
 static gboolean
@@ -293,7 +302,15 @@ run_free (Run *run)
       g_free (run->stages[i].stats);
       g_free (run->stages[i].layers);
       g_free (run->stages[i].buffers);
+      g_free (run->stages[i].file_layer);
+      g_free (run->stages[i].made_at);
     }
+  cfm_xcf_free (run->xcf);
+  if (run->xcf_path)
+    g_unlink (run->xcf_path);   /* loaded, or never to be */
+  g_free (run->xcf_path);
+  if (run->file_names)
+    g_ptr_array_free (run->file_names, TRUE);
 }
 
 gboolean
@@ -684,6 +701,24 @@ render_rows (const Run *run, const gfloat *values, gint rows, gint w,
  * format conversion of every pixel; other layers take floats.  The small
  * tile cache set in cfm_render_run sends tiles on to GIMP as bands come,
  * so the plug-in keeps few of them. */
+/* N display values to 8-bit codes in place (1 byte per float), as babl
+ * rounds them. */
+static guint8 *
+to_codes (gfloat *values, gsize n)
+{
+  guint8 *codes = (guint8 *) values;
+  gsize i;
+
+  for (i = 0; i < n; i++)
+    {
+      gfloat v = values[i];
+
+      codes[i] = v <= 0.0f ? 0 : v >= 1.0f ? 255
+                 : (guint8) (v * 255.0f + 0.5f);
+    }
+  return codes;
+}
+
 static void
 write_pixels (GeglBuffer *buf, const GeglRectangle *rect, gint channels,
               gfloat *values, gsize n)
@@ -693,19 +728,8 @@ write_pixels (GeglBuffer *buf, const GeglRectangle *rect, gint channels,
                                                          : "Y' u8", lf);
 
   if (lf == u8)
-    {
-      guint8 *codes = (guint8 *) values;   /* in place: 1 byte per float */
-      gsize i;
-
-      for (i = 0; i < n; i++)
-        {
-          gfloat v = values[i];
-
-          codes[i] = v <= 0.0f ? 0 : v >= 1.0f ? 255
-                     : (guint8) (v * 255.0f + 0.5f);
-        }
-      gegl_buffer_set (buf, rect, 0, lf, codes, GEGL_AUTO_ROWSTRIDE);
-    }
+    gegl_buffer_set (buf, rect, 0, lf, to_codes (values, n),
+                     GEGL_AUTO_ROWSTRIDE);
   else
     gegl_buffer_set (buf, rect, 0, layer_format (buf, channels == 3), values,
                      GEGL_AUTO_ROWSTRIDE);
@@ -716,8 +740,9 @@ static gboolean
 write_band (Run *run, CfmHost *host, const Band *band, GError **error)
 {
   gint channels = host->image_rgb ? 3 : 1, s, f;
+  gboolean ok = TRUE;
 
-  for (s = 0; s < N_STAGES; s++)
+  for (s = 0; s < N_STAGES && ok; s++)
     {
       const Stage *st = &run->stages[s];
       gsize plane = (gsize) band->rows[s] * st->map_w;
@@ -730,10 +755,10 @@ write_band (Run *run, CfmHost *host, const Band *band, GError **error)
         continue;
       tmp = g_new (gfloat, (gsize) rows * st->map_w);
       out = g_new (gfloat, out_n);
-      for (f = 0; f < run->bank.n; f++)
+      for (f = 0; f < run->bank.n && ok; f++)
         {
           GeglBuffer *buf = st->buffers[f];
-          gboolean clamp = layer_is_integer (buf);
+          gboolean clamp = run->xcf || layer_is_integer (buf);
           GeglRectangle rect = { 0, band->map_row0[s] * st->scale,
                                  st->map_w * st->scale, rows * st->scale };
           gfloat lo, hi;
@@ -746,13 +771,17 @@ write_band (Run *run, CfmHost *host, const Band *band, GError **error)
           render_rows (run, band->maps[s] + f * plane
                        + (gsize) band->new0[s] * st->map_w, rows, st->map_w,
                        lo, hi, clamp, channels, st->scale, tmp, out);
-          write_pixels (buf, &rect, channels, out, out_n);
+          if (run->xcf)
+            ok = cfm_xcf_write_rows (run->xcf, st->file_layer[f], rect.y,
+                                     rect.height, to_codes (out, out_n),
+                                     error);
+          else
+            write_pixels (buf, &rect, channels, out, out_n);
         }
       g_free (tmp);
       g_free (out);
     }
-  (void) error;
-  return TRUE;
+  return ok;
 }
 
 static const gchar *
@@ -845,6 +874,18 @@ make_layers (Run *run, CfmHost *host, GArray *made, GError **error)
           if (!st->shown)
             continue;
           name = layer_name (run, s, f);
+          if (run->xcf)
+            {
+              /* The layer comes from the file once it is written. */
+              st->file_layer[f] = cfm_xcf_add_layer (run->xcf, name, st->x,
+                                                     st->y,
+                                                     st->map_w * st->scale,
+                                                     st->map_h * st->scale);
+              g_ptr_array_add (run->file_names, name);
+              st->made_at[f] = made->len;
+              made_add (made, NULL, sub, 0);
+              continue;
+            }
           st->buffers[f] = host->new_layer (host, name, st->x, st->y,
                                             st->map_w * st->scale,
                                             st->map_h * st->scale,
@@ -1038,7 +1079,8 @@ insert_layers (Run *run, CfmHost *host, GArray *made, GError **error)
           guint j;
 
           for (j = made->len; j > i; j--)
-            host->discard (host, g_array_index (made, Made, j - 1).item);
+            if (g_array_index (made, Made, j - 1).item)
+              host->discard (host, g_array_index (made, Made, j - 1).item);
           if (i > 0)
             host->remove (host, g_array_index (made, Made, 0).item);
           return FALSE;
@@ -1049,6 +1091,83 @@ insert_layers (Run *run, CfmHost *host, GArray *made, GError **error)
                          CFM_PARASITE, recipe);
   g_free (recipe);
   return TRUE;
+}
+
+/* ---- the maps as an XCF file ------------------------------------------- */
+
+/* The bytes of the shown maps as 8-bit layers. */
+static guint64
+map_bytes (const Run *run, gint channels)
+{
+  guint64 n = 0;
+  gint s;
+
+  for (s = 0; s < N_STAGES; s++)
+    if (run->stages[s].shown)
+      n += (guint64) run->bank.n * run->stages[s].map_w * run->stages[s].scale
+           * run->stages[s].map_h * run->stages[s].scale * channels;
+  return n;
+}
+
+/* Whether the maps go to GIMP as an XCF file: when the host can load one,
+ * the layers are 8-bit non-linear (what the file holds), the file fits in
+ * its format and in its folder, and $CFM_TRANSFER is not "tiles". */
+static void
+use_file (Run *run, CfmHost *host)
+{
+  const Babl *f = gegl_buffer_get_format (host->source);
+  const gchar *env = g_getenv ("CFM_TRANSFER");
+  gint channels = host->image_rgb ? 3 : 1;
+  guint64 need = map_bytes (run, channels) + ((guint64) 64 << 20);
+  GFileInfo *info;
+  GFile *folder;
+  gchar *dir;
+
+  if (host->load_layers == NULL || host->temp_path == NULL
+      || (env && strcmp (env, "tiles") == 0)
+      || babl_format_get_type (f, 0) != babl_type ("u8")
+      || strchr (babl_format_get_encoding (f), '\'') == NULL
+      || need > G_MAXUINT32)
+    return;
+  run->xcf_path = host->temp_path (host, "xcf");
+  dir = g_path_get_dirname (run->xcf_path);
+  folder = g_file_new_for_path (dir);
+  info = g_file_query_filesystem_info (folder,
+                                       G_FILE_ATTRIBUTE_FILESYSTEM_FREE,
+                                       NULL, NULL);
+  if (info == NULL
+      || g_file_info_get_attribute_uint64
+           (info, G_FILE_ATTRIBUTE_FILESYSTEM_FREE) >= need)
+    {
+      run->xcf = cfm_xcf_new (channels, host->icc_profile);
+      run->file_names = g_ptr_array_new_with_free_func (g_free);
+    }
+  g_clear_object (&info);
+  g_object_unref (folder);
+  g_free (dir);
+}
+
+/* Has GIMP load the written file and puts its layers where they go. */
+static gboolean
+load_file (Run *run, CfmHost *host, GArray *made, GError **error)
+{
+  gint n = (gint) run->file_names->len, s, f;
+  gpointer *layers = g_new0 (gpointer, n);
+  gboolean ok = cfm_xcf_close (run->xcf, error)
+                && host->load_layers (host, run->xcf_path, n,
+                                      (gchar **) run->file_names->pdata,
+                                      layers, error);
+
+  for (s = 0; ok && s < N_STAGES; s++)
+    for (f = 0; f < run->bank.n; f++)
+      if (run->stages[s].shown)
+        {
+          run->stages[s].layers[f] = layers[run->stages[s].file_layer[f]];
+          g_array_index (made, Made, run->stages[s].made_at[f]).item
+            = run->stages[s].layers[f];
+        }
+  g_free (layers);
+  return ok;
 }
 
 /* With CFM_REPORT set, the run's time and the plug-in's peak memory go to
@@ -1105,6 +1224,8 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
           run.stages[s].stats = g_new0 (CfmStats, run.bank.n);
           run.stages[s].layers = g_new0 (gpointer, run.bank.n);
           run.stages[s].buffers = g_new0 (GeglBuffer *, run.bank.n);
+          run.stages[s].file_layer = g_new0 (gint, run.bank.n);
+          run.stages[s].made_at = g_new0 (guint, run.bank.n);
         }
       ok = run_bands (&run, host, gather_stats, 0.0, 0.4, error);
     }
@@ -1113,8 +1234,12 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
       for (s = 0; s < N_STAGES; s++)
         for (f = 0; f < run.bank.n; f++)
           cfm_stats_merge (&run.stages[s].set, &run.stages[s].stats[f]);
+      use_file (&run, host);
       ok = make_layers (&run, host, made, error)
-           && run_bands (&run, host, write_band, 0.4, 1.0, error);
+           && (run.xcf == NULL
+               || cfm_xcf_open (run.xcf, run.xcf_path, error))
+           && run_bands (&run, host, write_band, 0.4, 0.95, error)
+           && (run.xcf == NULL || load_file (&run, host, made, error));
       if (ok && vals->v[CFM_ARG_KERNEL_SWATCHES].i)
         ok = make_swatches (&run, host, made,
                             g_array_index (made, Made, 0).item, error);
@@ -1126,7 +1251,8 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
         ok = insert_layers (&run, host, made, error);
       else
         for (i = made->len; i > 0; i--)   /* children before their group */
-          host->discard (host, g_array_index (made, Made, i - 1).item);
+          if (g_array_index (made, Made, i - 1).item)
+            host->discard (host, g_array_index (made, Made, i - 1).item);
     }
   if (ok && run.clipped)
     host->warning (host, _("Raw values outside 0..1 were clipped: this "

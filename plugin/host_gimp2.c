@@ -318,6 +318,57 @@ check_drawable (gint32 drawable, GeglRectangle *area, GError **error)
   return TRUE;
 }
 
+static gchar *
+gimp2_temp_path (CfmHost *host, const gchar *extension)
+{
+  (void) host;
+  return gimp_temp_name (extension);
+}
+
+static gboolean
+gimp2_load_layers (CfmHost *host, const gchar *path, gint n, gchar **names,
+                   gpointer *layers, GError **error)
+{
+  Gimp2Host *h = host->self;
+  gint got = 0, i;
+  gint32 *ids = gimp_file_load_layers (GIMP_RUN_NONINTERACTIVE, h->image,
+                                       path, &got);
+
+  if (ids == NULL || got != n)
+    {
+      for (i = 0; ids && i < got; i++)
+        gimp_item_delete (ids[i]);
+      g_free (ids);
+      g_set_error (error, CFM_ERROR, 0, _("GIMP could not load the maps "
+                                          "from \"%s\"."), path);
+      return FALSE;
+    }
+  for (i = 0; i < n; i++)
+    {
+      gimp_item_set_name (ids[i], names[i]);
+      layers[i] = GINT_TO_POINTER (ids[i]);
+    }
+  g_free (ids);
+  return TRUE;
+}
+
+/* The image's colour profile as ICC data, or NULL when it has none. */
+static GBytes *
+image_icc (gint32 image)
+{
+  GimpColorProfile *profile = gimp_image_get_color_profile (image);
+  const guint8 *data;
+  GBytes *bytes;
+  gsize n;
+
+  if (profile == NULL)
+    return NULL;
+  data = gimp_color_profile_get_icc_profile (profile, &n);
+  bytes = g_bytes_new (data, n);
+  g_object_unref (profile);
+  return bytes;
+}
+
 static gboolean
 render_drawable (gint32 image, gint32 drawable, const GeglRectangle *area,
                  const CfmArgValues *vals, GError **error)
@@ -343,8 +394,13 @@ render_drawable (gint32 image, gint32 drawable, const GeglRectangle *area,
   host.progress = gimp2_progress;
   host.warning = gimp2_warning;
   host.attach_parasite = gimp2_attach_parasite;
+  host.icc_profile = image_icc (image);
+  host.temp_path = gimp2_temp_path;
+  host.load_layers = gimp2_load_layers;
   ok = cfm_render_run (vals, &host, error);
   g_object_unref (host.source);
+  if (host.icc_profile)
+    g_bytes_unref (host.icc_profile);
   return ok;
 }
 

@@ -371,6 +371,64 @@ check_drawable (GimpDrawable *drawable, GeglRectangle *area, GError **error)
   return TRUE;
 }
 
+static gchar *
+gimp3_temp_path (CfmHost *host, const gchar *extension)
+{
+  GFile *file = gimp_temp_file (extension);
+  gchar *path = g_file_get_path (file);
+
+  (void) host;
+  g_object_unref (file);
+  return path;
+}
+
+static gboolean
+gimp3_load_layers (CfmHost *host, const gchar *path, gint n, gchar **names,
+                   gpointer *layers, GError **error)
+{
+  Gimp3Host *h = host->self;
+  GFile *file = g_file_new_for_path (path);
+  GimpLayer **got = gimp_file_load_layers (GIMP_RUN_NONINTERACTIVE, h->image,
+                                           file);
+  gint count = got ? (gint) gimp_core_object_array_get_length
+                              ((GObject **) got) : 0, i;
+
+  g_object_unref (file);
+  if (count != n)
+    {
+      for (i = 0; i < count; i++)
+        gimp_item_delete (GIMP_ITEM (got[i]));
+      g_free (got);
+      g_set_error (error, CFM_ERROR, 0, _("GIMP could not load the maps "
+                                          "from \"%s\"."), path);
+      return FALSE;
+    }
+  for (i = 0; i < n; i++)
+    {
+      gimp_item_set_name (GIMP_ITEM (got[i]), names[i]);
+      layers[i] = got[i];
+    }
+  g_free (got);
+  return TRUE;
+}
+
+/* The image's colour profile as ICC data, or NULL when it has none. */
+static GBytes *
+image_icc (GimpImage *image)
+{
+  GimpColorProfile *profile = gimp_image_get_color_profile (image);
+  const guint8 *data;
+  GBytes *bytes;
+  gsize n;
+
+  if (profile == NULL)
+    return NULL;
+  data = gimp_color_profile_get_icc_profile (profile, &n);
+  bytes = g_bytes_new (data, n);
+  g_object_unref (profile);
+  return bytes;
+}
+
 static gboolean
 render_drawable (GimpImage *image, GimpDrawable *drawable,
                  const GeglRectangle *area, const CfmArgValues *vals,
@@ -397,8 +455,13 @@ render_drawable (GimpImage *image, GimpDrawable *drawable,
   host.progress = gimp3_progress;
   host.warning = gimp3_warning;
   host.attach_parasite = gimp3_attach_parasite;
+  host.icc_profile = image_icc (image);
+  host.temp_path = gimp3_temp_path;
+  host.load_layers = gimp3_load_layers;
   ok = cfm_render_run (vals, &host, error);
   g_object_unref (host.source);
+  if (host.icc_profile)
+    g_bytes_unref (host.icc_profile);
   return ok;
 }
 

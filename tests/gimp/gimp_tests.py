@@ -168,6 +168,55 @@ def test_tutorial(g, align=True):
     return out
 
 
+def same_maps(tag, a, b):
+    """The PNG maps in folders A and B (host paths) are identical."""
+    names = sorted(os.listdir(a)) if os.path.isdir(a) else []
+    check(names and names == sorted(os.listdir(b)),
+          tag + ": the same layers", str(names))
+    for n in names:
+        pa = np.asarray(Image.open(os.path.join(a, n)))
+        pb = np.asarray(Image.open(os.path.join(b, n)))
+        check(pa.shape == pb.shape and (pa == pb).all(),
+              "%s: %s identical" % (tag, n))
+
+
+def test_transfer_routes(g, out):
+    """8-bit maps reach GIMP in a temporary XCF file; with CFM_TRANSFER=tiles
+    they go tile by tile.  Both give the same layers, also in an image with
+    its own colour profile (which the file must carry, or GIMP would
+    convert), and the temporary file is gone afterwards."""
+    if not out:
+        return
+    tag = "GIMP %s XCF route vs tiles" % g.series
+    tiles = g.work + "/tutorial-tiles"
+    rc, so, se = g.batch(["-o", tiles, "--png"], [PHOTO],
+                         {"CFM_TRANSFER": "tiles"})
+    if check(rc == 0, tag + ": batch succeeds", se[-500:]):
+        same_maps(tag, g.host(os.path.join(out, "chelsea-maps")),
+                  g.host(os.path.join(tiles, "chelsea-maps")))
+    a98 = "/usr/share/color/icc/ghostscript/a98.icc"
+    if os.path.exists(a98):
+        photo = g.host(g.work + "/chelsea-a98.png")
+        with open(a98, "rb") as f:
+            Image.open(PHOTO).save(photo, icc_profile=f.read())
+        for route in ("xcf", "tiles"):
+            rc, so, se = g.batch(["-o", g.work + "/a98-" + route, "--png"],
+                                 [g.work + "/chelsea-a98.png"],
+                                 {"CFM_TRANSFER": route})
+            check(rc == 0, "%s, Adobe RGB image, %s: batch succeeds"
+                  % (tag, route), se[-500:])
+        same_maps(tag + ", Adobe RGB image",
+                  g.host(g.work + "/a98-xcf/chelsea-a98-maps"),
+                  g.host(g.work + "/a98-tiles/chelsea-a98-maps"))
+    else:
+        print("skip - %s, Adobe RGB image: %s is not installed" % (tag, a98))
+    left = [os.path.join(d, f) for top in ("home", "profile")
+            for d, _, fs in os.walk(g.host(os.path.join(g.work, top)))
+            for f in fs if f.endswith(".xcf")]
+    check(left == [], "GIMP %s: no temporary XCF file is left" % g.series,
+          str(left))
+
+
 def test_per_stage_and_selection(g):
     tag = "GIMP %s" % g.series
     out = g.work + "/stage"
@@ -746,6 +795,7 @@ def main():
     for key, g in gimps.items():
         outs[key] = guarded(test_tutorial, g)
         guarded(test_tutorial, g, False)
+        guarded(test_transfer_routes, g, outs[key])
         for test in (test_per_stage_and_selection, test_bad_inputs,
                      test_image_kinds, test_raw_values, test_two_layers,
                      test_expand_and_recipe, test_closed_mid_run,
