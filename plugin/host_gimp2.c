@@ -325,30 +325,41 @@ gimp2_temp_path (CfmHost *host, const gchar *extension)
   return gimp_temp_name (extension);
 }
 
+/* Loads the file with GIMP's own XCF loader (gimp-file-load-layers would
+ * also list the file in the document history) and copies its layers. */
 static gboolean
 gimp2_load_layers (CfmHost *host, const gchar *path, gint n, gchar **names,
                    gpointer *layers, GError **error)
 {
   Gimp2Host *h = host->self;
-  gint got = 0, i;
-  gint32 *ids = gimp_file_load_layers (GIMP_RUN_NONINTERACTIVE, h->image,
-                                       path, &got);
+  gint32 loaded = -1, *ids = NULL;
+  gint nret = 0, got = 0, i;
+  GimpParam *ret = gimp_run_procedure ("gimp-xcf-load", &nret,
+                                       GIMP_PDB_INT32, GIMP_RUN_NONINTERACTIVE,
+                                       GIMP_PDB_STRING, path,
+                                       GIMP_PDB_STRING, path, GIMP_PDB_END);
 
-  if (ids == NULL || got != n)
+  if (nret > 1 && ret[0].data.d_status == GIMP_PDB_SUCCESS)
+    loaded = ret[1].data.d_image;
+  gimp_destroy_params (ret, nret);
+  if (loaded >= 0)
+    ids = gimp_image_get_layers (loaded, &got);
+  for (i = 0; i < n && got == n; i++)
     {
-      for (i = 0; ids && i < got; i++)
-        gimp_item_delete (ids[i]);
-      g_free (ids);
+      gint32 layer = gimp_layer_new_from_drawable (ids[i], h->image);
+
+      gimp_item_set_name (layer, names[i]);
+      layers[i] = GINT_TO_POINTER (layer);
+    }
+  g_free (ids);
+  if (loaded >= 0)
+    gimp_image_delete (loaded);
+  if (got != n)
+    {
       g_set_error (error, CFM_ERROR, 0, _("GIMP could not load the maps "
                                           "from \"%s\"."), path);
       return FALSE;
     }
-  for (i = 0; i < n; i++)
-    {
-      gimp_item_set_name (ids[i], names[i]);
-      layers[i] = GINT_TO_POINTER (ids[i]);
-    }
-  g_free (ids);
   return TRUE;
 }
 

@@ -382,33 +382,50 @@ gimp3_temp_path (CfmHost *host, const gchar *extension)
   return path;
 }
 
+/* Loads the file with GIMP's own XCF loader (gimp_file_load_layers would
+ * also list the file in the document history) and copies its layers. */
 static gboolean
 gimp3_load_layers (CfmHost *host, const gchar *path, gint n, gchar **names,
                    gpointer *layers, GError **error)
 {
   Gimp3Host *h = host->self;
   GFile *file = g_file_new_for_path (path);
-  GimpLayer **got = gimp_file_load_layers (GIMP_RUN_NONINTERACTIVE, h->image,
-                                           file);
-  gint count = got ? (gint) gimp_core_object_array_get_length
-                              ((GObject **) got) : 0, i;
+  GimpProcedure *xcf_load = gimp_pdb_lookup_procedure (gimp_get_pdb (),
+                                                       "gimp-xcf-load");
+  GimpValueArray *ret = gimp_procedure_run (xcf_load,
+                                            "run-mode",
+                                            GIMP_RUN_NONINTERACTIVE,
+                                            "file", file, NULL);
+  GimpImage *loaded = NULL;
+  GimpLayer **got = NULL;
+  gint count = 0, i;
 
+  if (GIMP_VALUES_GET_ENUM (ret, 0) == GIMP_PDB_SUCCESS)
+    loaded = GIMP_VALUES_GET_IMAGE (ret, 1);
+  if (loaded)
+    {
+      got = gimp_image_get_layers (loaded);
+      count = (gint) gimp_core_object_array_get_length ((GObject **) got);
+    }
+  for (i = 0; i < n && count == n; i++)
+    {
+      GimpLayer *layer = gimp_layer_new_from_drawable (GIMP_DRAWABLE (got[i]),
+                                                       h->image);
+
+      gimp_item_set_name (GIMP_ITEM (layer), names[i]);
+      layers[i] = layer;
+    }
+  g_free (got);
+  if (loaded)
+    gimp_image_delete (loaded);
+  gimp_value_array_unref (ret);
   g_object_unref (file);
   if (count != n)
     {
-      for (i = 0; i < count; i++)
-        gimp_item_delete (GIMP_ITEM (got[i]));
-      g_free (got);
       g_set_error (error, CFM_ERROR, 0, _("GIMP could not load the maps "
                                           "from \"%s\"."), path);
       return FALSE;
     }
-  for (i = 0; i < n; i++)
-    {
-      gimp_item_set_name (GIMP_ITEM (got[i]), names[i]);
-      layers[i] = got[i];
-    }
-  g_free (got);
   return TRUE;
 }
 
