@@ -36,6 +36,21 @@ static const gchar *const groups[] = {
   N_("Display")
 };
 
+/* Puts W in row ROW of TABLE after a label LABEL (with a mnemonic). */
+static void
+attach_labelled (GtkWidget *table, gint row, const gchar *label,
+                 GtkWidget *w)
+{
+  GtkWidget *l = gtk_label_new_with_mnemonic (label);
+
+  gtk_label_set_mnemonic_widget (GTK_LABEL (l), w);
+  gtk_misc_set_alignment (GTK_MISC (l), 0.0, 0.5);
+  gtk_table_attach (GTK_TABLE (table), l, 0, 1, row, row + 1, GTK_FILL,
+                    GTK_FILL, 0, 0);
+  gtk_table_attach (GTK_TABLE (table), w, 1, 2, row, row + 1,
+                    GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+}
+
 static GtkWidget *
 make_widget (const CfmArgSpec *spec, const CfmArgValue *v)
 {
@@ -205,7 +220,6 @@ make_preview_column (Dialog *d, const PreviewPick *pick)
 {
   GtkWidget *box = gtk_vbox_new (FALSE, 6);
   GtkWidget *table = gtk_table_new (2, 2, FALSE);
-  GtkWidget *label;
 
   d->preview = gimp_drawable_preview_new_from_drawable_id (d->drawable);
   /* GimpPreview fills the room it is given, square. */
@@ -232,20 +246,8 @@ make_preview_column (Dialog *d, const PreviewPick *pick)
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->stage_combo), pick->stage);
   gimp_help_set_help_data (d->stage_combo,
                            _("The stage whose map the preview shows"), NULL);
-  label = gtk_label_new_with_mnemonic (_("Preview _filter"));
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), d->filter_spin);
-  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
-  gtk_table_attach (GTK_TABLE (table), label, 0, 1, 0, 1, GTK_FILL, GTK_FILL,
-                    0, 0);
-  gtk_table_attach (GTK_TABLE (table), d->filter_spin, 1, 2, 0, 1,
-                    GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
-  label = gtk_label_new_with_mnemonic (_("Preview s_tage"));
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), d->stage_combo);
-  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
-  gtk_table_attach (GTK_TABLE (table), label, 0, 1, 1, 2, GTK_FILL, GTK_FILL,
-                    0, 0);
-  gtk_table_attach (GTK_TABLE (table), d->stage_combo, 1, 2, 1, 2,
-                    GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
+  attach_labelled (table, 0, _("Preview _filter"), d->filter_spin);
+  attach_labelled (table, 1, _("Preview s_tage"), d->stage_combo);
   g_signal_connect_swapped (d->filter_spin, "value-changed",
                             G_CALLBACK (gimp_preview_invalidate), d->preview);
   g_signal_connect_swapped (d->stage_combo, "changed",
@@ -300,16 +302,7 @@ make_group (Dialog *d, const gchar *group)
         gtk_table_attach (GTK_TABLE (table), w, 0, 2, row, row + 1,
                           GTK_FILL, GTK_FILL, 0, 0);
       else
-        {
-          GtkWidget *label = gtk_label_new_with_mnemonic (_(spec->label));
-
-          gtk_label_set_mnemonic_widget (GTK_LABEL (label), w);
-          gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
-          gtk_table_attach (GTK_TABLE (table), label, 0, 1, row, row + 1,
-                            GTK_FILL, GTK_FILL, 0, 0);
-          gtk_table_attach (GTK_TABLE (table), w, 1, 2, row, row + 1,
-                            GTK_EXPAND | GTK_FILL, GTK_FILL, 0, 0);
-        }
+        attach_labelled (table, row, _(spec->label), w);
       connect_changes (w, d);
       row++;
     }

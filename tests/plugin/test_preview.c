@@ -45,6 +45,29 @@ map_index (gint stage, gint x)
   return d >= 0 ? d / 2 : -1;
 }
 
+/* PyTorch's value of filter F (0-based) at STAGE under the input pixel
+ * X, Y of a run on AREA; FALSE where no map pixel lies.  A selection sees
+ * the whole photo's values (no padding), its maps starting at its corner
+ * (AREA's corner is even, so pooling windows line up). */
+static gboolean
+map_value (gint stage, const GeglRectangle *area, gint x, gint y, gint f,
+           gfloat *v)
+{
+  const CfmArray *m = &maps[stage];
+  gint mh = (gint) m->shape[1], mw = (gint) m->shape[2];
+  gint pool = stage == CFM_STAGE_POOL;
+  gint i = map_index (stage, y - area->y), j = map_index (stage, x - area->x);
+  gint rows = pool ? (area->height - 3) / 2 : area->height - 3;
+  gint cols = pool ? (area->width - 3) / 2 : area->width - 3;
+
+  if (i < 0 || j < 0 || i >= rows || j >= cols)
+    return FALSE;
+  i += pool ? area->y / 2 : area->y;
+  j += pool ? area->x / 2 : area->x;
+  *v = m->data[((gsize) f * mh + i) * mw + j];
+  return TRUE;
+}
+
 /* Checks PREVIEW (VIEW inside AREA of the photo) of FILTER (1-based) at
  * STAGE against PyTorch; SHARED: the range is over all four filters. */
 static void
@@ -52,57 +75,25 @@ check_preview (const gchar *what, const guchar *rgb, const GeglRectangle *area,
                const GeglRectangle *view, gint filter, gint stage,
                gboolean shared)
 {
-  const CfmArray *m = &maps[stage];
-  gint mh = (gint) m->shape[1], mw = (gint) m->shape[2];
-  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
-  gint x, y, f, bad = 0, covered = 0, uncovered = 0;
-  gint worst = 0;
+  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT, v;
+  gint x, y, f, bad = 0, covered = 0, uncovered = 0, worst = 0;
 
   for (f = 0; f < 4; f++)
-    {
-      if (!shared && f != filter - 1)
-        continue;
-      for (y = 0; y < view->height; y++)
-        for (x = 0; x < view->width; x++)
+    for (y = 0; y < view->height && (shared || f == filter - 1); y++)
+      for (x = 0; x < view->width; x++)
+        if (map_value (stage, area, view->x + x, view->y + y, f, &v))
           {
-            gint i = map_index (stage, view->y + y - area->y);
-            gint j = map_index (stage, view->x + x - area->x);
-            gint li = stage == CFM_STAGE_POOL ? (area->height - 3) / 2
-                                              : area->height - 3;
-            gint lj = stage == CFM_STAGE_POOL ? (area->width - 3) / 2
-                                              : area->width - 3;
-            gfloat v;
-
-            if (i < 0 || j < 0 || i >= li || j >= lj)
-              continue;
-            if (stage == CFM_STAGE_POOL)
-              {
-                i += area->y / 2;
-                j += area->x / 2;
-              }
-            else
-              {
-                i += area->y;
-                j += area->x;
-              }
-            v = m->data[((gsize) f * mh + i) * mw + j];
             lo = MIN (lo, v);
             hi = MAX (hi, v);
           }
-    }
   for (y = 0; y < view->height; y++)
     for (x = 0; x < view->width; x++)
       {
         const guchar *px = rgb + ((gsize) y * view->width + x) * 3;
-        gint i = map_index (stage, view->y + y - area->y);
-        gint j = map_index (stage, view->x + x - area->x);
-        gint li = stage == CFM_STAGE_POOL ? (area->height - 3) / 2
-                                          : area->height - 3;
-        gint lj = stage == CFM_STAGE_POOL ? (area->width - 3) / 2
-                                          : area->width - 3;
         gint want, diff;
 
-        if (i < 0 || j < 0 || i >= li || j >= lj)
+        if (!map_value (stage, area, view->x + x, view->y + y, filter - 1,
+                        &v))
           {
             uncovered++;
             if (px[0] != BG || px[1] != BG || px[2] != BG)
@@ -110,19 +101,7 @@ check_preview (const gchar *what, const guchar *rgb, const GeglRectangle *area,
             continue;
           }
         covered++;
-        if (stage == CFM_STAGE_POOL)
-          {
-            i += area->y / 2;
-            j += area->x / 2;
-          }
-        else
-          {
-            i += area->y;
-            j += area->x;
-          }
-        want = (gint) floor (255.0 * (m->data[((gsize) (filter - 1) * mh + i)
-                                              * mw + j] - lo)
-                             / (hi - lo) + 0.5);
+        want = (gint) floor (255.0 * (v - lo) / (hi - lo) + 0.5);
         diff = abs (px[0] - want);
         worst = MAX (worst, diff);
         if (diff > 1 || px[1] != px[0] || px[2] != px[0])
