@@ -1,6 +1,8 @@
 /* cfm_render.c: results to layers; see cfm_render.h. */
+#define _POSIX_C_SOURCE 200809L   /* kill, getpid */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <stdio.h>
@@ -8,6 +10,10 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#ifdef G_OS_UNIX
+#include <signal.h>
+#include <unistd.h>
+#endif
 
 #include "cfm_render.h"
 #include "cfm_i18n.h"
@@ -1165,6 +1171,59 @@ map_bytes (const Run *run, gint channels)
   return n;
 }
 
+#define TEMP_PREFIX "cnn-feature-maps-"
+
+/* The temporary file's name in GIMP's temporary folder DIR, carrying this
+ * process's id for remove_stale_files. */
+static gchar *
+temp_file_name (const gchar *dir)
+{
+#ifdef G_OS_UNIX
+  gchar *base = g_strdup_printf (TEMP_PREFIX "%ld-%" G_GINT64_FORMAT ".xcf",
+                                 (long) getpid (), g_get_monotonic_time ());
+  gchar *path = g_build_filename (dir, base, NULL);
+
+  g_free (base);
+  return path;
+#else
+  return NULL;
+#endif
+}
+
+/* Deletes the files of runs whose process is gone: GIMP kills a plug-in
+ * when the user cancels, before it can delete its file, and GIMP does not
+ * empty its temporary folder. */
+static void
+remove_stale_files (const gchar *dir)
+{
+#ifdef G_OS_UNIX
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      const gchar *digits = name + strlen (TEMP_PREFIX);
+      gchar *end, *path;
+      long pid;
+
+      if (!g_str_has_prefix (name, TEMP_PREFIX)
+          || !g_str_has_suffix (name, ".xcf"))
+        continue;
+      pid = strtol (digits, &end, 10);
+      if (end == digits || *end != '-' || pid <= 0
+          || kill ((pid_t) pid, 0) == 0 || errno != ESRCH)
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+      g_free (path);
+    }
+  if (d)
+    g_dir_close (d);
+#else
+  (void) dir;
+#endif
+}
+
 /* Whether the maps go to GIMP as an XCF file: when the host can load one,
  * the layers are 8-bit non-linear (what the file holds), the file fits in
  * its format and in its folder, and $CFM_TRANSFER is not "tiles". */
@@ -1177,7 +1236,7 @@ use_file (Run *run, CfmHost *host)
   guint64 need = map_bytes (run, channels) + ((guint64) 64 << 20);
   GFileInfo *info;
   GFile *folder;
-  gchar *dir;
+  gchar *dir, *path;
 
   if (host->load_layers == NULL || host->temp_path == NULL
       || (env && strcmp (env, "tiles") == 0)
@@ -1187,6 +1246,12 @@ use_file (Run *run, CfmHost *host)
     return;
   run->xcf_path = host->temp_path (host, "xcf");
   dir = g_path_get_dirname (run->xcf_path);
+  remove_stale_files (dir);
+  if ((path = temp_file_name (dir)))
+    {
+      g_free (run->xcf_path);
+      run->xcf_path = path;
+    }
   folder = g_file_new_for_path (dir);
   info = g_file_query_filesystem_info (folder,
                                        G_FILE_ATTRIBUTE_FILESYSTEM_FREE,

@@ -194,6 +194,17 @@ def test_transfer_routes(g, out):
     if check(rc == 0, tag + ": batch succeeds", se[-500:]):
         same_maps(tag, g.host(os.path.join(out, "chelsea-maps")),
                   g.host(os.path.join(tiles, "chelsea-maps")))
+    # A grayscale image: gray layers, from a grayscale XCF file.
+    for route in ("xcf", "tiles"):
+        rc, so, se = g.batch(["-o", g.work + "/gray-" + route, "--png",
+                              "--before", "(gimp-image-convert-grayscale "
+                              "image)"], [PHOTO], {"CFM_TRANSFER": route})
+        check(rc == 0 and len(layers_of(so)) == 12,
+              "%s, grayscale image, %s: 12 layers" % (tag, route),
+              se[-500:])
+    same_maps(tag + ", grayscale image",
+              g.host(g.work + "/gray-xcf/chelsea-maps"),
+              g.host(g.work + "/gray-tiles/chelsea-maps"))
     a98 = "/usr/share/color/icc/ghostscript/a98.icc"
     if os.path.exists(a98):
         photo = g.host(g.work + "/chelsea-a98.png")
@@ -448,6 +459,12 @@ def test_closed_mid_run(g):
     plugin = os.path.join(g.work, "profile", "plug-ins", "cnn-feature-maps",
                           "cnn-feature-maps")
     killed = []
+    temp = g.host("/tmp/gimp")   # GIMP's temporary folder is below it
+
+    def files_of(pids):
+        return [os.path.join(d, f) for d, _, fs in os.walk(temp) for f in fs
+                if any(f.startswith("cnn-feature-maps-%s-" % p)
+                       for p in pids)]
 
     def killer():
         deadline = time.monotonic() + 120
@@ -455,9 +472,14 @@ def test_closed_mid_run(g):
             pids = subprocess.run(["pgrep", "-f", plugin], capture_output=True,
                                   text=True).stdout.split()
             if pids:
-                time.sleep(1.5)   # well inside the run, layers half made
+                # Well inside the run: its maps half written to their
+                # temporary file.
+                wait = time.monotonic() + 30
+                while not files_of(pids) and time.monotonic() < wait:
+                    time.sleep(0.05)
+                time.sleep(0.3)
                 subprocess.run(["pkill", "-9", "-f", plugin])
-                killed.append(True)
+                killed.extend(pids)
                 return
             time.sleep(0.05)
 
@@ -470,6 +492,15 @@ def test_closed_mid_run(g):
           "GIMP %s: plug-in closed mid-run leaves the image's layers as they "
           "were" % g.series, "killed %s, exit %d, %r" % (bool(killed), rc,
                                                           se[-300:]))
+    # GIMP does not empty its temporary folder: the next run deletes the
+    # killed run's file.
+    left = files_of(killed)
+    check(left != [], "GIMP %s: the killed run had a temporary XCF file"
+          % g.series)
+    rc, so, se = g.batch(["-o", g.work + "/after-killed"], [PHOTO])
+    check(rc == 0 and files_of(killed) == [],
+          "GIMP %s: the next run deletes the killed run's temporary file"
+          % g.series, "before %s, after %s" % (left, files_of(killed)))
 
 
 def test_swatches_and_legend(g):
