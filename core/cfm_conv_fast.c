@@ -339,7 +339,7 @@ use_stream (size_t out_bytes)
 
 static void
 job_init (FastJob *job, const CfmBank *bank, const CfmBand *in,
-          const CfmConvParams *p, int out_w, int row0, int rows)
+          const CfmConvParams *p, int out_w, int row0)
 {
   memset (job, 0, sizeof *job);
   job->group = bank->n <= 4 ? 4 : 8;
@@ -360,7 +360,6 @@ job_init (FastJob *job, const CfmBank *bank, const CfmBand *in,
   job->row0 = row0;
   job->out_w = out_w;
   job->pool_size = 1;
-  (void) rows;
 }
 
 /* Runs ROWS output rows on up to THREADS threads, cut where a pooling
@@ -413,7 +412,7 @@ cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
   float *padded, *zero, *dummy, *packed = NULL, *pbias = NULL;
   int ok;
 
-  job_init (&job, bank, in, p, out_w, row0, rows);
+  job_init (&job, bank, in, p, out_w, row0);
   job.conv = conv;
   job.act_out = act;
   job.plane_stride = plane_stride;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cfm_args.h"
+#include "cfm_bank.h"
 #include "cfm_i18n.h"
 
 static const CfmChoice bank_choices[] = {
@@ -154,6 +155,23 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
   { "legend", CFM_TYPE_BOOLEAN, N_("Add a le_gend"),
     N_("Add a layer per stage with the colour bar and the values it stands "
        "for"), G_DISPLAY, 0, 1, 0, NULL, NULL },
+};
+
+/* In the order of CfmStage. */
+static const CfmChoice stage_choices[] = {
+  { "conv",       G_CONV },
+  { "activation", G_ACTIVATION },
+  { "pool",       G_POOLING },
+  { NULL, NULL }
+};
+
+const CfmArgSpec cfm_preview_specs[CFM_N_PREVIEW_ARGS] = {
+  { "preview-filter", CFM_TYPE_INT, N_("Preview _filter"),
+    N_("The filter whose map the preview shows, numbered as in layer names"),
+    NULL, 1, CFM_FILTERS_MAX, 1, NULL, NULL },
+  { "preview-stage", CFM_TYPE_CHOICE, N_("Preview s_tage"),
+    N_("The stage whose map the preview shows"), NULL, 0, 0, 1, NULL,
+    stage_choices },
 };
 
 G_DEFINE_QUARK (cfm-error-quark, cfm_error)

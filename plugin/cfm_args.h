@@ -81,6 +81,19 @@ enum { CFM_COLORMAP_GRAY, CFM_COLORMAP_DIVERGING, CFM_COLORMAP_VIRIDIS };
 
 extern const CfmArgSpec cfm_arg_specs[CFM_N_ARGS];
 
+/* The dialogs' own settings: what the live preview shows (a filter by its
+ * number in the bank, a stage as CfmStage).  Not procedure arguments; GIMP
+ * 3 keeps them as auxiliary arguments, the 2.10 build with its last
+ * values. */
+typedef enum
+{
+  CFM_PREVIEW_FILTER,
+  CFM_PREVIEW_STAGE,
+  CFM_N_PREVIEW_ARGS
+} CfmPreviewArgId;
+
+extern const CfmArgSpec cfm_preview_specs[CFM_N_PREVIEW_ARGS];
+
 typedef union
 {
   gint     i;   /* CHOICE (index), INT, BOOLEAN */

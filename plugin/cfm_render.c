@@ -1179,15 +1179,16 @@ static gchar *
 temp_file_name (const gchar *dir)
 {
 #ifdef G_OS_UNIX
+  long pid = (long) getpid ();
+#else
+  long pid = 0;
+#endif
   gchar *base = g_strdup_printf (TEMP_PREFIX "%ld-%" G_GINT64_FORMAT ".xcf",
-                                 (long) getpid (), g_get_monotonic_time ());
+                                 pid, g_get_monotonic_time ());
   gchar *path = g_build_filename (dir, base, NULL);
 
   g_free (base);
   return path;
-#else
-  return NULL;
-#endif
 }
 
 /* Deletes the files of runs whose process is gone: GIMP kills a plug-in
@@ -1236,22 +1237,17 @@ use_file (Run *run, CfmHost *host)
   guint64 need = map_bytes (run, channels) + ((guint64) 64 << 20);
   GFileInfo *info;
   GFile *folder;
-  gchar *dir, *path;
+  gchar *dir;
 
-  if (host->load_layers == NULL || host->temp_path == NULL
+  if (host->load_layers == NULL || host->temp_dir == NULL
       || (env && strcmp (env, "tiles") == 0)
       || babl_format_get_type (f, 0) != babl_type ("u8")
       || strchr (babl_format_get_encoding (f), '\'') == NULL
       || need > G_MAXUINT32)
     return;
-  run->xcf_path = host->temp_path (host, "xcf");
-  dir = g_path_get_dirname (run->xcf_path);
+  dir = host->temp_dir (host);
   remove_stale_files (dir);
-  if ((path = temp_file_name (dir)))
-    {
-      g_free (run->xcf_path);
-      run->xcf_path = path;
-    }
+  run->xcf_path = temp_file_name (dir);
   folder = g_file_new_for_path (dir);
   info = g_file_query_filesystem_info (folder,
                                        G_FILE_ATTRIBUTE_FILESYSTEM_FREE,

@@ -54,11 +54,11 @@ struct _CfmHost
   void        (*warning)     (CfmHost *host, const gchar *message);
 
   /* Optional, both or neither: 8-bit maps then reach GIMP as an XCF file
-   * (see cfm_xcf.h).  TEMP_PATH names a new temporary file ending in
-   * EXTENSION; LOAD_LAYERS loads the N layers of the XCF file PATH as
-   * layers not yet in the image, named NAMES, into LAYERS. */
+   * (see cfm_xcf.h).  TEMP_DIR is GIMP's temporary folder; LOAD_LAYERS
+   * loads the N layers of the XCF file PATH as layers not yet in the
+   * image, named NAMES, into LAYERS. */
   GBytes     *icc_profile;   /* the image's colour profile, or NULL */
-  gchar      *(*temp_path)   (CfmHost *host, const gchar *extension);
+  gchar      *(*temp_dir)    (CfmHost *host);
   gboolean    (*load_layers) (CfmHost *host, const gchar *path, gint n,
                               gchar **names, gpointer *layers,
                               GError **error);

@@ -319,10 +319,14 @@ check_drawable (gint32 drawable, GeglRectangle *area, GError **error)
 }
 
 static gchar *
-gimp2_temp_path (CfmHost *host, const gchar *extension)
+gimp2_temp_dir (CfmHost *host)
 {
+  gchar *name = gimp_temp_name ("xcf");   /* a name in GIMP's folder */
+  gchar *dir = g_path_get_dirname (name);
+
   (void) host;
-  return gimp_temp_name (extension);
+  g_free (name);
+  return dir;
 }
 
 /* Loads the file with GIMP's own XCF loader (gimp-file-load-layers would
@@ -406,7 +410,7 @@ render_drawable (gint32 image, gint32 drawable, const GeglRectangle *area,
   host.warning = gimp2_warning;
   host.attach_parasite = gimp2_attach_parasite;
   host.icc_profile = image_icc (image);
-  host.temp_path = gimp2_temp_path;
+  host.temp_dir = gimp2_temp_dir;
   host.load_layers = gimp2_load_layers;
   ok = cfm_render_run (vals, &host, error);
   g_object_unref (host.source);

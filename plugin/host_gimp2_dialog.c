@@ -7,7 +7,6 @@
 #include <libgimp/gimpui.h>
 
 #include "host_gimp2_dialog.h"
-#include "cfm_bank.h"
 #include "cfm_i18n.h"
 #include "cfm_render.h"
 
@@ -220,6 +219,7 @@ make_preview_column (Dialog *d, const PreviewPick *pick)
 {
   GtkWidget *box = gtk_vbox_new (FALSE, 6);
   GtkWidget *table = gtk_table_new (2, 2, FALSE);
+  CfmArgValue filter, stage;
 
   d->preview = gimp_drawable_preview_new_from_drawable_id (d->drawable);
   /* GimpPreview fills the room it is given, square. */
@@ -231,23 +231,16 @@ make_preview_column (Dialog *d, const PreviewPick *pick)
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 4);
   gtk_box_pack_start (GTK_BOX (box), table, FALSE, FALSE, 0);
-  d->filter_spin = gtk_spin_button_new_with_range (1, CFM_FILTERS_MAX, 1);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->filter_spin), pick->filter);
-  gimp_help_set_help_data (d->filter_spin,
-                           _("The filter whose map the preview shows, "
-                             "numbered as in layer names"), NULL);
-  d->stage_combo = gtk_combo_box_text_new ();
-  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->stage_combo),
-                                  _("Convolution"));
-  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->stage_combo),
-                                  _("Activation"));
-  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->stage_combo),
-                                  _("Pooling"));
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d->stage_combo), pick->stage);
-  gimp_help_set_help_data (d->stage_combo,
-                           _("The stage whose map the preview shows"), NULL);
-  attach_labelled (table, 0, _("Preview _filter"), d->filter_spin);
-  attach_labelled (table, 1, _("Preview s_tage"), d->stage_combo);
+  filter.i = pick->filter;
+  stage.i = pick->stage;
+  d->filter_spin = make_widget (&cfm_preview_specs[CFM_PREVIEW_FILTER],
+                                &filter);
+  d->stage_combo = make_widget (&cfm_preview_specs[CFM_PREVIEW_STAGE],
+                                &stage);
+  attach_labelled (table, 0, _(cfm_preview_specs[CFM_PREVIEW_FILTER].label),
+                   d->filter_spin);
+  attach_labelled (table, 1, _(cfm_preview_specs[CFM_PREVIEW_STAGE].label),
+                   d->stage_combo);
   g_signal_connect_swapped (d->filter_spin, "value-changed",
                             G_CALLBACK (gimp_preview_invalidate), d->preview);
   g_signal_connect_swapped (d->stage_combo, "changed",
@@ -313,7 +306,10 @@ gboolean
 cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
 {
   Dialog d = { 0 };
-  PreviewPick pick = { 1, CFM_STAGE_ACTIVATION };
+  PreviewPick pick = {
+    (gint) cfm_preview_specs[CFM_PREVIEW_FILTER].def,
+    (gint) cfm_preview_specs[CFM_PREVIEW_STAGE].def
+  };
   GtkWidget *dialog, *columns, *column[2];
   gsize i;
   gboolean ok;

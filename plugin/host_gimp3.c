@@ -9,7 +9,6 @@
 #include <libgimp/gimpui.h>
 
 #include "cfm_args.h"
-#include "cfm_bank.h"
 #include "cfm_i18n.h"
 #include "cfm_render.h"
 
@@ -85,23 +84,30 @@ cfm_set_i18n (GimpPlugIn *plug_in, const gchar *procedure_name,
 }
 
 /* Declares one argument of the table. */
+/* SPEC's choices, their ids the choice indices. */
+static GimpChoice *
+choice_of (const CfmArgSpec *spec)
+{
+  GimpChoice *choice = gimp_choice_new ();
+  gint i;
+
+  for (i = 0; spec->choices[i].nick; i++)
+    gimp_choice_add (choice, spec->choices[i].nick, i,
+                     _(spec->choices[i].label), NULL);
+  return choice;
+}
+
 static void
 add_argument (GimpProcedure *procedure, const CfmArgSpec *spec)
 {
   GParamFlags flags = G_PARAM_READWRITE;
-  GimpChoice *choice;
-  gint i;
 
   switch (spec->type)
     {
     case CFM_TYPE_CHOICE:
-      choice = gimp_choice_new ();
-      for (i = 0; spec->choices[i].nick; i++)
-        gimp_choice_add (choice, spec->choices[i].nick, i,
-                         _(spec->choices[i].label), NULL);
       gimp_procedure_add_choice_argument (procedure, spec->name,
                                           _(spec->label), _(spec->help),
-                                          choice,
+                                          choice_of (spec),
                                           spec->choices[(gint) spec->def].nick,
                                           flags);
       break;
@@ -136,6 +142,25 @@ add_argument (GimpProcedure *procedure, const CfmArgSpec *spec)
     }
 }
 
+/* What the dialog's preview shows: kept with the dialog's last values,
+ * not part of the procedure's arguments. */
+static void
+add_preview_arguments (GimpProcedure *procedure)
+{
+  const CfmArgSpec *filter = &cfm_preview_specs[CFM_PREVIEW_FILTER];
+  const CfmArgSpec *stage = &cfm_preview_specs[CFM_PREVIEW_STAGE];
+
+  gimp_procedure_add_int_aux_argument (procedure, filter->name,
+                                       _(filter->label), _(filter->help),
+                                       (gint) filter->min, (gint) filter->max,
+                                       (gint) filter->def, G_PARAM_READWRITE);
+  gimp_procedure_add_choice_aux_argument (procedure, stage->name,
+                                          _(stage->label), _(stage->help),
+                                          choice_of (stage),
+                                          stage->choices[(gint) stage->def].nick,
+                                          G_PARAM_READWRITE);
+}
+
 static GimpProcedure *
 cfm_create_procedure (GimpPlugIn *plug_in, const gchar *name)
 {
@@ -162,24 +187,7 @@ cfm_create_procedure (GimpPlugIn *plug_in, const gchar *name)
                                   "CNN Feature Maps authors", "2026");
   for (i = 0; i < CFM_N_ARGS; i++)
     add_argument (procedure, &cfm_arg_specs[i]);
-  /* What the dialog's preview shows: kept with the dialog's last values,
-   * not part of the procedure's arguments. */
-  gimp_procedure_add_int_aux_argument (procedure, "preview-filter",
-                                       _("Preview _filter"),
-                                       _("The filter whose map the preview "
-                                         "shows, numbered as in layer names"),
-                                       1, CFM_FILTERS_MAX, 1,
-                                       G_PARAM_READWRITE);
-  gimp_procedure_add_choice_aux_argument
-    (procedure, "preview-stage", _("Preview s_tage"),
-     _("The stage whose map the preview shows"),
-     gimp_choice_new_with_values ("conv", CFM_STAGE_CONV, _("Convolution"),
-                                  NULL,
-                                  "activation", CFM_STAGE_ACTIVATION,
-                                  _("Activation"), NULL,
-                                  "pool", CFM_STAGE_POOL, _("Pooling"), NULL,
-                                  NULL),
-     "activation", G_PARAM_READWRITE);
+  add_preview_arguments (procedure);
   return procedure;
 }
 
@@ -372,12 +380,14 @@ check_drawable (GimpDrawable *drawable, GeglRectangle *area, GError **error)
 }
 
 static gchar *
-gimp3_temp_path (CfmHost *host, const gchar *extension)
+gimp3_temp_dir (CfmHost *host)
 {
-  GFile *file = gimp_temp_file (extension);
-  gchar *path = g_file_get_path (file);
+  GFile *file = gimp_temp_file ("xcf");   /* a name in GIMP's folder */
+  GFile *dir = g_file_get_parent (file);
+  gchar *path = g_file_get_path (dir);
 
   (void) host;
+  g_object_unref (dir);
   g_object_unref (file);
   return path;
 }
@@ -473,7 +483,7 @@ render_drawable (GimpImage *image, GimpDrawable *drawable,
   host.warning = gimp3_warning;
   host.attach_parasite = gimp3_attach_parasite;
   host.icc_profile = image_icc (image);
-  host.temp_path = gimp3_temp_path;
+  host.temp_dir = gimp3_temp_dir;
   host.load_layers = gimp3_load_layers;
   ok = cfm_render_run (vals, &host, error);
   g_object_unref (host.source);
@@ -511,13 +521,15 @@ draw_preview (GimpPreview *preview, ShapeView *view)
     return;
   cfm_args_init (&vals);
   values_from_config (view->config, &vals);
-  g_object_get (view->config, "preview-filter", &filter, NULL);
+  g_object_get (view->config, cfm_preview_specs[CFM_PREVIEW_FILTER].name,
+                &filter, NULL);
   source = gimp_drawable_get_buffer (view->drawable);
   rgb = g_malloc ((gsize) visible.width * visible.height * 3);
   cfm_render_preview (&vals, source, &view->area, view->image_rgb, &visible,
                       filter,
-                      gimp_procedure_config_get_choice_id (view->config,
-                                                           "preview-stage"),
+                      gimp_procedure_config_get_choice_id
+                        (view->config,
+                         cfm_preview_specs[CFM_PREVIEW_STAGE].name),
                       rgb, &error);
   gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (preview)),
                           0, 0, visible.width, visible.height,
@@ -544,14 +556,14 @@ make_preview_column (GimpProcedureDialog *dialog, ShapeView *view,
   gtk_widget_set_valign (box, GTK_ALIGN_START);
   gtk_box_pack_start (GTK_BOX (box), preview, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box),
-                      gimp_procedure_dialog_get_widget (dialog,
-                                                        "preview-filter",
-                                                        G_TYPE_NONE),
+                      gimp_procedure_dialog_get_widget
+                        (dialog, cfm_preview_specs[CFM_PREVIEW_FILTER].name,
+                         G_TYPE_NONE),
                       FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box),
-                      gimp_procedure_dialog_get_widget (dialog,
-                                                        "preview-stage",
-                                                        G_TYPE_NONE),
+                      gimp_procedure_dialog_get_widget
+                        (dialog, cfm_preview_specs[CFM_PREVIEW_STAGE].name,
+                         G_TYPE_NONE),
                       FALSE, FALSE, 0);
   view->preview_note = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (view->preview_note), 0.0);
