@@ -1,6 +1,7 @@
 /* cfm_display.c: see cfm_display.h. */
 #include "cfm_display.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "cfm_viridis.inc"
@@ -11,14 +12,16 @@ cfm_stats_compute (const float *v, size_t n, CfmStats *stats)
   float lo = INFINITY, hi = -INFINITY;
   size_t zeros = 0, i;
 
+  /* Without branches, so that the loop is vectorised: values that are not
+   * finite take part as the identity of each reduction. */
   for (i = 0; i < n; i++)
     {
       float x = v[i];
+      int finite = fabsf (x) <= FLT_MAX;
+      float low = finite ? x : INFINITY, high = finite ? x : -INFINITY;
 
-      if (!isfinite (x))
-        continue;
-      lo = x < lo ? x : lo;
-      hi = x > hi ? x : hi;
+      lo = low < lo ? low : lo;
+      hi = high > hi ? high : hi;
       zeros += x == 0.0f;
     }
   stats->min = lo <= hi ? lo : 0.0f;
@@ -77,6 +80,16 @@ cfm_display_range (CfmRangeMode mode, int symmetric,
     }
 }
 
+/* cfm_display_map of one value, clamped, with hi > lo. */
+static inline float
+display_value (float v, float lo, float hi)
+{
+  if (!(lo == 0.0f && hi == 1.0f))
+    /* The same arithmetic as matplotlib's Normalize, in double. */
+    v = (float) (((double) v - lo) / ((double) hi - lo));
+  return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+}
+
 void
 cfm_display_map (const float *in, float *out, size_t n, float lo, float hi,
                  int clamp)
@@ -89,22 +102,82 @@ cfm_display_map (const float *in, float *out, size_t n, float lo, float hi,
         out[i] = 0.0f;
       return;
     }
-  if (lo == 0.0f && hi == 1.0f)
+  if (lo == 0.0f && hi == 1.0f && !clamp)
     {
       for (i = 0; i < n; i++)
-        {
-          float v = in[i];
-
-          out[i] = clamp ? (v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v) : v;
-        }
+        out[i] = in[i];
       return;
     }
   for (i = 0; i < n; i++)
-    {
-      /* The same arithmetic as matplotlib's Normalize, in double. */
-      float v = (float) (((double) in[i] - lo) / ((double) hi - lo));
+    out[i] = display_value (in[i], lo, hi);
+}
 
-      out[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+int
+cfm_level_of (float v, float lo, float hi, CfmLevelKind kind)
+{
+  float t;
+  int i;
+
+  if (isnan (v) || !(hi > lo))
+    return 0;
+  t = display_value (v, lo, hi);
+  if (kind == CFM_LEVELS_CODE)
+    return t <= 0.0f ? 0 : t >= 1.0f ? 255 : (int) (t * 255.0f + 0.5f);
+  i = (int) (t * 256.0f);
+  return i > 255 ? 255 : i;
+}
+
+/* The level of V from one multiply-add into *OUT; returns 1 when V lies
+ * too near a level's edge for that to be certain.  NaN fails the first
+ * test and is level 0, as it should be. */
+static inline int
+level_guess (float v, float lo, float scale, float offset, float eps,
+             unsigned char *out)
+{
+  float f = (v - lo) * scale + offset;
+  int g;
+
+  f = f > 0.5f ? f : 0.5f;
+  f = f < 255.5f ? f : 255.5f;
+  g = (int) f;
+  *out = (unsigned char) g;
+  return (f - (float) g < eps) | (f - (float) g > 1.0f - eps);
+}
+
+/* Values per chunk of cfm_display_levels: a chunk with a value near a
+ * level's edge is done again one value at a time. */
+#define LEVEL_CHUNK 16
+
+void
+cfm_display_levels (const float *in, size_t n, float lo, float hi,
+                    CfmLevelKind kind, unsigned char *out)
+{
+  float top = kind == CFM_LEVELS_CODE ? 255.0f : 256.0f;
+  float scale = (float) (top / ((double) hi - lo));
+  float offset = kind == CFM_LEVELS_CODE ? 0.5f : 0.0f;
+  /* The guess below is within 1e-4 of the exact arithmetic's (float
+   * roundings of values near 256); the margin is ten times that. */
+  const float eps = 1e-3f;
+  size_t i, j;
+
+  if (!(hi > lo) || !isfinite (scale) || fabsf (lo) > 1e30f
+      || fabsf (hi) > 1e30f)
+    {
+      for (i = 0; i < n; i++)
+        out[i] = (unsigned char) cfm_level_of (in[i], lo, hi, kind);
+      return;
+    }
+  for (i = 0; i < n; i += LEVEL_CHUNK)
+    {
+      size_t end = n - i < LEVEL_CHUNK ? n : i + LEVEL_CHUNK;
+      int unsure = 0;
+
+      for (j = i; j < end; j++)
+        unsure += level_guess (in[j], lo, scale, offset, eps, &out[j]);
+      if (unsure)
+        for (j = i; j < end; j++)
+          if (level_guess (in[j], lo, scale, offset, eps, &out[j]))
+            out[j] = (unsigned char) cfm_level_of (in[j], lo, hi, kind);
     }
 }
 

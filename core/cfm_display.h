@@ -44,6 +44,25 @@ void cfm_display_range (CfmRangeMode mode, int symmetric,
 void cfm_display_map (const float *in, float *out, size_t n, float lo,
                       float hi, int clamp);
 
+/* Display values as 8-bit levels: CODE is the code round (255 t) of an
+ * 8-bit layer (0 and 255 outside [0, 1]), INDEX the entry min (int (256 t),
+ * 255) of a 256-colour map such as viridis, where t is cfm_display_map's
+ * clamped value; NaN, and every value when hi <= lo, is level 0. */
+typedef enum
+{
+  CFM_LEVELS_CODE,
+  CFM_LEVELS_INDEX
+} CfmLevelKind;
+
+/* The level of one value. */
+int cfm_level_of (float v, float lo, float hi, CfmLevelKind kind);
+
+/* OUT[i] = cfm_level_of (IN[i], ...), from one multiply-add per value
+ * wherever that is certain to give the same level: everywhere but within
+ * a thousandth of a level's edge, where cfm_level_of decides. */
+void cfm_display_levels (const float *in, size_t n, float lo, float hi,
+                         CfmLevelKind kind, unsigned char *out);
+
 /* The viridis colormap at T in [0, 1], as matplotlib computes it. */
 void cfm_viridis (float t, float rgb[3]);
 

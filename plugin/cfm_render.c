@@ -709,8 +709,34 @@ code_of (gfloat v)
   return v <= 0.0f ? 0 : v >= 1.0f ? 255 : (guint8) (v * 255.0f + 0.5f);
 }
 
+/* The 8-bit codes of every level of COLORMAP (gray: the level is the
+ * code) into CODES[level][channel]; FALSE for a colormap without levels. */
+static gboolean
+level_codes (gint colormap, guint8 codes[256][3], CfmLevelKind *kind)
+{
+  gint i, c;
+
+  if (colormap == CFM_COLORMAP_DIVERGING)
+    return FALSE;
+  *kind = colormap == CFM_COLORMAP_VIRIDIS ? CFM_LEVELS_INDEX
+                                           : CFM_LEVELS_CODE;
+  for (i = 0; i < 256; i++)
+    {
+      gfloat color[3];
+
+      if (colormap == CFM_COLORMAP_VIRIDIS)
+        cfm_viridis ((i + 0.5f) / 256.0f, color);
+      for (c = 0; c < 3; c++)
+        codes[i][c] = colormap == CFM_COLORMAP_VIRIDIS ? code_of (color[c])
+                                                       : (guint8) i;
+    }
+  return TRUE;
+}
+
 /* render_rows for 8-bit layers, straight to their codes: a quarter of the
- * bytes of the floats, and no second pass to convert them. */
+ * bytes of the floats, and no second pass to convert them.  Gray and
+ * viridis go through 8-bit levels (cfm_display_levels), which spares a
+ * division per value. */
 static void
 render_codes (const Run *run, const gfloat *values, gint rows, gint w,
               gfloat lo, gfloat hi, gint channels, gint scale, gfloat *tmp,
@@ -718,30 +744,48 @@ render_codes (const Run *run, const gfloat *values, gint rows, gint w,
 {
   gint colormap = run->vals->v[CFM_ARG_COLORMAP].i;
   gsize out_w = (gsize) w * scale * channels;
+  guint8 codes[256][3];
+  guint8 *level = (guint8 *) tmp;
+  CfmLevelKind kind;
   gint r, x, k, c, dy;
 
-  cfm_display_map (values, tmp, (gsize) rows * w, lo, hi, TRUE);
+  if (level_codes (colormap, codes, &kind))
+    cfm_display_levels (values, (gsize) rows * w, lo, hi, kind, level);
+  else
+    cfm_display_map (values, tmp, (gsize) rows * w, lo, hi, TRUE);
   for (r = 0; r < rows; r++)
     {
       guint8 *row = out + (gsize) r * scale * out_w;
+      const guint8 *lv = level + (gsize) r * w;
       const gfloat *t = tmp + (gsize) r * w;
 
-      for (x = 0; x < w; x++)
-        {
-          guint8 px[3];
-          gfloat color[3];
+      if (colormap != CFM_COLORMAP_DIVERGING && scale == 1 && channels == 3)
+        for (x = 0; x < w; x++)
+          {
+            row[3 * x] = codes[lv[x]][0];
+            row[3 * x + 1] = codes[lv[x]][1];
+            row[3 * x + 2] = codes[lv[x]][2];
+          }
+      else if (colormap != CFM_COLORMAP_DIVERGING && scale == 1)
+        for (x = 0; x < w; x++)
+          row[x] = codes[lv[x]][0];
+      else
+        for (x = 0; x < w; x++)
+          {
+            guint8 px[3];
+            gfloat color[3];
 
-          if (colormap == CFM_COLORMAP_GRAY)
-            px[0] = px[1] = px[2] = code_of (t[x]);
-          else
-            {
-              display_color (colormap, t[x], color);
-              for (c = 0; c < 3; c++)
-                px[c] = code_of (color[c]);
-            }
-          for (k = 0; k < scale; k++)
-            memcpy (row + ((gsize) x * scale + k) * channels, px, channels);
-        }
+            if (colormap != CFM_COLORMAP_DIVERGING)
+              memcpy (px, codes[lv[x]], 3);
+            else
+              {
+                cfm_diverging (t[x], color);
+                for (c = 0; c < 3; c++)
+                  px[c] = code_of (color[c]);
+              }
+            for (k = 0; k < scale; k++)
+              memcpy (row + ((gsize) x * scale + k) * channels, px, channels);
+          }
       for (dy = 1; dy < scale; dy++)
         memcpy (row + (gsize) dy * out_w, row, out_w);
     }

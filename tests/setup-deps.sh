@@ -13,7 +13,7 @@ fi
 
 PACKAGES="meson ninja-build gcc clang pkg-config gettext locales \
 libglib2.0-dev libgegl-dev libbabl-dev python3 python3-numpy python3-pil \
-valgrind debootstrap xvfb xauth x11-utils xdotool imagemagick \
+python3-matplotlib valgrind debootstrap xvfb xauth x11-utils xdotool imagemagick \
 fonts-wqy-microhei"
 if apt-cache show libgimp-3.0-dev >/dev/null 2>&1; then
   PACKAGES="$PACKAGES gimp libgimp-3.0-dev"

@@ -3,6 +3,78 @@
 
 #include "cfm_display.h"
 
+#include <stdint.h>
+
+/* The level by its definition, computed here: matplotlib's Normalize in
+ * double, clamped, then round (255 t) or min (int (256 t), 255). */
+static int
+expected_level (float v, float lo, float hi, CfmLevelKind kind)
+{
+  float t;
+  int i;
+
+  if (v != v || !(hi > lo))
+    return 0;
+  t = lo == 0.0f && hi == 1.0f ? v
+      : (float) (((double) v - lo) / ((double) hi - lo));
+  t = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
+  if (kind == CFM_LEVELS_CODE)
+    return (int) (t * 255.0f + 0.5f);
+  i = (int) (t * 256.0f);
+  return i > 255 ? 255 : i;
+}
+
+/* cfm_display_levels against the definition over the range [LO, HI]: random
+ * values, the values next to every level's threshold and special ones. */
+static void
+check_levels (float lo, float hi, CfmLevelKind kind, uint32_t seed)
+{
+  static float v[4096];
+  static unsigned char got[4096];
+  double span = (double) hi - lo;
+  int n = 0, k, i, bad = -1;
+
+  for (k = 0; k < 256 && n + 8 < 4096; k++)
+    {
+      /* around where level k starts, a few floats either side */
+      double t = kind == CFM_LEVELS_CODE ? (k - 0.5) / 255.0 : k / 256.0;
+      float x = (float) (lo + t * (span > 0 ? span : 1.0));
+
+      v[n++] = x;
+      v[n++] = nextafterf (x, INFINITY);
+      v[n++] = nextafterf (x, -INFINITY);
+      v[n++] = nextafterf (nextafterf (x, INFINITY), INFINITY);
+      v[n++] = nextafterf (nextafterf (x, -INFINITY), -INFINITY);
+    }
+  v[n++] = lo;
+  v[n++] = hi;
+  v[n++] = nextafterf (lo, -INFINITY);
+  v[n++] = nextafterf (hi, INFINITY);
+  v[n++] = NAN;
+  v[n++] = INFINITY;
+  v[n++] = -INFINITY;
+  v[n++] = -0.0f;
+  v[n++] = 0.0f;
+  v[n++] = 3e38f;
+  v[n++] = -3e38f;
+  while (n < 4096)
+    {
+      seed = seed * 1664525u + 1013904223u;
+      v[n++] = (float) (lo + (seed >> 8) / 16777216.0 * 1.2 * (span > 0 ? span
+                                                                   : 1.0)
+                        - 0.1 * span);
+    }
+  cfm_display_levels (v, (size_t) n, lo, hi, kind, got);
+  for (i = 0; i < n && bad < 0; i++)
+    if (got[i] != expected_level (v[i], lo, hi, kind)
+        || got[i] != cfm_level_of (v[i], lo, hi, kind))
+      bad = i;
+  CHECK (bad < 0, "levels %s over [%g, %g]: value %.9g is level %d, not %d",
+         kind == CFM_LEVELS_CODE ? "code" : "index", lo, hi,
+         bad < 0 ? 0.0 : v[bad], bad < 0 ? 0 : got[bad],
+         bad < 0 ? 0 : expected_level (v[bad], lo, hi, kind));
+}
+
 int
 main (void)
 {
@@ -73,5 +145,24 @@ main (void)
   cfm_viridis (1.0f, rgb);
   CHECK (fabsf (rgb[0] * 255 - 0xfd) < 0.6f && fabsf (rgb[1] * 255 - 0xe7)
          < 0.6f, "viridis 1");
+
+  /* 8-bit levels from a guess, the same as one value at a time. */
+  {
+    static const float ranges[][2] = {
+      { -3.2f, 3.7f }, { 0.0f, 1.0f }, { 0.0f, 4.0f }, { -1.0f, 1.0f },
+      { 0.1f, 0.1000001f }, { 1e-30f, 2e-30f }, { -1e30f, 1e30f },
+      { -3e38f, 3e38f }, { 5.0f, 5.0f }, { 2.0f, -2.0f }, { 0.3f, 0.7f },
+      { -0.0f, 0.0f }, { 12345.6f, 12399.1f }, { -7.0f, -6.5f },
+    };
+    size_t r;
+
+    for (r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+      {
+        check_levels (ranges[r][0], ranges[r][1], CFM_LEVELS_CODE,
+                      (uint32_t) r + 1);
+        check_levels (ranges[r][0], ranges[r][1], CFM_LEVELS_INDEX,
+                      (uint32_t) r + 101);
+      }
+  }
   return test_finish ("display");
 }
