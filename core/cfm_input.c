@@ -4,18 +4,30 @@
 /* OpenCV's RGB2Gray fixed-point weights: round (w * 2^14). */
 enum { LUMA_SHIFT = 14, LUMA_R = 4899, LUMA_G = 9617, LUMA_B = 1868 };
 
+static unsigned
+luma_code (const uint8_t *rgb)
+{
+  return (rgb[0] * LUMA_R + rgb[1] * LUMA_G + rgb[2] * LUMA_B
+          + (1u << (LUMA_SHIFT - 1))) >> LUMA_SHIFT;
+}
+
 void
 cfm_luma_from_rgb8 (const uint8_t *rgb, size_t step, size_t n, float *out)
 {
   size_t i;
 
   for (i = 0; i < n; i++, rgb += step)
-    {
-      unsigned y = (rgb[0] * LUMA_R + rgb[1] * LUMA_G + rgb[2] * LUMA_B
-                    + (1u << (LUMA_SHIFT - 1))) >> LUMA_SHIFT;
+    out[i] = (float) luma_code (rgb) / 255.0f;
+}
 
-      out[i] = (float) y / 255.0f;
-    }
+void
+cfm_luma_codes_from_rgb8 (const uint8_t *rgb, size_t step, size_t n,
+                          uint8_t *out)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++, rgb += step)
+    out[i] = (uint8_t) luma_code (rgb);
 }
 
 void

@@ -15,6 +15,10 @@
 void cfm_luma_from_rgb8 (const uint8_t *rgb, size_t step, size_t n,
                          float *out);
 
+/* OUT[i] = cv2 gray of the 8-bit RGB pixel at RGB + i * STEP (0..255). */
+void cfm_luma_codes_from_rgb8 (const uint8_t *rgb, size_t step, size_t n,
+                               uint8_t *out);
+
 /* OUT[i] = 0.299 R + 0.587 G + 0.114 B for float pixels at RGB + i * STEP. */
 void cfm_luma_from_rgbf (const float *rgb, size_t step, size_t n,
                          float *out);

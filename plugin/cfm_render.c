@@ -67,6 +67,9 @@ typedef struct
   CfmXcf      *xcf;           /* maps go to GIMP as an XCF file */
   gchar       *xcf_path;
   GPtrArray   *file_names;    /* of the file's layers, in order */
+  guint8      *input_codes;   /* 8-bit inputs, planar, kept from the first
+                                 pass for the second (or NULL) */
+  gboolean     input_kept;    /* input_codes holds every row */
 } Run;
 
 static gboolean
@@ -311,6 +314,7 @@ run_free (Run *run)
       g_free (run->stages[i].file_layer);
       g_free (run->stages[i].made_at);
     }
+  g_free (run->input_codes);
   cfm_xcf_free (run->xcf);
   if (run->xcf_path)
     g_unlink (run->xcf_path);   /* loaded, or never to be */
@@ -411,21 +415,76 @@ source_format (CfmHost *host, const gchar *name)
   return babl_format_with_space (name, gegl_buffer_get_format (host->source));
 }
 
+/* Input codes are kept between the two passes up to this size: reading
+ * them from GIMP again takes as long as computing the maps twice. */
+#define KEPT_INPUT_BYTES ((gsize) 256 << 20)
+
+/* Whether the source's inputs are 8-bit codes (code / 255 each). */
+static gboolean
+input_is_codes (const Run *run, CfmHost *host)
+{
+  const Babl *src = gegl_buffer_get_format (host->source);
+
+  return babl_format_get_type (src, 0) == babl_type ("u8")
+         && run->vals->v[CFM_ARG_INPUT].i != CFM_INPUT_LUMINANCE;
+}
+
+/* Keeps the first pass's input codes for the second when they fit. */
+static void
+keep_input (Run *run, CfmHost *host)
+{
+  gsize bytes = (gsize) run->channels * run->width * run->height;
+
+  if (input_is_codes (run, host) && bytes <= KEPT_INPUT_BYTES)
+    run->input_codes = g_try_malloc (bytes + 1);
+}
+
+/* Reads the 8-bit inputs of RECT into CODES, channel CH of pixel i at
+ * CODES[ch * PLANE + i].  8-bit images are read as codes so that luma is
+ * OpenCV's integer conversion and code / 255 is numpy's. */
+static void
+read_codes (Run *run, CfmHost *host, const GeglRectangle *rect,
+            guint8 *codes, gsize plane, guint8 *rgb)
+{
+  gint input = run->vals->v[CFM_ARG_INPUT].i, ch;
+  gsize n = (gsize) rect->width * rect->height, i;
+
+  if (!host->image_rgb)   /* 8-bit gray: every input is the gray code */
+    {
+      gegl_buffer_get (host->source, rect, 1.0, source_format (host,
+                       "Y' u8"), codes, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      for (ch = 1; ch < run->channels; ch++)
+        memcpy (codes + ch * plane, codes, n);
+      return;
+    }
+  gegl_buffer_get (host->source, rect, 1.0, source_format (host,
+                   "R'G'B' u8"), rgb, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  if (input == CFM_INPUT_LUMA)
+    cfm_luma_codes_from_rgb8 (rgb, 3, n, codes);
+  else if (input == CFM_INPUT_RGB)
+    for (ch = 0; ch < 3; ch++)
+      for (i = 0; i < n; i++)
+        codes[ch * plane + i] = rgb[i * 3 + ch];
+  else
+    for (i = 0; i < n; i++)
+      codes[i] = rgb[i * 3 + input - CFM_INPUT_RED];
+}
+
 /* Reads input rows [ROW0, ROW0 + ROWS) of the area as the network's planar
- * input.  8-bit images are read as 8-bit codes so that luma is OpenCV's
- * integer conversion and v / 255 is numpy's. */
+ * input (from the kept codes in the second pass). */
 static void
 read_input (Run *run, CfmHost *host, gint row0, gint rows, gfloat *dst,
             gpointer *scratch, gsize *scratch_size)
 {
-  const Babl *src = gegl_buffer_get_format (host->source);
-  gboolean u8 = babl_format_get_type (src, 0) == babl_type ("u8");
-  gint input = run->vals->v[CFM_ARG_INPUT].i;
+  gint input = run->vals->v[CFM_ARG_INPUT].i, ch;
   gsize n = (gsize) rows * run->width, i;
+  gsize plane = run->input_codes ? (gsize) run->height * run->width : n;
   GeglRectangle rect = { host->area.x, host->area.y + row0, run->width,
                          rows };
-  gsize need = n * 3 * sizeof (gfloat);
-  gint ch;
+  gsize need = n * (3 * sizeof (gfloat) + run->channels);
+  guint8 *codes;
+  gfloat unit[256];
 
   if (n == 0)
     return;
@@ -434,58 +493,40 @@ read_input (Run *run, CfmHost *host, gint row0, gint rows, gfloat *dst,
       *scratch = g_realloc (*scratch, need);
       *scratch_size = need;
     }
-  if (input == CFM_INPUT_LUMINANCE || (!host->image_rgb && !u8))
+  if (!input_is_codes (run, host))
     {
-      gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
-                       "Y' float"), dst, GEGL_AUTO_ROWSTRIDE,
-                       GEGL_ABYSS_NONE);
-      return;
-    }
-  if (!host->image_rgb)   /* 8-bit gray: every input is the gray code */
-    {
-      guint8 *g = *scratch;
+      gfloat *rgb = *scratch;
 
+      if (input == CFM_INPUT_LUMINANCE || !host->image_rgb)
+        {
+          gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
+                           "Y' float"), dst, GEGL_AUTO_ROWSTRIDE,
+                           GEGL_ABYSS_NONE);
+          return;
+        }
       gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
-                       "Y' u8"), g, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-      for (ch = 0; ch < run->channels; ch++)
-        for (i = 0; i < n; i++)
-          dst[ch * n + i] = (gfloat) g[i] / 255.0f;
-      return;
-    }
-  if (u8)
-    {
-      guint8 *rgb = *scratch;
-
-      gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
-                       "R'G'B' u8"), rgb, GEGL_AUTO_ROWSTRIDE,
+                       "R'G'B' float"), rgb, GEGL_AUTO_ROWSTRIDE,
                        GEGL_ABYSS_NONE);
       if (input == CFM_INPUT_LUMA)
-        cfm_luma_from_rgb8 (rgb, 3, n, dst);
+        cfm_luma_from_rgbf (rgb, 3, n, dst);
       else if (input == CFM_INPUT_RGB)
         for (ch = 0; ch < 3; ch++)
           for (i = 0; i < n; i++)
-            dst[ch * n + i] = (gfloat) rgb[i * 3 + ch] / 255.0f;
+            dst[ch * n + i] = rgb[i * 3 + ch];
       else
         for (i = 0; i < n; i++)
-          dst[i] = (gfloat) rgb[i * 3 + input - CFM_INPUT_RED] / 255.0f;
+          dst[i] = rgb[i * 3 + input - CFM_INPUT_RED];
       return;
     }
-  {
-    gfloat *rgb = *scratch;
-
-    gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
-                     "R'G'B' float"), rgb, GEGL_AUTO_ROWSTRIDE,
-                     GEGL_ABYSS_NONE);
-    if (input == CFM_INPUT_LUMA)
-      cfm_luma_from_rgbf (rgb, 3, n, dst);
-    else if (input == CFM_INPUT_RGB)
-      for (ch = 0; ch < 3; ch++)
-        for (i = 0; i < n; i++)
-          dst[ch * n + i] = rgb[i * 3 + ch];
-    else
-      for (i = 0; i < n; i++)
-        dst[i] = rgb[i * 3 + input - CFM_INPUT_RED];
-  }
+  codes = run->input_codes ? run->input_codes + (gsize) row0 * run->width
+                           : (guint8 *) *scratch + n * 3 * sizeof (gfloat);
+  if (!run->input_kept)
+    read_codes (run, host, &rect, codes, plane, *scratch);
+  for (i = 0; i < 256; i++)
+    unit[i] = (gfloat) i / 255.0f;
+  for (ch = 0; ch < run->channels; ch++)
+    for (i = 0; i < n; i++)
+      dst[ch * n + i] = unit[codes[ch * plane + i]];
 }
 
 /* ---- the band loop ------------------------------------------------------ */
@@ -1391,6 +1432,7 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
           run.stages[s].file_layer = g_new0 (gint, run.bank.n);
           run.stages[s].made_at = g_new0 (guint, run.bank.n);
         }
+      keep_input (&run, host);
       ok = run_bands (&run, host, gather_stats, 0.0, 0.4, error);
     }
   if (ok)
@@ -1399,6 +1441,7 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
       for (s = 0; s < N_STAGES; s++)
         for (f = 0; f < run.bank.n; f++)
           cfm_stats_merge (&run.stages[s].set, &run.stages[s].stats[f]);
+      run.input_kept = run.input_codes != NULL;
       use_file (&run, host);
       ok = make_layers (&run, host, made, error)
            && (run.xcf == NULL
