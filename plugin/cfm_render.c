@@ -65,6 +65,7 @@ typedef struct
   gboolean     rgb_input;
   gboolean     clipped;
   CfmXcf      *xcf;           /* maps go to GIMP as an XCF file */
+  gint         xcf_channels;  /* of its layers: 1 (gray) or 3 (RGB) */
   gchar       *xcf_path;
   GPtrArray   *file_names;    /* of the file's layers, in order */
   guint8      *input_codes;   /* 8-bit inputs, planar, kept from the first
@@ -904,8 +905,9 @@ write_map_rows (Run *run, gint s, gint f, const gfloat *values, gint rows,
 static gboolean
 write_band (Run *run, CfmHost *host, const Band *band, GError **error)
 {
-  gint channels = host->image_rgb ? 3 : 1, s, f;
+  gint channels = run->xcf ? run->xcf_channels : host->image_rgb ? 3 : 1;
   gboolean ok = TRUE;
+  gint s, f;
 
   for (s = 0; s < N_STAGES && ok; s++)
     {
@@ -1318,7 +1320,13 @@ use_file (Run *run, CfmHost *host)
 {
   const Babl *f = gegl_buffer_get_format (host->source);
   const gchar *env = g_getenv ("CFM_TRANSFER");
-  gint channels = host->image_rgb ? 3 : 1;
+  gint colormap = run->vals->v[CFM_ARG_COLORMAP].i;
+  /* Gray maps of an RGB image in GIMP's built-in profile go as gray
+   * layers, a third of the bytes: GIMP makes them RGB (R = G = B) when it
+   * copies them into the image.  With a profile of its own GIMP would
+   * convert them from its gray profile, so those go as RGB. */
+  gint channels = host->image_rgb && (colormap != CFM_COLORMAP_GRAY
+                                      || host->icc_profile) ? 3 : 1;
   guint64 need = map_bytes (run, channels) + ((guint64) 64 << 20);
   GFileInfo *info;
   GFile *folder;
@@ -1342,6 +1350,7 @@ use_file (Run *run, CfmHost *host)
            (info, G_FILE_ATTRIBUTE_FILESYSTEM_FREE) >= need)
     {
       run->xcf = cfm_xcf_new (channels, host->icc_profile);
+      run->xcf_channels = channels;
       run->file_names = g_ptr_array_new_with_free_func (g_free);
     }
   g_clear_object (&info);

@@ -857,7 +857,8 @@ def main():
     ap.add_argument("--gimp3-build")
     ap.add_argument("--gimp3-root")
     ap.add_argument("--screenshots", default=os.path.join(SRC, "build-logs"))
-    ap.add_argument("--only", help="run the tests whose name contains this")
+    ap.add_argument("--only", help="run the tests whose name contains this "
+                    "(or one of these, comma-separated)")
     opts = ap.parse_args()
     outs = {}
     gimps = {}
@@ -868,7 +869,8 @@ def main():
                           opts.gimp3_root)
     def guarded(test, *args):
         """A test that raises counts as one failure; the others still run."""
-        if opts.only and opts.only not in test.__name__:
+        if opts.only and not any(o in test.__name__
+                                 for o in opts.only.split(",")):
             return None
         try:
             return test(*args)
