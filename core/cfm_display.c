@@ -6,27 +6,58 @@
 
 #include "cfm_viridis.inc"
 
+/* Lanes of cfm_stats_compute's partial results. */
+#define STATS_LANES 16
+
 void
 cfm_stats_compute (const float *v, size_t n, CfmStats *stats)
 {
-  float lo = INFINITY, hi = -INFINITY;
-  size_t zeros = 0, i;
+  float lo[STATS_LANES], hi[STATS_LANES], l = INFINITY, h = -INFINITY;
+  unsigned zeros[STATS_LANES];
+  size_t total = 0, i = 0;
+  int k;
 
-  /* Without branches, so that the loop is vectorised: values that are not
-   * finite take part as the identity of each reduction. */
-  for (i = 0; i < n; i++)
+  for (k = 0; k < STATS_LANES; k++)
     {
-      float x = v[i];
-      int finite = fabsf (x) <= FLT_MAX;
-      float low = finite ? x : INFINITY, high = finite ? x : -INFINITY;
-
-      lo = low < lo ? low : lo;
-      hi = high > hi ? high : hi;
-      zeros += x == 0.0f;
+      lo[k] = INFINITY;
+      hi[k] = -INFINITY;
+      zeros[k] = 0;
     }
-  stats->min = lo <= hi ? lo : 0.0f;
-  stats->max = lo <= hi ? hi : 0.0f;
-  stats->zeros = zeros;
+  /* Lane k takes values k, k + 16, ... without a branch, so that the loop
+   * is vectorised; values that are not finite take part as the identity
+   * of each reduction.  (A lane's count of zeros stays below 2^32 for
+   * maps of up to 2^36 values.) */
+  for (; i + STATS_LANES <= n; i += STATS_LANES)
+    for (k = 0; k < STATS_LANES; k++)
+      {
+        float x = v[i + k];
+        int finite = fabsf (x) <= FLT_MAX;
+        float low = finite ? x : INFINITY, high = finite ? x : -INFINITY;
+
+        lo[k] = low < lo[k] ? low : lo[k];
+        hi[k] = high > hi[k] ? high : hi[k];
+        zeros[k] += x == 0.0f;
+      }
+  for (k = 0; i + k < n; k++)
+    {
+      float x = v[i + k];
+
+      if (fabsf (x) <= FLT_MAX)
+        {
+          lo[k] = x < lo[k] ? x : lo[k];
+          hi[k] = x > hi[k] ? x : hi[k];
+        }
+      zeros[k] += x == 0.0f;
+    }
+  for (k = 0; k < STATS_LANES; k++)
+    {
+      l = lo[k] < l ? lo[k] : l;
+      h = hi[k] > h ? hi[k] : h;
+      total += zeros[k];
+    }
+  stats->min = l <= h ? l : 0.0f;
+  stats->max = l <= h ? h : 0.0f;
+  stats->zeros = total;
   stats->count = n;
 }
 

@@ -5,6 +5,28 @@
 
 #include <stdint.h>
 
+/* cfm_stats_compute on the first N of V against a loop over them. */
+static void
+check_stats (const float *v, size_t n)
+{
+  float lo = INFINITY, hi = -INFINITY;
+  size_t zeros = 0, i;
+  CfmStats st;
+
+  for (i = 0; i < n; i++)
+    if (isfinite (v[i]))
+      {
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+        zeros += v[i] == 0.0f;
+      }
+  cfm_stats_compute (v, n, &st);
+  CHECK (st.min == (lo <= hi ? lo : 0.0f) && st.max == (lo <= hi ? hi : 0.0f)
+         && st.zeros == zeros && st.count == n,
+         "stats of %zu values: %g..%g with %zu zeros, not %g..%g with %zu",
+         n, st.min, st.max, st.zeros, lo, hi, zeros);
+}
+
 /* The level by its definition, computed here: matplotlib's Normalize in
  * double, clamped, then round (255 t) or min (int (256 t), 255). */
 static int
@@ -145,6 +167,24 @@ main (void)
   cfm_viridis (1.0f, rgb);
   CHECK (fabsf (rgb[0] * 255 - 0xfd) < 0.6f && fabsf (rgb[1] * 255 - 0xe7)
          < 0.6f, "viridis 1");
+
+  /* Statistics over several lanes and a tail, with values that are not
+   * finite (left out of the range) and zeros in both. */
+  {
+    float v[53];
+    size_t i, n;
+
+    for (i = 0; i < 53; i++)
+      v[i] = (float) ((i * 37) % 23) - 11.5f;
+    v[5] = NAN;
+    v[20] = INFINITY;
+    v[50] = -INFINITY;
+    v[3] = v[19] = v[48] = 0.0f;
+    v[41] = -20.25f;   /* the minimum, in a lane past the first */
+    v[52] = 30.5f;     /* the maximum, in the tail */
+    for (n = 1; n <= 53; n++)
+      check_stats (v, n);
+  }
 
   /* 8-bit levels from a guess, the same as one value at a time. */
   {
