@@ -111,6 +111,10 @@ gboolean cfm_render_preview (const CfmArgValues *vals, GeglBuffer *source,
                              const GeglRectangle *view, gint filter,
                              CfmStage stage, guchar *rgb, GError **error);
 
+/* Starts GEGL for the plug-in, which uses its buffers and never one of its
+ * operations, so without loading the operation modules. */
+void cfm_render_init_gegl (void);
+
 /* Runs the whole procedure on HOST's source and adds the layers. */
 gboolean cfm_render_run (const CfmArgValues *vals, CfmHost *host,
                          GError **error);

@@ -439,7 +439,7 @@ run (const gchar *name, gint nparams, const GimpParam *param,
   (void) name;
   bindtextdomain (GETTEXT_PACKAGE, locale_dir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  gegl_init (NULL, NULL);
+  cfm_render_init_gegl ();
   *nreturn_vals = 1;
   *return_vals = values;
   values[0].type = GIMP_PDB_STATUS;

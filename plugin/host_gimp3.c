@@ -730,7 +730,7 @@ cfm_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
   gboolean ok = TRUE;
 
   (void) run_data;
-  gegl_init (NULL, NULL);
+  cfm_render_init_gegl ();
   n = gimp_core_object_array_get_length ((GObject **) drawables);
   if (n < 1)
     {
