@@ -158,23 +158,6 @@ cfm_level_of (float v, float lo, float hi, CfmLevelKind kind)
   return i > 255 ? 255 : i;
 }
 
-/* The level of V from one multiply-add into *OUT; returns 1 when V lies
- * too near a level's edge for that to be certain.  NaN fails the first
- * test and is level 0, as it should be. */
-static inline int
-level_guess (float v, float lo, float scale, float offset, float eps,
-             unsigned char *out)
-{
-  float f = (v - lo) * scale + offset;
-  int g;
-
-  f = f > 0.5f ? f : 0.5f;
-  f = f < 255.5f ? f : 255.5f;
-  g = (int) f;
-  *out = (unsigned char) g;
-  return (f - (float) g < eps) | (f - (float) g > 1.0f - eps);
-}
-
 /* Values per chunk of cfm_display_levels: a chunk with a value near a
  * level's edge is done again one value at a time. */
 #define LEVEL_CHUNK 16
@@ -189,27 +172,34 @@ cfm_display_levels (const float *in, size_t n, float lo, float hi,
   /* The guess below is within 1e-4 of the exact arithmetic's (float
    * roundings of values near 256); the margin is ten times that. */
   const float eps = 1e-3f;
-  size_t i, j;
+  size_t i = 0, j;
 
-  if (!(hi > lo) || !isfinite (scale) || fabsf (lo) > 1e30f
-      || fabsf (hi) > 1e30f)
-    {
-      for (i = 0; i < n; i++)
-        out[i] = (unsigned char) cfm_level_of (in[i], lo, hi, kind);
-      return;
-    }
-  for (i = 0; i < n; i += LEVEL_CHUNK)
-    {
-      size_t end = n - i < LEVEL_CHUNK ? n : i + LEVEL_CHUNK;
-      int unsure = 0;
+  if (hi > lo && isfinite (scale) && fabsf (lo) <= 1e30f
+      && fabsf (hi) <= 1e30f)
+    for (; i + LEVEL_CHUNK <= n; i += LEVEL_CHUNK)
+      {
+        int level[LEVEL_CHUNK], unsure = 0;
 
-      for (j = i; j < end; j++)
-        unsure += level_guess (in[j], lo, scale, offset, eps, &out[j]);
-      if (unsure)
-        for (j = i; j < end; j++)
-          if (level_guess (in[j], lo, scale, offset, eps, &out[j]))
+        /* Without a branch, so that the loop is vectorised.  NaN fails the
+         * first test and is level 0, as it should be. */
+        for (j = 0; j < LEVEL_CHUNK; j++)
+          {
+            float f = (in[i + j] - lo) * scale + offset, d;
+
+            f = f > 0.5f ? f : 0.5f;
+            f = f < 255.5f ? f : 255.5f;
+            level[j] = (int) f;
+            d = f - (float) level[j];
+            unsure |= (d < eps) | (d > 1.0f - eps);
+          }
+        for (j = 0; j < LEVEL_CHUNK; j++)
+          out[i + j] = (unsigned char) level[j];
+        if (unsure)
+          for (j = i; j < i + LEVEL_CHUNK; j++)
             out[j] = (unsigned char) cfm_level_of (in[j], lo, hi, kind);
-    }
+      }
+  for (; i < n; i++)   /* the tail, and ranges the guess cannot serve */
+    out[i] = (unsigned char) cfm_level_of (in[i], lo, hi, kind);
 }
 
 void

@@ -791,6 +791,13 @@ render_codes (const Run *run, const gfloat *values, gint rows, gint w,
   CfmLevelKind kind;
   gint r, x, k, c, dy;
 
+  if (colormap == CFM_COLORMAP_GRAY && channels == 1 && scale == 1)
+    {
+      /* the levels are the codes */
+      cfm_display_levels (values, (gsize) rows * w, lo, hi, CFM_LEVELS_CODE,
+                          out);
+      return;
+    }
   if (level_codes (colormap, codes, &kind))
     cfm_display_levels (values, (gsize) rows * w, lo, hi, kind, level);
   else
@@ -808,9 +815,10 @@ render_codes (const Run *run, const gfloat *values, gint rows, gint w,
             row[3 * x + 1] = codes[lv[x]][1];
             row[3 * x + 2] = codes[lv[x]][2];
           }
-      else if (colormap != CFM_COLORMAP_DIVERGING && scale == 1)
+      else if (colormap != CFM_COLORMAP_DIVERGING && channels == 1)
         for (x = 0; x < w; x++)
-          row[x] = codes[lv[x]][0];
+          for (k = 0; k < scale; k++)
+            row[x * scale + k] = codes[lv[x]][0];
       else
         for (x = 0; x < w; x++)
           {
