@@ -621,29 +621,107 @@ run_bands (Run *run, CfmHost *host, BandFunc func, gdouble p0, gdouble p1,
   return ok;
 }
 
-/* Pass 1: the range and zeros of every map. */
-static gboolean
-gather_stats (Run *run, CfmHost *host, const Band *band, GError **error)
+/* ---- map work on two threads ------------------------------------------- */
+
+/* The new rows of one map in a band, and what is made of them. */
+typedef struct
 {
+  gint          s, f;
+  const gfloat *values;
+  gint          rows, map_row0;
+  CfmStats      stats;   /* pass 1 */
+  const Babl   *codes;   /* pass 2: the layer's 8-bit format, or NULL */
+  gboolean      clamp;   /* the layer keeps only 0..1 */
+  gfloat       *tmp;     /* scratch */
+  gpointer      out;     /* the layer's pixels: codes or floats */
+} MapPart;
+
+typedef void (*PartFunc) (const Run *run, MapPart *part, gint channels);
+
+typedef struct
+{
+  const Run *run;
+  MapPart   *parts;
+  gint       n, channels;
+  PartFunc   func;
+} PartsJob;
+
+static gpointer
+odd_parts (gpointer data)
+{
+  PartsJob *job = data;
+  gint i;
+
+  for (i = 1; i < job->n; i += 2)
+    job->func (job->run, &job->parts[i], job->channels);
+  return NULL;
+}
+
+/* FUNC on every part, the odd ones on a second thread when the run may use
+ * two: the statistics and the rendering of the maps take longer than
+ * computing them. */
+static void
+each_part (const Run *run, MapPart *parts, gint n, gint channels,
+           PartFunc func)
+{
+  PartsJob job = { run, parts, n, channels, func };
+  GThread *worker = NULL;
+  gint i;
+
+  if (n > 1 && cfm_thread_count (run->pl.threads, 2) > 1)
+    worker = g_thread_try_new ("cnn-feature-maps", odd_parts, &job, NULL);
+  for (i = 0; i < n; i += worker ? 2 : 1)
+    func (run, &parts[i], channels);
+  if (worker)
+    g_thread_join (worker);
+}
+
+/* The parts of BAND: the maps of every stage with new rows (only the shown
+ * stages when SHOWN), in stage and filter order. */
+static MapPart *
+band_parts (const Run *run, const Band *band, gboolean shown, gint *n)
+{
+  MapPart *parts = g_new0 (MapPart, N_STAGES * run->bank.n);
   gint s, f;
 
+  *n = 0;
   for (s = 0; s < N_STAGES; s++)
     {
       const Stage *st = &run->stages[s];
       gsize plane = (gsize) band->rows[s] * st->map_w;
 
-      if (band->new_rows[s] == 0 || (s == STAGE_POOL && !st->map_w))
+      if (band->new_rows[s] == 0 || !st->map_w || (shown && !st->shown))
         continue;
       for (f = 0; f < run->bank.n; f++)
-        {
-          CfmStats part;
-
-          cfm_stats_compute (band->maps[s] + f * plane
-                             + (gsize) band->new0[s] * st->map_w,
-                             (gsize) band->new_rows[s] * st->map_w, &part);
-          cfm_stats_merge (&st->stats[f], &part);
-        }
+        parts[(*n)++] = (MapPart) { s, f, band->maps[s] + f * plane
+                                          + (gsize) band->new0[s]
+                                            * st->map_w,
+                                    band->new_rows[s], band->map_row0[s] };
     }
+  return parts;
+}
+
+static void
+part_stats (const Run *run, MapPart *part, gint channels)
+{
+  (void) channels;
+  cfm_stats_compute (part->values,
+                     (gsize) part->rows * run->stages[part->s].map_w,
+                     &part->stats);
+}
+
+/* Pass 1: the range and zeros of every map. */
+static gboolean
+gather_stats (Run *run, CfmHost *host, const Band *band, GError **error)
+{
+  gint n, i;
+  MapPart *parts = band_parts (run, band, FALSE, &n);
+
+  each_part (run, parts, n, 0, part_stats);
+  for (i = 0; i < n; i++)
+    cfm_stats_merge (&run->stages[parts[i].s].stats[parts[i].f],
+                     &parts[i].stats);
+  g_free (parts);
   (void) host;
   (void) error;
   return TRUE;
@@ -874,70 +952,75 @@ write_pixels (GeglBuffer *buf, const GeglRectangle *rect, gint channels,
                      GEGL_AUTO_ROWSTRIDE);
 }
 
-/* Writes the ROWS new rows of map F of stage S (VALUES) to its layer. */
-static gboolean
-write_map_rows (Run *run, gint s, gint f, const gfloat *values, gint rows,
-                gint map_row0, gint channels, gfloat *tmp, gfloat *out,
-                GError **error)
+/* The layer pixels of PART's rows: 8-bit codes for the file and for 8-bit
+ * non-linear layers, else floats. */
+static void
+part_render (const Run *run, MapPart *part, gint channels)
 {
-  const Stage *st = &run->stages[s];
-  GeglBuffer *buf = st->buffers[f];
-  const Babl *codes = run->xcf ? NULL : layer_codes_format (buf, channels);
-  gboolean clamp = run->xcf || layer_is_integer (buf);
-  GeglRectangle rect = { 0, map_row0 * st->scale, st->map_w * st->scale,
-                         rows * st->scale };
+  const Stage *st = &run->stages[part->s];
   gfloat lo, hi;
 
-  display_range (run, s, f, &lo, &hi);
-  if (clamp && run->vals->v[CFM_ARG_NORMALIZE].i == CFM_NORMALIZE_NONE
-      && (st->stats[f].min < 0.0f || st->stats[f].max > 1.0f))
+  display_range (run, part->s, part->f, &lo, &hi);
+  if (run->xcf || part->codes)
+    render_codes (run, part->values, part->rows, st->map_w, lo, hi, channels,
+                  st->scale, part->tmp, part->out);
+  else
+    render_rows (run, part->values, part->rows, st->map_w, lo, hi,
+                 part->clamp, channels, st->scale, part->tmp, part->out);
+}
+
+/* Writes PART's rendered rows to its layer, or to the file. */
+static gboolean
+part_send (Run *run, const MapPart *part, gint channels, GError **error)
+{
+  const Stage *st = &run->stages[part->s];
+  GeglBuffer *buf = st->buffers[part->f];
+  GeglRectangle rect = { 0, part->map_row0 * st->scale,
+                         st->map_w * st->scale, part->rows * st->scale };
+
+  if (part->clamp && run->vals->v[CFM_ARG_NORMALIZE].i == CFM_NORMALIZE_NONE
+      && (st->stats[part->f].min < 0.0f || st->stats[part->f].max > 1.0f))
     run->clipped = TRUE;
-  if (run->xcf || codes)
-    {
-      render_codes (run, values, rows, st->map_w, lo, hi, channels,
-                    st->scale, tmp, (guint8 *) out);
-      if (run->xcf)
-        return cfm_xcf_write_rows (run->xcf, st->file_layer[f], rect.y,
-                                   rect.height, (guint8 *) out, error);
-      gegl_buffer_set (buf, &rect, 0, codes, out, GEGL_AUTO_ROWSTRIDE);
-      return TRUE;
-    }
-  render_rows (run, values, rows, st->map_w, lo, hi, clamp, channels,
-               st->scale, tmp, out);
-  gegl_buffer_set (buf, &rect, 0, layer_format (buf, channels == 3), out,
-                   GEGL_AUTO_ROWSTRIDE);
+  if (run->xcf)
+    return cfm_xcf_write_rows (run->xcf, st->file_layer[part->f], rect.y,
+                               rect.height, part->out, error);
+  gegl_buffer_set (buf, &rect, 0, part->codes ? part->codes
+                                  : layer_format (buf, channels == 3),
+                   part->out, GEGL_AUTO_ROWSTRIDE);
   return TRUE;
 }
 
-/* Pass 2: display values of the band's new rows into every layer. */
+/* Pass 2: display values of the band's new rows into every layer, the
+ * maps rendered on two threads and sent in order. */
 static gboolean
 write_band (Run *run, CfmHost *host, const Band *band, GError **error)
 {
   gint channels = run->xcf ? run->xcf_channels : host->image_rgb ? 3 : 1;
   gboolean ok = TRUE;
-  gint s, f;
+  gint n, i;
+  MapPart *parts = band_parts (run, band, TRUE, &n);
 
-  for (s = 0; s < N_STAGES && ok; s++)
+  for (i = 0; i < n; i++)
     {
-      const Stage *st = &run->stages[s];
-      gsize plane = (gsize) band->rows[s] * st->map_w;
-      gint rows = band->new_rows[s];
-      gsize out_n = (gsize) rows * st->scale * st->map_w * st->scale
-                    * channels;
-      gfloat *tmp, *out;
+      MapPart *p = &parts[i];
+      const Stage *st = &run->stages[p->s];
+      GeglBuffer *buf = st->buffers[p->f];
+      gsize pixels = (gsize) p->rows * st->scale * st->map_w * st->scale;
 
-      if (!st->shown || rows == 0)
-        continue;
-      tmp = g_new (gfloat, (gsize) rows * st->map_w);
-      out = g_new (gfloat, out_n);
-      for (f = 0; f < run->bank.n && ok; f++)
-        ok = write_map_rows (run, s, f, band->maps[s] + f * plane
-                                        + (gsize) band->new0[s] * st->map_w,
-                             rows, band->map_row0[s], channels, tmp, out,
-                             error);
-      g_free (tmp);
-      g_free (out);
+      p->codes = run->xcf ? NULL : layer_codes_format (buf, channels);
+      p->clamp = run->xcf || layer_is_integer (buf);
+      p->tmp = g_new (gfloat, (gsize) p->rows * st->map_w);
+      p->out = g_malloc (pixels * channels * (run->xcf || p->codes
+                                              ? 1 : sizeof (gfloat)));
     }
+  each_part (run, parts, n, channels, part_render);
+  for (i = 0; i < n; i++)
+    {
+      ok = ok && part_send (run, &parts[i], channels, error);
+      g_free (parts[i].tmp);
+      g_free (parts[i].out);
+    }
+  g_free (parts);
   return ok;
 }
 
@@ -1330,11 +1413,12 @@ use_file (Run *run, CfmHost *host)
   const gchar *env = g_getenv ("CFM_TRANSFER");
   gint colormap = run->vals->v[CFM_ARG_COLORMAP].i;
   /* Gray maps of an RGB image in GIMP's built-in profile go as gray
-   * layers, a third of the bytes: GIMP makes them RGB (R = G = B) when it
-   * copies them into the image.  With a profile of its own GIMP would
-   * convert them from its gray profile, so those go as RGB. */
+   * layers, a third of the bytes, where GIMP makes them RGB (R = G = B) by
+   * a copy.  With a profile of its own GIMP would convert them from its
+   * gray profile, so those go as RGB. */
   gint channels = host->image_rgb && (colormap != CFM_COLORMAP_GRAY
-                                      || host->icc_profile) ? 3 : 1;
+                                      || host->icc_profile
+                                      || !host->gray_file_copies) ? 3 : 1;
   guint64 need = map_bytes (run, channels) + ((guint64) 64 << 20);
   GFileInfo *info;
   GFile *folder;

@@ -62,6 +62,10 @@ struct _CfmHost
   gboolean    (*load_layers) (CfmHost *host, const gchar *path, gint n,
                               gchar **names, gpointer *layers,
                               GError **error);
+  /* Whether gray layers from the file become RGB in an RGB image by a
+   * plain copy (GIMP 2.10); GIMP 3 converts them through its colour
+   * management, slower than loading three times the bytes. */
+  gboolean    gray_file_copies;
 };
 
 /* The sizes a run will produce, for the dialog to show. */

@@ -412,6 +412,7 @@ render_drawable (gint32 image, gint32 drawable, const GeglRectangle *area,
   host.icc_profile = image_icc (image);
   host.temp_dir = gimp2_temp_dir;
   host.load_layers = gimp2_load_layers;
+  host.gray_file_copies = TRUE;
   ok = cfm_render_run (vals, &host, error);
   g_object_unref (host.source);
   if (host.icc_profile)
