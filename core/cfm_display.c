@@ -3,61 +3,103 @@
 
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "cfm_viridis.inc"
 
-/* Lanes of cfm_stats_compute's partial results. */
-#define STATS_LANES 16
+/* The range and zeros of finite values, folded into *LO, *HI, *ZEROS. */
+static void
+stats_scalar (const float *v, size_t n, float *lo, float *hi, size_t *zeros)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      if (fabsf (v[i]) <= FLT_MAX)
+        {
+          *lo = v[i] < *lo ? v[i] : *lo;
+          *hi = v[i] > *hi ? v[i] : *hi;
+        }
+      *zeros += v[i] == 0.0f;
+    }
+}
+
+#if defined(__GNUC__)
+typedef float StatsVec __attribute__ ((vector_size (16)));
+typedef int StatsMask __attribute__ ((vector_size (16)));
+
+#define STATS_VECS 4                   /* independent accumulators */
+#define STATS_BLOCK ((size_t) 1 << 28)  /* values per count of zeros */
+
+/* The statistics of N values, a multiple of 4 * STATS_VECS, in vectors
+ * (written out, since compilers differ in which loops they vectorise).
+ * Values that are not finite take part as each reduction's identity. */
+static void
+stats_vector (const float *v, size_t n, float *lo, float *hi, size_t *zeros)
+{
+  const StatsMask magnitude = { 0x7fffffff, 0x7fffffff, 0x7fffffff,
+                                0x7fffffff };
+  const StatsMask largest = { 0x7f7fffff, 0x7f7fffff, 0x7f7fffff,
+                              0x7f7fffff };   /* FLT_MAX */
+  const StatsVec inf = { INFINITY, INFINITY, INFINITY, INFINITY };
+  StatsVec l[STATS_VECS], h[STATS_VECS];
+  StatsMask z[STATS_VECS];
+  size_t i;
+  int k, j;
+
+  for (k = 0; k < STATS_VECS; k++)
+    {
+      l[k] = inf;
+      h[k] = -inf;
+      z[k] = (StatsMask) { 0 };
+    }
+  for (i = 0; i < n; i += 4 * STATS_VECS)
+    {
+      for (k = 0; k < STATS_VECS; k++)
+        {
+          StatsVec x;
+          StatsMask bits, finite, m;
+
+          memcpy (&x, v + i + 4 * k, sizeof x);
+          bits = (StatsMask) x;
+          finite = (bits & magnitude) <= largest;
+          m = finite & ((StatsVec) (bits & finite) < l[k]);
+          l[k] = (StatsVec) ((bits & m) | ((StatsMask) l[k] & ~m));
+          m = finite & ((StatsVec) (bits & finite) > h[k]);
+          h[k] = (StatsVec) ((bits & m) | ((StatsMask) h[k] & ~m));
+          z[k] -= x == (StatsVec) { 0 };   /* -1 where zero */
+        }
+      if ((i + 4 * STATS_VECS) % STATS_BLOCK == 0 || i + 4 * STATS_VECS == n)
+        for (k = 0; k < STATS_VECS; k++)
+          for (j = 0; j < 4; j++)
+            {
+              *zeros += (size_t) z[k][j];
+              z[k][j] = 0;
+            }
+    }
+  for (k = 0; k < STATS_VECS; k++)
+    for (j = 0; j < 4; j++)
+      {
+        *lo = l[k][j] < *lo ? l[k][j] : *lo;
+        *hi = h[k][j] > *hi ? h[k][j] : *hi;
+      }
+}
+#endif
 
 void
 cfm_stats_compute (const float *v, size_t n, CfmStats *stats)
 {
-  float lo[STATS_LANES], hi[STATS_LANES], l = INFINITY, h = -INFINITY;
-  unsigned zeros[STATS_LANES];
-  size_t total = 0, i = 0;
-  int k;
+  float lo = INFINITY, hi = -INFINITY;
+  size_t zeros = 0, done = 0;
 
-  for (k = 0; k < STATS_LANES; k++)
-    {
-      lo[k] = INFINITY;
-      hi[k] = -INFINITY;
-      zeros[k] = 0;
-    }
-  /* Lane k takes values k, k + 16, ... without a branch, so that the loop
-   * is vectorised; values that are not finite take part as the identity
-   * of each reduction.  (A lane's count of zeros stays below 2^32 for
-   * maps of up to 2^36 values.) */
-  for (; i + STATS_LANES <= n; i += STATS_LANES)
-    for (k = 0; k < STATS_LANES; k++)
-      {
-        float x = v[i + k];
-        int finite = fabsf (x) <= FLT_MAX;
-        float low = finite ? x : INFINITY, high = finite ? x : -INFINITY;
-
-        lo[k] = low < lo[k] ? low : lo[k];
-        hi[k] = high > hi[k] ? high : hi[k];
-        zeros[k] += x == 0.0f;
-      }
-  for (k = 0; i + k < n; k++)
-    {
-      float x = v[i + k];
-
-      if (fabsf (x) <= FLT_MAX)
-        {
-          lo[k] = x < lo[k] ? x : lo[k];
-          hi[k] = x > hi[k] ? x : hi[k];
-        }
-      zeros[k] += x == 0.0f;
-    }
-  for (k = 0; k < STATS_LANES; k++)
-    {
-      l = lo[k] < l ? lo[k] : l;
-      h = hi[k] > h ? hi[k] : h;
-      total += zeros[k];
-    }
-  stats->min = l <= h ? l : 0.0f;
-  stats->max = l <= h ? h : 0.0f;
-  stats->zeros = total;
+#if defined(__GNUC__)
+  done = n - n % (4 * STATS_VECS);
+  stats_vector (v, done, &lo, &hi, &zeros);
+#endif
+  stats_scalar (v + done, n - done, &lo, &hi, &zeros);
+  stats->min = lo <= hi ? lo : 0.0f;
+  stats->max = lo <= hi ? hi : 0.0f;
+  stats->zeros = zeros;
   stats->count = n;
 }
 

@@ -853,6 +853,37 @@ level_codes (gint colormap, guint8 codes[256][3], CfmLevelKind *kind)
   return TRUE;
 }
 
+/* Single-channel 8-bit layers hold levels (cfm_display_levels): codes of
+ * gray layers, or indices into the colormap of an indexed file (viridis
+ * is the only other colormap a single channel can show).  Enlarged by
+ * SCALE into OUT; TMP has room for ROWS x W bytes. */
+static void
+render_levels (const Run *run, const gfloat *values, gint rows, gint w,
+               gfloat lo, gfloat hi, gint scale, guint8 *tmp, guint8 *out)
+{
+  CfmLevelKind kind = run->vals->v[CFM_ARG_COLORMAP].i == CFM_COLORMAP_VIRIDIS
+                      ? CFM_LEVELS_INDEX : CFM_LEVELS_CODE;
+  gsize out_w = (gsize) w * scale;
+  gint r, x, k, dy;
+
+  if (scale == 1)
+    {
+      cfm_display_levels (values, (gsize) rows * w, lo, hi, kind, out);
+      return;
+    }
+  cfm_display_levels (values, (gsize) rows * w, lo, hi, kind, tmp);
+  for (r = 0; r < rows; r++)
+    {
+      guint8 *row = out + (gsize) r * scale * out_w;
+
+      for (x = 0; x < w; x++)
+        for (k = 0; k < scale; k++)
+          row[x * scale + k] = tmp[(gsize) r * w + x];
+      for (dy = 1; dy < scale; dy++)
+        memcpy (row + (gsize) dy * out_w, row, out_w);
+    }
+}
+
 /* render_rows for 8-bit layers, straight to their codes: a quarter of the
  * bytes of the floats, and no second pass to convert them.  Gray and
  * viridis go through 8-bit levels (cfm_display_levels), which spares a
@@ -869,11 +900,9 @@ render_codes (const Run *run, const gfloat *values, gint rows, gint w,
   CfmLevelKind kind;
   gint r, x, k, c, dy;
 
-  if (colormap == CFM_COLORMAP_GRAY && channels == 1 && scale == 1)
+  if (channels == 1)
     {
-      /* the levels are the codes */
-      cfm_display_levels (values, (gsize) rows * w, lo, hi, CFM_LEVELS_CODE,
-                          out);
+      render_levels (run, values, rows, w, lo, hi, scale, level, out);
       return;
     }
   if (level_codes (colormap, codes, &kind))
@@ -886,17 +915,13 @@ render_codes (const Run *run, const gfloat *values, gint rows, gint w,
       const guint8 *lv = level + (gsize) r * w;
       const gfloat *t = tmp + (gsize) r * w;
 
-      if (colormap != CFM_COLORMAP_DIVERGING && scale == 1 && channels == 3)
+      if (colormap != CFM_COLORMAP_DIVERGING && scale == 1)
         for (x = 0; x < w; x++)
           {
             row[3 * x] = codes[lv[x]][0];
             row[3 * x + 1] = codes[lv[x]][1];
             row[3 * x + 2] = codes[lv[x]][2];
           }
-      else if (colormap != CFM_COLORMAP_DIVERGING && channels == 1)
-        for (x = 0; x < w; x++)
-          for (k = 0; k < scale; k++)
-            row[x * scale + k] = codes[lv[x]][0];
       else
         for (x = 0; x < w; x++)
           {
@@ -912,7 +937,7 @@ render_codes (const Run *run, const gfloat *values, gint rows, gint w,
                   px[c] = code_of (color[c]);
               }
             for (k = 0; k < scale; k++)
-              memcpy (row + ((gsize) x * scale + k) * channels, px, channels);
+              memcpy (row + ((gsize) x * scale + k) * 3, px, 3);
           }
       for (dy = 1; dy < scale; dy++)
         memcpy (row + (gsize) dy * out_w, row, out_w);
@@ -1412,13 +1437,19 @@ use_file (Run *run, CfmHost *host)
   const Babl *f = gegl_buffer_get_format (host->source);
   const gchar *env = g_getenv ("CFM_TRANSFER");
   gint colormap = run->vals->v[CFM_ARG_COLORMAP].i;
-  /* Gray maps of an RGB image in GIMP's built-in profile go as gray
-   * layers, a third of the bytes, where GIMP makes them RGB (R = G = B) by
-   * a copy.  With a profile of its own GIMP would convert them from its
-   * gray profile, so those go as RGB. */
-  gint channels = host->image_rgb && (colormap != CFM_COLORMAP_GRAY
-                                      || host->icc_profile
-                                      || !host->gray_file_copies) ? 3 : 1;
+  guint8 codes[256][3];
+  CfmLevelKind kind;
+  /* One byte a pixel where that can be: gray maps of a gray image; gray
+   * and viridis maps of an RGB image as indices into the colormap's 256
+   * colours (GIMP makes them RGB as it copies them in), or, where GIMP
+   * does that by a plain copy (2.10) and the image has GIMP's built-in
+   * profile, gray maps as gray layers, faster still.  Diverging maps are
+   * RGB. */
+  gboolean levels = host->image_rgb && level_codes (colormap, codes, &kind);
+  gboolean gray = !host->image_rgb
+                  || (colormap == CFM_COLORMAP_GRAY && !host->icc_profile
+                      && host->gray_file_copies);
+  gint channels = gray || levels ? 1 : 3;
   guint64 need = map_bytes (run, channels) + ((guint64) 64 << 20);
   GFileInfo *info;
   GFile *folder;
@@ -1441,7 +1472,9 @@ use_file (Run *run, CfmHost *host)
       || g_file_info_get_attribute_uint64
            (info, G_FILE_ATTRIBUTE_FILESYSTEM_FREE) >= need)
     {
-      run->xcf = cfm_xcf_new (channels, host->icc_profile);
+      run->xcf = levels && !gray
+                 ? cfm_xcf_new_indexed (&codes[0][0], 256, host->icc_profile)
+                 : cfm_xcf_new (channels, host->icc_profile);
       run->xcf_channels = channels;
       run->file_names = g_ptr_array_new_with_free_func (g_free);
     }

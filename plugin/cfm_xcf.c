@@ -1,6 +1,7 @@
 /* cfm_xcf.c: see cfm_xcf.h.
  *
- * The file is version 0 of the format (8-bit, 32-bit offsets), laid out
+ * The file is version 1 of the format (8-bit, 32-bit offsets; version 0
+ * with the colormap of indexed images stored as GIMP reads it), laid out
  * front to back as GIMP's loader reads it: the image header with its
  * layer table, then per layer its header, hierarchy, level (the tile
  * table) and tiles, uncompressed, row of tiles after row of tiles. */
@@ -25,6 +26,7 @@
 enum
 {
   PROP_END = 0,
+  PROP_COLORMAP = 1,
   PROP_OPACITY = 6,
   PROP_VISIBLE = 8,
   PROP_OFFSETS = 15,
@@ -45,6 +47,8 @@ typedef struct
 struct _CfmXcf
 {
   gint     channels;
+  guint8  *colormap;    /* indexed: n_colors RGB entries, else NULL */
+  gint     n_colors;
   GBytes  *icc;
   GArray  *layers;
   guint64  size;
@@ -61,6 +65,16 @@ cfm_xcf_new (gint channels, GBytes *icc)
   xcf->channels = channels;
   xcf->icc = icc ? g_bytes_ref (icc) : NULL;
   xcf->layers = g_array_new (FALSE, TRUE, sizeof (Layer));
+  return xcf;
+}
+
+CfmXcf *
+cfm_xcf_new_indexed (const guint8 *colormap, gint n_colors, GBytes *icc)
+{
+  CfmXcf *xcf = cfm_xcf_new (1, icc);
+
+  xcf->colormap = g_memdup2 (colormap, (gsize) n_colors * 3);
+  xcf->n_colors = n_colors;
   return xcf;
 }
 
@@ -87,6 +101,8 @@ header_size (const CfmXcf *xcf)
 
   if (xcf->icc)
     n += 8 + 4 + sizeof "icc-profile" + 8 + g_bytes_get_size (xcf->icc);
+  if (xcf->colormap)
+    n += 8 + 4 + 3 * (guint64) xcf->n_colors;
   return n + 4 * ((guint64) xcf->layers->len + 1) + 4;
 }
 
@@ -154,10 +170,18 @@ put_header (CfmXcf *xcf, GByteArray *b)
       w = MAX (w, l->x + l->w);
       h = MAX (h, l->y + l->h);
     }
-  g_byte_array_append (b, (const guint8 *) "gimp xcf file", 14);
+  g_byte_array_append (b, (const guint8 *) "gimp xcf v001", 14);
   put32 (b, (guint32) w);
   put32 (b, (guint32) h);
-  put32 (b, xcf->channels == 3 ? 0 : 1);          /* RGB or GRAY */
+  put32 (b, xcf->colormap ? 2 : xcf->channels == 3 ? 0 : 1);
+                                             /* INDEXED, RGB or GRAY */
+  if (xcf->colormap)
+    {
+      put32 (b, PROP_COLORMAP);
+      put32 (b, (guint32) (4 + 3 * xcf->n_colors));
+      put32 (b, (guint32) xcf->n_colors);
+      g_byte_array_append (b, xcf->colormap, (guint) (3 * xcf->n_colors));
+    }
   put32 (b, PROP_COMPRESSION);
   put32 (b, 1);
   g_byte_array_append (b, &none, 1);
@@ -190,7 +214,8 @@ put_layer (CfmXcf *xcf, const Layer *l, GByteArray *b)
 
   put32 (b, (guint32) l->w);
   put32 (b, (guint32) l->h);
-  put32 (b, xcf->channels == 3 ? 0 : 2);          /* RGB or GRAY image */
+  put32 (b, xcf->colormap ? 4 : xcf->channels == 3 ? 0 : 2);
+                                          /* INDEXED, RGB or GRAY image */
   put_string (b, l->name);
   put32 (b, PROP_OFFSETS);
   put32 (b, 8);
@@ -374,6 +399,7 @@ cfm_xcf_free (CfmXcf *xcf)
   if (xcf->icc)
     g_bytes_unref (xcf->icc);
   g_free (xcf->tiles);
+  g_free (xcf->colormap);
   g_free (xcf->path);
   g_free (xcf);
 }

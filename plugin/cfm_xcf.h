@@ -19,6 +19,11 @@ typedef struct _CfmXcf CfmXcf;
  * when not NULL, is the colour profile to carry. */
 CfmXcf  *cfm_xcf_new        (gint channels, GBytes *icc);
 
+/* A writer for indexed layers (one 8-bit index a pixel) with the
+ * N_COLORS RGB entries of COLORMAP. */
+CfmXcf  *cfm_xcf_new_indexed (const guint8 *colormap, gint n_colors,
+                              GBytes *icc);
+
 /* Adds a layer of W x H at X, Y; returns its index.  All layers are added
  * before cfm_xcf_open. */
 gint     cfm_xcf_add_layer  (CfmXcf *xcf, const gchar *name, gint x, gint y,

@@ -179,6 +179,8 @@ main (void)
     v[5] = NAN;
     v[20] = INFINITY;
     v[50] = -INFINITY;
+    v[33] = -INFINITY;   /* and one of each in the lanes */
+    v[27] = NAN;
     v[3] = v[19] = v[48] = 0.0f;
     v[41] = -20.25f;   /* the minimum, in a lane past the first */
     v[52] = 30.5f;     /* the maximum, in the tail */

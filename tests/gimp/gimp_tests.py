@@ -236,10 +236,11 @@ def dead_runs_files(g):
 
 
 def test_transfer_routes(g, out):
-    """8-bit maps reach GIMP in a temporary XCF file; with CFM_TRANSFER=tiles
-    they go tile by tile.  Both give the same layers, also in an image with
-    its own colour profile (which the file must carry, or GIMP would
-    convert), and the temporary file is gone afterwards."""
+    """8-bit maps reach GIMP in a temporary XCF file (gray, indexed or RGB
+    layers); with CFM_TRANSFER=tiles they go tile by tile.  Both give the
+    same layers, gray and viridis, also in an image with its own colour
+    profile (which the file must carry, or GIMP would convert), and the
+    temporary file is gone afterwards."""
     if not out:
         return
     tag = "GIMP %s XCF route vs tiles" % g.series
@@ -260,6 +261,15 @@ def test_transfer_routes(g, out):
     same_maps(tag + ", grayscale image",
               g.host(g.work + "/gray-xcf/chelsea-maps"),
               g.host(g.work + "/gray-tiles/chelsea-maps"))
+    # Viridis maps go as indexed layers, which GIMP turns into RGB.
+    for route in ("xcf", "tiles"):
+        rc, so, se = g.batch(["-o", g.work + "/viridis-" + route, "--png",
+                              "--set", "colormap=viridis"], [PHOTO],
+                             {"CFM_TRANSFER": route})
+        check(rc == 0, "%s, viridis, %s: batch succeeds" % (tag, route),
+              se[-500:])
+    same_maps(tag + ", viridis", g.host(g.work + "/viridis-xcf/chelsea-maps"),
+              g.host(g.work + "/viridis-tiles/chelsea-maps"))
     a98 = "/usr/share/color/icc/ghostscript/a98.icc"
     if os.path.exists(a98):
         photo = g.host(g.work + "/chelsea-a98.png")
