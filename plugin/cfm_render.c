@@ -71,6 +71,8 @@ typedef struct
   guint8      *input_codes;   /* 8-bit inputs, planar, kept from the first
                                  pass for the second (or NULL) */
   gboolean     input_kept;    /* input_codes holds every row */
+  guint8      *band_scratch;  /* the rendering's memory, band to band */
+  gsize        band_scratch_size;
 } Run;
 
 static gboolean
@@ -316,6 +318,7 @@ run_free (Run *run)
       g_free (run->stages[i].made_at);
     }
   g_free (run->input_codes);
+  g_free (run->band_scratch);
   cfm_xcf_free (run->xcf);
   if (run->xcf_path)
     g_unlink (run->xcf_path);   /* loaded, or never to be */
@@ -1015,6 +1018,20 @@ part_send (Run *run, const MapPart *part, gint channels, GError **error)
   return TRUE;
 }
 
+/* The scratch and pixel bytes of PART, rounded up to 16. */
+static gsize
+part_bytes (const Run *run, const MapPart *part, gint channels)
+{
+  const Stage *st = &run->stages[part->s];
+  gsize pixels = (gsize) part->rows * st->scale * st->map_w * st->scale;
+
+  gsize n = (gsize) part->rows * st->map_w * sizeof (gfloat)
+            + pixels * channels * (run->xcf || part->codes ? 1
+                                                          : sizeof (gfloat));
+
+  return (n + 15) & ~(gsize) 15;   /* the next part's floats aligned */
+}
+
 /* Pass 2: display values of the band's new rows into every layer, the
  * maps rendered on two threads and sent in order. */
 static gboolean
@@ -1025,26 +1042,38 @@ write_band (Run *run, CfmHost *host, const Band *band, GError **error)
   gint n, i;
   MapPart *parts = band_parts (run, band, TRUE, &n);
 
+  gsize need = 0, at = 0;
+
   for (i = 0; i < n; i++)
     {
       MapPart *p = &parts[i];
       const Stage *st = &run->stages[p->s];
       GeglBuffer *buf = st->buffers[p->f];
-      gsize pixels = (gsize) p->rows * st->scale * st->map_w * st->scale;
 
       p->codes = run->xcf ? NULL : layer_codes_format (buf, channels);
       p->clamp = run->xcf || layer_is_integer (buf);
-      p->tmp = g_new (gfloat, (gsize) p->rows * st->map_w);
-      p->out = g_malloc (pixels * channels * (run->xcf || p->codes
-                                              ? 1 : sizeof (gfloat)));
+      need += part_bytes (run, p, channels);
     }
-  each_part (run, parts, n, channels, part_render);
+  /* One block for every part, kept from band to band: fresh memory for
+   * each band would cost a page fault every 4 KB. */
+  if (need > run->band_scratch_size)
+    {
+      g_free (run->band_scratch);
+      run->band_scratch = g_malloc (need);
+      run->band_scratch_size = need;
+    }
   for (i = 0; i < n; i++)
     {
-      ok = ok && part_send (run, &parts[i], channels, error);
-      g_free (parts[i].tmp);
-      g_free (parts[i].out);
+      const Stage *st = &run->stages[parts[i].s];
+
+      parts[i].tmp = (gfloat *) (run->band_scratch + at);
+      parts[i].out = run->band_scratch + at
+                     + (gsize) parts[i].rows * st->map_w * sizeof (gfloat);
+      at += part_bytes (run, &parts[i], channels);
     }
+  each_part (run, parts, n, channels, part_render);
+  for (i = 0; i < n && ok; i++)
+    ok = part_send (run, &parts[i], channels, error);
   g_free (parts);
   return ok;
 }
