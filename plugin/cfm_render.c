@@ -560,67 +560,133 @@ band_rows (const Run *run)
   return (gint) CLAMP (rows, 8, 1024);
 }
 
+/* The memory of the band loop, kept from band to band. */
+typedef struct
+{
+  gfloat   *in, *conv, *act, *pool;
+  gpointer  scratch;
+  gsize     scratch_size;
+} BandMemory;
+
+static void
+fetch_input (Run *run, CfmHost *host, const CfmBandPlan *plan,
+             BandMemory *mem)
+{
+  mem->in = g_renew (gfloat, mem->in, (gsize) run->channels * plan->in_rows
+                                      * run->width + 1);
+  read_input (run, host, plan->in_row0, plan->in_rows, mem->in,
+              &mem->scratch, &mem->scratch_size);
+}
+
+/* Runs the pipeline on the band PLAN describes (its input fetched) and
+ * describes its maps in BAND. */
 static gboolean
-run_bands (Run *run, CfmHost *host, BandFunc func, gdouble p0, gdouble p1,
-           GError **error)
+compute_band (Run *run, const CfmBandPlan *plan, BandMemory *mem, Band *band,
+              GError **error)
+{
+  const CfmPipeline *pl = &run->pl;
+  gsize cn = (gsize) run->bank.n * plan->conv_rows * pl->conv_w;
+  gsize pn = (gsize) run->bank.n * plan->pool_rows * pl->pool_w;
+  CfmBand in_band = { mem->in, run->channels, run->height, run->width,
+                      plan->in_row0, plan->in_rows };
+  CfmError err;
+
+  mem->conv = g_renew (gfloat, mem->conv, cn + 1);
+  mem->act = g_renew (gfloat, mem->act, cn + 1);
+  mem->pool = g_renew (gfloat, mem->pool, pn + 1);
+  if (cfm_pipeline_run_band (pl, plan, &in_band, mem->conv, mem->act,
+                             mem->pool, &err) != CFM_OK)
+    return core_error (&err, error);
+  band->plan = plan;
+  band->maps[STAGE_CONV] = mem->conv;
+  band->maps[STAGE_ACT] = mem->act;
+  band->maps[STAGE_POOL] = mem->pool;
+  band->rows[STAGE_CONV] = band->rows[STAGE_ACT] = plan->conv_rows;
+  band->new0[STAGE_CONV] = band->new0[STAGE_ACT]
+    = plan->new_row0 - plan->conv_row0;
+  band->new_rows[STAGE_CONV] = band->new_rows[STAGE_ACT] = plan->new_rows;
+  band->map_row0[STAGE_CONV] = band->map_row0[STAGE_ACT] = plan->new_row0;
+  band->rows[STAGE_POOL] = band->new_rows[STAGE_POOL] = plan->pool_rows;
+  band->new0[STAGE_POOL] = 0;
+  band->map_row0[STAGE_POOL] = plan->pool_row0;
+  return TRUE;
+}
+
+/* A band's FUNC on a thread of its own. */
+typedef struct
+{
+  Run        *run;
+  CfmHost    *host;
+  const Band *band;
+  BandFunc    func;
+  GError     *error;
+  gboolean    ok;
+} Behind;
+
+static gpointer
+run_behind (gpointer data)
+{
+  Behind *b = data;
+
+  b->ok = b->func (b->run, b->host, b->band, &b->error);
+  return NULL;
+}
+
+/* Computes every band and hands it to FUNC, reporting progress from P0 to
+ * P1.  A PURE func (one that does not talk to GIMP: the statistics) runs
+ * on a thread of its own while the next band's input is read, which
+ * mostly waits on GIMP. */
+static gboolean
+run_bands (Run *run, CfmHost *host, BandFunc func, gboolean pure, gdouble p0,
+           gdouble p1, GError **error)
 {
   const CfmPipeline *pl = &run->pl;
   gint conv_done = 0, pool_done = 0, max_rows = band_rows (run);
-  gfloat *in = NULL, *conv = NULL, *act = NULL, *pool = NULL;
-  gpointer scratch = NULL;
-  gsize scratch_size = 0;
-  gboolean ok = TRUE;
-  CfmBandPlan plan;
-  CfmError err;
+  BandMemory mem = { NULL, NULL, NULL, NULL, NULL, 0 };
+  gboolean ok = TRUE, more;
+  CfmBandPlan plan, next;
 
-  while (ok && cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done,
-                                       &plan))
+  more = cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done, &plan);
+  if (more)
+    fetch_input (run, host, &plan, &mem);
+  while (ok && more)
     {
-      gsize cn = (gsize) run->bank.n * plan.conv_rows * pl->conv_w;
-      gsize pn = (gsize) run->bank.n * plan.pool_rows * pl->pool_w;
-      CfmBand in_band;
       Band band;
+      Behind behind = { run, host, &band, func, NULL, TRUE };
+      GThread *worker = NULL;
 
-      in = g_renew (gfloat, in, (gsize) run->channels * plan.in_rows
-                                * run->width + 1);
-      conv = g_renew (gfloat, conv, cn + 1);
-      act = g_renew (gfloat, act, cn + 1);
-      pool = g_renew (gfloat, pool, pn + 1);
-      read_input (run, host, plan.in_row0, plan.in_rows, in, &scratch,
-                  &scratch_size);
-      in_band = (CfmBand) { in, run->channels, run->height, run->width,
-                            plan.in_row0, plan.in_rows };
-      if (cfm_pipeline_run_band (pl, &plan, &in_band, conv, act, pool, &err)
-          != CFM_OK)
+      if (!compute_band (run, &plan, &mem, &band, error))
         {
-          ok = core_error (&err, error);
+          ok = FALSE;
           break;
         }
-      band.plan = &plan;
-      band.maps[STAGE_CONV] = conv;
-      band.maps[STAGE_ACT] = act;
-      band.maps[STAGE_POOL] = pool;
-      band.rows[STAGE_CONV] = band.rows[STAGE_ACT] = plan.conv_rows;
-      band.new0[STAGE_CONV] = band.new0[STAGE_ACT]
-        = plan.new_row0 - plan.conv_row0;
-      band.new_rows[STAGE_CONV] = band.new_rows[STAGE_ACT] = plan.new_rows;
-      band.map_row0[STAGE_CONV] = band.map_row0[STAGE_ACT] = plan.new_row0;
-      band.rows[STAGE_POOL] = band.new_rows[STAGE_POOL] = plan.pool_rows;
-      band.new0[STAGE_POOL] = 0;
-      band.map_row0[STAGE_POOL] = plan.pool_row0;
-      ok = func (run, host, &band, error);
-      if (ok && !host->progress (host, p0 + (p1 - p0) * conv_done
+      more = cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done,
+                                     &next);
+      if (pure && more && cfm_thread_count (pl->threads, 2) > 1)
+        worker = g_thread_try_new ("cnn-feature-maps", run_behind, &behind,
+                                   NULL);
+      if (worker == NULL)
+        behind.ok = func (run, host, &band, &behind.error);
+      if (more && (worker || behind.ok))
+        fetch_input (run, host, &next, &mem);
+      if (worker)
+        g_thread_join (worker);
+      ok = behind.ok;
+      if (!ok)
+        g_propagate_error (error, behind.error);
+      else if (!host->progress (host, p0 + (p1 - p0) * conv_done
                                                / MAX (pl->conv_h, 1)))
         {
           g_set_error (error, CFM_ERROR, 1, _("Cancelled."));
           ok = FALSE;
         }
+      plan = next;
     }
-  g_free (in);
-  g_free (conv);
-  g_free (act);
-  g_free (pool);
-  g_free (scratch);
+  g_free (mem.in);
+  g_free (mem.conv);
+  g_free (mem.act);
+  g_free (mem.pool);
+  g_free (mem.scratch);
   return ok;
 }
 
@@ -1610,7 +1676,7 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
           run.stages[s].made_at = g_new0 (guint, run.bank.n);
         }
       keep_input (&run, host);
-      ok = run_bands (&run, host, gather_stats, 0.0, 0.4, error);
+      ok = run_bands (&run, host, gather_stats, TRUE, 0.0, 0.4, error);
     }
   if (ok)
     {
@@ -1623,7 +1689,7 @@ cfm_render_run (const CfmArgValues *vals, CfmHost *host, GError **error)
       ok = make_layers (&run, host, made, error)
            && (run.xcf == NULL
                || cfm_xcf_open (run.xcf, run.xcf_path, error))
-           && run_bands (&run, host, write_band, 0.4, 0.95, error)
+           && run_bands (&run, host, write_band, FALSE, 0.4, 0.95, error)
            && (run.xcf == NULL || load_file (&run, host, made, error));
       t[2] = g_get_monotonic_time ();
       if (ok && vals->v[CFM_ARG_KERNEL_SWATCHES].i)
@@ -1850,7 +1916,7 @@ cfm_render_preview (const CfmArgValues *vals, GeglBuffer *source,
                                     crop.width, crop.height };
       host.image_rgb = image_rgb;
       host.progress = preview_progress;
-      ok = run_bands (&run, &host, preview_band, 0.0, 1.0, error);
+      ok = run_bands (&run, &host, preview_band, FALSE, 0.0, 1.0, error);
     }
   if (ok)
     preview_draw (&run, &p, &v, rgb);
