@@ -27,7 +27,7 @@
 #include "cfm_pipeline.h"
 #include "cfm_swatch.h"
 
-#define BAND_BYTES ((gsize) 12 << 20)   /* working memory of one band */
+#define BAND_BYTES ((gsize) 24 << 20)   /* working memory of one band */
 
 enum
 {

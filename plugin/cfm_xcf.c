@@ -41,7 +41,7 @@ typedef struct
   guint64  start;       /* the layer header */
   guint64  tiles;       /* the first tile */
   gint     next_row;    /* rows before it are in the strip or the file */
-  guint8  *strip;       /* TILE rows, filled from the top */
+  guint8  *strip;       /* TILE rows in tile order, filled from the top */
 } Layer;
 
 struct _CfmXcf
@@ -54,7 +54,6 @@ struct _CfmXcf
   guint64  size;
   FILE    *file;
   gchar   *path;
-  guint8  *tiles;       /* one strip in tile order */
 };
 
 CfmXcf *
@@ -267,7 +266,6 @@ cfm_xcf_open (CfmXcf *xcf, const gchar *path, GError **error)
 {
   GByteArray *b = g_byte_array_new ();
   gboolean ok;
-  gint widest = 1;
   guint i;
 
   xcf->size = lay_out (xcf);
@@ -303,35 +301,20 @@ cfm_xcf_open (CfmXcf *xcf, const gchar *path, GError **error)
       put_layer (xcf, l, b);
       ok = write_at (xcf, l->start, b->data, b->len, error);
       l->strip = g_malloc ((gsize) TILE * l->w * xcf->channels);
-      widest = MAX (widest, l->w);
     }
-  xcf->tiles = g_malloc ((gsize) TILE * widest * xcf->channels + 1);
   g_byte_array_free (b, TRUE);
   return ok;
 }
 
-/* Writes the strip of layer L that starts at row Y0 (ROWS of it filled):
- * its tiles, in order, one after the other. */
+/* Writes the strip of layer L that starts at row Y0: its tiles, in order,
+ * one after the other, as the strip holds them. */
 static gboolean
-flush_strip (CfmXcf *xcf, Layer *l, gint y0, gint rows, GError **error)
+flush_strip (CfmXcf *xcf, Layer *l, gint y0, GError **error)
 {
   gsize row_bytes = (gsize) l->w * xcf->channels;
-  guint8 *out = xcf->tiles;
-  gint tx, r;
 
-  for (tx = 0; tx < l->w; tx += TILE)
-    {
-      gsize n = (gsize) MIN (TILE, l->w - tx) * xcf->channels;
-
-      for (r = 0; r < rows; r++)
-        {
-          memcpy (out, l->strip + r * row_bytes + (gsize) tx * xcf->channels,
-                  n);
-          out += n;
-        }
-    }
-  return write_at (xcf, l->tiles + (guint64) y0 * row_bytes, xcf->tiles,
-                   (gsize) rows * row_bytes, error);
+  return write_at (xcf, l->tiles + (guint64) y0 * row_bytes, l->strip,
+                   (gsize) MIN (TILE, l->h - y0) * row_bytes, error);
 }
 
 gboolean
@@ -340,17 +323,25 @@ cfm_xcf_write_rows (CfmXcf *xcf, gint layer, gint row0, gint rows,
 {
   Layer *l = &g_array_index (xcf->layers, Layer, layer);
   gsize row_bytes = (gsize) l->w * xcf->channels;
-  gint r;
+  gint r, tx;
 
   g_return_val_if_fail (row0 == l->next_row && row0 + rows <= l->h, FALSE);
   for (r = 0; r < rows; r++, l->next_row++)
     {
-      gint in_strip = l->next_row % TILE;
+      /* The strip is kept in tile order: tile column tx holds its rows'
+       * pieces one after the other, after the tiles left of it. */
+      gint y0 = l->next_row - l->next_row % TILE;
+      gint strip_rows = MIN (TILE, l->h - y0), in_strip = l->next_row - y0;
+      const guint8 *row = pixels + r * row_bytes;
 
-      memcpy (l->strip + in_strip * row_bytes, pixels + r * row_bytes,
-              row_bytes);
-      if (in_strip == TILE - 1
-          && !flush_strip (xcf, l, l->next_row - in_strip, TILE, error))
+      for (tx = 0; tx < l->w; tx += TILE)
+        {
+          gsize n = (gsize) MIN (TILE, l->w - tx) * xcf->channels;
+
+          memcpy (l->strip + (gsize) tx * xcf->channels * strip_rows
+                  + in_strip * n, row + (gsize) tx * xcf->channels, n);
+        }
+      if (in_strip == strip_rows - 1 && !flush_strip (xcf, l, y0, error))
         return FALSE;
     }
   return TRUE;
@@ -359,24 +350,13 @@ cfm_xcf_write_rows (CfmXcf *xcf, gint layer, gint row0, gint rows,
 gboolean
 cfm_xcf_close (CfmXcf *xcf, GError **error)
 {
-  gboolean ok = TRUE;
-  guint i;
+  /* Every strip went out with its last row. */
+  gboolean ok = xcf->file == NULL || fclose (xcf->file) == 0;
 
-  for (i = 0; ok && i < xcf->layers->len; i++)
-    {
-      Layer *l = &g_array_index (xcf->layers, Layer, i);
-      gint rows = l->next_row % TILE;
-
-      if (rows)
-        ok = flush_strip (xcf, l, l->next_row - rows, rows, error);
-    }
-  if (xcf->file && fclose (xcf->file) != 0 && ok)
-    {
-      g_set_error (error, CFM_ERROR, 0,
-                   _("Could not write the maps to \"%s\": %s"), xcf->path,
-                   g_strerror (errno));
-      ok = FALSE;
-    }
+  if (!ok)
+    g_set_error (error, CFM_ERROR, 0,
+                 _("Could not write the maps to \"%s\": %s"), xcf->path,
+                 g_strerror (errno));
   xcf->file = NULL;
   return ok;
 }
@@ -398,7 +378,6 @@ cfm_xcf_free (CfmXcf *xcf)
   g_array_free (xcf->layers, TRUE);
   if (xcf->icc)
     g_bytes_unref (xcf->icc);
-  g_free (xcf->tiles);
   g_free (xcf->colormap);
   g_free (xcf->path);
   g_free (xcf);

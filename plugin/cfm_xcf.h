@@ -40,7 +40,8 @@ gboolean cfm_xcf_open       (CfmXcf *xcf, const gchar *path, GError **error);
 gboolean cfm_xcf_write_rows (CfmXcf *xcf, gint layer, gint row0, gint rows,
                              const guint8 *pixels, GError **error);
 
-/* Writes what is left and closes the file. */
+/* Closes the file; every layer must be complete (each strip goes out
+ * with its last row). */
 gboolean cfm_xcf_close      (CfmXcf *xcf, GError **error);
 
 void     cfm_xcf_free       (CfmXcf *xcf);
