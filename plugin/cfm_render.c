@@ -706,6 +706,9 @@ typedef struct
 } MapPart;
 
 typedef void (*PartFunc) (const Run *run, MapPart *part, gint channels);
+/* What is done with a finished part on the calling thread, in order. */
+typedef gboolean (*PartSend) (Run *run, const MapPart *part, gint channels,
+                              GError **error);
 
 typedef struct
 {
@@ -713,36 +716,58 @@ typedef struct
   MapPart   *parts;
   gint       n, channels;
   PartFunc   func;
+  gint       next;    /* the next part to take, atomic */
+  gint      *done;    /* per part: 1 once FUNC is through with it, atomic */
 } PartsJob;
 
+/* Takes parts in order and runs FUNC on them until none is left. */
 static gpointer
-odd_parts (gpointer data)
+take_parts (gpointer data)
 {
   PartsJob *job = data;
   gint i;
 
-  for (i = 1; i < job->n; i += 2)
-    job->func (job->run, &job->parts[i], job->channels);
+  while ((i = g_atomic_int_add (&job->next, 1)) < job->n)
+    {
+      job->func (job->run, &job->parts[i], job->channels);
+      g_atomic_int_set (&job->done[i], 1);
+    }
   return NULL;
 }
 
-/* FUNC on every part, the odd ones on a second thread when the run may use
- * two: the statistics and the rendering of the maps take longer than
- * computing them. */
-static void
-each_part (const Run *run, MapPart *parts, gint n, gint channels,
-           PartFunc func)
+/* FUNC on every part, on a second thread as well when the run may use two
+ * (the statistics and the rendering of the maps take longer than
+ * computing them), and SEND (or NULL) on each part in order, on this
+ * thread, as soon as it is done. */
+static gboolean
+each_part (Run *run, MapPart *parts, gint n, gint channels, PartFunc func,
+           PartSend send, GError **error)
 {
-  PartsJob job = { run, parts, n, channels, func };
+  PartsJob job = { run, parts, n, channels, func, 0, g_new0 (gint, n) };
   GThread *worker = NULL;
-  gint i;
+  gboolean ok = TRUE;
+  gint sent = 0, i;
 
   if (n > 1 && cfm_thread_count (run->pl.threads, 2) > 1)
-    worker = g_thread_try_new ("cnn-feature-maps", odd_parts, &job, NULL);
-  for (i = 0; i < n; i += worker ? 2 : 1)
-    func (run, &parts[i], channels);
+    worker = g_thread_try_new ("cnn-feature-maps", take_parts, &job, NULL);
+  do
+    {
+      i = g_atomic_int_add (&job.next, 1);
+      if (i < n)
+        {
+          func (run, &parts[i], channels);
+          g_atomic_int_set (&job.done[i], 1);
+        }
+      while (send && ok && sent < n && g_atomic_int_get (&job.done[sent]))
+        ok = send (run, &parts[sent++], channels, error);
+    }
+  while (i < n);
   if (worker)
     g_thread_join (worker);
+  while (send && ok && sent < n)
+    ok = send (run, &parts[sent++], channels, error);
+  g_free (job.done);
+  return ok;
 }
 
 /* The parts of BAND: the maps of every stage with new rows (only the shown
@@ -786,7 +811,7 @@ gather_stats (Run *run, CfmHost *host, const Band *band, GError **error)
   gint n, i;
   MapPart *parts = band_parts (run, band, FALSE, &n);
 
-  each_part (run, parts, n, 0, part_stats);
+  each_part (run, parts, n, 0, part_stats, NULL, NULL);
   for (i = 0; i < n; i++)
     cfm_stats_merge (&run->stages[parts[i].s].stats[parts[i].f],
                      &parts[i].stats);
@@ -1137,9 +1162,7 @@ write_band (Run *run, CfmHost *host, const Band *band, GError **error)
                      + (gsize) parts[i].rows * st->map_w * sizeof (gfloat);
       at += part_bytes (run, &parts[i], channels);
     }
-  each_part (run, parts, n, channels, part_render);
-  for (i = 0; i < n && ok; i++)
-    ok = part_send (run, &parts[i], channels, error);
+  ok = each_part (run, parts, n, channels, part_render, part_send, error);
   g_free (parts);
   return ok;
 }
