@@ -680,7 +680,8 @@ run_bands (Run *run, CfmHost *host, BandFunc func, gboolean pure, gdouble p0,
           g_set_error (error, CFM_ERROR, 1, _("Cancelled."));
           ok = FALSE;
         }
-      plan = next;
+      if (more)
+        plan = next;
     }
   g_free (mem.in);
   g_free (mem.conv);
