@@ -475,13 +475,42 @@ read_codes (Run *run, CfmHost *host, const GeglRectangle *rect,
       codes[i] = rgb[i * 3 + input - CFM_INPUT_RED];
 }
 
+/* Reads the inputs of RECT of a source that is not 8-bit (or as linear
+ * luminance) into DST as floats; RGB has room for its pixels. */
+static void
+read_floats (Run *run, CfmHost *host, const GeglRectangle *rect,
+             gfloat *dst, gfloat *rgb)
+{
+  gint input = run->vals->v[CFM_ARG_INPUT].i, ch;
+  gsize n = (gsize) rect->width * rect->height, i;
+
+  if (input == CFM_INPUT_LUMINANCE || !host->image_rgb)
+    {
+      gegl_buffer_get (host->source, rect, 1.0, source_format (host,
+                       "Y' float"), dst, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      return;
+    }
+  gegl_buffer_get (host->source, rect, 1.0, source_format (host,
+                   "R'G'B' float"), rgb, GEGL_AUTO_ROWSTRIDE,
+                   GEGL_ABYSS_NONE);
+  if (input == CFM_INPUT_LUMA)
+    cfm_luma_from_rgbf (rgb, 3, n, dst);
+  else if (input == CFM_INPUT_RGB)
+    for (ch = 0; ch < 3; ch++)
+      for (i = 0; i < n; i++)
+        dst[ch * n + i] = rgb[i * 3 + ch];
+  else
+    for (i = 0; i < n; i++)
+      dst[i] = rgb[i * 3 + input - CFM_INPUT_RED];
+}
+
 /* Reads input rows [ROW0, ROW0 + ROWS) of the area as the network's planar
  * input (from the kept codes in the second pass). */
 static void
 read_input (Run *run, CfmHost *host, gint row0, gint rows, gfloat *dst,
             gpointer *scratch, gsize *scratch_size)
 {
-  gint input = run->vals->v[CFM_ARG_INPUT].i, ch;
   gsize n = (gsize) rows * run->width, i;
   gsize plane = run->input_codes ? (gsize) run->height * run->width : n;
   GeglRectangle rect = { host->area.x, host->area.y + row0, run->width,
@@ -489,6 +518,7 @@ read_input (Run *run, CfmHost *host, gint row0, gint rows, gfloat *dst,
   gsize need = n * (3 * sizeof (gfloat) + run->channels);
   guint8 *codes;
   gfloat unit[256];
+  gint ch;
 
   if (n == 0)
     return;
@@ -499,27 +529,7 @@ read_input (Run *run, CfmHost *host, gint row0, gint rows, gfloat *dst,
     }
   if (!input_is_codes (run, host))
     {
-      gfloat *rgb = *scratch;
-
-      if (input == CFM_INPUT_LUMINANCE || !host->image_rgb)
-        {
-          gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
-                           "Y' float"), dst, GEGL_AUTO_ROWSTRIDE,
-                           GEGL_ABYSS_NONE);
-          return;
-        }
-      gegl_buffer_get (host->source, &rect, 1.0, source_format (host,
-                       "R'G'B' float"), rgb, GEGL_AUTO_ROWSTRIDE,
-                       GEGL_ABYSS_NONE);
-      if (input == CFM_INPUT_LUMA)
-        cfm_luma_from_rgbf (rgb, 3, n, dst);
-      else if (input == CFM_INPUT_RGB)
-        for (ch = 0; ch < 3; ch++)
-          for (i = 0; i < n; i++)
-            dst[ch * n + i] = rgb[i * 3 + ch];
-      else
-        for (i = 0; i < n; i++)
-          dst[i] = rgb[i * 3 + input - CFM_INPUT_RED];
+      read_floats (run, host, &rect, dst, *scratch);
       return;
     }
   codes = run->input_codes ? run->input_codes + (gsize) row0 * run->width
@@ -924,6 +934,14 @@ code_of (gfloat v)
   return v <= 0.0f ? 0 : v >= 1.0f ? 255 : (guint8) (v * 255.0f + 0.5f);
 }
 
+/* How COLORMAP's colours come from 8-bit levels (cfm_display_levels). */
+static CfmLevelKind
+level_kind (gint colormap)
+{
+  return colormap == CFM_COLORMAP_VIRIDIS ? CFM_LEVELS_INDEX
+                                          : CFM_LEVELS_CODE;
+}
+
 /* The 8-bit codes of every level of COLORMAP (gray: the level is the
  * code) into CODES[level][channel]; FALSE for a colormap without levels. */
 static gboolean
@@ -933,8 +951,7 @@ level_codes (gint colormap, guint8 codes[256][3], CfmLevelKind *kind)
 
   if (colormap == CFM_COLORMAP_DIVERGING)
     return FALSE;
-  *kind = colormap == CFM_COLORMAP_VIRIDIS ? CFM_LEVELS_INDEX
-                                           : CFM_LEVELS_CODE;
+  *kind = level_kind (colormap);
   for (i = 0; i < 256; i++)
     {
       gfloat color[3];
@@ -956,8 +973,7 @@ static void
 render_levels (const Run *run, const gfloat *values, gint rows, gint w,
                gfloat lo, gfloat hi, gint scale, guint8 *tmp, guint8 *out)
 {
-  CfmLevelKind kind = run->vals->v[CFM_ARG_COLORMAP].i == CFM_COLORMAP_VIRIDIS
-                      ? CFM_LEVELS_INDEX : CFM_LEVELS_CODE;
+  CfmLevelKind kind = level_kind (run->vals->v[CFM_ARG_COLORMAP].i);
   gsize out_w = (gsize) w * scale;
   gint r, x, k, dy;
 
@@ -1027,7 +1043,7 @@ render_codes (const Run *run, const gfloat *values, gint rows, gint w,
               memcpy (px, codes[lv[x]], 3);
             else
               {
-                cfm_diverging (t[x], color);
+                display_color (colormap, t[x], color);
                 for (c = 0; c < 3; c++)
                   px[c] = code_of (color[c]);
               }
