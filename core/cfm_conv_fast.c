@@ -1,4 +1,5 @@
-/* cfm_conv_fast.c: see cfm_conv_fast.h.
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_conv_fast.c: the vector path; see cfm_conv_fast.h.
  *
  * The input band is first copied into padded rows (the padding mode
  * applied once), so the kernels run without a branch per pixel.  Threads
@@ -8,8 +9,8 @@
  * buffer and streamed to memory from there (see stream_*), which halves
  * the memory traffic of writing them. */
 #include "cfm_conv_fast.h"
+#include "cfm_parallel.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,18 +99,12 @@ fast_row_pointers (const FastJob *job, int r, const float **rows)
 #endif
 #endif
 
-static int
-vector_width (CfmPath path)
-{
-  return path == CFM_PATH_AVX512 ? 16 : path == CFM_PATH_AVX2 ? 8 : 4;
-}
-
 int
 cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
                         int out_w, CfmPath path)
 {
 #if defined(__GNUC__)
-  int block = (bank->n <= 4 ? 4 : 2) * vector_width (path);
+  int block = (bank->n <= 4 ? 4 : 2) * cfm_path_vector_width (path);
 
   return p->stride == 1 && out_w >= block
          && bank->c * bank->kh <= CFM_FAST_MAX_ROWS;
@@ -237,10 +232,9 @@ stream_row (const FastJob *job, int r, float *const *conv, float *const *act,
     }
 }
 
-static void *
-run_slice (void *data)
+static void
+run_slice (Slice *s)
 {
-  Slice *s = data;
   const FastJob *job = s->job;
   int nf = job->groups * job->group, r;
   float *conv[CFM_FILTERS_MAX + 8], *act[CFM_FILTERS_MAX + 8];
@@ -276,7 +270,6 @@ run_slice (void *data)
     _mm_sfence ();   /* streamed stores are seen before the thread ends */
 #endif
   free (buf);
-  return NULL;
 }
 
 /* Copies the band into padded rows of width w + 2 * padding. */
@@ -362,14 +355,21 @@ job_init (FastJob *job, const CfmBank *bank, const CfmBand *in,
   job->pool_size = 1;
 }
 
+static void
+run_slice_worker (void *data, int worker)
+{
+  run_slice ((Slice *) data + worker);
+}
+
 /* Runs ROWS output rows on up to THREADS threads, cut where a pooling
  * window starts; returns 0 when a slice failed (out of memory). */
 static int
 run_slices (const FastJob *job, CfmPath path, int threads, int rows)
 {
-  Slice slices[64];
-  pthread_t tids[64];
-  int nt = cfm_thread_count (threads, rows < 64 ? (rows > 0 ? rows : 1) : 64);
+  Slice slices[CFM_WORKERS_MAX];
+  int nt = cfm_thread_count (threads, rows < CFM_WORKERS_MAX
+                                      ? (rows > 0 ? rows : 1)
+                                      : CFM_WORKERS_MAX);
   int ps = job->pool_size, i, ok = 1;
 
   for (i = 0; i <= nt; i++)
@@ -385,44 +385,34 @@ run_slices (const FastJob *job, CfmPath path, int threads, int rows)
       if (i > 0)
         slices[i - 1].r1 = cut > slices[i - 1].r0 ? cut : slices[i - 1].r0;
     }
-  for (i = 1; i < nt; i++)
-    if (pthread_create (&tids[i], NULL, run_slice, &slices[i]) != 0)
-      {
-        run_slice (&slices[i]);   /* no thread: do it here */
-        tids[i] = pthread_self ();
-      }
-  run_slice (&slices[0]);
-  for (i = 1; i < nt; i++)
-    if (!pthread_equal (tids[i], pthread_self ()))
-      pthread_join (tids[i], NULL);
+  cfm_parallel_run (nt, run_slice_worker, slices);
   for (i = 0; i < nt; i++)
     ok = ok && slices[i].ok;
   return ok;
 }
 
 CfmStatus
-cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
-                       const CfmBand *in, const CfmConvParams *p, int out_w,
-                       int row0, int rows, float *conv, float *act,
-                       size_t plane_stride, CfmActivation activation,
-                       float slope, const CfmPoolTarget *pool, CfmPath path,
-                       int threads, CfmError *err)
+cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
+                   CfmPath path, CfmError *err)
 {
+  const CfmBank *bank = cj->bank;
+  const CfmBand *in = cj->in;
+  const CfmConvParams *p = &cj->params;
+  int rows = cj->out_rows;
   FastJob job;
   float *padded, *zero, *dummy, *packed = NULL, *pbias = NULL;
   int ok;
 
-  job_init (&job, bank, in, p, out_w, row0);
-  job.conv = conv;
-  job.act_out = act;
-  job.plane_stride = plane_stride;
-  job.negative = activation == CFM_ACT_RELU ? 0.0f
-                 : activation == CFM_ACT_LEAKY_RELU ? slope
-                 : activation == CFM_ACT_ABS ? -1.0f : 1.0f;
-  job.pool = pool;
-  job.pool_size = pool ? pool->params->stride : 1;
+  job_init (&job, bank, in, p, out_w, cj->out_row0);
+  job.conv = cj->conv;
+  job.act_out = cj->act;
+  job.plane_stride = cj->plane_stride;
+  job.negative = cfm_activation_negative_factor (cj->activation,
+                                                 cj->negative_slope);
+  job.pool = fuse_pool ? cj->pool : NULL;
+  job.pool_size = job.pool ? job.pool->params->stride : 1;
   job.stream = use_stream ((size_t) bank->n * rows * out_w * sizeof (float)
-                           * (act ? 2 : 1));
+                           * (cj->act ? 2 : 1));
 
   /* Without padding the band's own rows serve as they are. */
   padded = p->padding == 0 ? NULL
@@ -431,7 +421,7 @@ cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
   zero = calloc ((size_t) job.pw, sizeof (float));
   dummy = malloc ((size_t) out_w * sizeof (float));
   ok = (padded || p->padding == 0) && zero && dummy
-       && pack_weights (&job, bank, bias, &packed, &pbias);
+       && pack_weights (&job, bank, cj->bias, &packed, &pbias);
   if (ok)
     {
       if (padded)
@@ -441,7 +431,7 @@ cfm_conv_fast_forward (const CfmBank *bank, const float *bias,
       job.dummy = dummy;
       job.packed = packed;
       job.bias = pbias;
-      ok = run_slices (&job, path, threads, rows);
+      ok = run_slices (&job, path, cj->threads, rows);
     }
   free (padded);
   free (zero);

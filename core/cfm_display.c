@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_display.c: see cfm_display.h. */
 #include "cfm_display.h"
 
@@ -5,7 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "cfm_viridis.inc"
 
 /* The range and zeros of finite values, folded into *LO, *HI, *ZEROS. */
 static void
@@ -242,34 +242,4 @@ cfm_display_levels (const float *in, size_t n, float lo, float hi,
       }
   for (; i < n; i++)   /* the tail, and ranges the guess cannot serve */
     out[i] = (unsigned char) cfm_level_of (in[i], lo, hi, kind);
-}
-
-void
-cfm_viridis (float t, float rgb[3])
-{
-  int i;
-
-  t = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
-  /* matplotlib picks entry int(t * N), the last one for t == 1. */
-  i = (int) (t * 256.0f);
-  i = i > 255 ? 255 : i;
-  rgb[0] = cfm_viridis_lut[i][0];
-  rgb[1] = cfm_viridis_lut[i][1];
-  rgb[2] = cfm_viridis_lut[i][2];
-}
-
-void
-cfm_diverging (float t, float rgb[3])
-{
-  t = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
-  if (t < 0.5f)
-    {
-      rgb[0] = rgb[1] = 2.0f * t;
-      rgb[2] = 1.0f;
-    }
-  else
-    {
-      rgb[0] = 1.0f;
-      rgb[1] = rgb[2] = 2.0f * (1.0f - t);
-    }
 }

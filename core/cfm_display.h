@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_display.h: from float maps to display values in [0, 1].
  *
  * Per map, a map's minimum goes to 0 and its maximum to 1, as matplotlib's
@@ -62,11 +63,5 @@ int cfm_level_of (float v, float lo, float hi, CfmLevelKind kind);
  * a thousandth of a level's edge, where cfm_level_of decides. */
 void cfm_display_levels (const float *in, size_t n, float lo, float hi,
                          CfmLevelKind kind, unsigned char *out);
-
-/* The viridis colormap at T in [0, 1], as matplotlib computes it. */
-void cfm_viridis (float t, float rgb[3]);
-
-/* The diverging colormap: blue at 0, white at 0.5, red at 1. */
-void cfm_diverging (float t, float rgb[3]);
 
 #endif

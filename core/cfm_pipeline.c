@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_pipeline.c: see cfm_pipeline.h. */
 #include "cfm_pipeline.h"
+#include "cfm_parallel.h"
 
-#include <pthread.h>
 #include <stddef.h>
 
 CfmStatus
@@ -85,32 +86,33 @@ typedef struct
   const CfmBandPlan *plan;
   const float       *act;
   float             *pool;
-  int                f0, f1;
-  CfmStatus          status;
-  CfmError           err;
+  int                workers;
+  CfmStatus          status[CFM_WORKERS_MAX];
+  CfmError           err[CFM_WORKERS_MAX];
 } PoolJob;
 
-/* Pools filters [f0, f1) of a band. */
-static void *
-pool_filters (void *data)
+/* Pools worker W's share of the band's filters: whole maps, since pooling
+ * reads only its own map. */
+static void
+pool_filters (void *data, int w)
 {
   PoolJob *job = data;
   const CfmPipeline *pl = job->pl;
   size_t plane = (size_t) job->plan->conv_rows * pl->conv_w;
   size_t pool_plane = (size_t) job->plan->pool_rows * pl->pool_w;
-  int f;
+  int f0 = pl->bank->n * w / job->workers;
+  int f1 = pl->bank->n * (w + 1) / job->workers, f;
 
-  job->status = CFM_OK;
-  for (f = job->f0; f < job->f1 && job->status == CFM_OK; f++)
-    job->status = cfm_pool2d_forward (&pl->pool, job->act + f * plane,
-                                      pl->conv_h, pl->conv_w,
-                                      job->plan->conv_row0,
-                                      job->plan->conv_rows,
-                                      job->plan->pool_row0,
-                                      job->plan->pool_rows,
-                                      job->pool + f * pool_plane,
-                                      &job->err);
-  return NULL;
+  job->status[w] = CFM_OK;
+  for (f = f0; f < f1 && job->status[w] == CFM_OK; f++)
+    job->status[w] = cfm_pool2d_forward (&pl->pool, job->act + f * plane,
+                                         pl->conv_h, pl->conv_w,
+                                         job->plan->conv_row0,
+                                         job->plan->conv_rows,
+                                         job->plan->pool_row0,
+                                         job->plan->pool_rows,
+                                         job->pool + f * pool_plane,
+                                         &job->err[w]);
 }
 
 CfmStatus
@@ -118,47 +120,79 @@ cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
                        const CfmBand *in, float *conv, float *act,
                        float *pool, CfmError *err)
 {
-  size_t plane = (size_t) plan->conv_rows * pl->conv_w;
   CfmPoolTarget target = { &pl->pool, pl->conv_h, pl->conv_w,
                            plan->pool_row0, plan->pool_rows, pl->pool_w,
                            pool, (size_t) plan->pool_rows * pl->pool_w };
-  PoolJob jobs[16];
-  pthread_t tids[16];
+  CfmConvJob job = { pl->bank, pl->bias, in, pl->conv, plan->conv_row0,
+                     plan->conv_rows, conv, act,
+                     (size_t) plan->conv_rows * pl->conv_w, pl->activation,
+                     pl->negative_slope, pl->pool_enabled ? &target : NULL,
+                     pl->path, pl->threads };
+  PoolJob pj = { pl, plan, act, pool, 1, { CFM_OK }, { { CFM_OK, "" } } };
   CfmStatus status;
-  int nt, i, pooled = 0;
+  int i, pooled = 0;
 
-  status = cfm_conv2d_forward_pooled (pl->bank, pl->bias, in, &pl->conv,
-                                      plan->conv_row0, plan->conv_rows, conv,
-                                      act, plane, pl->activation,
-                                      pl->negative_slope, pl->path,
-                                      pl->threads,
-                                      pl->pool_enabled ? &target : NULL,
-                                      &pooled, err);
+  status = cfm_conv2d_run (&job, &pooled, err);
   if (status != CFM_OK || act == NULL || plan->pool_rows == 0 || pooled)
     return status;
-  /* Threads take whole maps: pooling reads only its own map. */
-  nt = cfm_thread_count (pl->threads, pl->bank->n < 16 ? pl->bank->n : 16);
-  for (i = 0; i < nt; i++)
-    {
-      jobs[i] = (PoolJob) { pl, plan, act, pool, pl->bank->n * i / nt,
-                            pl->bank->n * (i + 1) / nt, CFM_OK, { 0 } };
-      if (i == 0 || pthread_create (&tids[i], NULL, pool_filters, &jobs[i]))
-        {
-          tids[i] = pthread_self ();
-          if (i > 0)
-            pool_filters (&jobs[i]);
-        }
-    }
-  pool_filters (&jobs[0]);
-  for (i = 1; i < nt; i++)
-    if (!pthread_equal (tids[i], pthread_self ()))
-      pthread_join (tids[i], NULL);
-  for (i = 0; i < nt; i++)
-    if (jobs[i].status != CFM_OK)
+  pj.workers = cfm_thread_count (pl->threads,
+                                 pl->bank->n < 16 ? pl->bank->n : 16);
+  cfm_parallel_run (pj.workers, pool_filters, &pj);
+  for (i = 0; i < pj.workers; i++)
+    if (pj.status[i] != CFM_OK)
       {
         if (err)
-          *err = jobs[i].err;
-        return jobs[i].status;
+          *err = pj.err[i];
+        return pj.status[i];
       }
   return CFM_OK;
+}
+
+void
+cfm_pipeline_place (const CfmPipeline *pl, CfmStage stage, int align,
+                    CfmPlacement *placement)
+{
+  const CfmConvParams *c = &pl->conv;
+  int s = c->stride, pool_off = 0;
+  /* A map pixel is centred on the input pixels it read, as near as whole
+   * pixels allow, rounding toward the top-left. */
+  int off_y = -c->padding + (c->dilation * (pl->bank->kh - 1) + 1 - s) / 2;
+  int off_x = -c->padding + (c->dilation * (pl->bank->kw - 1) + 1 - s) / 2;
+
+  if (stage == CFM_STAGE_POOL)
+    {
+      placement->map_w = pl->pool_w;
+      placement->map_h = pl->pool_h;
+      placement->scale = s * pl->pool.stride;
+      pool_off = s * ((pl->pool.size - pl->pool.stride) / 2
+                      - pl->pool.padding);
+    }
+  else
+    {
+      placement->map_w = pl->conv_w;
+      placement->map_h = pl->conv_h;
+      placement->scale = s;
+    }
+  placement->x = align ? off_x + pool_off : 0;
+  placement->y = align ? off_y + pool_off : 0;
+  if (!align)
+    placement->scale = 1;
+}
+
+void
+cfm_pipeline_dropped (const CfmPipeline *pl, int *cols, int *rows)
+{
+  const CfmConvParams *c = &pl->conv;
+  int span_w = c->dilation * (pl->bank->kw - 1) + 1;
+  int span_h = c->dilation * (pl->bank->kh - 1) + 1;
+
+  *cols = pl->in_w + 2 * c->padding - ((pl->conv_w - 1) * c->stride + span_w);
+  *rows = pl->in_h + 2 * c->padding - ((pl->conv_h - 1) * c->stride + span_h);
+  if (pl->pool_enabled)
+    {
+      *cols += c->stride * (pl->conv_w - ((pl->pool_w - 1) * pl->pool.stride
+                                          + pl->pool.size));
+      *rows += c->stride * (pl->conv_h - ((pl->pool_h - 1) * pl->pool.stride
+                                          + pl->pool.size));
+    }
 }

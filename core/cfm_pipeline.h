@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_pipeline.h: the tutorial's Conv2d -> activation -> pooling, in bands.
  *
  * A host describes the run once (cfm_pipeline_init checks every size), then
@@ -12,6 +13,15 @@
 #include "cfm_bank.h"
 #include "cfm_conv.h"
 #include "cfm_error.h"
+
+/* The stages a map can come from. */
+typedef enum
+{
+  CFM_STAGE_CONV,
+  CFM_STAGE_ACTIVATION,
+  CFM_STAGE_POOL,
+  CFM_N_STAGES
+} CfmStage;
 
 typedef struct
 {
@@ -59,5 +69,24 @@ CfmStatus cfm_pipeline_run_band (const CfmPipeline *pl,
                                  const CfmBandPlan *plan, const CfmBand *in,
                                  float *conv, float *act, float *pool,
                                  CfmError *err);
+
+/* Where the maps of a stage lie over the input, in input pixels. */
+typedef struct
+{
+  int map_w, map_h;   /* the map's own size (0 for pooling when it is off) */
+  int scale;          /* input pixels per map pixel, along each axis */
+  int x, y;           /* the map's top-left corner, relative to the input's */
+} CfmPlacement;
+
+/* The placement of STAGE's maps.  With ALIGN, a map pixel is centred on the
+ * input pixels it read, as near as whole pixels allow (rounding toward the
+ * top-left), and enlarged by its total stride; without, it has scale 1 at
+ * the input's corner. */
+void cfm_pipeline_place (const CfmPipeline *pl, CfmStage stage, int align,
+                         CfmPlacement *placement);
+
+/* The columns and rows at the right and bottom edges that no output reads
+ * (no conv output, or with pooling no pooled output). */
+void cfm_pipeline_dropped (const CfmPipeline *pl, int *cols, int *rows);
 
 #endif

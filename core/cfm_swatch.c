@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_swatch.c: see cfm_swatch.h. */
 #include "cfm_swatch.h"
 
@@ -6,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfm_display.h"
+#include "cfm_colormap.h"
 
 /* 5x7 glyphs, one byte a row, bit 4 the leftmost pixel. */
 typedef struct
@@ -144,7 +145,7 @@ cfm_swatch_draw (const float *k, int kh, int kw, int cell, float lo,
 }
 
 CfmStatus
-cfm_legend_draw (int colormap, float lo, float hi, const char *left,
+cfm_legend_draw (CfmColormap colormap, float lo, float hi, const char *left,
                  const char *right, int mark_zero, int width, int height,
                  float *rgb, CfmError *err)
 {
@@ -161,12 +162,7 @@ cfm_legend_draw (int colormap, float lo, float hi, const char *left,
     {
       float t = (float) x / (float) (width - 1), c[3];
 
-      if (colormap == 2)
-        cfm_viridis (t, c);
-      else if (colormap == 1)
-        cfm_diverging (t, c);
-      else
-        c[0] = c[1] = c[2] = t;
+      cfm_colormap_color (colormap, t, c);
       for (y = 0; y < bar; y++)
         memcpy (rgb + ((size_t) y * width + x) * 3, c, sizeof c);
     }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_swatch.h: pictures that explain the maps: the tutorial's kernel
  * figure (each weight a gray cell with its value written on it) and a
  * legend (the colour bar and the numbers it stands for).
@@ -8,6 +9,7 @@
 #ifndef CFM_SWATCH_H
 #define CFM_SWATCH_H
 
+#include "cfm_colormap.h"
 #include "cfm_error.h"
 
 /* Size of the picture of one KH x KW kernel plane with CELL-pixel cells. */
@@ -21,10 +23,10 @@ void cfm_swatch_draw (const float *k, int kh, int kw, int cell, float lo,
                       float hi, float *gray);
 
 /* A legend of WIDTH x HEIGHT RGB pixels (0..1, 3 floats a pixel): the bar of
- * COLORMAP (0 gray, 1 diverging, 2 viridis) from LO to HI on top, and under
+ * COLORMAP from LO to HI on top, and under
  * it the labels LEFT and RIGHT at its ends and, when MARK_ZERO and LO < 0 <
  * HI, "0" under zero.  Returns CFM_ERR_SIZE when it is too small. */
-CfmStatus cfm_legend_draw (int colormap, float lo, float hi,
+CfmStatus cfm_legend_draw (CfmColormap colormap, float lo, float hi,
                            const char *left, const char *right,
                            int mark_zero, int width, int height, float *rgb,
                            CfmError *err);

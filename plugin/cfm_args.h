@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include "cfm_colormap.h"
+
 #define CFM_PROC_NAME   "plug-in-cnn-feature-maps"
 #define CFM_PLUGIN_NAME "cnn-feature-maps"
 #define CFM_PARASITE    "cnn-feature-maps-args"
@@ -77,7 +79,6 @@ enum { CFM_BANK_CUSTOM = 9, CFM_BANK_FILE = 10 };
 enum { CFM_INPUT_LUMA, CFM_INPUT_LUMINANCE, CFM_INPUT_RED, CFM_INPUT_GREEN,
        CFM_INPUT_BLUE, CFM_INPUT_RGB };
 enum { CFM_NORMALIZE_PER_MAP, CFM_NORMALIZE_PER_STAGE, CFM_NORMALIZE_NONE };
-enum { CFM_COLORMAP_GRAY, CFM_COLORMAP_DIVERGING, CFM_COLORMAP_VIRIDIS };
 
 extern const CfmArgSpec cfm_arg_specs[CFM_N_ARGS];
 

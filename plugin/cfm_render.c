@@ -34,7 +34,7 @@ enum
   STAGE_CONV = CFM_STAGE_CONV,
   STAGE_ACT = CFM_STAGE_ACTIVATION,
   STAGE_POOL = CFM_STAGE_POOL,
-  N_STAGES
+  N_STAGES = CFM_N_STAGES
 };
 
 typedef struct
@@ -887,12 +887,7 @@ display_range (const Run *run, gint s, gint f, gfloat *lo, gfloat *hi)
 static void
 display_color (gint colormap, gfloat t, gfloat px[3])
 {
-  if (colormap == CFM_COLORMAP_VIRIDIS)
-    cfm_viridis (t, px);
-  else if (colormap == CFM_COLORMAP_DIVERGING)
-    cfm_diverging (t, px);
-  else
-    px[0] = px[1] = px[2] = t;
+  cfm_colormap_color ((CfmColormap) colormap, t, px);
 }
 
 /* Maps ROWS x W values to display pixels of CHANNELS, enlarged by SCALE,
@@ -957,7 +952,7 @@ level_codes (gint colormap, guint8 codes[256][3], CfmLevelKind *kind)
       gfloat color[3];
 
       if (colormap == CFM_COLORMAP_VIRIDIS)
-        cfm_viridis ((i + 0.5f) / 256.0f, color);
+        cfm_colormap_color (CFM_COLORMAP_VIRIDIS, (i + 0.5f) / 256.0f, color);
       for (c = 0; c < 3; c++)
         codes[i][c] = colormap == CFM_COLORMAP_VIRIDIS ? code_of (color[c])
                                                        : (guint8) i;

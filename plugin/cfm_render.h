@@ -14,6 +14,7 @@
 #include <gegl.h>
 
 #include "cfm_args.h"
+#include "cfm_pipeline.h"
 
 typedef struct _CfmHost CfmHost;
 
@@ -91,13 +92,6 @@ gboolean cfm_render_plan (const CfmArgValues *vals, gint width, gint height,
 gchar *cfm_render_summary (const CfmArgValues *vals, gint width, gint height,
                            gboolean image_rgb, gint gimp_major);
 
-/* The stages a map can come from. */
-typedef enum
-{
-  CFM_STAGE_CONV,
-  CFM_STAGE_ACTIVATION,
-  CFM_STAGE_POOL
-} CfmStage;
 
 /* Side of the dialogs' preview, in pixels. */
 #define CFM_PREVIEW_SIZE 280

@@ -151,9 +151,12 @@ time_conv (const float *x, int c, int h, int w, int n, int k, int reps,
     {
       double t0 = now ();
 
-      cfm_conv2d_forward_fused (&bank, NULL, &band, &p, 0, oh, out, NULL,
-                                (size_t) oh * ow, CFM_ACT_NONE, 0.0f,
-                                CFM_PATH_AUTO, 1, &err);
+      CfmConvJob job = { .bank = &bank, .in = &band, .params = p,
+                         .out_rows = oh, .conv = out,
+                         .plane_stride = (size_t) oh * ow,
+                         .path = CFM_PATH_AUTO, .threads = 1 };
+
+      cfm_conv2d_run (&job, NULL, &err);
       t0 = now () - t0;
       best = t0 < best ? t0 : best;
     }

@@ -1,6 +1,7 @@
 /* test_display.c: display mapping, checked with hand arithmetic. */
 #include "test_util.h"
 
+#include "cfm_colormap.h"
 #include "cfm_display.h"
 
 #include <stdint.h>
@@ -154,17 +155,17 @@ main (void)
   CHECK (sa.min == 0.0f && sa.max == 0.0f, "empty stats");
 
   /* Colormaps at their ends and middle. */
-  cfm_diverging (0.0f, rgb);
+  cfm_colormap_color (CFM_COLORMAP_DIVERGING, 0.0f, rgb);
   CHECK (rgb[0] == 0.0f && rgb[2] == 1.0f, "diverging blue");
-  cfm_diverging (0.5f, rgb);
+  cfm_colormap_color (CFM_COLORMAP_DIVERGING, 0.5f, rgb);
   CHECK (rgb[0] == 1.0f && rgb[1] == 1.0f && rgb[2] == 1.0f, "white");
-  cfm_diverging (1.0f, rgb);
+  cfm_colormap_color (CFM_COLORMAP_DIVERGING, 1.0f, rgb);
   CHECK (rgb[0] == 1.0f && rgb[1] == 0.0f, "diverging red");
   /* matplotlib's viridis: #440154 at 0, #fde725 at 1. */
-  cfm_viridis (0.0f, rgb);
+  cfm_colormap_color (CFM_COLORMAP_VIRIDIS, 0.0f, rgb);
   CHECK (fabsf (rgb[0] * 255 - 0x44) < 0.6f && fabsf (rgb[2] * 255 - 0x54)
          < 0.6f, "viridis 0");
-  cfm_viridis (1.0f, rgb);
+  cfm_colormap_color (CFM_COLORMAP_VIRIDIS, 1.0f, rgb);
   CHECK (fabsf (rgb[0] * 255 - 0xfd) < 0.6f && fabsf (rgb[1] * 255 - 0xe7)
          < 0.6f, "viridis 1");
 

@@ -56,6 +56,7 @@ conv_by_rows (const CfmBank *bank, const float *bias, const float *x,
       int r0, rows;
       float *band;
       CfmBand in;
+      CfmConvJob job;
 
       cfm_conv2d_input_rows (p, c->kh, c->h, r, 1, &r0, &rows);
       band = malloc (((size_t) c->cin * rows * c->w + 1) * sizeof (float));
@@ -64,9 +65,12 @@ conv_by_rows (const CfmBank *bank, const float *bias, const float *x,
                 x + ((size_t) ch * c->h + r0) * c->w,
                 (size_t) rows * c->w * sizeof (float));
       in = (CfmBand) { band, c->cin, c->h, c->w, r0, rows };
-      CHECK (cfm_conv2d_forward (bank, bias, &in, p, r, 1,
-                                 out + (size_t) r * c->conv_w, plane, &err)
-             == CFM_OK, "case %s row %d: %s", c->id, r, err.message);
+      job = (CfmConvJob) { .bank = bank, .bias = bias, .in = &in,
+                           .params = *p, .out_row0 = r, .out_rows = 1,
+                           .conv = out + (size_t) r * c->conv_w,
+                           .plane_stride = plane };
+      CHECK (cfm_conv2d_run (&job, NULL, &err) == CFM_OK,
+             "case %s row %d: %s", c->id, r, err.message);
       free (band);
     }
 }
@@ -145,6 +149,7 @@ run_case (const Case *c)
   float *conv, *conv_rows, *act, *pool;
   int oh, ow, f;
   CfmBand in;
+  CfmConvJob job;
   char path[64];
 
   snprintf (path, sizeof path, "grid/%s.npy", c->id);
@@ -170,9 +175,11 @@ run_case (const Case *c)
   act = malloc (plane * c->n * sizeof (float));
   pool = malloc ((pplane + 1) * c->n * sizeof (float));
   in = (CfmBand) { x, c->cin, c->h, c->w, 0, c->h };
-  CHECK (cfm_conv2d_forward (&bank, c->bias ? b : NULL, &in, &p, 0,
-                             c->conv_h, conv, plane, &err) == CFM_OK,
-         "case %s: %s", c->id, err.message);
+  job = (CfmConvJob) { .bank = &bank, .bias = c->bias ? b : NULL,
+                       .in = &in, .params = p, .out_rows = c->conv_h,
+                       .conv = conv, .plane_stride = plane };
+  CHECK (cfm_conv2d_run (&job, NULL, &err) == CFM_OK, "case %s: %s", c->id,
+         err.message);
   conv_by_rows (&bank, c->bias ? b : NULL, x, c, &p, conv_rows);
   cfm_activation_apply (parse_act (c->act), (float) c->slope, conv, act,
                         plane * c->n);

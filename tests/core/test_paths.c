@@ -42,10 +42,14 @@ check_pooled (CfmPath path, const CfmBank *bank, const float *bias,
       got = calloc ((size_t) ph * pw * bank->n, sizeof (float));
       t = (CfmPoolTarget) { pp, oh, ow, 1, ph - 1, pw, got,
                             (size_t) (ph - 1) * pw };
-      CHECK (cfm_conv2d_forward_pooled (bank, bias, in, p, 0, oh, conv,
-                                        got_act, plane, act, 0.1f, path,
-                                        threads, &t, &pooled, &err)
-             == CFM_OK && pooled, "%s: not pooled", cfm_path_name (path));
+      CfmConvJob job = { .bank = bank, .bias = bias, .in = in,
+                         .params = *p, .out_rows = oh, .conv = conv,
+                         .act = got_act, .plane_stride = plane,
+                         .activation = act, .negative_slope = 0.1f,
+                         .pool = &t, .path = path, .threads = threads };
+
+      CHECK (cfm_conv2d_run (&job, &pooled, &err) == CFM_OK && pooled,
+             "%s: not pooled", cfm_path_name (path));
       for (f = 0; f < bank->n; f++)
         {
           double d;
@@ -77,6 +81,7 @@ check_case (CfmPath path, int n, int c, int k, CfmPadMode mode, int pad,
   float *x = malloc (nx * sizeof (float)), *bias = malloc (n * sizeof (float));
   float *ref, *ref_act, *got, *got_act;
   CfmBand in;
+  CfmConvJob job;
 
   for (i = 0; i < nx; i++)
     x[i] = next_random (&seed);
@@ -96,11 +101,17 @@ check_case (CfmPath path, int n, int c, int k, CfmPadMode mode, int pad,
   got = malloc (plane * n * sizeof (float));
   got_act = malloc (plane * n * sizeof (float));
   in = (CfmBand) { x, c, h, w, 0, h };
-  cfm_conv2d_forward_fused (&bank, bias, &in, &p, 0, oh, ref, ref_act, plane,
-                            act, 0.1f, CFM_PATH_REFERENCE, 1, &err);
-  CHECK (cfm_conv2d_forward_fused (&bank, bias, &in, &p, 0, oh, got, got_act,
-                                   plane, act, 0.1f, path, threads, &err)
-         == CFM_OK, "%s", err.message);
+  job = (CfmConvJob) { .bank = &bank, .bias = bias, .in = &in, .params = p,
+                       .out_rows = oh, .conv = ref, .act = ref_act,
+                       .plane_stride = plane, .activation = act,
+                       .negative_slope = 0.1f, .path = CFM_PATH_REFERENCE,
+                       .threads = 1 };
+  cfm_conv2d_run (&job, NULL, &err);
+  job.conv = got;
+  job.act = got_act;
+  job.path = path;
+  job.threads = threads;
+  CHECK (cfm_conv2d_run (&job, NULL, &err) == CFM_OK, "%s", err.message);
   for (f = 0; f < n; f++)
     {
       double dc = max_rel_diff (got + f * plane, ref + f * plane, plane);

@@ -4,6 +4,7 @@
 
 #include <locale.h>
 
+#include "cfm_colormap.h"
 #include "cfm_display.h"
 #include "cfm_swatch.h"
 
@@ -67,9 +68,9 @@ main (void)
   /* The legend: the colormap's ends at the bar's ends, zero marked. */
   CHECK (cfm_legend_draw (2, -1.0f, 3.0f, "-1", "3", 1, 256, 36, rgb, &err)
          == CFM_OK, "%s", err.message);
-  cfm_viridis (0.0f, c);
+  cfm_colormap_color (CFM_COLORMAP_VIRIDIS, 0.0f, c);
   CHECK (rgb[0] == c[0] && rgb[2] == c[2], "viridis left end");
-  cfm_viridis (1.0f, c);
+  cfm_colormap_color (CFM_COLORMAP_VIRIDIS, 1.0f, c);
   CHECK (rgb[255 * 3] == c[0] && rgb[255 * 3 + 1] == c[1],
          "viridis right end");
   zx = (int) lrintf (1.0f / 4.0f * 255.0f);
