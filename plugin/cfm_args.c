@@ -9,169 +9,196 @@
 #include "cfm_i18n.h"
 
 static const CfmChoice bank_choices[] = {
-  { "tutorial",  N_("Tutorial (4 edge filters, 4x4)") },
-  { "sobel",     N_("Sobel (x, y)") },
-  { "prewitt",   N_("Prewitt (x, y)") },
-  { "scharr",    N_("Scharr (x, y)") },
-  { "laplacian", N_("Laplacian (4- and 8-neighbour)") },
-  { "gaussian",  N_("Gaussian blur 3x3") },
-  { "sharpen",   N_("Sharpen") },
-  { "emboss",    N_("Emboss") },
-  { "identity",  N_("Identity") },
-  { "custom",    N_("Custom kernels (text)") },
-  { "file",      N_("Kernel file (.npy or text)") },
-  { NULL, NULL }
+  { "tutorial",  N_("Tutorial (4 edge filters, 4x4)"), CFM_BANK_TUTORIAL },
+  { "sobel",     N_("Sobel (x, y)"), CFM_BANK_SOBEL },
+  { "prewitt",   N_("Prewitt (x, y)"), CFM_BANK_PREWITT },
+  { "scharr",    N_("Scharr (x, y)"), CFM_BANK_SCHARR },
+  { "laplacian", N_("Laplacian (4- and 8-neighbour)"), CFM_BANK_LAPLACIAN },
+  { "gaussian",  N_("Gaussian blur 3x3"), CFM_BANK_GAUSSIAN },
+  { "sharpen",   N_("Sharpen"), CFM_BANK_SHARPEN },
+  { "emboss",    N_("Emboss"), CFM_BANK_EMBOSS },
+  { "identity",  N_("Identity"), CFM_BANK_IDENTITY },
+  { "custom",    N_("Custom kernels (text)"), CFM_BANK_CUSTOM },
+  { "file",      N_("Kernel file (.npy or text)"), CFM_BANK_FILE },
+  { NULL, NULL, 0 }
 };
 
 static const CfmChoice input_choices[] = {
-  { "luma",      N_("Luma (Rec.601, as OpenCV)") },
-  { "luminance", N_("Luminance (GIMP)") },
-  { "red",       N_("Red") },
-  { "green",     N_("Green") },
-  { "blue",      N_("Blue") },
-  { "rgb",       N_("RGB (3 input channels)") },
-  { NULL, NULL }
+  { "luma",      N_("Luma (Rec.601, as OpenCV)"), CFM_INPUT_LUMA },
+  { "luminance", N_("Luminance (GIMP)"), CFM_INPUT_LUMINANCE },
+  { "red",       N_("Red"), CFM_INPUT_RED },
+  { "green",     N_("Green"), CFM_INPUT_GREEN },
+  { "blue",      N_("Blue"), CFM_INPUT_BLUE },
+  { "rgb",       N_("RGB (3 input channels)"), CFM_INPUT_RGB },
+  { NULL, NULL, 0 }
 };
 
 static const CfmChoice padding_choices[] = {
-  { "zeros",     N_("Zeros") },
-  { "reflect",   N_("Reflect") },
-  { "replicate", N_("Replicate") },
-  { "circular",  N_("Circular") },
-  { NULL, NULL }
+  { "zeros",     N_("Zeros"), CFM_PAD_ZEROS },
+  { "reflect",   N_("Reflect"), CFM_PAD_REFLECT },
+  { "replicate", N_("Replicate"), CFM_PAD_REPLICATE },
+  { "circular",  N_("Circular"), CFM_PAD_CIRCULAR },
+  { NULL, NULL, 0 }
 };
 
 static const CfmChoice activation_choices[] = {
-  { "relu",       N_("ReLU") },
-  { "leaky-relu", N_("Leaky ReLU") },
-  { "abs",        N_("Absolute value") },
-  { "none",       N_("None") },
-  { NULL, NULL }
+  { "relu",       N_("ReLU"), CFM_ACT_RELU },
+  { "leaky-relu", N_("Leaky ReLU"), CFM_ACT_LEAKY_RELU },
+  { "abs",        N_("Absolute value"), CFM_ACT_ABS },
+  { "none",       N_("None"), CFM_ACT_NONE },
+  { NULL, NULL, 0 }
 };
 
 static const CfmChoice pool_choices[] = {
-  { "max", N_("Max") },
-  { "avg", N_("Average") },
-  { NULL, NULL }
+  { "max", N_("Max"), CFM_POOL_MAX },
+  { "avg", N_("Average"), CFM_POOL_AVG },
+  { NULL, NULL, 0 }
 };
 
 static const CfmChoice normalize_choices[] = {
-  { "per-map",   N_("Per map (as matplotlib)") },
-  { "per-stage", N_("Per stage (comparable)") },
-  { "none",      N_("None (raw values)") },
-  { NULL, NULL }
+  { "per-map",   N_("Per map (as matplotlib)"), CFM_NORMALIZE_PER_MAP },
+  { "per-stage", N_("Per stage (comparable)"), CFM_NORMALIZE_PER_STAGE },
+  { "none",      N_("None (raw values)"), CFM_NORMALIZE_NONE },
+  { NULL, NULL, 0 }
 };
 
 static const CfmChoice colormap_choices[] = {
-  { "gray",      N_("Gray") },
-  { "diverging", N_("Diverging (blue, white, red)") },
-  { "viridis",   N_("Viridis") },
-  { NULL, NULL }
+  { "gray",      N_("Gray"), CFM_COLORMAP_GRAY },
+  { "diverging", N_("Diverging (blue, white, red)"), CFM_COLORMAP_DIVERGING },
+  { "viridis",   N_("Viridis"), CFM_COLORMAP_VIRIDIS },
+  { NULL, NULL, 0 }
 };
 
 static const CfmChoice expand_choices[] = {
-  { "none",      N_("None") },
-  { "negate",    N_("Each kernel and its negative") },
-  { "tutorial",  N_("k, -k, k transposed, -k transposed (as the tutorial)") },
-  { "rotations", N_("The 8 rotations and flips") },
-  { NULL, NULL }
+  { "none",      N_("None"), CFM_EXPAND_NONE },
+  { "negate",    N_("Each kernel and its negative"), CFM_EXPAND_NEGATE },
+  { "tutorial",  N_("k, -k, k transposed, -k transposed (as the tutorial)"),
+    CFM_EXPAND_TUTORIAL },
+  { "rotations", N_("The 8 rotations and flips"), CFM_EXPAND_ROTATIONS },
+  { NULL, NULL, 0 }
 };
 
-#define G_FILTERS    N_("Filters")
-#define G_CONV       N_("Convolution")
-#define G_ACTIVATION N_("Activation")
-#define G_POOLING    N_("Pooling")
-#define G_DISPLAY    N_("Display")
+#define G_FILTERS    CFM_GROUP_FILTERS
+#define G_CONV       CFM_GROUP_CONV
+#define G_ACTIVATION CFM_GROUP_ACTIVATION
+#define G_POOLING    CFM_GROUP_POOLING
+#define G_DISPLAY    CFM_GROUP_DISPLAY
 
 const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
-  { "filter-bank", CFM_TYPE_CHOICE, N_("Filter _bank"),
+  [CFM_ARG_FILTER_BANK] = {
+    "filter-bank", CFM_TYPE_CHOICE, N_("Filter _bank"),
     N_("The kernels to run: a built-in bank, custom kernel text or a kernel "
-       "file"), G_FILTERS, 0, 0, 0, NULL, bank_choices },
-  { "filters", CFM_TYPE_STRING, N_("_Filters"),
+       "file"), G_FILTERS, 0, 0, CFM_BANK_TUTORIAL, NULL, bank_choices },
+  [CFM_ARG_FILTERS] = {
+    "filters", CFM_TYPE_STRING, N_("_Filters"),
     N_("Which filters of the bank to run, 1-based: all, 2, 1,3-4"),
     G_FILTERS, 0, 0, 0, "all", NULL },
-  { "kernels", CFM_TYPE_STRING, N_("_Kernels"),
+  [CFM_ARG_KERNELS] = {
+    "kernels", CFM_TYPE_STRING, N_("_Kernels"),
     N_("Kernel text for the custom bank: rows on lines or separated by ';', "
        "kernels separated by a blank line or '|', or NumPy/PyTorch printed "
        "arrays"), G_FILTERS, 0, 0, 0, "", NULL },
-  { "kernel-file", CFM_TYPE_FILE, N_("Kernel fi_le"),
+  [CFM_ARG_KERNEL_FILE] = {
+    "kernel-file", CFM_TYPE_FILE, N_("Kernel fi_le"),
     N_("A .npy file of shape (kh, kw), (n, kh, kw) or (n, c, kh, kw), or a "
        "kernel text file, for the file bank"), G_FILTERS, 0, 0, 0, NULL,
     NULL },
-  { "bias", CFM_TYPE_STRING, N_("B_ias"),
+  [CFM_ARG_BIAS] = {
+    "bias", CFM_TYPE_STRING, N_("B_ias"),
     N_("One bias for all filters, or one per filter separated by commas"),
     G_CONV, 0, 0, 0, "0", NULL },
-  { "input", CFM_TYPE_CHOICE, N_("_Input"),
+  [CFM_ARG_INPUT] = {
+    "input", CFM_TYPE_CHOICE, N_("_Input"),
     N_("What the network sees: luma as the tutorial's OpenCV conversion, "
-       "GIMP's luminance, one channel, or all three"), G_CONV, 0, 0, 0,
-    NULL, input_choices },
-  { "stride", CFM_TYPE_INT, N_("_Stride"),
+       "GIMP's luminance, one channel, or all three"), G_CONV, 0, 0,
+    CFM_INPUT_LUMA, NULL, input_choices },
+  [CFM_ARG_STRIDE] = {
+    "stride", CFM_TYPE_INT, N_("_Stride"),
     N_("Step between kernel positions"), G_CONV, 1, 16, 1, NULL, NULL },
-  { "padding", CFM_TYPE_INT, N_("_Padding"),
+  [CFM_ARG_PADDING] = {
+    "padding", CFM_TYPE_INT, N_("_Padding"),
     N_("Pixels added on every side before the convolution"), G_CONV, 0, 64,
     0, NULL, NULL },
-  { "padding-mode", CFM_TYPE_CHOICE, N_("Padding _mode"),
-    N_("What the padding holds, as PyTorch's padding_mode"), G_CONV, 0, 0, 0,
-    NULL, padding_choices },
-  { "dilation", CFM_TYPE_INT, N_("_Dilation"),
+  [CFM_ARG_PADDING_MODE] = {
+    "padding-mode", CFM_TYPE_CHOICE, N_("Padding _mode"),
+    N_("What the padding holds, as PyTorch's padding_mode"), G_CONV, 0, 0,
+    CFM_PAD_ZEROS, NULL, padding_choices },
+  [CFM_ARG_DILATION] = {
+    "dilation", CFM_TYPE_INT, N_("_Dilation"),
     N_("Spacing between kernel taps"), G_CONV, 1, 16, 1, NULL, NULL },
-  { "show-conv", CFM_TYPE_BOOLEAN, N_("Show _convolution maps"),
-    N_("Add the convolution maps as layers"), G_CONV, 0, 1, 1, NULL, NULL },
-  { "activation", CFM_TYPE_CHOICE, N_("_Activation"),
+  [CFM_ARG_SHOW_CONV] = {
+    "show-conv", CFM_TYPE_BOOLEAN, N_("Show _convolution maps"),
+    N_("Add the convolution maps as layers"), G_CONV, 0, 1, TRUE, NULL,
+    NULL },
+  [CFM_ARG_ACTIVATION] = {
+    "activation", CFM_TYPE_CHOICE, N_("_Activation"),
     N_("The function applied to each convolution map"), G_ACTIVATION, 0, 0,
-    0, NULL, activation_choices },
-  { "negative-slope", CFM_TYPE_DOUBLE, N_("_Negative slope"),
+    CFM_ACT_RELU, NULL, activation_choices },
+  [CFM_ARG_NEGATIVE_SLOPE] = {
+    "negative-slope", CFM_TYPE_DOUBLE, N_("_Negative slope"),
     N_("Slope of leaky ReLU below zero"), G_ACTIVATION, 0, 1, 0.01, NULL,
     NULL },
-  { "show-activation", CFM_TYPE_BOOLEAN, N_("Show acti_vation maps"),
-    N_("Add the activation maps as layers"), G_ACTIVATION, 0, 1, 1, NULL,
+  [CFM_ARG_SHOW_ACTIVATION] = {
+    "show-activation", CFM_TYPE_BOOLEAN, N_("Show acti_vation maps"),
+    N_("Add the activation maps as layers"), G_ACTIVATION, 0, 1, TRUE, NULL,
     NULL },
-  { "pool-type", CFM_TYPE_CHOICE, N_("Pool _type"),
-    N_("Max or average pooling of the activation maps"), G_POOLING, 0, 0, 0,
-    NULL, pool_choices },
-  { "pool-size", CFM_TYPE_INT, N_("Pool si_ze"),
+  [CFM_ARG_POOL_TYPE] = {
+    "pool-type", CFM_TYPE_CHOICE, N_("Pool _type"),
+    N_("Max or average pooling of the activation maps"), G_POOLING, 0, 0,
+    CFM_POOL_MAX, NULL, pool_choices },
+  [CFM_ARG_POOL_SIZE] = {
+    "pool-size", CFM_TYPE_INT, N_("Pool si_ze"),
     N_("Side of the pooling window"), G_POOLING, 1, 16, 2, NULL, NULL },
-  { "pool-stride", CFM_TYPE_INT, N_("Pool st_ride"),
+  [CFM_ARG_POOL_STRIDE] = {
+    "pool-stride", CFM_TYPE_INT, N_("Pool st_ride"),
     N_("Step between pooling windows"), G_POOLING, 1, 16, 2, NULL, NULL },
-  { "show-pool", CFM_TYPE_BOOLEAN, N_("Show p_ooled maps"),
-    N_("Add the pooled maps as layers"), G_POOLING, 0, 1, 1, NULL, NULL },
-  { "normalize", CFM_TYPE_CHOICE, N_("N_ormalize"),
+  [CFM_ARG_SHOW_POOL] = {
+    "show-pool", CFM_TYPE_BOOLEAN, N_("Show p_ooled maps"),
+    N_("Add the pooled maps as layers"), G_POOLING, 0, 1, TRUE, NULL, NULL },
+  [CFM_ARG_NORMALIZE] = {
+    "normalize", CFM_TYPE_CHOICE, N_("N_ormalize"),
     N_("How map values become pixel values: each map's own range, one "
-       "range per stage, or the raw values"), G_DISPLAY, 0, 0, 0, NULL,
-    normalize_choices },
-  { "colormap", CFM_TYPE_CHOICE, N_("Color_map"),
+       "range per stage, or the raw values"), G_DISPLAY, 0, 0,
+    CFM_NORMALIZE_PER_MAP, NULL, normalize_choices },
+  [CFM_ARG_COLORMAP] = {
+    "colormap", CFM_TYPE_CHOICE, N_("Color_map"),
     N_("Gray as the tutorial, diverging (negative blue, zero white, "
        "positive red) or viridis; colors need an RGB image"), G_DISPLAY, 0,
-    0, 0, NULL, colormap_choices },
-  { "align", CFM_TYPE_BOOLEAN, N_("A_lign maps over the image"),
+    0, CFM_COLORMAP_GRAY, NULL, colormap_choices },
+  [CFM_ARG_ALIGN] = {
+    "align", CFM_TYPE_BOOLEAN, N_("A_lign maps over the image"),
     N_("Place each map over the input pixels it was computed from, enlarged "
-       "by its stride"), G_DISPLAY, 0, 1, 1, NULL, NULL },
-  { "expand", CFM_TYPE_CHOICE, N_("E_xpand the bank"),
+       "by its stride"), G_DISPLAY, 0, 1, TRUE, NULL, NULL },
+  [CFM_ARG_EXPAND] = {
+    "expand", CFM_TYPE_CHOICE, N_("E_xpand the bank"),
     N_("Grow the bank from its kernels before the filters are chosen"),
-    G_FILTERS, 0, 0, 0, NULL, expand_choices },
-  { "kernel-swatches", CFM_TYPE_BOOLEAN, N_("Show the _kernels"),
+    G_FILTERS, 0, 0, CFM_EXPAND_NONE, NULL, expand_choices },
+  [CFM_ARG_KERNEL_SWATCHES] = {
+    "kernel-swatches", CFM_TYPE_BOOLEAN, N_("Show the _kernels"),
     N_("Add a layer per filter that draws its kernel with its values, as "
-       "the tutorial does"), G_DISPLAY, 0, 1, 0, NULL, NULL },
-  { "legend", CFM_TYPE_BOOLEAN, N_("Add a le_gend"),
+       "the tutorial does"), G_DISPLAY, 0, 1, FALSE, NULL, NULL },
+  [CFM_ARG_LEGEND] = {
+    "legend", CFM_TYPE_BOOLEAN, N_("Add a le_gend"),
     N_("Add a layer per stage with the colour bar and the values it stands "
-       "for"), G_DISPLAY, 0, 1, 0, NULL, NULL },
+       "for"), G_DISPLAY, 0, 1, FALSE, NULL, NULL },
 };
 
-/* In the order of CfmStage. */
 static const CfmChoice stage_choices[] = {
-  { "conv",       G_CONV },
-  { "activation", G_ACTIVATION },
-  { "pool",       G_POOLING },
-  { NULL, NULL }
+  { "conv",       G_CONV, CFM_STAGE_CONV },
+  { "activation", G_ACTIVATION, CFM_STAGE_ACTIVATION },
+  { "pool",       G_POOLING, CFM_STAGE_POOL },
+  { NULL, NULL, 0 }
 };
 
 const CfmArgSpec cfm_preview_specs[CFM_N_PREVIEW_ARGS] = {
-  { "preview-filter", CFM_TYPE_INT, N_("Preview _filter"),
+  [CFM_PREVIEW_FILTER] = {
+    "preview-filter", CFM_TYPE_INT, N_("Preview _filter"),
     N_("The filter whose map the preview shows, numbered as in layer names"),
     NULL, 1, CFM_FILTERS_MAX, 1, NULL, NULL },
-  { "preview-stage", CFM_TYPE_CHOICE, N_("Preview s_tage"),
-    N_("The stage whose map the preview shows"), NULL, 0, 0, 1, NULL,
-    stage_choices },
+  [CFM_PREVIEW_STAGE] = {
+    "preview-stage", CFM_TYPE_CHOICE, N_("Preview s_tage"),
+    N_("The stage whose map the preview shows"), NULL, 0, 0,
+    CFM_STAGE_ACTIVATION, NULL, stage_choices },
 };
 
 G_DEFINE_QUARK (cfm-error-quark, cfm_error)
@@ -212,28 +239,91 @@ cfm_args_clear (CfmArgValues *vals)
       g_clear_pointer (&vals->v[i].s, g_free);
 }
 
-gint
-cfm_args_choice_index (CfmArgId id, const gchar *nick)
+void
+cfm_args_copy (CfmArgValues *dst, const CfmArgValues *src)
 {
-  const CfmChoice *c = cfm_arg_specs[id].choices;
+  gint i;
+
+  *dst = *src;
+  for (i = 0; i < CFM_N_ARGS; i++)
+    if (cfm_arg_specs[i].type == CFM_TYPE_STRING
+        || cfm_arg_specs[i].type == CFM_TYPE_FILE)
+      dst->v[i].s = g_strdup (src->v[i].s);
+}
+
+const gchar *
+cfm_choice_nick (const CfmArgSpec *spec, gint value)
+{
+  gint i = cfm_choice_position (spec, value);
+
+  return i < 0 ? NULL : spec->choices[i].nick;
+}
+
+gboolean
+cfm_choice_value (const CfmArgSpec *spec, const gchar *nick, gint *value)
+{
+  const CfmChoice *c = spec->choices;
+  gint i;
+
+  for (i = 0; c && nick && c[i].nick; i++)
+    if (strcmp (c[i].nick, nick) == 0)
+      {
+        *value = c[i].value;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gint
+cfm_choice_position (const CfmArgSpec *spec, gint value)
+{
+  const CfmChoice *c = spec->choices;
   gint i;
 
   for (i = 0; c && c[i].nick; i++)
-    if (nick && strcmp (c[i].nick, nick) == 0)
+    if (c[i].value == value)
       return i;
   return -1;
 }
 
-const gchar *
-cfm_args_choice_nick (CfmArgId id, gint index)
+gint
+cfm_choice_at (const CfmArgSpec *spec, gint position)
 {
-  const CfmChoice *c = cfm_arg_specs[id].choices;
   gint i;
 
-  for (i = 0; c && c[i].nick; i++)
-    if (i == index)
-      return c[i].nick;
-  return NULL;
+  for (i = 0; spec->choices[i].nick; i++)
+    if (i == position)
+      return spec->choices[i].value;
+  return (gint) spec->def;   /* no choice there: the default */
+}
+
+const gchar *
+cfm_args_choice_nick (CfmArgId id, gint value)
+{
+  return cfm_choice_nick (&cfm_arg_specs[id], value);
+}
+
+gchar *
+cfm_args_describe (const CfmArgSpec *spec, gboolean markdown)
+{
+  const gchar *quote = markdown ? "`" : "";
+  GString *s = g_string_new (spec->help);
+  gint i;
+
+  if (spec->type == CFM_TYPE_CHOICE)
+    {
+      g_string_append (s, markdown ? ": " : " {");
+      for (i = 0; spec->choices[i].nick; i++)
+        g_string_append_printf (s, "%s%s%s%s", i ? ", " : "", quote,
+                                spec->choices[i].nick, quote);
+      if (!markdown)
+        g_string_append (s, "}");
+    }
+  else if (spec->type == CFM_TYPE_INT || spec->type == CFM_TYPE_DOUBLE)
+    g_string_append_printf (s, " (%g..%g)", spec->min, spec->max);
+  else if (spec->type == CFM_TYPE_BOOLEAN && !markdown)
+    g_string_append (s, " (TRUE or FALSE)");
+  return g_string_free (s, FALSE);
 }
 
 gboolean
@@ -344,8 +434,7 @@ cfm_args_set_from_string (CfmArgValues *vals, const gchar *name,
       switch (spec->type)
         {
         case CFM_TYPE_CHOICE:
-          v->i = cfm_args_choice_index ((CfmArgId) i, text);
-          if (v->i < 0)
+          if (!cfm_choice_value (spec, text, &v->i))
             {
               g_set_error (error, CFM_ERROR, 0,
                            _("%s: \"%s\" is not one of its choices"), name,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_args.h: the procedure's arguments, in one table.
  *
  * Both GIMP registrations, both dialogs, the batch command and the README's
@@ -9,7 +10,11 @@
 
 #include <glib.h>
 
+#include "cfm_activation.h"
+#include "cfm_bank.h"
 #include "cfm_colormap.h"
+#include "cfm_geometry.h"
+#include "cfm_pipeline.h"
 
 #define CFM_PROC_NAME   "plug-in-cnn-feature-maps"
 #define CFM_PLUGIN_NAME "cnn-feature-maps"
@@ -29,7 +34,20 @@ typedef struct
 {
   const gchar *nick;    /* what scripts pass */
   const gchar *label;   /* translatable */
+  gint         value;   /* what the code sees: an enum of the core or
+                           below */
 } CfmChoice;
+
+#ifndef N_
+#define N_(String) (String)   /* as gi18n-lib.h marks text to translate */
+#endif
+
+/* The dialog frames arguments are grouped in (translatable). */
+#define CFM_GROUP_FILTERS    N_("Filters")
+#define CFM_GROUP_CONV       N_("Convolution")
+#define CFM_GROUP_ACTIVATION N_("Activation")
+#define CFM_GROUP_POOLING    N_("Pooling")
+#define CFM_GROUP_DISPLAY    N_("Display")
 
 typedef struct
 {
@@ -38,10 +56,9 @@ typedef struct
   const gchar     *label;     /* translatable, with mnemonic */
   const gchar     *help;      /* translatable */
   const gchar     *group;     /* dialog frame: translatable */
-  gdouble          min, max, def;
+  gdouble          min, max, def;   /* def of a CHOICE: its value */
   const gchar     *def_str;   /* default of STRING and FILE arguments */
-  const CfmChoice *choices;   /* NULL-terminated, CHOICE only; the default
-                                 is choices[def] */
+  const CfmChoice *choices;   /* NULL-terminated, CHOICE only */
 } CfmArgSpec;
 
 /* Indices into cfm_arg_specs and CfmArgValues.v, in procedure order. */
@@ -74,11 +91,40 @@ typedef enum
   CFM_N_ARGS
 } CfmArgId;
 
-/* Choice values, in the order of their tables. */
-enum { CFM_BANK_CUSTOM = 9, CFM_BANK_FILE = 10 };
-enum { CFM_INPUT_LUMA, CFM_INPUT_LUMINANCE, CFM_INPUT_RED, CFM_INPUT_GREEN,
-       CFM_INPUT_BLUE, CFM_INPUT_RGB };
-enum { CFM_NORMALIZE_PER_MAP, CFM_NORMALIZE_PER_STAGE, CFM_NORMALIZE_NONE };
+/* The values of the choices the core has no enum for.  Padding modes,
+ * activations, pool types, colormaps, expansions and stages take the
+ * core's own (CfmPadMode, CfmActivation, ...). */
+typedef enum
+{
+  CFM_BANK_TUTORIAL,
+  CFM_BANK_SOBEL,
+  CFM_BANK_PREWITT,
+  CFM_BANK_SCHARR,
+  CFM_BANK_LAPLACIAN,
+  CFM_BANK_GAUSSIAN,
+  CFM_BANK_SHARPEN,
+  CFM_BANK_EMBOSS,
+  CFM_BANK_IDENTITY,
+  CFM_BANK_CUSTOM,   /* kernel text */
+  CFM_BANK_FILE      /* a kernel file */
+} CfmBankChoice;
+
+typedef enum
+{
+  CFM_INPUT_LUMA,        /* OpenCV's Rec.601 conversion of the codes */
+  CFM_INPUT_LUMINANCE,   /* GIMP's own */
+  CFM_INPUT_RED,
+  CFM_INPUT_GREEN,
+  CFM_INPUT_BLUE,
+  CFM_INPUT_RGB          /* three input channels */
+} CfmInputKind;
+
+typedef enum
+{
+  CFM_NORMALIZE_PER_MAP,
+  CFM_NORMALIZE_PER_STAGE,
+  CFM_NORMALIZE_NONE
+} CfmNormalize;
 
 extern const CfmArgSpec cfm_arg_specs[CFM_N_ARGS];
 
@@ -97,7 +143,7 @@ extern const CfmArgSpec cfm_preview_specs[CFM_N_PREVIEW_ARGS];
 
 typedef union
 {
-  gint     i;   /* CHOICE (index), INT, BOOLEAN */
+  gint     i;   /* CHOICE (its value), INT, BOOLEAN */
   gdouble  d;   /* DOUBLE */
   gchar   *s;   /* STRING, FILE (a path, or NULL) */
 } CfmArgValue;
@@ -110,10 +156,27 @@ typedef struct
 /* Sets every argument to its default (strings are g_strdup'ed). */
 void cfm_args_init (CfmArgValues *vals);
 void cfm_args_clear (CfmArgValues *vals);
+/* A deep copy of SRC into DST (cleared with cfm_args_clear). */
+void cfm_args_copy (CfmArgValues *dst, const CfmArgValues *src);
 
-/* The index of NICK among the choices of argument ID, or -1. */
-gint cfm_args_choice_index (CfmArgId id, const gchar *nick);
-const gchar *cfm_args_choice_nick (CfmArgId id, gint index);
+/* The nick of the choice of SPEC with VALUE, or NULL. */
+const gchar *cfm_choice_nick (const CfmArgSpec *spec, gint value);
+/* The value of the choice of SPEC named NICK into *VALUE; FALSE when
+ * there is none. */
+gboolean cfm_choice_value (const CfmArgSpec *spec, const gchar *nick,
+                           gint *value);
+/* Where the choice with VALUE stands in SPEC's list (for combo boxes), or
+ * -1; and the value of the choice at POSITION. */
+gint cfm_choice_position (const CfmArgSpec *spec, gint value);
+gint cfm_choice_at (const CfmArgSpec *spec, gint position);
+
+/* cfm_choice_nick of argument ID. */
+const gchar *cfm_args_choice_nick (CfmArgId id, gint value);
+
+/* SPEC's help with what it takes: its choices' nicks, or its range, as the
+ * PDB (MARKDOWN FALSE: "... {a, b}", "(1..16)", "(TRUE or FALSE)") or the
+ * argument table in docs/usage.md (MARKDOWN TRUE: "...: `a`, `b`"). */
+gchar *cfm_args_describe (const CfmArgSpec *spec, gboolean markdown);
 
 /* Checks ranges and choice indices; the message names the argument. */
 gboolean cfm_args_check (const CfmArgValues *vals, GError **error);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_batch.c: cnn-feature-maps-batch, the plug-in from the command line.
  *
  * Runs plug-in-cnn-feature-maps on each image through gimp-console (GIMP 3
@@ -31,6 +32,8 @@ typedef struct
   gboolean      print_call;
   gboolean      quiet;
   gboolean      markdown;
+  gchar       **sets;      /* --set NAME=VALUE, as given */
+  gchar       **images;
 } Options;
 
 static gchar *
@@ -216,23 +219,22 @@ print_markdown (void)
   static const gchar *const types[] = {
     "choice", "string", "file (a path in 2.10)", "int", "double", "boolean"
   };
-  gint i, c;
+  gint i;
 
   g_print ("| # | name | type | default | meaning |\n"
            "|---|---|---|---|---|\n");
   for (i = 0; i < CFM_N_ARGS; i++)
     {
       const CfmArgSpec *spec = &cfm_arg_specs[i];
-      GString *def = g_string_new (NULL), *help = g_string_new (spec->help);
+      gchar *described = cfm_args_describe (spec, TRUE);
+      GString *def = g_string_new (NULL), *help = g_string_new (described);
 
+      g_free (described);
       switch (spec->type)
         {
         case CFM_TYPE_CHOICE:
-          g_string_append_printf (def, "`%s`", spec->choices[(gint) spec->def].nick);
-          g_string_append (help, ": ");
-          for (c = 0; spec->choices[c].nick; c++)
-            g_string_append_printf (help, "%s`%s`", c ? ", " : "",
-                                    spec->choices[c].nick);
+          g_string_append_printf (def, "`%s`",
+                                  cfm_choice_nick (spec, (gint) spec->def));
           break;
         case CFM_TYPE_STRING:
         case CFM_TYPE_FILE:
@@ -246,7 +248,6 @@ print_markdown (void)
           break;
         default:
           g_string_append_printf (def, "%g", spec->def);
-          g_string_append_printf (help, " (%g..%g)", spec->min, spec->max);
           break;
         }
       g_string_replace (help, "|", "\\|", 0);
@@ -257,143 +258,152 @@ print_markdown (void)
     }
 }
 
+/* Parses the command line into O; FALSE with a message in ERROR. */
+static gboolean
+parse_command_line (Options *o, gint *argc, gchar ***argv, GError **error)
+{
+  GOptionEntry entries[] = {
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &o->sets,
+      N_("Set an argument of the procedure, e.g. filter-bank=sobel"),
+      N_("NAME=VALUE") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
+      N_("Folder for the results (default: beside each image)"),
+      N_("DIR") },
+    { "png", 'p', 0, G_OPTION_ARG_NONE, &o->png,
+      N_("Also write every map as a PNG named after its layer"), NULL },
+    { "gimp", 'g', 0, G_OPTION_ARG_FILENAME, &o->gimp,
+      N_("The gimp-console to run (default: the newest found)"),
+      N_("PATH") },
+    { "before", 'b', 0, G_OPTION_ARG_STRING_ARRAY, &o->before,
+      N_("A Script-Fu expression run on each image before the procedure; "
+         "'image' and 'layers' are bound"), N_("EXPR") },
+    { "print-script", 0, 0, G_OPTION_ARG_NONE, &o->print_script,
+      N_("Print the Script-Fu program instead of running it"), NULL },
+    { "print-call", 0, 0, G_OPTION_ARG_NONE, &o->print_call,
+      N_("Print the procedure call for these settings and exit"), NULL },
+    { "arguments-markdown", 0, 0, G_OPTION_ARG_NONE, &o->markdown,
+      N_("Print the procedure's arguments as a Markdown table and exit"),
+      NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
+      N_("Print only errors"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images,
+      NULL, N_("IMAGE...") },
+    { NULL }
+  };
+  GOptionContext *ctx = g_option_context_new (_("IMAGE... - add CNN feature "
+                                                "maps to images with GIMP"));
+  gboolean ok;
+  gint i;
+
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  ok = g_option_context_parse (ctx, argc, argv, error);
+  g_option_context_free (ctx);
+  for (i = 0; ok && o->sets && o->sets[i]; i++)
+    ok = parse_set (o, o->sets[i], error);
+  return ok && cfm_args_check (&o->vals, error)
+         && check_kernel_file (o, error);
+}
+
+static void
+print_call (const Options *o)
+{
+  gchar *call3 = cfm_script_call (&o->vals, o->set, 3);
+  gchar *call2 = cfm_script_call (&o->vals, o->set, 2);
+
+  g_print ("GIMP 3:    %s\nGIMP 2.10: %s\n", call3, call2);
+  g_free (call3);
+  g_free (call2);
+}
+
+/* Runs the procedure on every image with GIMP MAJOR (or prints the
+ * program); the exit status. */
+static gint
+run_images (Options *o, gint major)
+{
+  gint n_images = (gint) g_strv_length (o->images), failed, i;
+  gchar **bases = g_new0 (gchar *, n_images + 1);
+  gchar *script;
+
+  for (i = 0; i < n_images; i++)
+    bases[i] = output_base (o, o->images[i]);
+  script = cfm_script_program (&o->vals, o->set, major,
+                               (const gchar * const *) o->images,
+                               (const gchar * const *) bases, o->png,
+                               (const gchar * const *) o->before);
+  if (o->print_script)
+    {
+      g_print ("%s\n", script);
+      failed = 0;
+    }
+  else
+    {
+      if (o->output)
+        g_mkdir_with_parents (o->output, 0755);
+      for (i = 0; o->png && i < n_images; i++)
+        {
+          gchar *dir = g_strconcat (bases[i], "-maps", NULL);
+
+          g_mkdir_with_parents (dir, 0755);
+          g_free (dir);
+        }
+      failed = run_gimp (o, script, major, n_images);
+    }
+  g_free (script);
+  g_strfreev (bases);
+  return failed == 0 ? 0 : 1;
+}
+
+/* The exit status of a command line that asks for nothing to be run. */
+#define EXIT_USAGE 2
+
 int
 main (int argc, char **argv)
 {
   Options o = { 0 };
-  gchar **sets = NULL, **images = NULL, *script;
-  GOptionEntry entries[] = {
-    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-      N_("Set an argument of the procedure, e.g. filter-bank=sobel"),
-      N_("NAME=VALUE") },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
-      N_("Folder for the results (default: beside each image)"),
-      N_("DIR") },
-    { "png", 'p', 0, G_OPTION_ARG_NONE, &o.png,
-      N_("Also write every map as a PNG named after its layer"), NULL },
-    { "gimp", 'g', 0, G_OPTION_ARG_FILENAME, &o.gimp,
-      N_("The gimp-console to run (default: the newest found)"),
-      N_("PATH") },
-    { "before", 'b', 0, G_OPTION_ARG_STRING_ARRAY, &o.before,
-      N_("A Script-Fu expression run on each image before the procedure; "
-         "'image' and 'layers' are bound"), N_("EXPR") },
-    { "print-script", 0, 0, G_OPTION_ARG_NONE, &o.print_script,
-      N_("Print the Script-Fu program instead of running it"), NULL },
-    { "print-call", 0, 0, G_OPTION_ARG_NONE, &o.print_call,
-      N_("Print the procedure call for these settings and exit"), NULL },
-    { "arguments-markdown", 0, 0, G_OPTION_ARG_NONE, &o.markdown,
-      N_("Print the procedure's arguments as a Markdown table and exit"),
-      NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet,
-      N_("Print only errors"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL,
-      N_("IMAGE...") },
-    { NULL }
-  };
-  GOptionContext *ctx;
   GError *error = NULL;
-  gint major = 3, i, failed, n_images, status = 0;
-  gchar **bases = NULL;
-
-  script = NULL;
+  gint major = 3, status = 0;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   cfm_args_init (&o.vals);
-  ctx = g_option_context_new (_("IMAGE... - add CNN feature maps to images "
-                                "with GIMP"));
-  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+  if (!parse_command_line (&o, &argc, &argv, &error))
     {
       g_printerr ("%s\n", error->message);
-      status = 2;
-      goto out;
+      status = EXIT_USAGE;
     }
-  for (i = 0; sets && sets[i]; i++)
-    if (!parse_set (&o, sets[i], &error))
-      {
-        g_printerr ("%s\n", error->message);
-        status = 2;
-        goto out;
-      }
-  if (!cfm_args_check (&o.vals, &error) || !check_kernel_file (&o, &error))
+  else if (o.markdown)
+    print_markdown ();
+  else if (o.print_call)
+    print_call (&o);
+  else
     {
-      g_printerr ("%s\n", error->message);
-      status = 2;
-      goto out;
+      if (o.gimp == NULL)
+        o.gimp = find_gimp ();
+      if (o.gimp)
+        major = gimp_major (o.gimp, &error);
+      if (o.images == NULL || o.images[0] == NULL)
+        {
+          g_printerr (_("No image given. Usage: %s [--set NAME=VALUE]... "
+                        "IMAGE...\n"), g_get_prgname ());
+          status = EXIT_USAGE;
+        }
+      else if (o.gimp == NULL || major == 0)
+        {
+          g_printerr (_("No usable gimp-console found%s%s\n"),
+                      error ? ": " : "", error ? error->message : "");
+          status = EXIT_USAGE;
+        }
+      else
+        status = run_images (&o, major);
     }
-  if (o.markdown)
-    {
-      print_markdown ();
-      status = 0;
-      goto out;
-    }
-  if (o.gimp == NULL)
-    o.gimp = find_gimp ();
-  if (o.gimp && !o.print_call)
-    major = gimp_major (o.gimp, &error);
-  if (o.print_call)
-    {
-      gchar *call3 = cfm_script_call (&o.vals, o.set, 3);
-      gchar *call2 = cfm_script_call (&o.vals, o.set, 2);
-
-      g_print ("GIMP 3:    %s\nGIMP 2.10: %s\n", call3, call2);
-      g_free (call3);
-      g_free (call2);
-      status = 0;
-      goto out;
-    }
-  n_images = images ? (gint) g_strv_length (images) : 0;
-  if (n_images == 0)
-    {
-      g_printerr (_("No image given. Usage: %s [--set NAME=VALUE]... "
-                    "IMAGE...\n"), g_get_prgname ());
-      status = 2;
-      goto out;
-    }
-  if (o.gimp == NULL || major == 0)
-    {
-      g_printerr (_("No usable gimp-console found%s%s\n"),
-                  error ? ": " : "", error ? error->message : "");
-      status = 2;
-      goto out;
-    }
-  bases = g_new0 (gchar *, n_images + 1);
-  for (i = 0; i < n_images; i++)
-    bases[i] = output_base (&o, images[i]);
-  script = cfm_script_program (&o.vals, o.set, major,
-                               (const gchar * const *) images,
-                               (const gchar * const *) bases, o.png,
-                               (const gchar * const *) o.before);
-  if (o.print_script)
-    {
-      g_print ("%s\n", script);
-      status = 0;
-      goto out;
-    }
-  if (o.output)
-    g_mkdir_with_parents (o.output, 0755);
-  for (i = 0; o.png && i < n_images; i++)
-    {
-      gchar *dir = g_strconcat (bases[i], "-maps", NULL);
-
-      g_mkdir_with_parents (dir, 0755);
-      g_free (dir);
-    }
-  failed = run_gimp (&o, script, major, n_images);
-  status = failed == 0 ? 0 : 1;
-out:
-  g_free (script);
-  g_strfreev (bases);
-  g_strfreev (sets);
-  g_strfreev (images);
+  g_strfreev (o.sets);
+  g_strfreev (o.images);
   g_strfreev (o.before);
   g_free (o.gimp);
   g_free (o.output);
   g_clear_error (&error);
   cfm_args_clear (&o.vals);
-  g_option_context_free (ctx);
   return status;
 }

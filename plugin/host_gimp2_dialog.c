@@ -1,4 +1,7 @@
-/* host_gimp2_dialog.c: see host_gimp2_dialog.h. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* host_gimp2_dialog.c: the GIMP 2.10 dialog, by hand in GTK 2 from the
+ * argument table, with the same frames, greying out, summary and preview
+ * as the GIMP 3 one (cfm_dialog.h). */
 #include "config.h"
 
 #include <string.h>
@@ -6,9 +9,11 @@
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
 
-#include "host_gimp2_dialog.h"
+#include "host_gimp2.h"
+#include "cfm_dialog.h"
 #include "cfm_i18n.h"
-#include "cfm_render.h"
+#include "cfm_preview.h"
+#include "host_preview.h"
 
 /* What the preview shows, kept between runs as the arguments are. */
 typedef struct
@@ -26,14 +31,8 @@ typedef struct
   GtkWidget    *shape_label;
   GtkWidget    *preview, *filter_spin, *stage_combo, *preview_note;
   gint32        drawable;
-  GeglRectangle area;   /* the selected part of the drawable */
-  gboolean      image_rgb;
+  CfmDialogState state;
 } Dialog;
-
-static const gchar *const groups[] = {
-  N_("Filters"), N_("Convolution"), N_("Activation"), N_("Pooling"),
-  N_("Display")
-};
 
 /* Puts W in row ROW of TABLE after a label LABEL (with a mnemonic). */
 static void
@@ -63,7 +62,8 @@ make_widget (const CfmArgSpec *spec, const CfmArgValue *v)
       for (i = 0; spec->choices[i].nick; i++)
         gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (w),
                                         _(spec->choices[i].label));
-      gtk_combo_box_set_active (GTK_COMBO_BOX (w), v->i);
+      gtk_combo_box_set_active (GTK_COMBO_BOX (w),
+                                cfm_choice_position (spec, v->i));
       break;
     case CFM_TYPE_STRING:
       if (strcmp (spec->name, "kernels") == 0)
@@ -121,7 +121,8 @@ read_widgets (Dialog *d)
       switch (spec->type)
         {
         case CFM_TYPE_CHOICE:
-          v->i = gtk_combo_box_get_active (GTK_COMBO_BOX (w));
+          v->i = cfm_choice_at (spec,
+                                gtk_combo_box_get_active (GTK_COMBO_BOX (w)));
           break;
         case CFM_TYPE_STRING:
           g_free (v->s);
@@ -156,25 +157,17 @@ read_widgets (Dialog *d)
 static void
 update (GtkWidget *changed, Dialog *d)
 {
-  const CfmArgValue *v = d->vals->v;
-  gboolean pool = FALSE;
   gchar *text;
+  gint i;
 
   (void) changed;
   read_widgets (d);
-  pool = v[CFM_ARG_SHOW_POOL].i;
-  gtk_widget_set_sensitive (d->widgets[CFM_ARG_KERNELS],
-                            v[CFM_ARG_FILTER_BANK].i == CFM_BANK_CUSTOM);
-  gtk_widget_set_sensitive (d->widgets[CFM_ARG_KERNEL_FILE],
-                            v[CFM_ARG_FILTER_BANK].i == CFM_BANK_FILE);
-  gtk_widget_set_sensitive (d->widgets[CFM_ARG_NEGATIVE_SLOPE],
-                            v[CFM_ARG_ACTIVATION].i == 1);
-  gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_TYPE], pool);
-  gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_SIZE], pool);
-  gtk_widget_set_sensitive (d->widgets[CFM_ARG_POOL_STRIDE], pool);
-
-  text = cfm_render_summary (d->vals, d->area.width, d->area.height,
-                             d->image_rgb, 2);
+  for (i = 0; i < CFM_DIALOG_N_RULES; i++)
+    gtk_widget_set_sensitive (d->widgets[cfm_dialog_rules[i].arg],
+                              cfm_dialog_sensitive (&cfm_dialog_rules[i],
+                                                    d->vals));
+  cfm_dialog_set_values (&d->state, d->vals);
+  text = cfm_dialog_summary (&d->state, 2);
   gtk_label_set_markup (GTK_LABEL (d->shape_label), text);
   g_free (text);
   if (d->preview)
@@ -185,31 +178,18 @@ update (GtkWidget *changed, Dialog *d)
 static void
 draw_preview (GimpPreview *preview, Dialog *d)
 {
-  GeglRectangle visible;
-  GeglBuffer *source;
-  GError *error = NULL;
-  guchar *rgb;
+  const CfmArgSpec *stage = &cfm_preview_specs[CFM_PREVIEW_STAGE];
+  GeglBuffer *source = gimp_drawable_get_buffer (d->drawable);
 
-  gimp_preview_get_position (preview, &visible.x, &visible.y);
-  gimp_preview_get_size (preview, &visible.width, &visible.height);
-  if (visible.width < 1 || visible.height < 1)
-    return;
   read_widgets (d);
-  source = gimp_drawable_get_buffer (d->drawable);
-  rgb = g_malloc ((gsize) visible.width * visible.height * 3);
-  cfm_render_preview (d->vals, source, &d->area, d->image_rgb, &visible,
-                      gtk_spin_button_get_value_as_int
-                        (GTK_SPIN_BUTTON (d->filter_spin)),
-                      gtk_combo_box_get_active (GTK_COMBO_BOX
-                                                (d->stage_combo)),
-                      rgb, &error);
-  gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (preview)),
-                          0, 0, visible.width, visible.height,
-                          GIMP_RGB_IMAGE, rgb, visible.width * 3);
-  gtk_label_set_text (GTK_LABEL (d->preview_note),
-                      error ? error->message : "");
-  g_clear_error (&error);
-  g_free (rgb);
+  cfm_dialog_set_values (&d->state, d->vals);
+  host_preview_draw (preview, &d->state, source,
+                     gtk_spin_button_get_value_as_int
+                       (GTK_SPIN_BUTTON (d->filter_spin)),
+                     (CfmStage) cfm_choice_at
+                       (stage, gtk_combo_box_get_active
+                                 (GTK_COMBO_BOX (d->stage_combo))),
+                     d->preview_note);
   g_object_unref (source);
 }
 
@@ -302,52 +282,73 @@ make_group (Dialog *d, const gchar *group)
   return frame;
 }
 
+/* The label under the arguments that shows the summary. */
+static GtkWidget *
+summary_label (void)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_set_size_request (label, 420, -1);
+  return label;
+}
+
+/* The preview column and the frames in two columns, as cfm_dialog_groups
+ * says, the summary under the right one. */
+static void
+fill_columns (Dialog *d, GtkWidget *dialog, const PreviewPick *pick)
+{
+  GtkWidget *columns = gtk_hbox_new (FALSE, 12), *column[2];
+  gsize i;
+
+  gtk_container_set_border_width (GTK_CONTAINER (columns), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
+                               (GTK_DIALOG (dialog))), columns, TRUE, TRUE,
+                      0);
+  gtk_box_pack_start (GTK_BOX (columns), make_preview_column (d, pick),
+                      FALSE, FALSE, 0);
+  for (i = 0; i < G_N_ELEMENTS (column); i++)
+    {
+      column[i] = gtk_vbox_new (FALSE, 12);
+      gtk_box_pack_start (GTK_BOX (columns), column[i], TRUE, TRUE, 0);
+    }
+  for (i = 0; i < CFM_DIALOG_N_GROUPS; i++)
+    gtk_box_pack_start (GTK_BOX (column[cfm_dialog_groups[i].column]),
+                        make_group (d, cfm_dialog_groups[i].title), FALSE,
+                        FALSE, 0);
+  d->shape_label = summary_label ();
+  gtk_box_pack_start (GTK_BOX (column[1]), d->shape_label, FALSE, FALSE, 0);
+}
+
 gboolean
-cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
+gimp2_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
 {
   Dialog d = { 0 };
   PreviewPick pick = {
     (gint) cfm_preview_specs[CFM_PREVIEW_FILTER].def,
     (gint) cfm_preview_specs[CFM_PREVIEW_STAGE].def
   };
-  GtkWidget *dialog, *columns, *column[2];
-  gsize i;
+  GtkWidget *dialog;
+  GeglRectangle area = { 0, 0, 0, 0 };
   gboolean ok;
 
   gimp_ui_init (CFM_PLUGIN_NAME, FALSE);
   gimp_get_data (PREVIEW_DATA, &pick);
   d.vals = vals;
   d.drawable = drawable;
-  d.image_rgb = gimp_image_base_type (image) == GIMP_RGB;
-  if (!gimp_drawable_mask_intersect (drawable, &d.area.x, &d.area.y,
-                                     &d.area.width, &d.area.height))
-    d.area.width = d.area.height = 0;
-
+  if (!gimp_drawable_mask_intersect (drawable, &area.x, &area.y, &area.width,
+                                     &area.height))
+    area.width = area.height = 0;
+  cfm_dialog_init (&d.state, &area,
+                   gimp_image_base_type (image) == GIMP_RGB);
   dialog = gimp_dialog_new (_("CNN Feature Maps"), "gimp-cnn-feature-maps",
                             NULL, 0, gimp_standard_help_func, CFM_PROC_NAME,
                             _("_Cancel"), GTK_RESPONSE_CANCEL,
                             _("_OK"), GTK_RESPONSE_OK, NULL);
-  columns = gtk_hbox_new (FALSE, 12);
-  gtk_container_set_border_width (GTK_CONTAINER (columns), 12);
-  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
-                               (GTK_DIALOG (dialog))), columns, TRUE, TRUE,
-                      0);
-  gtk_box_pack_start (GTK_BOX (columns), make_preview_column (&d, &pick),
-                      FALSE, FALSE, 0);
-  column[0] = gtk_vbox_new (FALSE, 12);
-  column[1] = gtk_vbox_new (FALSE, 12);
-  gtk_box_pack_start (GTK_BOX (columns), column[0], TRUE, TRUE, 0);
-  gtk_box_pack_start (GTK_BOX (columns), column[1], TRUE, TRUE, 0);
-  for (i = 0; i < G_N_ELEMENTS (groups); i++)
-    gtk_box_pack_start (GTK_BOX (column[i < 2 ? 0 : 1]),
-                        make_group (&d, groups[i]), FALSE, FALSE, 0);
-  d.shape_label = gtk_label_new (NULL);
-  gtk_misc_set_alignment (GTK_MISC (d.shape_label), 0.0, 0.5);
-  gtk_label_set_line_wrap (GTK_LABEL (d.shape_label), TRUE);
-  gtk_label_set_line_wrap_mode (GTK_LABEL (d.shape_label), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_selectable (GTK_LABEL (d.shape_label), TRUE);
-  gtk_widget_set_size_request (d.shape_label, 420, -1);
-  gtk_box_pack_start (GTK_BOX (column[1]), d.shape_label, FALSE, FALSE, 0);
+  fill_columns (&d, dialog, &pick);
   update (NULL, &d);
   gtk_widget_show_all (dialog);
 
@@ -357,9 +358,12 @@ cfm_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
       read_widgets (&d);
       pick.filter = gtk_spin_button_get_value_as_int
                       (GTK_SPIN_BUTTON (d.filter_spin));
-      pick.stage = gtk_combo_box_get_active (GTK_COMBO_BOX (d.stage_combo));
+      pick.stage = cfm_choice_at (&cfm_preview_specs[CFM_PREVIEW_STAGE],
+                                  gtk_combo_box_get_active
+                                    (GTK_COMBO_BOX (d.stage_combo)));
       gimp_set_data (PREVIEW_DATA, &pick, sizeof pick);
     }
   gtk_widget_destroy (dialog);
+  cfm_dialog_clear (&d.state);
   return ok;
 }

@@ -905,7 +905,13 @@ def main():
         guarded(test_identical_builds, gimps["2.10"], gimps["3"],
                 outs["2.10"], outs["3"])
     for g in gimps.values():
-        shutil.rmtree(g.host_work, ignore_errors=True)
+        # CFM_KEEP_WORK=DIR keeps each build's outputs in DIR/gimpSERIES,
+        # e.g. to compare the layers of two commits.
+        if os.environ.get("CFM_KEEP_WORK"):
+            shutil.move(g.host_work, os.path.join(os.environ["CFM_KEEP_WORK"],
+                                                  "gimp" + g.series))
+        else:
+            shutil.rmtree(g.host_work, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

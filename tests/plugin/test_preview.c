@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_preview.c: the dialogs' live preview against PyTorch.
  *
- * cfm_render_preview runs on a GEGL buffer of the sample photo, with no
+ * The preview both dialogs draw (cfm_dialog_preview, which plans with
+ * cfm_plan and draws with cfm_preview_draw) runs on a GEGL buffer of the
+ * sample photo, with no
  * GIMP, and every preview pixel is compared with the colour the tutorial's
  * PyTorch maps give at that place: the map pixel under it found from the
  * alignment rule (a map pixel is centred on the input pixels it read,
@@ -9,7 +12,8 @@
 
 #include "test_util.h"
 #include "cfm_args.h"
-#include "cfm_render.h"
+#include "cfm_dialog.h"
+#include "cfm_preview.h"
 
 #define BG 64   /* what the preview shows where no map pixel lies */
 
@@ -114,6 +118,26 @@ check_preview (const gchar *what, const guchar *rgb, const GeglRectangle *area,
           covered, uncovered, worst);
 }
 
+/* The preview as a dialog draws it for VALS on AREA of BUF; FALSE with
+ * the note under the preview in ERROR. */
+static gboolean
+render_preview (const CfmArgValues *vals, GeglBuffer *buf,
+                const GeglRectangle *area, const GeglRectangle *view,
+                gint filter, CfmStage stage, guchar *rgb, GError **error)
+{
+  CfmDialogState st;
+  gchar *note;
+
+  cfm_dialog_init (&st, area, TRUE);
+  cfm_dialog_set_values (&st, vals);
+  note = cfm_dialog_preview (&st, buf, view, filter, stage, rgb);
+  if (note)
+    g_set_error_literal (error, CFM_ERROR, 0, note);
+  g_free (note);
+  cfm_dialog_clear (&st);
+  return note == NULL;
+}
+
 static void
 run_case (const gchar *what, GeglBuffer *buf, CfmArgValues *vals,
           GeglRectangle area, GeglRectangle view, gint filter, gint stage,
@@ -121,8 +145,8 @@ run_case (const gchar *what, GeglBuffer *buf, CfmArgValues *vals,
 {
   guchar *rgb = g_malloc ((gsize) view.width * view.height * 3);
   GError *error = NULL;
-  gboolean ok = cfm_render_preview (vals, buf, &area, TRUE, &view, filter,
-                                    stage, rgb, &error);
+  gboolean ok = render_preview (vals, buf, &area, &view, filter, stage, rgb,
+                                &error);
 
   CHECK (ok, "%s: %s", what, error ? error->message : "");
   if (ok)
@@ -187,8 +211,8 @@ main (int argc, char **argv)
   /* Refusals: a filter the bank lacks, bad settings; dark gray drawn. */
   view = (GeglRectangle) { 0, 0, 16, 16 };
   memset (rgb, 0, sizeof rgb);
-  CHECK (!cfm_render_preview (&vals, buf, &whole, TRUE, &view, 5,
-                              CFM_STAGE_CONV, rgb, &error),
+  CHECK (!render_preview (&vals, buf, &whole, &view, 5, CFM_STAGE_CONV, rgb,
+                          &error),
          "filter 5 of 4 accepted");
   CHECK (error != NULL, "no message for filter 5");
   if (error)
@@ -197,8 +221,8 @@ main (int argc, char **argv)
   CHECK (rgb[0] == BG && rgb[sizeof rgb - 1] == BG, "refusal not drawn gray");
   cfm_args_set_from_string (&vals, "filter-bank", "custom", NULL);
   cfm_args_set_from_string (&vals, "kernels", "1 2\n3", NULL);
-  CHECK (!cfm_render_preview (&vals, buf, &whole, TRUE, &view, 1,
-                              CFM_STAGE_CONV, rgb, &error),
+  CHECK (!render_preview (&vals, buf, &whole, &view, 1, CFM_STAGE_CONV, rgb,
+                          &error),
          "ragged kernel accepted");
   if (error)
     CHECK_MSG (error->message, "kernels");

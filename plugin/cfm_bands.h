@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_bands.h: the band loop.  A run computes its maps in bands of rows,
+ * so it holds one band of each stage, never whole maps; each band's input
+ * is read while the previous band's maps are worked on.  Also the range
+ * pass, and the runner that works on a band's maps on two threads. */
+#ifndef CFM_BANDS_H
+#define CFM_BANDS_H
+
+#include "cfm_plan.h"
+#include "cfm_source.h"
+
+/* The maps of one band, every stage. */
+typedef struct
+{
+  const gfloat *maps[CFM_N_STAGES];     /* band buffers of each stage */
+  gint          rows[CFM_N_STAGES];     /* rows of each band buffer */
+  gint          new0[CFM_N_STAGES];     /* first new row, buffer-relative */
+  gint          new_rows[CFM_N_STAGES];
+  gint          map_row0[CFM_N_STAGES]; /* map row of the first new row */
+} CfmBandMaps;
+
+/* What is done with each band; DATA is the caller's. */
+typedef gboolean (*CfmBandFunc) (const CfmPlan *plan, const CfmBandMaps *band,
+                                 gpointer data, GError **error);
+
+/* Progress from 0 to 1; FALSE when the user cancelled. */
+typedef gboolean (*CfmProgressFunc) (gpointer data, gdouble fraction);
+
+typedef struct
+{
+  CfmBandFunc     func;
+  gpointer        data;
+  /* FUNC talks to no host (the range statistics): it may run on a second
+   * thread while the next band's input is read, which mostly waits on
+   * GIMP. */
+  gboolean        pure;
+  CfmProgressFunc progress;   /* or NULL */
+  gpointer        progress_data;
+  gdouble         p0, p1;     /* the progress this loop covers */
+} CfmBandLoop;
+
+/* Computes every band of PLAN from INPUT and hands each to LOOP->func. */
+gboolean cfm_bands_run (const CfmPlan *plan, CfmInput *input,
+                        const CfmBandLoop *loop, GError **error);
+
+/* The ranges and zeros of every map, and of every stage's set of maps. */
+typedef struct
+{
+  CfmStats *map[CFM_N_STAGES];   /* per filter */
+  CfmStats  set[CFM_N_STAGES];
+} CfmRanges;
+
+CfmRanges *cfm_ranges_new (const CfmPlan *plan);
+void       cfm_ranges_free (CfmRanges *ranges);
+
+/* The range pass: fills RANGES from every band. */
+gboolean cfm_bands_ranges (const CfmPlan *plan, CfmInput *input,
+                           CfmRanges *ranges, CfmProgressFunc progress,
+                           gpointer progress_data, gdouble p0, gdouble p1,
+                           GError **error);
+
+/* The new rows of one map in a band, and what is made of them. */
+typedef struct
+{
+  CfmStage      s;
+  gint          f;
+  const gfloat *values;
+  gint          rows, map_row0;
+  CfmStats      stats;   /* what the range pass finds */
+  /* What the write pass makes of it (cfm_write.c). */
+  const Babl   *codes;   /* the layer's 8-bit format, or NULL */
+  gboolean      clamp;   /* the layer keeps only 0..1 */
+  gfloat       *tmp;     /* scratch */
+  gpointer      out;     /* the layer's pixels: codes or floats */
+} CfmMapPart;
+
+/* The parts of BAND: the maps of every stage with new rows (only the shown
+ * stages when SHOWN), in stage and filter order; *N of them. */
+CfmMapPart *cfm_band_parts (const CfmPlan *plan, const CfmBandMaps *band,
+                            gboolean shown, gint *n);
+
+/* What is done to one part, on any thread. */
+typedef void (*CfmPartFunc) (const CfmPlan *plan, CfmMapPart *part,
+                             gpointer data);
+/* What is done with a finished part on the calling thread, in order. */
+typedef gboolean (*CfmPartSend) (const CfmPlan *plan, const CfmMapPart *part,
+                                 gpointer data, GError **error);
+
+/* FUNC on every part, on a second thread as well when the run may use two
+ * (the statistics and the rendering of the maps take longer than
+ * computing them), and SEND (or NULL) on each part in order, on this
+ * thread, as soon as it is done. */
+gboolean cfm_parts_run (const CfmPlan *plan, CfmMapPart *parts, gint n,
+                        CfmPartFunc func, CfmPartSend send, gpointer data,
+                        GError **error);
+
+#endif

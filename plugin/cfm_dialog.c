@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_dialog.c: see cfm_dialog.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "cfm_dialog.h"
+#include "cfm_i18n.h"
+#include "cfm_plan.h"
+#include "cfm_preview.h"
+#include "cfm_script.h"
+
+const CfmDialogGroup cfm_dialog_groups[CFM_DIALOG_N_GROUPS] = {
+  { CFM_GROUP_FILTERS, 0 },
+  { CFM_GROUP_CONV, 0 },
+  { CFM_GROUP_ACTIVATION, 1 },
+  { CFM_GROUP_POOLING, 1 },
+  { CFM_GROUP_DISPLAY, 1 },
+};
+
+const CfmSensitivity cfm_dialog_rules[CFM_DIALOG_N_RULES] = {
+  { CFM_ARG_KERNELS, CFM_ARG_FILTER_BANK, CFM_BANK_CUSTOM },
+  { CFM_ARG_KERNEL_FILE, CFM_ARG_FILTER_BANK, CFM_BANK_FILE },
+  { CFM_ARG_NEGATIVE_SLOPE, CFM_ARG_ACTIVATION, CFM_ACT_LEAKY_RELU },
+  { CFM_ARG_POOL_TYPE, CFM_ARG_SHOW_POOL, TRUE },
+  { CFM_ARG_POOL_SIZE, CFM_ARG_SHOW_POOL, TRUE },
+  { CFM_ARG_POOL_STRIDE, CFM_ARG_SHOW_POOL, TRUE },
+};
+
+gboolean
+cfm_dialog_sensitive (const CfmSensitivity *rule, const CfmArgValues *vals)
+{
+  return cfm_arg_specs[rule->when].type == CFM_TYPE_BOOLEAN
+         ? (vals->v[rule->when].i != 0) == (rule->value != 0)
+         : vals->v[rule->when].i == rule->value;
+}
+
+void
+cfm_dialog_init (CfmDialogState *st, const GeglRectangle *area,
+                 gboolean image_rgb)
+{
+  memset (st, 0, sizeof *st);
+  st->area = *area;
+  st->image_rgb = image_rgb;
+}
+
+void
+cfm_dialog_clear (CfmDialogState *st)
+{
+  if (st->has_vals)
+    cfm_args_clear (&st->vals);
+  g_free (st->bank_key);
+  cfm_bank_free (&st->full);
+  g_clear_error (&st->bank_error);
+}
+
+/* The arguments that name the kernels, as one text. */
+static gchar *
+bank_key (const CfmArgValues *vals)
+{
+  static const CfmArgId naming[] = {
+    CFM_ARG_FILTER_BANK, CFM_ARG_KERNELS, CFM_ARG_KERNEL_FILE, CFM_ARG_EXPAND
+  };
+  GString *key = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (naming); i++)
+    {
+      gchar *text = cfm_args_value_text (vals, naming[i]);
+
+      g_string_append_printf (key, "%s\n%s\n", cfm_arg_specs[naming[i]].name,
+                              text);
+      g_free (text);
+    }
+  return g_string_free (key, FALSE);
+}
+
+void
+cfm_dialog_set_values (CfmDialogState *st, const CfmArgValues *vals)
+{
+  gchar *key = bank_key (vals);
+
+  if (st->has_vals)
+    cfm_args_clear (&st->vals);
+  cfm_args_copy (&st->vals, vals);
+  st->has_vals = TRUE;
+  /* A file's contents can change under the same name: read it anew. */
+  if (st->bank_key && strcmp (key, st->bank_key) == 0
+      && vals->v[CFM_ARG_FILTER_BANK].i != CFM_BANK_FILE)
+    {
+      g_free (key);
+      return;
+    }
+  g_free (st->bank_key);
+  st->bank_key = key;
+  cfm_bank_free (&st->full);
+  g_clear_error (&st->bank_error);
+  cfm_plan_load_bank (vals, &st->full, &st->bank_error);
+}
+
+/* The dialog's plan for its area, or NULL with ERROR. */
+static CfmPlan *
+dialog_plan (CfmDialogState *st, GError **error)
+{
+  if (st->bank_error)
+    {
+      *error = g_error_copy (st->bank_error);
+      return NULL;
+    }
+  return cfm_plan_new_on_bank (&st->full, &st->vals, st->image_rgb,
+                               st->area.width, st->area.height, 0, 0,
+                               error);
+}
+
+/* "Input W x H: N filters, maps W x H, pooled W x H" and the dropped
+ * edges. */
+static gchar *
+sizes_text (const CfmRunShape *shape)
+{
+  gchar *pool = shape->pool_width
+    ? g_strdup_printf (_(", pooled %d x %d"), shape->pool_width,
+                       shape->pool_height)
+    : g_strdup ("");
+  gchar *dropped = shape->dropped_cols || shape->dropped_rows
+    ? g_strdup_printf (_("\n%d columns and %d rows at the right and "
+                         "bottom edges reach no output."),
+                       shape->dropped_cols, shape->dropped_rows)
+    : g_strdup ("");
+  gchar *text = g_strdup_printf (_("Input %d x %d: %d filters, maps %d x %d"
+                                   "%s%s"),
+                                 shape->in_width, shape->in_height,
+                                 shape->n_filters, shape->conv_width,
+                                 shape->conv_height, pool, dropped);
+
+  g_free (pool);
+  g_free (dropped);
+  return text;
+}
+
+gchar *
+cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
+{
+  GError *error = NULL;
+  CfmPlan *plan = dialog_plan (st, &error);
+  gboolean set[CFM_N_ARGS];
+  gchar *sizes, *call, *line, *text;
+  CfmRunShape shape;
+
+  if (plan == NULL)
+    {
+      text = g_markup_printf_escaped ("<span foreground=\"#c01c28\">%s"
+                                      "</span>", error->message);
+      g_clear_error (&error);
+      return text;
+    }
+  cfm_plan_shape (plan, &shape);
+  cfm_plan_free (plan);
+  sizes = sizes_text (&shape);
+  cfm_script_changed (&st->vals, set);
+  call = cfm_script_call (&st->vals, set, gimp_major);
+  line = cfm_script_batch_line (&st->vals);
+  text = g_markup_printf_escaped ("%s\n<small><tt>%s\n%s</tt></small>",
+                                  sizes, call, line);
+  g_free (sizes);
+  g_free (call);
+  g_free (line);
+  return text;
+}
+
+gchar *
+cfm_dialog_preview (CfmDialogState *st, GeglBuffer *buffer,
+                    const GeglRectangle *view, gint filter, CfmStage stage,
+                    guchar *rgb)
+{
+  CfmSource source = { buffer, st->area, 0, 0, st->image_rgb, NULL };
+  GError *error = NULL;
+  gchar *note;
+
+  if (st->bank_error)
+    {
+      memset (rgb, CFM_PREVIEW_EMPTY, (gsize) view->width * view->height * 3);
+      return g_strdup (st->bank_error->message);
+    }
+  if (cfm_preview_draw (&st->full, &st->vals, &source, view, filter, stage,
+                        rgb, &error))
+    return NULL;
+  note = g_strdup (error->message);
+  g_clear_error (&error);
+  return note;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_names.h: the names of the groups and layers a run adds.
+ *
+ * The prefixes are a contract that scripts rely on (the README and
+ * docs/usage.md show them):
+ *   group        "CNN Feature Maps (<bank>, <N> filter[s])"
+ *   filter group "Filter <n>"
+ *   map layer    "Filter <n> conv", "Filter <n> <activation>" (relu,
+ *                leaky-relu, abs, none), "Filter <n> max-pool" or
+ *                "... avg-pool", then " (" and a note: the map's range and,
+ *                after the activation, its share of zeros
+ *   kernels      group "Kernels", layers "Filter <n> kernel"
+ *   legends      group "Legends", layers "<stage> legend"
+ * n is the filter's 1-based number in its (expanded) bank. */
+#ifndef CFM_NAMES_H
+#define CFM_NAMES_H
+
+#include "cfm_plan.h"
+
+#define CFM_NAME_KERNELS "Kernels"
+#define CFM_NAME_LEGENDS "Legends"
+
+/* "conv", the activation's nick, "max-pool" or "avg-pool". */
+const gchar *cfm_names_stage (const CfmPlan *plan, CfmStage stage);
+
+/* The run's group. */
+gchar *cfm_names_group (const CfmPlan *plan);
+
+/* The sub-group of the plan's filter F. */
+gchar *cfm_names_filter (const CfmPlan *plan, gint f);
+
+/* The map layer of filter F at STAGE, whose map has STATS. */
+gchar *cfm_names_map (const CfmPlan *plan, CfmStage stage, gint f,
+                      const CfmStats *stats);
+
+/* The kernel figure of filter F, and the legend of STAGE. */
+gchar *cfm_names_kernel (const CfmPlan *plan, gint f);
+gchar *cfm_names_legend (const CfmPlan *plan, CfmStage stage);
+
+#endif

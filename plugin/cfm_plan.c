@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_plan.c: see cfm_plan.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "cfm_plan.h"
+#include "cfm_i18n.h"
+#include "cfm_kernel_text.h"
+
+static gboolean
+core_error (const CfmError *err, GError **error)
+{
+  g_set_error_literal (error, CFM_ERROR, 0, err->message);
+  return FALSE;
+}
+
+static gboolean
+load_custom (const CfmArgValues *vals, CfmBank *bank, GError **error)
+{
+  const gchar *text = vals->v[CFM_ARG_KERNELS].s;
+  const gchar *c = text;
+  CfmError err;
+
+  while (c && g_ascii_isspace (*c))
+    c++;
+  if (c == NULL || *c == '\0')
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("The custom filter bank needs kernel text in "
+                     "\"kernels\"."));
+      return FALSE;
+    }
+  if (cfm_kernel_text_parse (text, bank, &err) != CFM_OK)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("kernels: %s"), err.message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+load_file (const CfmArgValues *vals, CfmBank *bank, GError **error)
+{
+  const gchar *path = vals->v[CFM_ARG_KERNEL_FILE].s;
+  CfmError err;
+
+  if (path == NULL || *path == '\0')
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("The file filter bank needs a \"kernel-file\"."));
+      return FALSE;
+    }
+  if (cfm_kernel_file_load (path, bank, &err) != CFM_OK)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("kernel-file: %s"), err.message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Loads the bank VALS name and expands it, before filter selection. */
+static gboolean
+load_bank (const CfmArgValues *vals, CfmBank *full, GError **error)
+{
+  gint choice = vals->v[CFM_ARG_FILTER_BANK].i;
+  CfmExpand expand = (CfmExpand) vals->v[CFM_ARG_EXPAND].i;
+  CfmBank grown;
+  CfmError err;
+
+  if (choice == CFM_BANK_CUSTOM)
+    {
+      if (!load_custom (vals, full, error))
+        return FALSE;
+    }
+  else if (choice == CFM_BANK_FILE)
+    {
+      if (!load_file (vals, full, error))
+        return FALSE;
+    }
+  else if (cfm_bank_builtin (cfm_args_choice_nick (CFM_ARG_FILTER_BANK,
+                                                   choice), full, &err)
+           != CFM_OK)
+    return core_error (&err, error);
+  if (expand == CFM_EXPAND_NONE)
+    return TRUE;
+  if (cfm_bank_expand (full, expand, &grown, &err) != CFM_OK)
+    {
+      cfm_bank_free (full);
+      g_set_error (error, CFM_ERROR, 0, _("expand: %s"), err.message);
+      return FALSE;
+    }
+  cfm_bank_free (full);
+  *full = grown;
+  return TRUE;
+}
+
+/* Gives the selected filters the input's channels. */
+static gboolean
+shape_channels (CfmPlan *plan, CfmBank *picked, GError **error)
+{
+  CfmError err;
+
+  if (picked->c == plan->channels)
+    {
+      plan->bank = *picked;
+      picked->weights = NULL;
+      return TRUE;
+    }
+  if (picked->c == 1)
+    {
+      if (cfm_bank_broadcast (picked, plan->channels, &plan->bank, &err)
+          != CFM_OK)
+        return core_error (&err, error);
+      return TRUE;
+    }
+  g_set_error (error, CFM_ERROR, 0,
+               _("The kernels have %d input channels; choose the input "
+                 "\"rgb\" for 3-channel kernels."), picked->c);
+  return FALSE;
+}
+
+/* Selects the filters, shapes them to the input and parses the bias. */
+static gboolean
+select_filters (CfmPlan *plan, GError **error)
+{
+  const CfmArgValues *vals = &plan->vals;
+  CfmBank picked = { 0 };
+  gint index[CFM_FILTERS_MAX], count, i;
+  CfmError err;
+  gboolean ok = FALSE;
+
+  if (cfm_filter_list_parse (vals->v[CFM_ARG_FILTERS].s, plan->full.n, index,
+                             &count, &err) != CFM_OK
+      || cfm_bank_select (&plan->full, index, count, &picked, &err) != CFM_OK)
+    return core_error (&err, error);
+  plan->channels = vals->v[CFM_ARG_INPUT].i == CFM_INPUT_RGB ? 3 : 1;
+  if (!shape_channels (plan, &picked, error))
+    goto out;
+  plan->numbers = g_new (gint, count);
+  for (i = 0; i < count; i++)
+    plan->numbers[i] = index[i] + 1;
+  plan->bias = g_new (gfloat, count);
+  if (cfm_bias_parse (vals->v[CFM_ARG_BIAS].s, count, plan->bias, &err)
+      != CFM_OK)
+    {
+      core_error (&err, error);
+      goto out;
+    }
+  ok = TRUE;
+out:
+  cfm_bank_free (&picked);
+  return ok;
+}
+
+/* Sets up the pipeline and each stage's size and place. */
+static gboolean
+plan_pipeline (CfmPlan *plan, GError **error)
+{
+  const CfmArgValues *vals = &plan->vals;
+  CfmPipeline *pl = &plan->pl;
+  static const CfmArgId shown[CFM_N_STAGES] = {
+    [CFM_STAGE_CONV] = CFM_ARG_SHOW_CONV,
+    [CFM_STAGE_ACTIVATION] = CFM_ARG_SHOW_ACTIVATION,
+    [CFM_STAGE_POOL] = CFM_ARG_SHOW_POOL,
+  };
+  CfmError err;
+  gint s;
+
+  memset (pl, 0, sizeof *pl);
+  pl->bank = &plan->bank;
+  pl->bias = plan->bias;
+  pl->conv.stride = vals->v[CFM_ARG_STRIDE].i;
+  pl->conv.padding = vals->v[CFM_ARG_PADDING].i;
+  pl->conv.dilation = vals->v[CFM_ARG_DILATION].i;
+  pl->conv.pad_mode = (CfmPadMode) vals->v[CFM_ARG_PADDING_MODE].i;
+  pl->activation = (CfmActivation) vals->v[CFM_ARG_ACTIVATION].i;
+  pl->negative_slope = (gfloat) vals->v[CFM_ARG_NEGATIVE_SLOPE].d;
+  pl->pool_enabled = vals->v[CFM_ARG_SHOW_POOL].i;
+  pl->pool.type = (CfmPoolType) vals->v[CFM_ARG_POOL_TYPE].i;
+  pl->pool.size = vals->v[CFM_ARG_POOL_SIZE].i;
+  pl->pool.stride = vals->v[CFM_ARG_POOL_STRIDE].i;
+  pl->pool.padding = 0;
+  if (cfm_pipeline_init (pl, plan->channels, plan->height, plan->width, &err)
+      != CFM_OK)
+    return core_error (&err, error);
+  for (s = 0; s < CFM_N_STAGES; s++)
+    {
+      CfmPlanStage *st = &plan->stages[s];
+      CfmPlacement place;
+
+      cfm_pipeline_place (pl, (CfmStage) s, vals->v[CFM_ARG_ALIGN].i,
+                          &place);
+      st->shown = vals->v[shown[s]].i;
+      st->map_w = place.map_w;
+      st->map_h = place.map_h;
+      st->scale = place.scale;
+      st->x = plan->origin_x + place.x;
+      st->y = plan->origin_y + place.y;
+    }
+  return TRUE;
+}
+
+/* Everything after the bank is loaded, in the order the user is told. */
+static gboolean
+plan_rest (CfmPlan *plan, GError **error)
+{
+  const CfmArgValues *vals = &plan->vals;
+
+  if (!select_filters (plan, error))
+    return FALSE;
+  if (!plan->image_rgb && vals->v[CFM_ARG_COLORMAP].i != CFM_COLORMAP_GRAY)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("The colormap \"%s\" needs an RGB image; convert the "
+                     "image to RGB or choose \"gray\"."),
+                   cfm_args_choice_nick (CFM_ARG_COLORMAP,
+                                         vals->v[CFM_ARG_COLORMAP].i));
+      return FALSE;
+    }
+  if (!plan_pipeline (plan, error))
+    return FALSE;
+  if (!plan->stages[CFM_STAGE_CONV].shown
+      && !plan->stages[CFM_STAGE_ACTIVATION].shown
+      && !plan->stages[CFM_STAGE_POOL].shown)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("Nothing to show: turn on the convolution, activation "
+                     "or pooled maps."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cfm_plan_load_bank (const CfmArgValues *vals, CfmBank *full, GError **error)
+{
+  memset (full, 0, sizeof *full);
+  return cfm_args_check (vals, error) && load_bank (vals, full, error);
+}
+
+CfmPlan *
+cfm_plan_new_on_bank (const CfmBank *full, const CfmArgValues *vals,
+                      gboolean image_rgb, gint width, gint height,
+                      gint origin_x, gint origin_y, GError **error)
+{
+  CfmPlan *plan = g_new0 (CfmPlan, 1);
+  gint all[CFM_FILTERS_MAX], i;
+  CfmError err;
+
+  cfm_args_copy (&plan->vals, vals);
+  plan->image_rgb = image_rgb;
+  plan->width = width;
+  plan->height = height;
+  plan->origin_x = origin_x;
+  plan->origin_y = origin_y;
+  for (i = 0; i < full->n; i++)
+    all[i] = i;
+  if (!cfm_args_check (vals, error))
+    goto fail;
+  if (cfm_bank_select (full, all, full->n, &plan->full, &err) != CFM_OK)
+    {
+      core_error (&err, error);
+      goto fail;
+    }
+  if (plan_rest (plan, error))
+    return plan;
+fail:
+  cfm_plan_free (plan);
+  return NULL;
+}
+
+CfmPlan *
+cfm_plan_new (const CfmArgValues *vals, gboolean image_rgb, gint width,
+              gint height, gint origin_x, gint origin_y, GError **error)
+{
+  CfmBank full;
+  CfmPlan *plan = NULL;
+
+  if (cfm_plan_load_bank (vals, &full, error))
+    plan = cfm_plan_new_on_bank (&full, vals, image_rgb, width, height,
+                                 origin_x, origin_y, error);
+  cfm_bank_free (&full);
+  return plan;
+}
+
+void
+cfm_plan_free (CfmPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  cfm_args_clear (&plan->vals);
+  cfm_bank_free (&plan->full);
+  cfm_bank_free (&plan->bank);
+  g_free (plan->numbers);
+  g_free (plan->bias);
+  g_free (plan);
+}
+
+void
+cfm_plan_shape (const CfmPlan *plan, CfmRunShape *shape)
+{
+  const CfmPipeline *pl = &plan->pl;
+
+  memset (shape, 0, sizeof *shape);
+  shape->n_filters = plan->bank.n;
+  shape->in_width = plan->width;
+  shape->in_height = plan->height;
+  shape->conv_width = pl->conv_w;
+  shape->conv_height = pl->conv_h;
+  shape->pool_width = pl->pool_w;
+  shape->pool_height = pl->pool_h;
+  cfm_pipeline_dropped (pl, &shape->dropped_cols, &shape->dropped_rows);
+}
+
+gint
+cfm_plan_filter_index (const CfmPlan *plan, gint number)
+{
+  gint f;
+
+  for (f = 0; f < plan->bank.n; f++)
+    if (plan->numbers[f] == number)
+      return f;
+  return -1;
+}
+
+void
+cfm_plan_display_range (const CfmPlan *plan, const CfmStats *map,
+                        const CfmStats *set, gfloat *lo, gfloat *hi)
+{
+  gint norm = plan->vals.v[CFM_ARG_NORMALIZE].i;
+  gboolean diverging = plan->vals.v[CFM_ARG_COLORMAP].i
+                       == CFM_COLORMAP_DIVERGING;
+  CfmRangeMode mode = norm == CFM_NORMALIZE_PER_MAP ? CFM_RANGE_PER_MAP
+                      : norm == CFM_NORMALIZE_PER_STAGE ? CFM_RANGE_SHARED
+                      : diverging ? CFM_RANGE_FIXED : CFM_RANGE_NONE;
+
+  cfm_display_range (mode, diverging, map, set, -1.0f, 1.0f, lo, hi);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* host_gimp2.h: what the three files of the GIMP 2.10 build give each
+ * other: host_gimp2.c (registration, positional arguments, last values and
+ * the run), host_gimp2_sink.c (the source and the layer sink) and
+ * host_gimp2_dialog.c (the GTK 2 dialog). */
+#ifndef HOST_GIMP2_H
+#define HOST_GIMP2_H
+
+#include <libgimp/gimp.h>
+
+#include "cfm_args.h"
+#include "cfm_host.h"
+#include "cfm_plan.h"
+
+/* DRAWABLE's facts for cfm_host_check_drawable. */
+void gimp2_drawable_facts (gint32 drawable, CfmDrawableFacts *facts);
+
+/* Runs PLAN on AREA of DRAWABLE of IMAGE, adding the layers. */
+gboolean gimp2_render_drawable (gint32 image, gint32 drawable,
+                                const GeglRectangle *area,
+                                const CfmPlan *plan, GError **error);
+
+/* Shows the dialog with VALS; on OK stores the user's choices in VALS. */
+gboolean gimp2_dialog_run (CfmArgValues *vals, gint32 image,
+                           gint32 drawable);
+
+#endif
