@@ -21,70 +21,77 @@ axpy_strided (float *out, const float *row, float weight, int n, int stride)
       out[x] += weight * row[(size_t) x * stride];
 }
 
-CfmStatus
-cfm_conv_ref_run (const CfmConvJob *job, int out_w, CfmError *err)
+/* Output row OY (job-relative) of every filter, of width OUT_W; PROW has
+ * room for a padded input row. */
+static void
+conv_row (const CfmConvJob *job, int oy, int out_w, float *prow)
 {
   const CfmBank *bank = job->bank;
   const CfmBand *in = job->in;
   const CfmConvParams *p = &job->params;
-  const float *bias = job->bias;
-  int out_row0 = job->out_row0, out_rows = job->out_rows;
-  size_t plane_stride = job->plane_stride;
-  float *out = job->conv;
-  int oy, ch, ky, kx, f;
   size_t plane = (size_t) bank->kh * bank->kw;
-  float *prow;
+  int ch, ky, kx, f, x;
 
-  prow = malloc (((size_t) in->w + 2 * (size_t) p->padding) * sizeof (float));
+  for (f = 0; f < bank->n; f++)
+    memset (job->conv + f * job->plane_stride + (size_t) oy * out_w, 0,
+            (size_t) out_w * sizeof (float));
+  for (ch = 0; ch < in->c; ch++)
+    for (ky = 0; ky < bank->kh; ky++)
+      {
+        int y = cfm_pad_index ((job->out_row0 + oy) * p->stride - p->padding
+                               + ky * p->dilation, in->h, p->pad_mode);
+        const float *src;
+
+        if (y < 0)
+          continue;   /* a zero-padding row adds nothing */
+        src = in->data + ((size_t) ch * in->rows + (y - in->row0))
+              * (size_t) in->w;
+        cfm_pad_row (src, in->w, p->padding, p->pad_mode, prow);
+        for (f = 0; f < bank->n; f++)
+          {
+            const float *k = bank->weights
+                             + ((size_t) f * bank->c + ch) * plane
+                             + (size_t) ky * bank->kw;
+            float *o = job->conv + f * job->plane_stride
+                       + (size_t) oy * out_w;
+
+            for (kx = 0; kx < bank->kw; kx++)
+              if (k[kx] != 0.0f)
+                axpy_strided (o, prow + (size_t) kx * p->dilation, k[kx],
+                              out_w, p->stride);
+          }
+      }
+  /* The bias comes last, as PyTorch adds it after the products. */
+  for (f = 0; f < bank->n && job->bias; f++)
+    {
+      float *o = job->conv + f * job->plane_stride + (size_t) oy * out_w;
+
+      for (x = 0; x < out_w; x++)
+        o[x] += job->bias[f];
+    }
+}
+
+CfmStatus
+cfm_conv_ref_run (const CfmConvJob *job, int out_w, CfmError *err)
+{
+  const CfmBand *in = job->in;
+  size_t plane_stride = job->plane_stride;
+  float *prow;
+  int oy, f;
+
+  prow = malloc (((size_t) in->w + 2 * (size_t) job->params.padding)
+                 * sizeof (float));
   if (prow == NULL)
     return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a row of %d"
                           " pixels", in->w);
-  for (oy = 0; oy < out_rows; oy++)
-    {
-      for (f = 0; f < bank->n; f++)
-        memset (out + f * plane_stride + (size_t) oy * out_w, 0,
-                (size_t) out_w * sizeof (float));
-      for (ch = 0; ch < in->c; ch++)
-        for (ky = 0; ky < bank->kh; ky++)
-          {
-            int y = cfm_pad_index ((out_row0 + oy) * p->stride - p->padding
-                               + ky * p->dilation, in->h, p->pad_mode);
-            const float *src;
-
-            if (y < 0)
-              continue;   /* a zero-padding row adds nothing */
-            src = in->data + ((size_t) ch * in->rows + (y - in->row0))
-                  * (size_t) in->w;
-            cfm_pad_row (src, in->w, p->padding, p->pad_mode, prow);
-            for (f = 0; f < bank->n; f++)
-              {
-                const float *k = bank->weights
-                                 + ((size_t) f * bank->c + ch) * plane
-                                 + (size_t) ky * bank->kw;
-                float *o = out + f * plane_stride + (size_t) oy * out_w;
-
-                for (kx = 0; kx < bank->kw; kx++)
-                  if (k[kx] != 0.0f)
-                    axpy_strided (o, prow + (size_t) kx * p->dilation, k[kx],
-                                  out_w, p->stride);
-              }
-          }
-      /* The bias comes last, as PyTorch adds it after the products. */
-      for (f = 0; f < bank->n && bias; f++)
-        {
-          float *o = out + f * plane_stride + (size_t) oy * out_w;
-          int x;
-
-          for (x = 0; x < out_w; x++)
-            o[x] += bias[f];
-        }
-    }
+  for (oy = 0; oy < job->out_rows; oy++)
+    conv_row (job, oy, out_w, prow);
   free (prow);
   if (job->act != NULL)
-    for (f = 0; f < bank->n; f++)
+    for (f = 0; f < job->bank->n; f++)
       cfm_activation_apply (job->activation, job->negative_slope,
-                            out + f * plane_stride,
+                            job->conv + f * plane_stride,
                             job->act + f * plane_stride,
-                            (size_t) out_rows * out_w);
+                            (size_t) job->out_rows * out_w);
   return CFM_OK;
 }

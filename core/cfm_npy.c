@@ -205,19 +205,16 @@ fortran_to_c (size_t i, const NpyHeader *h)
   return c;
 }
 
-CfmStatus
-cfm_npy_parse (const void *buf, size_t len, size_t max_values,
-               CfmArray *array, CfmError *err)
+/* Reads the magic, version and header dictionary of the .npy file in
+ * B (LEN bytes) into H; *DATA is where the values start. */
+static CfmStatus
+read_header (const unsigned char *b, size_t len, NpyHeader *h, size_t *data,
+             CfmError *err)
 {
-  const unsigned char *b = buf;
-  size_t header_len, offset, count = 1, bytes, i;
-  char *text;
-  NpyHeader h;
+  size_t header_len, offset;
   CfmStatus status;
-  int d;
+  char *text;
 
-  memset (array, 0, sizeof *array);
-  memset (&h, 0, sizeof h);
   if (len < 10 || memcmp (b, "\x93NUMPY", 6) != 0)
     return cfm_error_set (err, CFM_ERR_PARSE,
                           "not a .npy file (the magic \\x93NUMPY is missing)");
@@ -245,12 +242,27 @@ cfm_npy_parse (const void *buf, size_t len, size_t max_values,
     return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
   memcpy (text, b + offset, header_len);
   text[header_len] = '\0';
-  status = parse_header (text, &h, err);
+  status = parse_header (text, h, err);
   free (text);
+  *data = offset + header_len;
+  return status;
+}
+
+CfmStatus
+cfm_npy_parse (const void *buf, size_t len, size_t max_values,
+               CfmArray *array, CfmError *err)
+{
+  const unsigned char *b = buf;
+  size_t offset = 0, count = 1, bytes, i;
+  NpyHeader h;
+  CfmStatus status;
+  int d;
+
+  memset (array, 0, sizeof *array);
+  memset (&h, 0, sizeof h);
+  status = read_header (b, len, &h, &offset, err);
   if (status != CFM_OK)
     return status;
-  offset += header_len;
-
   for (d = 0; d < h.ndim; d++)
     if (!cfm_size_mul (count, h.shape[d], &count))
       return cfm_error_set (err, CFM_ERR_SIZE, ".npy: the shape overflows");

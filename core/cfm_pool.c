@@ -29,13 +29,42 @@ max_pool_2x2 (const float *in, int w, int in_row0, int out_row0,
     }
 }
 
+/* The window of output pixel (OX, OY) (absolute rows) of a map of H x W
+ * whose rows from IN_ROW0 are in IN: its maximum, or its mean with the
+ * padding counted. */
+static float
+pool_window (const CfmPoolParams *p, const float *in, int h, int w,
+             int in_row0, int oy, int ox)
+{
+  int y0 = oy * p->stride - p->padding, y1 = y0 + p->size;
+  int x0 = ox * p->stride - p->padding, x1 = x0 + p->size, x, y;
+  float acc = p->type == CFM_POOL_MAX ? -FLT_MAX : 0.0f;
+
+  y0 = y0 < 0 ? 0 : y0;
+  y1 = y1 > h ? h : y1;
+  x0 = x0 < 0 ? 0 : x0;
+  x1 = x1 > w ? w : x1;
+  for (y = y0; y < y1; y++)
+    {
+      const float *row = in + (size_t) (y - in_row0) * w;
+
+      if (p->type == CFM_POOL_MAX)
+        for (x = x0; x < x1; x++)
+          acc = row[x] > acc ? row[x] : acc;
+      else
+        for (x = x0; x < x1; x++)
+          acc += row[x];
+    }
+  return p->type == CFM_POOL_MAX ? acc
+                                 : acc / ((float) p->size * (float) p->size);
+}
+
 CfmStatus
 cfm_pool2d_forward (const CfmPoolParams *p, const float *in, int h, int w,
                     int in_row0, int in_rows, int out_row0, int out_rows,
                     float *out, CfmError *err)
 {
-  int out_h, out_w, need0, need_rows, oy, ox, y, x;
-  float divisor = (float) p->size * (float) p->size;
+  int out_h, out_w, need0, need_rows, oy, ox;
   CfmStatus status;
 
   status = cfm_pool2d_output_size (h, p, &out_h, err);
@@ -54,46 +83,14 @@ cfm_pool2d_forward (const CfmPoolParams *p, const float *in, int h, int w,
                           "the band holds map rows %d..%d but rows %d..%d "
                           "are needed", in_row0, in_row0 + in_rows - 1,
                           need0, need0 + need_rows - 1);
-
   if (p->type == CFM_POOL_MAX && p->size == 2 && p->stride == 2
       && p->padding == 0)
-    {
-      max_pool_2x2 (in, w, in_row0, out_row0, out_rows, out_w, out);
-      return CFM_OK;
-    }
-  for (oy = 0; oy < out_rows; oy++)
-    {
-      int y0 = (out_row0 + oy) * p->stride - p->padding;
-      int y1 = y0 + p->size;
-
-      if (y0 < 0)
-        y0 = 0;
-      if (y1 > h)
-        y1 = h;
+    max_pool_2x2 (in, w, in_row0, out_row0, out_rows, out_w, out);
+  else
+    for (oy = 0; oy < out_rows; oy++)
       for (ox = 0; ox < out_w; ox++)
-        {
-          int x0 = ox * p->stride - p->padding, x1 = x0 + p->size;
-          float acc = p->type == CFM_POOL_MAX ? -FLT_MAX : 0.0f;
-
-          if (x0 < 0)
-            x0 = 0;
-          if (x1 > w)
-            x1 = w;
-          for (y = y0; y < y1; y++)
-            {
-              const float *row = in + (size_t) (y - in_row0) * w;
-
-              if (p->type == CFM_POOL_MAX)
-                for (x = x0; x < x1; x++)
-                  acc = row[x] > acc ? row[x] : acc;
-              else
-                for (x = x0; x < x1; x++)
-                  acc += row[x];
-            }
-          out[(size_t) oy * out_w + ox]
-            = p->type == CFM_POOL_MAX ? acc : acc / divisor;
-        }
-    }
+        out[(size_t) oy * out_w + ox] = pool_window (p, in, h, w, in_row0,
+                                                     out_row0 + oy, ox);
   return CFM_OK;
 }
 
