@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The tutorial's pipeline in GIMP, from a fresh Debian/Ubuntu machine:
 # installs what is missing, builds the plug-in, installs it into a private
 # GIMP profile (your own profile is not touched), runs Conv2d -> ReLU ->

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_activation.c: see cfm_activation.h. */
+/* cfm_activation.c: ReLU, leaky ReLU, abs and none over a run of values
+ * (its API: cfm_activation.h). */
 #include "cfm_activation.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_bank.c: built-in banks, bank generators, filter and bias lists. */
 #include "cfm_bank.h"
 

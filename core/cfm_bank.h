@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_bank.h: filter banks, the kernels a convolution runs.
  *
  * A bank holds N kernels of C channels, each KH x KW, in PyTorch's weight

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_colormap.c: see cfm_colormap.h. */
+/* cfm_colormap.c: the gray, diverging and viridis colours of display
+ * values, and their 8-bit level tables (its API: cfm_colormap.h). */
 #include "cfm_colormap.h"
 
 #include "cfm_viridis.inc"

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_conv.c: see cfm_conv.h.  Checks a job and hands it to a path. */
+/* cfm_conv.c: checks a convolution job and dispatches it to the reference
+ * or the vector path (its API: cfm_conv.h).  Checks a job and hands it to a
+ * path. */
 #include "cfm_conv.h"
 #include "cfm_conv_fast.h"
 #include "cfm_conv_ref.h"

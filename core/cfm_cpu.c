@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_cpu.c: see cfm_cpu.h. */
+/* cfm_cpu.c: which convolution paths the processor supports, and the thread
+ * count (its API: cfm_cpu.h). */
 #include "cfm_cpu.h"
 
 #include <stdlib.h>

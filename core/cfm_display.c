@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_display.c: see cfm_display.h. */
+/* cfm_display.c: map statistics, display ranges, and display values and
+ * 8-bit levels from map values (its API: cfm_display.h). */
 #include "cfm_display.h"
 
 #include <float.h>

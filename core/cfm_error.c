@@ -1,4 +1,6 @@
-/* cfm_error.c: see cfm_error.h. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_error.c: status codes with messages, and overflow-checked sizes (its
+ * API: cfm_error.h). */
 #include "cfm_error.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_error.h: status codes and human-readable error messages.
  *
  * Every core entry point that can fail returns a CfmStatus and, when the

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_geometry.c: see cfm_geometry.h. */
+/* cfm_geometry.c: output sizes, padding modes and the input rows of a band,
+ * for convolution and pooling (its API: cfm_geometry.h). */
 #include "cfm_geometry.h"
 
 #include <string.h>

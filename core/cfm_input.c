@@ -1,4 +1,6 @@
-/* cfm_input.c: see cfm_input.h. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_input.c: the network's input from pixels: OpenCV's luma (its API:
+ * cfm_input.h). */
 #include "cfm_input.h"
 
 /* OpenCV's RGB2Gray fixed-point weights: round (w * 2^14). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_input.h: turning a host's pixels into the network's input.
  *
  * The tutorial reads its photo with OpenCV and converts it with

@@ -1,4 +1,6 @@
-/* cfm_kernel_text.c: see cfm_kernel_text.h. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_kernel_text.c: kernels parsed from typed or pasted text, and kernel
+ * files (its API: cfm_kernel_text.h). */
 #include "cfm_kernel_text.h"
 
 #include <ctype.h>

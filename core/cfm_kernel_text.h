@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_kernel_text.h: kernels from text a user types or pastes, and from
  * kernel files.
  *

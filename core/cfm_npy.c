@@ -1,4 +1,6 @@
-/* cfm_npy.c: see cfm_npy.h. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_npy.c: NumPy .npy arrays read from memory or a file (its API:
+ * cfm_npy.h). */
 #include "cfm_npy.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_npy.h: reading NumPy .npy arrays.
  *
  * Format versions 1 to 3; float32, float64 and 8- to 64-bit signed and

@@ -1,4 +1,6 @@
-/* cfm_number.c: see cfm_number.h. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_number.c: numbers read the same in every locale (its API:
+ * cfm_number.h). */
 #include "cfm_number.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_number.h: locale-independent number reading.
  *
  * Hosts such as GIMP set the C library's locale from the user's, and in a

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_parallel.c: see cfm_parallel.h. */
+/* cfm_parallel.c: runs workers on threads, worker 0 on the calling thread
+ * (its API: cfm_parallel.h). */
 #include "cfm_parallel.h"
 
 #include <pthread.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_pipeline.c: see cfm_pipeline.h. */
+/* cfm_pipeline.c: Conv2d -> activation -> pooling planned and run in bands;
+ * where maps lie (its API: cfm_pipeline.h). */
 #include "cfm_pipeline.h"
 #include "cfm_parallel.h"
 

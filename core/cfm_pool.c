@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_pool.c: see cfm_pool.h. */
+/* cfm_pool.c: max and average pooling of a band of map rows (its API:
+ * cfm_pool.h). */
 #include "cfm_pool.h"
 
 #include <float.h>

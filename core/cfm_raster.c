@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_raster.c: see cfm_raster.h. */
+/* cfm_raster.c: map rows to layer pixels in a colormap, as floats or 8-bit
+ * codes, enlarged (its API: cfm_raster.h). */
 #include "cfm_raster.h"
 
 #include <string.h>

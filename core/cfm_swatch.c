@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_swatch.c: see cfm_swatch.h. */
+/* cfm_swatch.c: kernel figures and legends drawn with a built-in bitmap
+ * font (its API: cfm_swatch.h). */
 #include "cfm_swatch.h"
 
 #include <locale.h>

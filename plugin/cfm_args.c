@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_args.c: the argument table; see cfm_args.h. */
 #include "config.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_args.h: the procedure's arguments, in one table.
  *
- * Both GIMP registrations, both dialogs, the batch command and the README's
+ * Both GIMP registrations, both dialogs, the batch command and docs/usage.md's
  * argument table are made from cfm_arg_specs, so the builds cannot drift
  * apart.  Arguments are only ever appended: their order is the positional
  * interface of GIMP 2.10 scripts. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_bands.c: see cfm_bands.h. */
+/* cfm_bands.c: the band loop, its overlap with reading, the two-thread part
+ * runner and the range pass (its API: cfm_bands.h). */
 #include "config.h"
 
 #include "cfm_bands.h"

@@ -212,7 +212,7 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
   return failed;
 }
 
-/* The argument table as the README shows it, made from cfm_arg_specs. */
+/* The argument table as docs/usage.md shows it, made from cfm_arg_specs. */
 static void
 print_markdown (void)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_dialog.c: see cfm_dialog.h. */
+/* cfm_dialog.c: what both dialogs share: frames, greying out, the summary,
+ * the preview's values (its API: cfm_dialog.h). */
 #include "config.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_figures.c: see cfm_figures.h. */
+/* cfm_figures.c: kernel figures and legends as layers (its API:
+ * cfm_figures.h). */
 #include "config.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_host.c: the checks both hosts share; see cfm_host.h. */
+/* cfm_host.c: the checks of a drawable both hosts share, and the ICC
+ * profile as bytes (its API: cfm_host.h). */
 #include "config.h"
 
 /* libgimpcolor's header wants these first in both GIMP APIs. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_layers.c: see cfm_layers.h. */
+/* cfm_layers.c: the tree of items a run makes, its insertion and its one
+ * roll-back (its API: cfm_layers.h). */
 #include "config.h"
 
 #include "cfm_layers.h"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_names.c: see cfm_names.h. */
+/* cfm_names.c: the names of the groups and layers a run adds (its API:
+ * cfm_names.h). */
 #include "config.h"
 
 #include <math.h>

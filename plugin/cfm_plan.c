@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_plan.c: see cfm_plan.h. */
+/* cfm_plan.c: a run's plan: kernels loaded, expanded and selected, bias,
+ * pipeline, places (its API: cfm_plan.h). */
 #include "config.h"
 
 #include <string.h>

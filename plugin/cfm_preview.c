@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_preview.c: see cfm_preview.h. */
+/* cfm_preview.c: the dialogs' live preview of one map over the visible part
+ * (its API: cfm_preview.h). */
 #include "config.h"
 
 #include <string.h>

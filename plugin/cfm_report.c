@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_report.c: see cfm_report.h. */
+/* cfm_report.c: the CFM_REPORT line: a run's phases and memory (its API:
+ * cfm_report.h). */
 #include "config.h"
 
 #include <stdio.h>

@@ -1,4 +1,6 @@
-/* cfm_script.c: see cfm_script.h. */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_script.c: the Script-Fu calls and programs for both GIMP dialects,
+ * and the batch line (its API: cfm_script.h). */
 #include "config.h"
 
 #include <string.h>

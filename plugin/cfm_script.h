@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_script.h: Script-Fu for running the procedure, in GIMP 3's dialect
  * (named arguments) and GIMP 2.10's (positional), made from the argument
- * table.  The batch command runs these programs; the README and the dialog
+ * table.  The batch command runs these programs; docs/usage.md and the dialog
  * show the calls. */
 #ifndef CFM_SCRIPT_H
 #define CFM_SCRIPT_H

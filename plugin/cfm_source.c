@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_source.c: see cfm_source.h. */
+/* cfm_source.c: the network's input read from the source, and the kept
+ * 8-bit codes (its API: cfm_source.h). */
 #include "config.h"
 
 #include <string.h>

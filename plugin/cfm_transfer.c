@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_transfer.c: see cfm_transfer.h. */
+/* cfm_transfer.c: the XCF route: when, the temporary file, the sweep of
+ * stale files, loading (its API: cfm_transfer.h). */
 #define _POSIX_C_SOURCE 200809L   /* kill, getpid */
 #include "config.h"
 

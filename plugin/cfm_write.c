@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_write.c: see cfm_write.h. */
+/* cfm_write.c: the write pass, and the one place that picks a layer's pixel
+ * format (its API: cfm_write.h). */
 #include "config.h"
 
 #include <string.h>

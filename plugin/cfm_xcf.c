@@ -1,4 +1,5 @@
-/* cfm_xcf.c: see cfm_xcf.h.
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_xcf.c: the XCF file of the maps; see cfm_xcf.h.
  *
  * The file is version 1 of the format (8-bit, 32-bit offsets; version 0
  * with the colormap of indexed images stored as GIMP reads it), laid out
@@ -130,12 +131,6 @@ lay_out (CfmXcf *xcf)
       at += (guint64) l->w * l->h * xcf->channels;
     }
   return at;
-}
-
-guint64
-cfm_xcf_size (CfmXcf *xcf)
-{
-  return lay_out (xcf);
 }
 
 /* ---- writing ------------------------------------------------------------ */

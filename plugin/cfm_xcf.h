@@ -1,11 +1,12 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_xcf.h: map layers written as an XCF file for GIMP to load.
  *
  * A plug-in hands pixels to GIMP one 64x64 tile at a time, each a round
  * trip between the two processes; twelve 12-megapixel layers are some
  * 35,000 of them.  GIMP reads XCF files inside its own process, so the
  * maps are written into one (8-bit, uncompressed, every offset known in
- * advance, so rows go to the file as they are computed) and GIMP loads its
- * layers with gimp-file-load-layers.  Only what that needs is written:
+ * advance, so rows go to the file as they are computed) and GIMP loads it
+ * with gimp-xcf-load (cfm_transfer.c), whose layers are then copied.  Only what that needs is written:
  * plain opaque layers with a name and an offset, and the image's colour
  * profile so that GIMP converts nothing. */
 #ifndef CFM_XCF_H
@@ -28,9 +29,6 @@ CfmXcf  *cfm_xcf_new_indexed (const guint8 *colormap, gint n_colors,
  * before cfm_xcf_open. */
 gint     cfm_xcf_add_layer  (CfmXcf *xcf, const gchar *name, gint x, gint y,
                              gint w, gint h);
-
-/* The bytes the file will take. */
-guint64  cfm_xcf_size       (CfmXcf *xcf);
 
 /* Creates PATH and writes everything but the pixels. */
 gboolean cfm_xcf_open       (CfmXcf *xcf, const gchar *path, GError **error);

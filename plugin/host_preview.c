@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* host_preview.c: see host_preview.h. */
+/* host_preview.c: drawing the preview widget, the same in both GIMP APIs
+ * (its API: host_preview.h). */
 #include "config.h"
 
 #include <libgimp/gimp.h>

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Every catalog compiles, checks its format strings, and translates every
 # string the sources mark, with none fuzzy.  Usage: check-translations.sh PO-DIR
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Installs what building and testing need on Debian 12/13 or Ubuntu, asking
 # for sudo only when not root.  Packages already present are left alone.
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_bank.c: built-in banks, generators against numpy, filter and bias
  * lists. */
 #include "test_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_display.c: display mapping, checked with hand arithmetic. */
 #include "test_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_grid.c: conv, activation and pooling over a grid of options, against
  * PyTorch (tests/fixtures/grid, made by make_fixtures.py).  Each case is
  * computed whole and again one output row at a time from the fewest input

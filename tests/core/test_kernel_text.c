@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_kernel_text.c: every kernel-text syntax, and every rejection with
  * its message. */
 #include "test_util.h"

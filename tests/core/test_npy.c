@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_npy.c: the .npy reader against files numpy wrote, and every
  * rejection.  The fixtures hold value i - 60 at C-order position i. */
 #include "test_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_paths.c: every convolution path the processor supports against the
  * reference path, on inputs wide enough for the vector kernels: all
  * padding modes, dilations, filter counts around the kernels' filter

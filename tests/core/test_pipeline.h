@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_pipeline.h: running a CfmPipeline band by band in a test. */
 #ifndef TEST_PIPELINE_H
 #define TEST_PIPELINE_H

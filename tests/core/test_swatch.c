@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_swatch.c: the kernel figure and the legend, checked pixel by pixel
  * against hand arithmetic. */
 #include "test_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_tutorial.c: the tutorial's whole pipeline on the sample photo,
  * against what PyTorch computed (tests/fixtures/make_fixtures.py). */
 #include "test_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_util.h: a small harness for the core tests.
  *
  * CHECK records a failure and goes on; each test program prints

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_kernel_text.c: libFuzzer target for the kernel-text parser and the
  * filter and bias lists.  Any input must be refused with a message or give
  * a bank within the limits; sanitizers catch the rest. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_npy.c: libFuzzer target for the .npy reader and the conversion of
  * arrays to banks. */
 #include <stdint.h>

@@ -1,12 +1,20 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the fuzz targets with clang's libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs each for SECONDS (default 30) from the
 # committed seed corpus (copied, so runs do not grow the tree).
 #   tests/fuzz/run-fuzz.sh [SECONDS]      e.g. 3600 for an hour each
-# Prints "fuzz: N passed, N failed".
+# Prints "fuzz: N passed, N failed".  Inputs that crash are written under
+# the output folder (CFM_FUZZ_DIR, default build-fuzz), never into the
+# tree; a fixed one belongs in the seed corpus as a regression input.
 set -u
 cd "$(dirname "$0")/../.."
-seconds=${1:-30}
+seconds=${1:-${CFM_FUZZ_SECONDS:-30}}
+if ! command -v clang >/dev/null; then
+  echo "cannot fuzz: clang is not installed"
+  if [ "${CI:-}" = true ]; then echo "fuzz: 0 passed, 1 failed"; exit 1; fi
+  exit 77
+fi
 out=${CFM_FUZZ_DIR:-build-fuzz}
 mkdir -p "$out"
 pass=0 fail=0
@@ -19,8 +27,10 @@ for target in kernel_text npy; do
     fail=$((fail + 1)); continue
   fi
   rm -rf "$out/corpus-$target" && cp -r "tests/fuzz/corpus/$target" "$out/corpus-$target"
+  mkdir -p "$out/artifacts-$target"
   if "$out/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
-       -print_final_stats=1 "$out/corpus-$target" >"$out/run-$target.log" 2>&1; then
+       -artifact_prefix="$out/artifacts-$target/" -print_final_stats=1 \
+       "$out/corpus-$target" >"$out/run-$target.log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/run-$target.log" | grep -o '[0-9]*$')
     echo "fuzz_$target: ${runs:-?} executions in ${seconds} s, no crash, leak or sanitizer report"
     pass=$((pass + 1))
