@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench.c: the benchmark program (meson benchmark "cfm-bench").
  *
  * Prints one table, every figure measured in this run on the same data:

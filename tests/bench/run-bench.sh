@@ -1,5 +1,6 @@
 #!/bin/bash
-# The benchmark table of the README: builds the project (and, as root, the
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The benchmark table of docs/benchmarks.md: builds the project (and, as root, the
 # GIMP 3 build in its Debian 13 root) and runs the benchmark program.
 #   bash tests/bench/run-bench.sh
 set -euo pipefail
