@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Compares the outputs two integration runs kept (CFM_KEEP_WORK=DIR):
 every PNG pixel for pixel and every XCF byte for byte, so a change that
 must not change behaviour can be checked against the commit before it.

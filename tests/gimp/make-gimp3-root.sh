@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Creates (or reuses) a Debian 13 root holding GIMP 3 and its plug-in SDK, so
 # the GIMP 3 build and integration tests run on a Debian 12 machine.
 # Usage: make-gimp3-root.sh [DIR]   (default: $CFM_GIMP3_ROOT or
@@ -6,7 +7,8 @@
 set -euo pipefail
 
 ROOT=${1:-${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}}
-MIRROR=${CFM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# debootstrap takes its own default archive unless CFM_DEBIAN_MIRROR names one.
+MIRROR=${CFM_DEBIAN_MIRROR:-}
 PACKAGES="gimp libgimp-3.0-dev libgegl-dev libbabl-dev meson ninja-build gcc \
 pkg-config gettext python3 xvfb xauth locales fonts-wqy-microhei"
 
@@ -25,7 +27,7 @@ command -v debootstrap >/dev/null || {
 }
 mkdir -p "$ROOT"
 if [ ! -x "$ROOT/bin/sh" ] || [ ! -f "$ROOT/.cfm-bootstrapped" ]; then
-  debootstrap --variant=minbase trixie "$ROOT" "$MIRROR"
+  debootstrap --variant=minbase trixie "$ROOT" ${MIRROR:+"$MIRROR"}
   touch "$ROOT/.cfm-bootstrapped"
 fi
 mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"

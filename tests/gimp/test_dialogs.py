@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The dialog under Xvfb, in C and zh_CN, with a screenshot, and its
+preview showing the map."""
+import os
+import shutil
+import subprocess
+
+import numpy as np
+from PIL import Image
+
+from harness import (check, PHOTO)
+
+
+
+DIALOG_TITLES = {"zh_CN.UTF-8": "CNN 特征图", "C.UTF-8": "CNN Feature Maps"}
+
+
+def test_dialog(g, lang, display, shots):
+    """The dialog comes up, in LANG, when the procedure runs interactively
+    under Xvfb; a screenshot of it goes to SHOTS."""
+    tag = "GIMP %s dialog in %s" % (g.series, lang)
+    if not shutil.which("Xvfb") or not shutil.which("xwininfo"):
+        print("skip - %s: Xvfb or xwininfo is not installed" % tag)
+        return
+    # Xvfb picks a free display and tells which (-displayfd).
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0",
+                             "1600x1200x24", "-listen", "tcp", "-ac"],
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    display = int(xvfb.stdout.readline().strip() or display)
+    photo = g.inside(PHOTO)
+    if g.series == "3":
+        script = ('(script-fu-use-v3) (let* ((image (gimp-file-load '
+                  'RUN-NONINTERACTIVE "%s")) (layers '
+                  '(gimp-image-get-selected-layers image))) '
+                  '(plug-in-cnn-feature-maps #:run-mode RUN-INTERACTIVE '
+                  '#:image image #:drawables layers))' % photo)
+        cmd = ["gimp-console-3.0", "-i", "--batch-interpreter",
+               "plug-in-script-fu-eval", "-b", script, "--quit"]
+    else:
+        # Every positional argument, as the batch command writes the call.
+        _, calls, _ = g.batch(["--print-call"], [])
+        call = [l for l in calls.splitlines() if l.startswith("GIMP 2.10:")]
+        call = call[0].split(":", 1)[1].strip().replace(
+            "RUN-NONINTERACTIVE", "RUN-INTERACTIVE")
+        script = ('(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE '
+                  '"%s" "%s"))) (drawable (car (gimp-image-get-active-drawable '
+                  'image)))) %s)' % (photo, photo, call))
+        cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b", script, "-b",
+               "(gimp-quit 0)"]
+    env = {"HOME": g.work + "/home", "GIMP2_DIRECTORY": g.work + "/profile",
+           "GIMP3_DIRECTORY": g.work + "/profile", "PATH": "/usr/bin:/bin",
+           "LANG": lang, "LC_ALL": lang, "LANGUAGE": lang.split(".")[0],
+           "DISPLAY": "127.0.0.1:%d" % display}
+    if g.root:
+        cmd = ["chroot", g.root, "env", "-i"] + \
+            ["%s=%s" % kv for kv in env.items()] + cmd
+    title = DIALOG_TITLES[lang]
+    window = None
+    gimp = None
+    try:
+        gimp = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                env=None if g.root else env,
+                                start_new_session=True)
+        for _ in range(60):
+            tree = subprocess.run(["xwininfo", "-root", "-tree", "-display",
+                                   "127.0.0.1:%d" % display],
+                                  capture_output=True, text=True).stdout
+            for line in tree.splitlines():
+                if '"%s"' % title in line:
+                    window = line.split()[0]
+            if window:
+                break
+            import time
+            time.sleep(0.5)
+        check(window is not None, tag + ": the dialog is titled %r" % title)
+        if window and shutil.which("import"):
+            import time
+            if shutil.which("xdotool"):
+                # The pointer starts mid-screen, where a tooltip would open.
+                subprocess.run(["xdotool", "mousemove", "0", "0"],
+                               env={"DISPLAY": "127.0.0.1:%d" % display},
+                               capture_output=True)
+            time.sleep(2.5)   # let it draw, and the preview compute
+            os.makedirs(shots, exist_ok=True)
+            shot = os.path.join(shots, "dialog-gimp%s-%s.png"
+                                % (g.series, lang.split(".")[0]))
+            subprocess.run(["import", "-display", "127.0.0.1:%d" % display,
+                            "-window", window, shot],
+                           capture_output=True)
+            check(os.path.exists(shot), tag + ": screenshot " + shot)
+            if os.path.exists(shot):
+                # The preview starts on filter 1's ReLU map in gray, scaled
+                # to its range: its zeros are pure black, which neither the
+                # photo nor the dialog's theme has.
+                px = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+                black = int((px.sum(axis=2) == 0).sum())
+                check(black > 5000, tag + ": the preview shows the ReLU "
+                      "map (%d black pixels)" % black)
+    finally:
+        if gimp:
+            os.killpg(gimp.pid, 9)
+            gimp.wait()
+        xvfb.terminate()   # SIGTERM: Xvfb removes its lock file
+        xvfb.wait()
