@@ -97,7 +97,8 @@ cfm_stats_compute (const float *v, size_t n, CfmStats *stats)
   done = n - n % (4 * STATS_VECS);
   stats_vector (v, done, &lo, &hi, &zeros);
 #endif
-  stats_scalar (v + done, n - done, &lo, &hi, &zeros);
+  if (n > done)   /* V may be NULL when N is 0 */
+    stats_scalar (v + done, n - done, &lo, &hi, &zeros);
   stats->min = lo <= hi ? lo : 0.0f;
   stats->max = lo <= hi ? hi : 0.0f;
   stats->zeros = zeros;
