@@ -74,7 +74,7 @@ struct _CfmSink
 /* What a host knows of the drawable the user chose. */
 typedef struct
 {
-  const gchar *name;
+  gchar        name[256];  /* for messages (a long name is cut short) */
   gboolean     indexed;    /* the image is indexed */
   gboolean     group;      /* the drawable is a layer group */
   gboolean     touched;    /* the selection meets it: MASK is that part */

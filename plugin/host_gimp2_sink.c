@@ -80,8 +80,11 @@ gimp2_insert (CfmSink *sink, gpointer item, gpointer parent, gint position,
   if (!gimp_image_insert_layer (h->image, GPOINTER_TO_INT (item), in,
                                 position))
     {
+      gchar *name = gimp_item_get_name (GPOINTER_TO_INT (item));
+
       g_set_error (error, CFM_ERROR, 0, _("Could not add the layer %s."),
-                   gimp_item_get_name (GPOINTER_TO_INT (item)));
+                   name);
+      g_free (name);
       return FALSE;
     }
   return TRUE;
@@ -133,8 +136,10 @@ void
 gimp2_drawable_facts (gint32 drawable, CfmDrawableFacts *facts)
 {
   GeglRectangle *m = &facts->mask;
+  gchar *name = gimp_item_get_name (drawable);   /* 2.10: a copy */
 
-  facts->name = gimp_item_get_name (drawable);
+  g_strlcpy (facts->name, name ? name : "", sizeof facts->name);
+  g_free (name);
   facts->indexed = gimp_image_base_type (gimp_item_get_image (drawable))
                    == GIMP_INDEXED;
   facts->group = gimp_item_is_group (drawable);

@@ -132,7 +132,8 @@ gimp3_drawable_facts (GimpDrawable *drawable, CfmDrawableFacts *facts)
   GimpImage *image = gimp_item_get_image (GIMP_ITEM (drawable));
   GeglRectangle *m = &facts->mask;
 
-  facts->name = gimp_item_get_name (GIMP_ITEM (drawable));
+  g_strlcpy (facts->name, gimp_item_get_name (GIMP_ITEM (drawable)),
+             sizeof facts->name);
   facts->indexed = gimp_image_get_base_type (image) == GIMP_INDEXED;
   facts->group = gimp_item_is_group (GIMP_ITEM (drawable));
   facts->touched = gimp_drawable_mask_intersect (drawable, &m->x, &m->y,
