@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test_weights.c: the model readers (.pth, checkpoints, safetensors, .npz,
+ * float16 and float64 storages, strided tensors) against the sums and
+ * values PyTorch wrote beside each file, and their refusals. */
+#include "test_util.h"
+
+#include "cfm_tensors.h"
+
+static const char *const networks[] = {
+  "vgg_bn", "lenet", "resnet_stem", "depthwise"
+};
+
+/* Reads fixture networks/NAME with cfm_weights_read. */
+static CfmStatus
+read_weights (const char *name, CfmTensorSet *set, CfmError *err)
+{
+  char rel[256];
+  void *data;
+  size_t len;
+  CfmStatus status;
+
+  snprintf (rel, sizeof rel, "networks/%s", name);
+  status = cfm_file_read (fixture_path (rel), (size_t) 1 << 30, &data, &len,
+                          err);
+  if (status != CFM_OK)
+    return status;
+  status = cfm_weights_read (data, len, set, err);
+  free (data);
+  return status;
+}
+
+/* Checks SET against the manifest networks/NET-weights.txt: every float
+ * tensor there, with its shape, sum and first values within TOL. */
+static void
+check_manifest (const char *net, const char *file, const CfmTensorSet *set,
+                double tol)
+{
+  char rel[256], name[256], shape[64];
+  double sum, first[3];
+  FILE *f;
+  int rows = 0;
+
+  snprintf (rel, sizeof rel, "networks/%s-weights.txt", net);
+  f = fopen (fixture_path (rel), "r");
+  if (f == NULL)
+    {
+      CHECK (0, "no manifest %s", rel);
+      return;
+    }
+  while (fscanf (f, "%255s %63s %lf %lf %lf %lf", name, shape, &sum,
+                 &first[0], &first[1], &first[2]) >= 4)
+    {
+      const CfmTensor *t = cfm_tensors_find (set, name);
+      char got[64] = "";
+      double s = 0.0, scale = 0.0;
+      size_t k;
+      int d;
+
+      rows++;
+      CHECK (t != NULL, "%s: no tensor %s", file, name);
+      if (t == NULL)
+        continue;
+      for (d = 0; d < t->ndim; d++)
+        snprintf (got + strlen (got), sizeof got - strlen (got), "%s%lld",
+                  d ? "x" : "", (long long) t->shape[d]);
+      CHECK (strcmp (got, t->ndim ? shape : "") == 0
+             || (t->ndim == 0 && strcmp (shape, "1") == 0),
+             "%s: %s has shape %s, not %s", file, name, got, shape);
+      for (k = 0; k < t->count; k++)
+        {
+          s += t->data[k];
+          scale += fabs (t->data[k]);
+        }
+      CHECK (fabs (s - sum) <= tol * (scale + 1e-12), "%s: %s sums to %.9g, "
+             "PyTorch %.9g", file, name, s, sum);
+      for (k = 0; k < 3 && k < t->count; k++)
+        CHECK (fabs (t->data[k] - first[k]) <= tol * (fabs (first[k]) + 1e-6),
+               "%s: %s[%zu] is %.9g, PyTorch %.9g", file, name, k,
+               (double) t->data[k], first[k]);
+    }
+  fclose (f);
+  CHECK (rows > 0 && (size_t) rows == set->n, "%s: %zu tensors read, the "
+         "manifest has %d", file, set->n, rows);
+}
+
+static void
+check_formats (void)
+{
+  static const char *const suffixes[] = {
+    ".pth", "-checkpoint.pth", ".safetensors", ".npz"
+  };
+  size_t i, j;
+
+  for (i = 0; i < sizeof networks / sizeof networks[0]; i++)
+    for (j = 0; j < sizeof suffixes / sizeof suffixes[0]; j++)
+      {
+        char file[128];
+        CfmTensorSet set;
+        CfmError err;
+
+        snprintf (file, sizeof file, "%s%s", networks[i], suffixes[j]);
+        CHECK (read_weights (file, &set, &err) == CFM_OK, "%s: %s", file,
+               err.message);
+        check_manifest (networks[i], file, &set, 1e-6);
+        cfm_tensors_free (&set);
+      }
+}
+
+static void
+check_precisions (void)
+{
+  CfmTensorSet set;
+  CfmError err;
+
+  CHECK (read_weights ("vgg_bn-fp64.pth", &set, &err) == CFM_OK, "%s",
+         err.message);
+  check_manifest ("vgg_bn", "vgg_bn-fp64.pth (strided)", &set, 1e-6);
+  cfm_tensors_free (&set);
+  CHECK (read_weights ("vgg_bn-fp16.safetensors", &set, &err) == CFM_OK,
+         "%s", err.message);
+  check_manifest ("vgg_bn", "vgg_bn-fp16.safetensors", &set, 2e-3);
+  cfm_tensors_free (&set);
+}
+
+/* FILE is refused with a message holding NEEDLE. */
+static void
+check_refused (const char *file, const char *needle)
+{
+  CfmTensorSet set;
+  CfmError err;
+
+  CHECK (read_weights (file, &set, &err) != CFM_OK, "%s was read", file);
+  CHECK_MSG (err.message, needle);
+  CHECK (set.n == 0 && set.tensors == NULL, "%s: tensors left", file);
+}
+
+/* Each truncation of FILE is refused, never read out of bounds (the
+ * sanitizers and valgrind run this). */
+static void
+check_truncations (const char *file)
+{
+  char rel[256];
+  void *data;
+  size_t len, cut;
+  CfmError err;
+  int refused = 0, tried = 0;
+
+  snprintf (rel, sizeof rel, "networks/%s", file);
+  if (cfm_file_read (fixture_path (rel), (size_t) 1 << 30, &data, &len,
+                     &err) != CFM_OK)
+    {
+      CHECK (0, "%s", err.message);
+      return;
+    }
+  for (cut = 0; cut < len; cut += 1 + len / 97)
+    {
+      CfmTensorSet set;
+      void *copy = malloc (cut + 1);
+
+      memcpy (copy, data, cut);
+      tried++;
+      refused += cfm_weights_read (copy, cut, &set, &err) != CFM_OK;
+      cfm_tensors_free (&set);
+      free (copy);
+    }
+  CHECK (refused == tried, "%s: %d of %d truncations read", file,
+         tried - refused, tried);
+  free (data);
+}
+
+int
+main (void)
+{
+  check_formats ();
+  check_precisions ();
+  check_refused ("refuse-os-system.pth", "os.system");
+  check_refused ("refuse-os-system.pth", "model.state_dict()");
+  check_refused ("refuse-whole-model.pth", "torch.save(model.state_dict()");
+  check_refused ("refuse-compressed.npz", "np.savez_compressed");
+  check_refused ("refuse-legacy.pth", "legacy format");
+  check_truncations ("lenet.pth");
+  check_truncations ("lenet.safetensors");
+  check_truncations ("lenet.npz");
+  return test_finish ("weights");
+}
