@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_network.h: a trained network's chain of layers, read from the text
+ * PyTorch prints for print(model), bound to the weights of its state dict
+ * (cfm_tensors.h), and run on an image as model.eval () runs it.
+ *
+ * Module names are the dotted paths the text implies (features.0,
+ * layer1.0.conv1), the state dict's key prefixes.  The chain is the
+ * printed order; it ends at the first module it cannot follow (Linear,
+ * Flatten, AdaptiveAvgPool2d, a block of another class such as ResNet's
+ * BasicBlock, whose forward is not a chain), and the modules before it are
+ * usable. */
+#ifndef CFM_NETWORK_H
+#define CFM_NETWORK_H
+
+#include <stddef.h>
+
+#include "cfm_error.h"
+#include "cfm_geometry.h"
+#include "cfm_tensors.h"
+
+#define CFM_NETWORK_MAX_MODULES 4096
+#define CFM_NETWORK_NAME_MAX    160
+
+typedef enum
+{
+  CFM_MODULE_CONV,        /* Conv2d */
+  CFM_MODULE_BATCHNORM,   /* BatchNorm2d, with running statistics */
+  CFM_MODULE_FUNCTION,    /* an elementwise activation */
+  CFM_MODULE_MAXPOOL,     /* MaxPool2d */
+  CFM_MODULE_AVGPOOL,     /* AvgPool2d */
+  CFM_MODULE_IDENTITY     /* Dropout, Dropout2d, Identity: nothing in eval */
+} CfmModuleKind;
+
+typedef enum
+{
+  CFM_FN_RELU, CFM_FN_RELU6, CFM_FN_LEAKY_RELU, CFM_FN_ELU, CFM_FN_GELU,
+  CFM_FN_GELU_TANH, CFM_FN_SILU, CFM_FN_SIGMOID, CFM_FN_TANH, CFM_FN_HARDTANH
+} CfmFunction;
+
+typedef struct
+{
+  char          name[CFM_NETWORK_NAME_MAX];   /* features.3 */
+  char          type[32];                     /* Conv2d, as printed */
+  CfmModuleKind kind;
+  /* Conv2d: channels, kernel, stride, padding, dilation (rows, columns) */
+  int           in_c, out_c, groups, has_bias;
+  int           k[2], stride[2], pad[2], dil[2];
+  CfmPadMode    pad_mode;
+  /* pools: kernel, stride, padding, dilation as above, and */
+  int           ceil_mode, count_include_pad;
+  /* BatchNorm2d */
+  int           features;
+  float         eps;
+  /* functions: which, and its parameter(s) */
+  CfmFunction   fn;
+  float         alpha, lo, hi;
+  /* weights, bound from the state dict (borrowed) */
+  const float  *weight, *bias, *mean, *var;
+} CfmModule;
+
+typedef struct
+{
+  CfmModule *modules;
+  int        n;
+  char       ended[CFM_ERROR_MAX];   /* why the chain stops there, or "" */
+} CfmNetwork;
+
+/* Reads print(model)'s TEXT into NET (its weights not yet bound). */
+CfmStatus cfm_network_parse (const char *text, CfmNetwork *net,
+                             CfmError *err);
+
+void cfm_network_free (CfmNetwork *net);
+
+/* Binds the modules' weights from WEIGHTS (which must outlive NET) and
+ * checks every shape against the printed one, naming the module. */
+CfmStatus cfm_network_bind (CfmNetwork *net, const CfmTensorSet *weights,
+                            CfmError *err);
+
+/* The index of module NAME, or -1. */
+int cfm_network_find (const CfmNetwork *net, const char *name);
+
+/* The input channels the first convolution takes (1 gray, 3 RGB...). */
+int cfm_network_input_channels (const CfmNetwork *net);
+
+/* Where the outputs of module LAST lie over the input: each output pixel
+ * steps *STRIDE input pixels, and the receptive field of the first is
+ * centred at input pixel *CENTRE (per axis: rows, columns). */
+void cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
+                           double centre[2]);
+
+/* The output of one module during a forward pass: C planes of H x W. */
+typedef CfmStatus (*CfmModuleOutput) (void *data, int module,
+                                      const float *out, int c, int h, int w,
+                                      CfmError *err);
+
+/* Runs modules 0 .. LAST on IN (C planes of H x W), handing each module's
+ * output to OUTPUT (or NULL) and the last one's to it too. */
+CfmStatus cfm_network_forward (const CfmNetwork *net, int last,
+                               const float *in, int c, int h, int w,
+                               CfmModuleOutput output, void *data,
+                               CfmError *err);
+
+#endif

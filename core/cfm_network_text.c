@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_network_text.c: a network's modules from the text print(model)
+ * writes (its API: cfm_network.h).  Line by line, with the containers'
+ * names on an explicit stack, so no text can drive a recursion. */
+#include "cfm_network.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfm_number.h"
+
+#define MAX_DEPTH 64
+#define MAX_ARGS  16
+#define LINE_MAX_LEN 4096
+
+/* One argument of a printed module: KEY (NULL when positional) and up to
+ * two numbers or a word. */
+typedef struct
+{
+  char   key[32];
+  int    n;           /* numbers read: 1, or 2 for a tuple */
+  double v[2];
+  char   word[32];    /* True, False, reflect, 'none', same... */
+} Arg;
+
+typedef struct
+{
+  Arg args[MAX_ARGS];
+  int n;
+} Args;
+
+/* A number at P, or END == P. */
+static double
+read_number (const char *p, char **end)
+{
+  const char *e = p;
+  double d = 0.0;
+
+  if (!cfm_read_number (p, &d, &e))
+    e = p;
+  *end = (char *) e;
+  return d;
+}
+
+/* Reads "(a, b)" or "a" into A. */
+static int
+parse_value (const char *s, Arg *a)
+{
+  const char *p = s;
+  char *end;
+  double d;
+
+  while (*p == ' ')
+    p++;
+  if (*p == '(')
+    {
+      p++;
+      while (a->n < 2 && *p)
+        {
+          d = read_number (p, &end);
+          if (end == p)
+            return 0;
+          a->v[a->n++] = d;
+          p = end;
+          while (*p == ' ' || *p == ',')
+            p++;
+          if (*p == ')')
+            return 1;
+        }
+      return 0;
+    }
+  d = read_number (p, &end);
+  if (end != p && (*end == '\0' || *end == ' '))
+    {
+      a->v[a->n++] = d;
+      return 1;
+    }
+  while (*p == '\'' || *p == ' ')
+    p++;
+  snprintf (a->word, sizeof a->word, "%s", p);
+  end = a->word + strlen (a->word);
+  while (end > a->word && (end[-1] == '\'' || end[-1] == ' '))
+    *--end = '\0';
+  return 1;
+}
+
+/* Splits the argument text TEXT (inside the module's parentheses) at the
+ * commas outside tuples. */
+static int
+parse_args (char *text, Args *args)
+{
+  char *p = text;
+
+  args->n = 0;
+  while (*p)
+    {
+      char *start = p, *eq;
+      int depth = 0;
+      Arg *a;
+
+      while (*p && (depth > 0 || *p != ','))
+        {
+          depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+          p++;
+        }
+      if (*p == ',')
+        *p++ = '\0';
+      while (*start == ' ')
+        start++;
+      if (*start == '\0')
+        continue;
+      if (args->n >= MAX_ARGS)
+        return 0;
+      a = &args->args[args->n++];
+      memset (a, 0, sizeof *a);
+      eq = strchr (start, '=');
+      if (eq && (!strchr (start, '(') || eq < strchr (start, '(')))
+        {
+          *eq = '\0';
+          snprintf (a->key, sizeof a->key, "%s", start);
+          start = eq + 1;
+        }
+      if (!parse_value (start, a))
+        return 0;
+    }
+  return 1;
+}
+
+static const Arg *
+find_arg (const Args *args, const char *key, int position)
+{
+  int i, pos = 0;
+
+  for (i = 0; i < args->n; i++)
+    {
+      if (args->args[i].key[0] == '\0' && pos++ == position)
+        return &args->args[i];
+      if (key && strcmp (args->args[i].key, key) == 0)
+        return &args->args[i];
+    }
+  return NULL;
+}
+
+/* A pair (rows, columns) from argument KEY, DEF when absent. */
+static void
+pair (const Args *args, const char *key, int position, int def, int out[2])
+{
+  const Arg *a = find_arg (args, key, position);
+
+  out[0] = out[1] = def;
+  if (a && a->n >= 1)
+    {
+      out[0] = (int) a->v[0];
+      out[1] = (int) a->v[a->n - 1];
+    }
+}
+
+static int
+flag (const Args *args, const char *key, int def)
+{
+  const Arg *a = find_arg (args, key, -1);
+
+  return a ? strcmp (a->word, "True") == 0 || (a->n && a->v[0] != 0) : def;
+}
+
+static double
+number (const Args *args, const char *key, int position, double def)
+{
+  const Arg *a = find_arg (args, key, position);
+
+  return a && a->n ? a->v[0] : def;
+}
+
+static CfmStatus
+read_conv (CfmModule *m, const Args *args, CfmError *err)
+{
+  const Arg *pad = find_arg (args, "padding", -1);
+  const Arg *mode = find_arg (args, "padding_mode", -1);
+
+  m->kind = CFM_MODULE_CONV;
+  m->in_c = (int) number (args, "in_channels", 0, 0);
+  m->out_c = (int) number (args, "out_channels", 1, 0);
+  pair (args, "kernel_size", 2, 0, m->k);
+  pair (args, "stride", 3, 1, m->stride);
+  pair (args, "padding", 4, 0, m->pad);
+  pair (args, "dilation", 5, 1, m->dil);
+  m->groups = (int) number (args, "groups", 6, 1);
+  m->has_bias = flag (args, "bias", 1);
+  m->pad_mode = CFM_PAD_ZEROS;
+  if (mode && strcmp (mode->word, "reflect") == 0)
+    m->pad_mode = CFM_PAD_REFLECT;
+  else if (mode && strcmp (mode->word, "replicate") == 0)
+    m->pad_mode = CFM_PAD_REPLICATE;
+  else if (mode && strcmp (mode->word, "circular") == 0)
+    m->pad_mode = CFM_PAD_CIRCULAR;
+  else if (mode && strcmp (mode->word, "zeros") != 0)
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: unknown padding_mode %s",
+                          m->name, mode->word);
+  if (pad && strcmp (pad->word, "same") == 0)
+    {
+      /* PyTorch pads (d (k - 1)) / 2 before and the rest after; an even
+       * span would need uneven padding. */
+      int i;
+
+      for (i = 0; i < 2; i++)
+        {
+          if (m->dil[i] * (m->k[i] - 1) % 2)
+            return cfm_error_set (err, CFM_ERR_PARSE, "%s: padding='same' "
+                                  "with an even kernel span is not "
+                                  "supported", m->name);
+          m->pad[i] = m->dil[i] * (m->k[i] - 1) / 2;
+        }
+    }
+  else if (pad && strcmp (pad->word, "valid") == 0)
+    m->pad[0] = m->pad[1] = 0;
+  if (m->in_c < 1 || m->out_c < 1 || m->groups < 1 || m->in_c % m->groups
+      || m->out_c % m->groups || m->k[0] < 1 || m->k[1] < 1
+      || m->stride[0] < 1 || m->stride[1] < 1 || m->dil[0] < 1
+      || m->dil[1] < 1 || m->pad[0] < 0 || m->pad[1] < 0)
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: the Conv2d's settings do "
+                          "not make sense", m->name);
+  return CFM_OK;
+}
+
+static void
+read_pool (CfmModule *m, const Args *args, CfmModuleKind kind)
+{
+  m->kind = kind;
+  pair (args, "kernel_size", 0, 1, m->k);
+  pair (args, "stride", 1, 0, m->stride);
+  if (m->stride[0] == 0)
+    m->stride[0] = m->k[0], m->stride[1] = m->k[1];
+  pair (args, "padding", 2, 0, m->pad);
+  pair (args, "dilation", kind == CFM_MODULE_MAXPOOL ? 3 : -1, 1, m->dil);
+  m->ceil_mode = flag (args, "ceil_mode", 0);
+  m->count_include_pad = flag (args, "count_include_pad", 1);
+}
+
+/* The activations, by printed name. */
+static int
+read_function (CfmModule *m, const Args *args)
+{
+  static const struct { const char *type; CfmFunction fn; } fns[] = {
+    { "ReLU", CFM_FN_RELU }, { "ReLU6", CFM_FN_RELU6 },
+    { "LeakyReLU", CFM_FN_LEAKY_RELU }, { "ELU", CFM_FN_ELU },
+    { "GELU", CFM_FN_GELU }, { "SiLU", CFM_FN_SILU },
+    { "Sigmoid", CFM_FN_SIGMOID }, { "Tanh", CFM_FN_TANH },
+    { "Hardtanh", CFM_FN_HARDTANH },
+  };
+  const Arg *approx = find_arg (args, "approximate", -1);
+  size_t i;
+
+  for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
+    if (strcmp (m->type, fns[i].type) == 0)
+      {
+        m->kind = CFM_MODULE_FUNCTION;
+        m->fn = fns[i].fn;
+        m->alpha = (float) number (args, m->fn == CFM_FN_ELU ? "alpha"
+                                         : "negative_slope", 0,
+                                   m->fn == CFM_FN_ELU ? 1.0 : 0.01);
+        m->lo = (float) number (args, "min_val", 0, -1.0);
+        m->hi = (float) number (args, "max_val", 1, 1.0);
+        if (m->fn == CFM_FN_GELU && approx && strcmp (approx->word, "tanh") == 0)
+          m->fn = CFM_FN_GELU_TANH;
+        return 1;
+      }
+  return 0;
+}
+
+/* Fills module M of type TYPE from its argument text; 0 when the chain
+ * cannot follow it. */
+static CfmStatus
+read_module (CfmModule *m, char *text, int *usable, CfmError *err)
+{
+  Args args;
+
+  *usable = 1;
+  if (!parse_args (text, &args))
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: cannot read the "
+                          "arguments of %s", m->name, m->type);
+  if (strcmp (m->type, "Conv2d") == 0)
+    return read_conv (m, &args, err);
+  if (strcmp (m->type, "BatchNorm2d") == 0)
+    {
+      m->kind = CFM_MODULE_BATCHNORM;
+      m->features = (int) number (&args, "num_features", 0, 0);
+      m->eps = (float) number (&args, "eps", 1, 1e-5);
+      m->has_bias = flag (&args, "affine", 1);
+      *usable = flag (&args, "track_running_stats", 1);
+      return CFM_OK;
+    }
+  if (strcmp (m->type, "MaxPool2d") == 0)
+    read_pool (m, &args, CFM_MODULE_MAXPOOL);
+  else if (strcmp (m->type, "AvgPool2d") == 0)
+    {
+      read_pool (m, &args, CFM_MODULE_AVGPOOL);
+      *usable = find_arg (&args, "divisor_override", -1) == NULL;
+    }
+  else if (strcmp (m->type, "Dropout") == 0
+           || strcmp (m->type, "Dropout2d") == 0
+           || strcmp (m->type, "Identity") == 0)
+    m->kind = CFM_MODULE_IDENTITY;
+  else
+    *usable = read_function (m, &args);
+  return CFM_OK;
+}
+
+/* The containers whose forward is their children in order. */
+static int
+is_chain (const char *type, int top)
+{
+  return top || strcmp (type, "Sequential") == 0
+         || strcmp (type, "ModuleList") == 0;
+}
+
+typedef struct
+{
+  char names[MAX_DEPTH][CFM_NETWORK_NAME_MAX];
+  int  depth;
+} Path;
+
+/* The dotted name of child NAME under PATH. */
+static int
+dotted (const Path *path, const char *name, char *out)
+{
+  size_t at = 0;
+  int i;
+
+  out[0] = '\0';
+  for (i = 1; i < path->depth; i++)   /* the top container has no name */
+    at += (size_t) snprintf (out + at, CFM_NETWORK_NAME_MAX - at, "%s.",
+                             path->names[i]);
+  return at + strlen (name) < CFM_NETWORK_NAME_MAX
+         && snprintf (out + at, CFM_NETWORK_NAME_MAX - at, "%s", name) > 0;
+}
+
+/* Splits a line "(name): Type(args)" / "(name): Type(" / "Type(" / ")". */
+static int
+split_line (char *line, char **name, char **type, char **args, int *opens)
+{
+  char *p = line, *paren, *end;
+
+  *name = NULL;
+  while (*p == ' ')
+    p++;
+  if (*p == '(')
+    {
+      *name = p + 1;
+      p = strstr (p, "): ");
+      if (p == NULL)
+        return 0;
+      *p = '\0';
+      p += 3;
+    }
+  *type = p;
+  paren = strchr (p, '(');
+  if (paren == NULL)
+    return 0;
+  *paren = '\0';
+  *args = paren + 1;
+  end = *args + strlen (*args);
+  while (end > *args && (end[-1] == ' ' || end[-1] == '\r'))
+    *--end = '\0';
+  *opens = end == *args;
+  if (!*opens)
+    {
+      if (end[-1] != ')')
+        return 0;
+      end[-1] = '\0';
+    }
+  for (p = *type; *p; p++)
+    if (!isalnum ((unsigned char) *p) && *p != '_')
+      return 0;
+  return 1;
+}
+
+static CfmStatus
+add_leaf (CfmNetwork *net, const Path *path, const char *name,
+          const char *type, char *args, CfmError *err)
+{
+  CfmModule *m;
+  int usable;
+  CfmStatus status;
+
+  if (net->n >= CFM_NETWORK_MAX_MODULES)
+    return cfm_error_set (err, CFM_ERR_SIZE, "the network has more than %d "
+                          "modules", CFM_NETWORK_MAX_MODULES);
+  m = &net->modules[net->n];
+  memset (m, 0, sizeof *m);
+  if (!dotted (path, name ? name : "", m->name))
+    return cfm_error_set (err, CFM_ERR_PARSE, "a module's name is too long");
+  if (strlen (type) >= sizeof m->type)
+    return cfm_error_set (err, CFM_ERR_PARSE, "a module type is too long");
+  memcpy (m->type, type, strlen (type) + 1);
+  status = read_module (m, args, &usable, err);
+  if (status != CFM_OK)
+    return status;
+  if (!usable)
+    {
+      snprintf (net->ended, sizeof net->ended, "the chain ends at %s (%s), "
+                "which cannot be followed", m->name, m->type);
+      return CFM_OK;
+    }
+  net->n++;
+  return CFM_OK;
+}
+
+/* Reads one line of the text. */
+static CfmStatus
+read_line (CfmNetwork *net, Path *path, char *line, CfmError *err)
+{
+  char *name, *type, *args, *p = line;
+  int opens;
+
+  while (*p == ' ')
+    p++;
+  if (*p == '\0')
+    return CFM_OK;
+  if (*p == ')')
+    {
+      if (path->depth == 0)
+        return cfm_error_set (err, CFM_ERR_PARSE, "the text closes more "
+                              "modules than it opens");
+      path->depth--;
+      return CFM_OK;
+    }
+  if (!split_line (line, &name, &type, &args, &opens))
+    return cfm_error_set (err, CFM_ERR_PARSE, "this line is not one "
+                          "print(model) writes: %.60s", p);
+  if (!opens)
+    return add_leaf (net, path, name, type, args, err);
+  if (path->depth >= MAX_DEPTH)
+    return cfm_error_set (err, CFM_ERR_PARSE, "the modules nest too deep");
+  if (!is_chain (type, path->depth == 0))
+    {
+      char full[CFM_NETWORK_NAME_MAX];
+
+      dotted (path, name ? name : "", full);
+      snprintf (net->ended, sizeof net->ended, "the chain ends at %s (%.40s), "
+                "a block whose forward is not its modules in order", full,
+                type);
+    }
+  snprintf (path->names[path->depth++], CFM_NETWORK_NAME_MAX, "%s",
+            name ? name : "");
+  return CFM_OK;
+}
+
+CfmStatus
+cfm_network_parse (const char *text, CfmNetwork *net, CfmError *err)
+{
+  Path path;
+  const char *p = text;
+  CfmStatus status = CFM_OK;
+
+  memset (net, 0, sizeof *net);
+  path.depth = 0;
+  if (text == NULL)
+    return cfm_error_set (err, CFM_ERR_PARSE, "no network text");
+  net->modules = calloc (CFM_NETWORK_MAX_MODULES, sizeof *net->modules);
+  if (net->modules == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+  while (*p && status == CFM_OK && net->ended[0] == '\0')
+    {
+      const char *nl = strchr (p, '\n');
+      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      char line[LINE_MAX_LEN];
+
+      if (len >= sizeof line)
+        status = cfm_error_set (err, CFM_ERR_PARSE, "a line of the network "
+                                "text is too long");
+      else
+        {
+          memcpy (line, p, len);
+          line[len] = '\0';
+          status = read_line (net, &path, line, err);
+        }
+      p += len + (nl != NULL);
+    }
+  if (status == CFM_OK && net->n == 0)
+    status = cfm_error_set (err, CFM_ERR_PARSE, "the network text holds no "
+                            "module the chain can use%s%s",
+                            net->ended[0] ? ": " : "", net->ended);
+  if (status != CFM_OK)
+    cfm_network_free (net);
+  return status;
+}
+
+void
+cfm_network_free (CfmNetwork *net)
+{
+  free (net->modules);
+  net->modules = NULL;
+  net->n = 0;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test_network.c: trained networks from print(model) and their state
+ * dicts, run on the sample photo, against the output PyTorch's forward
+ * hooks recorded for every module; where the chain ends; refusals. */
+#include "test_util.h"
+
+#include "cfm_network.h"
+#include "cfm_tensors.h"
+
+static char *
+read_text (const char *rel)
+{
+  void *data;
+  size_t len;
+  CfmError err;
+  char *text;
+
+  if (cfm_file_read (fixture_path (rel), (size_t) 1 << 20, &data, &len, &err)
+      != CFM_OK)
+    {
+      fprintf (stderr, "%s: %s\n", rel, err.message);
+      exit (2);
+    }
+  text = malloc (len + 1);
+  memcpy (text, data, len);
+  text[len] = '\0';
+  free (data);
+  return text;
+}
+
+static void
+read_set (const char *rel, CfmTensorSet *set)
+{
+  void *data;
+  size_t len;
+  CfmError err;
+
+  if (cfm_file_read (fixture_path (rel), (size_t) 1 << 30, &data, &len, &err)
+      != CFM_OK || cfm_weights_read (data, len, set, &err) != CFM_OK)
+    {
+      fprintf (stderr, "%s: %s\n", rel, err.message);
+      exit (2);
+    }
+  free (data);
+}
+
+typedef struct
+{
+  const CfmNetwork   *net;
+  const CfmTensorSet *want;
+  const char         *label;
+  int                 compared;
+} Compare;
+
+static CfmStatus
+compare_output (void *data, int module, const float *out, int c, int h,
+                int w, CfmError *err)
+{
+  Compare *cmp = data;
+  const char *name = cmp->net->modules[module].name;
+  const CfmTensor *t = cfm_tensors_find (cmp->want, name);
+  double d;
+
+  (void) err;
+  if (t == NULL)
+    return CFM_OK;   /* PyTorch recorded no 4-D output there */
+  CHECK (t->ndim == 3 && t->shape[0] == c && t->shape[1] == h
+         && t->shape[2] == w, "%s %s: output %dx%dx%d, PyTorch %lldx%lldx%lld",
+         cmp->label, name, c, h, w, (long long) t->shape[0],
+         (long long) t->shape[1], (long long) t->shape[2]);
+  if (t->ndim != 3 || t->count != (size_t) c * h * w)
+    return CFM_OK;
+  d = max_rel_diff (out, t->data, t->count);
+  CHECK (d <= 1e-4, "%s %s (%s): differs from PyTorch by %.3g of its range",
+         cmp->label, name, cmp->net->modules[module].type, d);
+  cmp->compared++;
+  return CFM_OK;
+}
+
+/* NET's modules run on its input match PyTorch's, read from WEIGHTS. */
+static void
+check_network (const char *name, const char *weights, int want_modules,
+               const char *ends_at)
+{
+  char rel[256];
+  char *text;
+  CfmNetwork net;
+  CfmTensorSet w, want;
+  CfmArray input;
+  CfmError err;
+  Compare cmp;
+
+  snprintf (rel, sizeof rel, "networks/%s.txt", name);
+  text = read_text (rel);
+  CHECK (cfm_network_parse (text, &net, &err) == CFM_OK, "%s: %s", name,
+         err.message);
+  free (text);
+  CHECK (net.n == want_modules, "%s: %d modules in the chain, not %d (%s)",
+         name, net.n, want_modules, net.ended);
+  if (ends_at)
+    CHECK_MSG (net.ended, ends_at);
+  snprintf (rel, sizeof rel, "networks/%s", weights);
+  read_set (rel, &w);
+  CHECK (cfm_network_bind (&net, &w, &err) == CFM_OK, "%s: %s", name,
+         err.message);
+  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
+  load_fixture (rel, &input);
+  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
+  read_set (rel, &want);
+  cmp = (Compare) { &net, &want, weights, 0 };
+  CHECK (cfm_network_forward (&net, net.n - 1, input.data,
+                              (int) input.shape[0], (int) input.shape[1],
+                              (int) input.shape[2], compare_output, &cmp,
+                              &err) == CFM_OK, "%s: %s", name, err.message);
+  CHECK (cmp.compared == net.n, "%s: %d of %d modules compared", name,
+         cmp.compared, net.n);
+  cfm_array_free (&input);
+  cfm_tensors_free (&want);
+  cfm_tensors_free (&w);
+  cfm_network_free (&net);
+}
+
+static void
+check_geometry (void)
+{
+  char *text = read_text ("networks/resnet_stem.txt");
+  CfmNetwork net;
+  CfmError err;
+  int stride[2];
+  double centre[2];
+
+  cfm_network_parse (text, &net, &err);
+  free (text);
+  /* conv1 7x7/2 padding 3: output 0 reads -3..3, centred on 0; maxpool
+   * 3/2 padding 1 over it: conv pixels -1..1, centred on 0. */
+  cfm_network_geometry (&net, cfm_network_find (&net, "maxpool"), stride,
+                        centre);
+  CHECK (stride[0] == 4 && stride[1] == 4 && centre[0] == 0.0,
+         "stem geometry: stride %d, centre %g", stride[0], centre[0]);
+  cfm_network_geometry (&net, cfm_network_find (&net, "layer1.0"), stride,
+                        centre);
+  CHECK (stride[0] == 4 && centre[1] == 0.0, "layer1.0 geometry");
+  CHECK (cfm_network_input_channels (&net) == 3, "stem input channels");
+  cfm_network_free (&net);
+}
+
+/* TEXT with the weights of WEIGHTS is refused with NEEDLE. */
+static void
+check_refused (const char *text, const char *weights, const char *needle)
+{
+  CfmNetwork net;
+  CfmTensorSet w;
+  CfmError err;
+  char rel[256];
+  CfmStatus status = cfm_network_parse (text, &net, &err);
+
+  if (status == CFM_OK && weights)
+    {
+      snprintf (rel, sizeof rel, "networks/%s", weights);
+      read_set (rel, &w);
+      status = cfm_network_bind (&net, &w, &err);
+      cfm_tensors_free (&w);
+      cfm_network_free (&net);
+    }
+  CHECK (status != CFM_OK, "accepted: %.40s", text);
+  CHECK_MSG (err.message, needle);
+}
+
+int
+main (void)
+{
+  static const char *const formats[] = {
+    ".pth", "-checkpoint.pth", ".safetensors", ".npz"
+  };
+  char file[64];
+  size_t i;
+
+  for (i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    {
+      snprintf (file, sizeof file, "vgg_bn%s", formats[i]);
+      check_network ("vgg_bn", file, 11, "11 (Flatten)");
+    }
+  check_network ("lenet", "lenet.pth", 6, "classifier.0 (Flatten)");
+  check_network ("resnet_stem", "resnet_stem.safetensors", 5, NULL);
+  check_network ("depthwise", "depthwise.npz", 21, NULL);
+  check_network ("pools", "pools.pth", 6, NULL);
+  check_geometry ();
+  check_refused ("Net(\n  (conv): Conv2d(3, 9, kernel_size=(3, 3), "
+                 "stride=(1, 1))\n)\n", "vgg_bn.pth", "conv (Conv2d)");
+  check_refused ("Sequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3), "
+                 "stride=(1, 1), padding=(1, 1))\n  (1): BatchNorm2d(9, "
+                 "eps=1e-05)\n)\n", "vgg_bn.pth", "9 features");
+  check_refused ("Sequential(\n  (0): Conv2d(3, 8, kernel_size=(5, 5))\n)\n",
+                 "vgg_bn.pth", "needs 8x3x5x5");
+  check_refused ("ResNet(\n  (layer1): Sequential(\n    (0): BasicBlock(\n"
+                 "      (conv1): Conv2d(3, 8, kernel_size=(3, 3))\n", NULL,
+                 "layer1.0 (BasicBlock)");
+  check_refused ("Sequential(\n  (0): Linear(in_features=3)\n)\n", NULL,
+                 "Linear");
+  check_refused ("not a network at all", NULL, "print(model)");
+  return test_finish ("network");
+}
