@@ -5,6 +5,7 @@
 #include "cfm_network.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,22 @@ find_arg (const Args *args, const char *key, int position)
   return NULL;
 }
 
+/* A printed number as an int: out-of-range ones (and NaN) become values
+ * the checks refuse. */
+static int
+to_int (double v)
+{
+  return v >= -1e9 && v <= 1e9 ? (int) v : -1;
+}
+
+/* A printed number as a float, clamped to the float range (NaN stays,
+ * and the module is refused). */
+static float
+to_float (double v)
+{
+  return v > FLT_MAX ? FLT_MAX : v < -FLT_MAX ? -FLT_MAX : (float) v;
+}
+
 /* A pair (rows, columns) from argument KEY, DEF when absent. */
 static void
 pair (const Args *args, const char *key, int position, int def, int out[2])
@@ -152,8 +169,8 @@ pair (const Args *args, const char *key, int position, int def, int out[2])
   out[0] = out[1] = def;
   if (a && a->n >= 1)
     {
-      out[0] = (int) a->v[0];
-      out[1] = (int) a->v[a->n - 1];
+      out[0] = to_int (a->v[0]);
+      out[1] = to_int (a->v[a->n - 1]);
     }
 }
 
@@ -180,13 +197,13 @@ read_conv (CfmModule *m, const Args *args, CfmError *err)
   const Arg *mode = find_arg (args, "padding_mode", -1);
 
   m->kind = CFM_MODULE_CONV;
-  m->in_c = (int) number (args, "in_channels", 0, 0);
-  m->out_c = (int) number (args, "out_channels", 1, 0);
+  m->in_c = to_int (number (args, "in_channels", 0, 0));
+  m->out_c = to_int (number (args, "out_channels", 1, 0));
   pair (args, "kernel_size", 2, 0, m->k);
   pair (args, "stride", 3, 1, m->stride);
   pair (args, "padding", 4, 0, m->pad);
   pair (args, "dilation", 5, 1, m->dil);
-  m->groups = (int) number (args, "groups", 6, 1);
+  m->groups = to_int (number (args, "groups", 6, 1));
   m->has_bias = flag (args, "bias", 1);
   m->pad_mode = CFM_PAD_ZEROS;
   if (mode && strcmp (mode->word, "reflect") == 0)
@@ -257,11 +274,11 @@ read_function (CfmModule *m, const Args *args)
       {
         m->kind = CFM_MODULE_FUNCTION;
         m->fn = fns[i].fn;
-        m->alpha = (float) number (args, m->fn == CFM_FN_ELU ? "alpha"
-                                         : "negative_slope", 0,
-                                   m->fn == CFM_FN_ELU ? 1.0 : 0.01);
-        m->lo = (float) number (args, "min_val", 0, -1.0);
-        m->hi = (float) number (args, "max_val", 1, 1.0);
+        m->alpha = to_float (number (args, m->fn == CFM_FN_ELU ? "alpha"
+                                           : "negative_slope", 0,
+                                     m->fn == CFM_FN_ELU ? 1.0 : 0.01));
+        m->lo = to_float (number (args, "min_val", 0, -1.0));
+        m->hi = to_float (number (args, "max_val", 1, 1.0));
         if (m->fn == CFM_FN_GELU && approx && strcmp (approx->word, "tanh") == 0)
           m->fn = CFM_FN_GELU_TANH;
         return 1;
@@ -285,8 +302,11 @@ read_module (CfmModule *m, char *text, int *usable, CfmError *err)
   if (strcmp (m->type, "BatchNorm2d") == 0)
     {
       m->kind = CFM_MODULE_BATCHNORM;
-      m->features = (int) number (&args, "num_features", 0, 0);
-      m->eps = (float) number (&args, "eps", 1, 1e-5);
+      m->features = to_int (number (&args, "num_features", 0, 0));
+      m->eps = to_float (number (&args, "eps", 1, 1e-5));
+      if (!(m->eps >= 0.0f))
+        return cfm_error_set (err, CFM_ERR_PARSE, "%s: eps must be a number "
+                              "of at least 0", m->name);
       m->has_bias = flag (&args, "affine", 1);
       *usable = flag (&args, "track_running_stats", 1);
       return CFM_OK;

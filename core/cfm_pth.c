@@ -11,15 +11,17 @@
  * other by index, so no file can drive a recursion. */
 #include "cfm_tensors.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cfm_zip.h"
 
-#define MAX_VALUES  (1 << 22)   /* objects one pickle may make */
+#define MAX_VALUES  (1 << 20)   /* objects one pickle may make */
 #define MAX_MEMO    (1 << 22)
 #define MAX_STACK   (1 << 16)
+#define MAX_DICTS   4096        /* dicts holding tensors, nested or not */
 
 typedef enum
 {
@@ -667,6 +669,20 @@ copy_tensor (const Value *t, Dtype d, const unsigned char *data, size_t n,
   return CFM_OK;
 }
 
+/* The values of tensor view T (SIZE_MAX when that overflows); a state
+ * dict's tensors never hold more than their storage. */
+static size_t
+view_count (const Value *t)
+{
+  size_t n = 1;
+  int d;
+
+  for (d = 0; d < t->ndim; d++)
+    if (t->size[d] < 0 || !cfm_size_mul (n, (size_t) t->size[d], &n))
+      return SIZE_MAX;
+  return n;
+}
+
 /* Adds tensor value T as NAME, its storage read from the archive. */
 static CfmStatus
 add_tensor (const Machine *m, const Archive *a, const Value *t,
@@ -690,6 +706,9 @@ add_tensor (const Machine *m, const Archive *a, const Value *t,
     return cfm_error_set (err, CFM_ERR_PARSE, ".pth: the storage of \"%s\" "
                           "(%s) is missing", name, entry_name);
   status = cfm_zip_data (a->zip, e, &data, &len, err);
+  if (status == CFM_OK && view_count (t) > len / (size_t) element_size (d))
+    status = cfm_error_set (err, CFM_ERR_PARSE, ".pth: tensor \"%s\" has "
+                            "more values than its storage", name);
   if (status == CFM_OK)
     status = cfm_tensors_add (set, name, strlen (name), t->ndim, t->size,
                               &dst, err);
@@ -713,7 +732,7 @@ static CfmStatus
 collect (const Machine *m, const Archive *a, int root, CfmTensorSet *set,
          CfmError *err)
 {
-  Pending *todo = malloc (MAX_STACK * sizeof *todo);
+  Pending *todo = malloc (MAX_DICTS * sizeof *todo);
   size_t top = 0, k;
   CfmStatus status = CFM_OK;
 
@@ -738,8 +757,10 @@ collect (const Machine *m, const Archive *a, int root, CfmTensorSet *set,
                     p.name[0] ? "." : "", (int) key->len, m->p + key->at);
           if (val->kind == V_TENSOR)
             status = add_tensor (m, a, val, name, set, err);
-          else if (val->kind == V_DICT && top < MAX_STACK
-                   && strlen (name) < 300)
+          else if (val->kind == V_DICT && top == MAX_DICTS)
+            status = cfm_error_set (err, CFM_ERR_SIZE, ".pth: too many "
+                                    "dicts inside dicts");
+          else if (val->kind == V_DICT && strlen (name) < 300)
             {
               todo[top].dict = dv->items[k + 1];
               /* a checkpoint's state dict is named as the model is */
