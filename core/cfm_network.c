@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cfm_conv.h"
+#include "cfm_number.h"
 
 /* ---- binding -------------------------------------------------------------- */
 
@@ -474,4 +475,89 @@ cfm_network_forward (const CfmNetwork *net, int last, const float *in, int c,
     }
   free (cur);
   return status;
+}
+
+/* ---- input normalisation ------------------------------------------------- */
+
+/* Reads up to MAX numbers separated by commas at *P into V. */
+static int
+read_list (const char **p, float *v, int max)
+{
+  int n = 0;
+
+  do
+    {
+      double d;
+      const char *end;
+
+      while (**p == ' ')
+        (*p)++;
+      if (n == max || !cfm_read_number (*p, &d, &end) || !isfinite (d))
+        return -1;
+      v[n++] = (float) d;
+      *p = end;
+      while (**p == ' ')
+        (*p)++;
+    }
+  while (**p == ',' && (*p)++);
+  return n;
+}
+
+CfmStatus
+cfm_normalize_parse (const char *text, int c, float *mean, float *std,
+                     CfmError *err)
+{
+  static const float imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
+  static const float imagenet_std[3] = { 0.229f, 0.224f, 0.225f };
+  const char *p = text ? text : "none";
+  int i, nm, ns;
+
+  if (c < 1 || c > 64)
+    return cfm_error_set (err, CFM_ERR_ARG, "a network input of %d channels",
+                          c);
+  if (strcmp (p, "none") == 0 || *p == '\0')
+    {
+      for (i = 0; i < c; i++)
+        mean[i] = 0.0f, std[i] = 1.0f;
+      return CFM_OK;
+    }
+  if (strcmp (p, "imagenet") == 0)
+    {
+      if (c != 3)
+        return cfm_error_set (err, CFM_ERR_ARG, "input-normalize: imagenet "
+                              "needs a network of 3 input channels, this one "
+                              "takes %d", c);
+      memcpy (mean, imagenet_mean, sizeof imagenet_mean);
+      memcpy (std, imagenet_std, sizeof imagenet_std);
+      return CFM_OK;
+    }
+  nm = read_list (&p, mean, c);
+  if (nm == c && *p == '/')
+    {
+      p++;
+      ns = read_list (&p, std, c);
+      if (ns == c && *p == '\0')
+        {
+          for (i = 0; i < c; i++)
+            if (!(std[i] > 0.0f))
+              return cfm_error_set (err, CFM_ERR_ARG, "input-normalize: a "
+                                    "standard deviation must be above 0");
+          return CFM_OK;
+        }
+    }
+  return cfm_error_set (err, CFM_ERR_ARG, "input-normalize: \"%s\" is not "
+                        "none, imagenet or %d means, '/' and %d standard "
+                        "deviations", text, c, c);
+}
+
+void
+cfm_normalize_apply (float *x, int c, size_t n, const float *mean,
+                     const float *std)
+{
+  size_t i;
+  int ch;
+
+  for (ch = 0; ch < c; ch++)
+    for (i = 0; i < n; i++)
+      x[(size_t) ch * n + i] = (x[(size_t) ch * n + i] - mean[ch]) / std[ch];
 }

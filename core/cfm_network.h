@@ -88,6 +88,18 @@ int cfm_network_input_channels (const CfmNetwork *net);
 void cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
                            double centre[2]);
 
+/* The input normalisation TEXT names for a network of C input channels,
+ * as torchvision's Normalize after dividing by 255: "none" (mean 0, std
+ * 1), "imagenet" (0.485, 0.456, 0.406 / 0.229, 0.224, 0.225) or
+ * "M1,M2,M3/S1,S2,S3" (one pair for one channel), into MEAN and STD. */
+CfmStatus cfm_normalize_parse (const char *text, int c, float *mean,
+                               float *std, CfmError *err);
+
+/* X[ch][i] = (X[ch][i] - MEAN[ch]) / STD[ch] over C planes of N values,
+ * as torchvision computes it. */
+void cfm_normalize_apply (float *x, int c, size_t n, const float *mean,
+                          const float *std);
+
 /* The output of one module during a forward pass: C planes of H x W. */
 typedef CfmStatus (*CfmModuleOutput) (void *data, int module,
                                       const float *out, int c, int h, int w,

@@ -144,6 +144,61 @@ check_geometry (void)
   cfm_network_free (&net);
 }
 
+/* NAME's input made here from the photo's 8-bit codes, / 255 and
+ * normalised as NAME-norm.txt says, equals the one PyTorch's side made. */
+static void
+check_input (const char *name, int channels)
+{
+  char rel[256], *norm, *nl;
+  CfmArray photo, want;
+  CfmError err;
+  float mean[3], std[3], *x;
+  int h, w, y, c, col;
+
+  snprintf (rel, sizeof rel, "networks/%s-norm.txt", name);
+  norm = read_text (rel);
+  if ((nl = strchr (norm, '\n')))
+    *nl = '\0';
+  load_fixture (channels == 3 ? "photo_rgb.npy" : "photo_gray_u8.npy", &photo);
+  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
+  load_fixture (rel, &want);
+  h = (int) want.shape[1];
+  w = (int) want.shape[2];
+  x = malloc ((size_t) channels * h * w * sizeof (float));
+  for (c = 0; c < channels; c++)
+    for (y = 0; y < h; y++)
+      for (col = 0; col < w; col++)
+        x[((size_t) c * h + y) * w + col]
+          = photo.data[((size_t) y * photo.shape[1] + col) * channels + c]
+            / 255.0f;
+  CHECK (cfm_normalize_parse (norm, channels, mean, std, &err) == CFM_OK,
+         "%s: %s", name, err.message);
+  cfm_normalize_apply (x, channels, (size_t) h * w, mean, std);
+  CHECK (max_rel_diff (x, want.data, want.count) <= 1e-6, "%s: the "
+         "normalised input differs from PyTorch's", name);
+  free (x);
+  free (norm);
+  cfm_array_free (&photo);
+  cfm_array_free (&want);
+}
+
+static void
+check_normalize_refusals (void)
+{
+  float mean[3], std[3];
+  CfmError err;
+
+  CHECK (cfm_normalize_parse ("imagenet", 1, mean, std, &err) != CFM_OK,
+         "imagenet on gray");
+  CHECK_MSG (err.message, "3 input channels");
+  CHECK (cfm_normalize_parse ("0.5,0.5/0.2,0.2", 3, mean, std, &err)
+         != CFM_OK, "two pairs for three channels");
+  CHECK (cfm_normalize_parse ("0.5/0", 1, mean, std, &err) != CFM_OK,
+         "zero deviation");
+  CHECK (cfm_normalize_parse ("0.5/0.25", 1, mean, std, &err) == CFM_OK
+         && mean[0] == 0.5f && std[0] == 0.25f, "one pair");
+}
+
 /* TEXT with the weights of WEIGHTS is refused with NEEDLE. */
 static void
 check_refused (const char *text, const char *weights, const char *needle)
@@ -185,6 +240,11 @@ main (void)
   check_network ("depthwise", "depthwise.npz", 21, NULL);
   check_network ("pools", "pools.pth", 6, NULL);
   check_geometry ();
+  check_input ("vgg_bn", 3);
+  check_input ("lenet", 1);
+  check_input ("depthwise", 3);
+  check_input ("pools", 3);
+  check_normalize_refusals ();
   check_refused ("Net(\n  (conv): Conv2d(3, 9, kernel_size=(3, 3), "
                  "stride=(1, 1))\n)\n", "vgg_bn.pth", "conv (Conv2d)");
   check_refused ("Sequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3), "
