@@ -129,10 +129,11 @@ time_pipeline (const float *gray, CfmPath path, int threads, int reps)
   return best;
 }
 
-/* Conv alone, 1 thread: returns the best time; *macs gets the work. */
+/* Conv alone on THREADS threads (0: all): returns the best time; *macs
+ * gets the work. */
 static double
-time_conv (const float *x, int c, int h, int w, int n, int k, int reps,
-           double *macs)
+time_conv_threads (const float *x, int c, int h, int w, int n, int k,
+                   int reps, int threads, double *macs)
 {
   CfmBank bank;
   CfmError err;
@@ -155,7 +156,7 @@ time_conv (const float *x, int c, int h, int w, int n, int k, int reps,
       CfmConvJob job = { .bank = &bank, .in = &band, .params = p,
                          .out_rows = oh, .conv = out,
                          .plane_stride = (size_t) oh * ow,
-                         .path = CFM_PATH_AUTO, .threads = 1 };
+                         .path = CFM_PATH_AUTO, .threads = threads };
 
       cfm_conv2d_run (&job, NULL, &err);
       t0 = now () - t0;
@@ -165,6 +166,13 @@ time_conv (const float *x, int c, int h, int w, int n, int k, int reps,
   free (out);
   cfm_bank_free (&bank);
   return best;
+}
+
+static double
+time_conv (const float *x, int c, int h, int w, int n, int k, int reps,
+           double *macs)
+{
+  return time_conv_threads (x, c, h, w, n, k, reps, 1, macs);
 }
 
 /* The fused multiply-add peak of one core: independent FMA chains. */
@@ -274,6 +282,75 @@ time_opencv (const float *gray)
   return ms < 0 ? -1 : ms / 1000.0;
 }
 
+/* PyTorch's conv2d of 64 to 64 channels 3x3 (no padding) on 1024x1024, on
+ * THREADS threads, through Debian's python3-torch; seconds, or -1. */
+static double
+time_torch_conv64 (int threads)
+{
+  char cmd[2048];
+  FILE *p;
+  double ms = -1;
+
+  snprintf (cmd, sizeof cmd,
+            "/usr/bin/python3 -c '\n"
+            "import time, torch\n"
+            "torch.set_num_threads(%d)\n"
+            "x = torch.rand(1, 64, 1024, 1024)\n"
+            "w = torch.rand(64, 64, 3, 3) - 0.5\n"
+            "best = 1e9\n"
+            "with torch.no_grad():\n"
+            "    for r in range(3):\n"
+            "        t = time.perf_counter()\n"
+            "        torch.nn.functional.conv2d(x, w)\n"
+            "        best = min(best, time.perf_counter() - t)\n"
+            "print(best * 1000)' 2>/dev/null", threads);
+  p = popen (cmd, "r");
+  if (p)
+    {
+      if (fscanf (p, "%lf", &ms) != 1)
+        ms = -1;
+      pclose (p);
+    }
+  return ms < 0 ? -1 : ms / 1000.0;
+}
+
+/* The 64-to-64-channel 3x3 convolution of VGG-16's second layer on
+ * 1024x1024, against PyTorch on one thread and on all. */
+static void
+vgg_layer_table (double peak, long cpus)
+{
+  size_t n = (size_t) 64 * 1024 * 1024, i;
+  float *x = malloc (n * sizeof (float));
+  double macs, t1, tn, p1, pn;
+  char label[64];
+
+  for (i = 0; i < n; i++)
+    x[i] = (float) ((i * 2654435761u) % 1000) / 1000.0f;
+  t1 = time_conv_threads (x, 64, 1024, 1024, 64, 3, 3, 1, &macs);
+  tn = time_conv_threads (x, 64, 1024, 1024, 64, 3, 3, 0, &macs);
+  free (x);
+  p1 = time_torch_conv64 (1);
+  pn = time_torch_conv64 ((int) cpus);
+  printf ("3. VGG-16's second layer: 64 to 64 channels 3x3 on 1024x1024 "
+          "(%.2f GMAC)\n\n", macs / 1e9);
+  printf ("| %-30s | %10s | %8s | %8s | %10s |\n", "", "time", "GMAC/s",
+          "of peak", "vs PyTorch");
+  printf ("|--------------------------------|------------|----------|"
+          "----------|------------|\n");
+  printf ("| %-30s | %7.1f ms | %8.2f | %7.1f%% | %9.2fx |\n",
+          "core, 1 thread", t1 * 1e3, macs / t1 / 1e9,
+          peak > 0 ? 100 * macs / t1 / peak : 0, p1 > 0 ? p1 / t1 : 0);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n",
+          "PyTorch 1 thread", p1 * 1e3, p1 > 0 ? macs / p1 / 1e9 : 0, "", "");
+  snprintf (label, sizeof label, "core, %ld threads", cpus);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %9.2fx |\n", label, tn * 1e3,
+          macs / tn / 1e9, "", pn > 0 ? pn / tn : 0);
+  snprintf (label, sizeof label, "PyTorch %ld threads", cpus);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, pn * 1e3,
+          pn > 0 ? macs / pn / 1e9 : 0, "", "");
+  printf ("\n");
+}
+
 /* GEGL's gegl:convolution-matrix four times on an RGBA float image, as
  * GIMP 3 runs Convolution Matrix, on 1 thread. */
 static double
@@ -368,7 +445,7 @@ gimp_end_to_end (void)
 
   if (src == NULL || build == NULL)
     {
-      printf ("3. End to end in GIMP: skipped (run through meson, which sets "
+      printf ("4. End to end in GIMP: skipped (run through meson, which sets "
               "CFM_SOURCE_ROOT and CFM_BUILD_ROOT)\n");
       return;
     }
@@ -376,7 +453,7 @@ gimp_end_to_end (void)
             "--gimp2-build %s%s%s%s%s 2>/dev/null", src, build,
             b3 && r3 ? " --gimp3-build " : "", b3 && r3 ? b3 : "",
             b3 && r3 ? " --gimp3-root " : "", b3 && r3 ? r3 : "");
-  printf ("3. End to end in GIMP, 4000x3000 photo, tutorial settings "
+  printf ("4. End to end in GIMP, 4000x3000 photo, tutorial settings "
           "(12 layers), without start-up and loading\n\n");
   printf ("| %-9s | %14s | %26s | %8s | %17s | %17s |\n", "", "plug-in",
           "Convolution Matrix x4", "ratio", "plug-in peak mem",
@@ -475,6 +552,8 @@ main (int argc, char **argv)
   fflush (stdout);
   free (gray);
   free (rgb);
+  vgg_layer_table (peak, cpus);
+  fflush (stdout);
   gimp_end_to_end ();
   return 0;
 }
