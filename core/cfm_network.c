@@ -136,7 +136,8 @@ cfm_network_find (const CfmNetwork *net, const char *name)
   int i;
 
   for (i = 0; i < net->n; i++)
-    if (strcmp (net->modules[i].name, name) == 0)
+    if (strcmp (net->modules[i].name, name) == 0
+        || (net->modules[i].node[0] && strcmp (net->modules[i].node, name) == 0))
       return i;
   return -1;
 }

@@ -40,6 +40,8 @@ typedef enum
 typedef struct
 {
   char          name[CFM_NETWORK_NAME_MAX];   /* features.3 */
+  char          node[CFM_NETWORK_NAME_MAX];   /* ONNX: /features/features.3/
+                                                 Conv, as Netron shows it */
   char          type[32];                     /* Conv2d, as printed */
   CfmModuleKind kind;
   /* Conv2d: channels, kernel, stride, padding, dilation (rows, columns) */
@@ -76,7 +78,16 @@ void cfm_network_free (CfmNetwork *net);
 CfmStatus cfm_network_bind (CfmNetwork *net, const CfmTensorSet *weights,
                             CfmError *err);
 
-/* The index of module NAME, or -1. */
+/* An ONNX model (its graph and initializers) into NET, its weights in
+ * WEIGHTS, bound.  Modules are named by the module path the exporter's
+ * scope names give (features.3), their node names too.  PyTorch's exporter
+ * folds a BatchNorm into the Conv before it: that Conv gives the
+ * BatchNorm's output.  Weights stored outside the file are refused: no
+ * other file is opened. */
+CfmStatus cfm_onnx_read (const void *buf, size_t len, CfmNetwork *net,
+                         CfmTensorSet *weights, CfmError *err);
+
+/* The index of module NAME (or ONNX node name), or -1. */
 int cfm_network_find (const CfmNetwork *net, const char *name);
 
 /* The input channels the first convolution takes (1 gray, 3 RGB...). */

@@ -120,6 +120,69 @@ check_network (const char *name, const char *weights, int want_modules,
   cfm_network_free (&net);
 }
 
+/* The ONNX export of NAME, run, against PyTorch's module outputs.  The
+ * exporter folds a BatchNorm into the Conv before it, whose output is
+ * then the BatchNorm's. */
+static void
+check_onnx (const char *name, int want_modules, const char *ends_at)
+{
+  char rel[256], *text;
+  CfmNetwork net, printed;
+  CfmTensorSet w, want;
+  CfmArray input;
+  CfmError err;
+  void *data;
+  size_t len;
+  Compare cmp;
+  int i;
+
+  snprintf (rel, sizeof rel, "networks/%s.onnx", name);
+  if (cfm_file_read (fixture_path (rel), (size_t) 1 << 30, &data, &len, &err)
+      != CFM_OK)
+    {
+      CHECK (0, "%s", err.message);
+      return;
+    }
+  CHECK (cfm_onnx_read (data, len, &net, &w, &err) == CFM_OK, "%s: %s", rel,
+         err.message);
+  free (data);
+  CHECK (net.n == want_modules, "%s: %d modules in the chain, not %d (%s)",
+         rel, net.n, want_modules, net.ended);
+  if (ends_at)
+    CHECK_MSG (net.ended, ends_at);
+  snprintf (rel, sizeof rel, "networks/%s.txt", name);
+  text = read_text (rel);
+  cfm_network_parse (text, &printed, &err);
+  free (text);
+  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
+  read_set (rel, &want);
+  for (i = 0; i < net.n; i++)
+    {
+      int j = cfm_network_find (&printed, net.modules[i].name);
+
+      if (net.modules[i].kind == CFM_MODULE_CONV && j >= 0
+          && j + 1 < printed.n
+          && printed.modules[j + 1].kind == CFM_MODULE_BATCHNORM)
+        snprintf (net.modules[i].name, sizeof net.modules[i].name, "%s",
+                  printed.modules[j + 1].name);
+    }
+  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
+  load_fixture (rel, &input);
+  cmp = (Compare) { &net, &want, name, 0 };
+  CHECK (cfm_network_forward (&net, net.n - 1, input.data,
+                              (int) input.shape[0], (int) input.shape[1],
+                              (int) input.shape[2], compare_output, &cmp,
+                              &err) == CFM_OK, "%s.onnx: %s", name,
+         err.message);
+  CHECK (cmp.compared == net.n, "%s.onnx: %d of %d modules compared", name,
+         cmp.compared, net.n);
+  cfm_array_free (&input);
+  cfm_tensors_free (&want);
+  cfm_tensors_free (&w);
+  cfm_network_free (&net);
+  cfm_network_free (&printed);
+}
+
 static void
 check_geometry (void)
 {
@@ -239,6 +302,11 @@ main (void)
   check_network ("resnet_stem", "resnet_stem.safetensors", 5, NULL);
   check_network ("depthwise", "depthwise.npz", 21, NULL);
   check_network ("pools", "pools.pth", 6, NULL);
+  check_onnx ("vgg_bn", 8, "/11/Flatten");
+  check_onnx ("lenet", 6, "Flatten");
+  check_onnx ("resnet_stem", 4, NULL);
+  check_onnx ("pools", 6, NULL);
+  check_onnx ("depthwise", 6, "/9/");
   check_geometry ();
   check_input ("vgg_bn", 3);
   check_input ("lenet", 1);

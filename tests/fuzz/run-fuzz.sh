@@ -24,7 +24,7 @@ mkdir -p "$out/core"
 ls core/cfm_*.c | xargs -P 2 -I{} sh -c \
   'clang '"$flags"' -Icore -c {} -o "'"$out"'/core/$(basename {} .c).o"' \
   2>"$out/build-core.log" || echo "the core did not build (see $out/build-core.log)"
-for target in kernel_text npy weights network_text; do
+for target in kernel_text npy weights network_text onnx; do
   if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
        -fno-sanitize-recover=undefined -Icore "$out"/core/cfm_*.o \
        "tests/fuzz/fuzz_$target.c" -o "$out/fuzz_$target" -lm -lpthread \
