@@ -215,11 +215,16 @@ out_length (const CfmModule *m, int a, int in, CfmError *err)
 
 /* ---- the layers ------------------------------------------------------------ */
 
+/* Rows [row0, row0 + rows) of C planes of a map of H x W, laid out as
+ * CfmBand is (channel, band row, column). */
+typedef CfmBand Rows;
+
 /* A convolution with the same stride, padding and dilation along both
- * axes, group by group on the core's convolution (the vector paths). */
+ * axes, group by group on the core's convolution (the vector paths):
+ * output rows [O0, O0 + ON) of OH x OW into OUT. */
 static CfmStatus
-conv_square (const CfmModule *m, const float *in, int h, int w, float *out,
-             int oh, int ow, CfmError *err)
+conv_square (const CfmModule *m, const Rows *in, float *out, int o0, int on,
+             int ow, CfmError *err)
 {
   int g, gin = m->in_c / m->groups, gout = m->out_c / m->groups;
   size_t wsize = (size_t) gout * gin * m->k[0] * m->k[1];
@@ -229,7 +234,8 @@ conv_square (const CfmModule *m, const float *in, int h, int w, float *out,
     {
       CfmBank bank = { gout, gin, m->k[0], m->k[1],
                        (float *) m->weight + (size_t) g * wsize };
-      CfmBand band = { in + (size_t) g * gin * h * w, gin, h, w, 0, h };
+      CfmBand band = { in->data + (size_t) g * gin * in->rows * in->w, gin,
+                       in->h, in->w, in->row0, in->rows };
       CfmConvJob job = { 0 };
 
       job.bank = &bank;
@@ -237,60 +243,65 @@ conv_square (const CfmModule *m, const float *in, int h, int w, float *out,
       job.in = &band;
       job.params = (CfmConvParams) { m->stride[0], m->pad[0], m->dil[0],
                                      m->pad_mode };
-      job.out_rows = oh;
-      job.conv = out + (size_t) g * gout * oh * ow;
-      job.plane_stride = (size_t) oh * ow;
+      job.out_row0 = o0;
+      job.out_rows = on;
+      job.conv = out + (size_t) g * gout * on * ow;
+      job.plane_stride = (size_t) on * ow;
       status = cfm_conv2d_run (&job, NULL, err);
     }
   return status;
 }
 
 /* Any convolution, a tap at a time (non-square strides, padding or
- * dilation). */
+ * dilation): output rows [O0, O0 + ON) of width OW. */
 static void
-conv_general (const CfmModule *m, const float *in, int h, int w, float *out,
-              int oh, int ow)
+conv_general (const CfmModule *m, const Rows *in, float *out, int o0, int on,
+              int ow)
 {
   int gin = m->in_c / m->groups, gout = m->out_c / m->groups;
+  size_t plane = (size_t) on * ow, i;
   int f, ch, ky, kx, y, x;
 
   for (f = 0; f < m->out_c; f++)
     {
-      float *o = out + (size_t) f * oh * ow;
+      float *o = out + (size_t) f * plane;
       int g = f / gout;
 
-      for (y = 0; y < oh * ow; y++)
-        o[y] = 0.0f;
+      for (i = 0; i < plane; i++)
+        o[i] = 0.0f;
       for (ch = 0; ch < gin; ch++)
         for (ky = 0; ky < m->k[0]; ky++)
           for (kx = 0; kx < m->k[1]; kx++)
             {
               float wt = m->weight[(((size_t) f * gin + ch) * m->k[0] + ky)
                                    * m->k[1] + kx];
-              const float *plane = in + (size_t) (g * gin + ch) * h * w;
+              const float *band = in->data
+                                  + (size_t) (g * gin + ch) * in->rows * in->w;
 
-              for (y = 0; y < oh; y++)
+              for (y = 0; y < on; y++)
                 {
-                  int iy = cfm_pad_index (y * m->stride[0] - m->pad[0]
-                                          + ky * m->dil[0], h, m->pad_mode);
+                  int iy = cfm_pad_index ((o0 + y) * m->stride[0] - m->pad[0]
+                                          + ky * m->dil[0], in->h,
+                                          m->pad_mode);
+                  const float *row;
 
                   if (iy < 0)
                     continue;
+                  row = band + (size_t) (iy - in->row0) * in->w;
                   for (x = 0; x < ow; x++)
                     {
                       int ix = cfm_pad_index (x * m->stride[1] - m->pad[1]
-                                              + kx * m->dil[1], w,
+                                              + kx * m->dil[1], in->w,
                                               m->pad_mode);
 
                       if (ix >= 0)
-                        o[(size_t) y * ow + x] += wt * plane[(size_t) iy * w
-                                                             + ix];
+                        o[(size_t) y * ow + x] += wt * row[ix];
                     }
                 }
             }
       if (m->bias)   /* after the products, as PyTorch adds it */
-        for (y = 0; y < oh * ow; y++)
-          o[y] += m->bias[f];
+        for (i = 0; i < plane; i++)
+          o[i] += m->bias[f];
     }
 }
 
@@ -332,44 +343,51 @@ apply_function (const CfmModule *m, float v)
     }
 }
 
-/* Max or average pooling of C planes, as F.max_pool2d / F.avg_pool2d. */
-static void
-pool (const CfmModule *m, const float *in, int c, int h, int w, float *out,
-      int oh, int ow)
+/* One pooled value: the window of output pixel (Y, X) (Y an absolute
+ * row). */
+static float
+pool_window (const CfmModule *m, const float *band, const Rows *in, int y,
+             int x)
 {
-  int ch, y, x, ky, kx;
+  int y0 = y * m->stride[0] - m->pad[0], x0 = x * m->stride[1] - m->pad[1];
+  int y1 = y0 + m->k[0] < in->h + m->pad[0] ? y0 + m->k[0] : in->h + m->pad[0];
+  int x1 = x0 + m->k[1] < in->w + m->pad[1] ? x0 + m->k[1] : in->w + m->pad[1];
+  int size = (y1 - y0) * (x1 - x0), n = 0, ky, kx;
+  float acc = m->kind == CFM_MODULE_MAXPOOL ? -INFINITY : 0.0f;
 
-  for (ch = 0; ch < c; ch++)
-    for (y = 0; y < oh; y++)
+  for (ky = 0; ky < m->k[0]; ky++)
+    for (kx = 0; kx < m->k[1]; kx++)
+      {
+        int iy = y0 + ky * m->dil[0], ix = x0 + kx * m->dil[1];
+        float v;
+
+        if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
+          continue;
+        v = band[(size_t) (iy - in->row0) * in->w + ix];
+        n++;
+        if (m->kind == CFM_MODULE_AVGPOOL)
+          acc += v;
+        else if (v > acc || isnan (v))
+          acc = v;
+      }
+  if (m->kind == CFM_MODULE_AVGPOOL)
+    acc /= (float) (m->count_include_pad ? size : n);
+  return acc;
+}
+
+/* Max or average pooling, as F.max_pool2d / F.avg_pool2d: output rows
+ * [O0, O0 + ON) of width OW. */
+static void
+pool (const CfmModule *m, const Rows *in, float *out, int o0, int on, int ow)
+{
+  int ch, y, x;
+
+  for (ch = 0; ch < in->c; ch++)
+    for (y = 0; y < on; y++)
       for (x = 0; x < ow; x++)
-        {
-          const float *plane = in + (size_t) ch * h * w;
-          int y0 = y * m->stride[0] - m->pad[0];
-          int x0 = x * m->stride[1] - m->pad[1];
-          float acc = m->kind == CFM_MODULE_MAXPOOL ? -INFINITY : 0.0f;
-          int y1 = y0 + m->k[0] < h + m->pad[0] ? y0 + m->k[0] : h + m->pad[0];
-          int x1 = x0 + m->k[1] < w + m->pad[1] ? x0 + m->k[1] : w + m->pad[1];
-          int size = (y1 - y0) * (x1 - x0), n = 0;
-
-          for (ky = 0; ky < m->k[0]; ky++)
-            for (kx = 0; kx < m->k[1]; kx++)
-              {
-                int iy = y0 + ky * m->dil[0], ix = x0 + kx * m->dil[1];
-                float v;
-
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
-                  continue;
-                v = plane[(size_t) iy * w + ix];
-                n++;
-                if (m->kind == CFM_MODULE_AVGPOOL)
-                  acc += v;
-                else if (v > acc || isnan (v))
-                  acc = v;
-              }
-          if (m->kind == CFM_MODULE_AVGPOOL)
-            acc /= (float) (m->count_include_pad ? size : n);
-          out[((size_t) ch * oh + y) * ow + x] = acc;
-        }
+        out[((size_t) ch * on + y) * ow + x]
+          = pool_window (m, in->data + (size_t) ch * in->rows * in->w, in,
+                         o0 + y, x);
 }
 
 /* ---- the forward pass ----------------------------------------------------- */
@@ -403,38 +421,178 @@ module_size (const CfmModule *m, int c, int h, int w, int *oc, int *oh,
   return CFM_OK;
 }
 
-/* Runs module M from IN into OUT (sizes from module_size). */
-static CfmStatus
-run_module (const CfmModule *m, const float *in, int c, int h, int w,
-            float *out, int oh, int ow, CfmError *err)
+/* The input rows module M reads for output rows [O0, O0 + ON), its input
+ * being H rows: [*I0, *I0 + *IN). */
+static void
+input_rows (const CfmModule *m, int h, int o0, int on, int *i0, int *in)
 {
-  size_t n = (size_t) c * h * w, i;
+  if (m->kind == CFM_MODULE_CONV)
+    {
+      CfmConvParams p = { m->stride[0], m->pad[0], m->dil[0], m->pad_mode };
+
+      cfm_conv2d_input_rows (&p, m->k[0], h, o0, on, i0, in);
+      return;
+    }
+  if (m->kind == CFM_MODULE_MAXPOOL || m->kind == CFM_MODULE_AVGPOOL)
+    {
+      int lo = o0 * m->stride[0] - m->pad[0];
+      int hi = (o0 + on - 1) * m->stride[0] - m->pad[0]
+               + m->dil[0] * (m->k[0] - 1) + 1;
+
+      lo = lo < 0 ? 0 : lo;
+      hi = hi > h ? h : hi;
+      *i0 = lo;
+      *in = hi > lo ? hi - lo : 0;
+      return;
+    }
+  *i0 = o0;
+  *in = on;
+}
+
+/* Runs module M on the rows IN into output rows [O0, O0 + ON) of width OW
+ * at OUT. */
+static CfmStatus
+run_module (const CfmModule *m, const Rows *in, float *out, int o0, int on,
+            int ow, CfmError *err)
+{
+  size_t n = (size_t) in->c * on * ow, i;
+  const float *src = in->data + (size_t) (o0 - in->row0) * in->w;
+  int ch;
 
   switch (m->kind)
     {
     case CFM_MODULE_CONV:
       if (m->stride[0] == m->stride[1] && m->pad[0] == m->pad[1]
           && m->dil[0] == m->dil[1])
-        return conv_square (m, in, h, w, out, oh, ow, err);
-      conv_general (m, in, h, w, out, oh, ow);
-      return CFM_OK;
-    case CFM_MODULE_BATCHNORM:
-      memcpy (out, in, n * sizeof (float));
-      batchnorm (m, out, (size_t) h * w);
-      return CFM_OK;
-    case CFM_MODULE_FUNCTION:
-      for (i = 0; i < n; i++)
-        out[i] = apply_function (m, in[i]);
+        return conv_square (m, in, out, o0, on, ow, err);
+      conv_general (m, in, out, o0, on, ow);
       return CFM_OK;
     case CFM_MODULE_MAXPOOL:
     case CFM_MODULE_AVGPOOL:
-      pool (m, in, c, h, w, out, oh, ow);
+      pool (m, in, out, o0, on, ow);
       return CFM_OK;
-    case CFM_MODULE_IDENTITY:
-    default:
-      memcpy (out, in, n * sizeof (float));
+    default:   /* row for row: copy the rows wanted */
+      for (ch = 0; ch < in->c; ch++)
+        memcpy (out + (size_t) ch * on * ow,
+                src + (size_t) ch * in->rows * in->w,
+                (size_t) on * ow * sizeof (float));
+      if (m->kind == CFM_MODULE_BATCHNORM)
+        batchnorm (m, out, (size_t) on * ow);
+      else if (m->kind == CFM_MODULE_FUNCTION)
+        for (i = 0; i < n; i++)
+          out[i] = apply_function (m, out[i]);
       return CFM_OK;
     }
+}
+
+/* The sizes of every module's output up to LAST for an input of C x H x
+ * W: C[i + 1], H[i + 1], W[i + 1] are module i's (index 0: the input). */
+static CfmStatus
+chain_sizes (const CfmNetwork *net, int last, int *c, int *h, int *w,
+             CfmError *err)
+{
+  int i;
+  CfmStatus status = CFM_OK;
+
+  if (last < 0 || last >= net->n)
+    return cfm_error_set (err, CFM_ERR_ARG, "no module %d", last);
+  for (i = 0; i <= last && status == CFM_OK; i++)
+    status = module_size (&net->modules[i], c[i], h[i], w[i], &c[i + 1],
+                          &h[i + 1], &w[i + 1], err);
+  return status;
+}
+
+/* Output rows [O0, O0 + ON) of module LAST into *OUT (malloc'ed),
+ * computed from just the input rows READ gives for them. */
+static CfmStatus
+forward_rows (const CfmNetwork *net, int last, const int *c, const int *h,
+              const int *w, int o0, int on, CfmRowReader read, void *read_data,
+              float **out, CfmError *err)
+{
+  int r0[CFM_NETWORK_MAX_MODULES + 1], rn[CFM_NETWORK_MAX_MODULES + 1];
+  float *cur = NULL, *next;
+  CfmStatus status = CFM_OK;
+  int i;
+
+  r0[last + 1] = o0;
+  rn[last + 1] = on;
+  for (i = last; i >= 0; i--)
+    input_rows (&net->modules[i], h[i], r0[i + 1], rn[i + 1], &r0[i],
+                &rn[i]);
+  cur = malloc (((size_t) c[0] * rn[0] * w[0] + 1) * sizeof (float));
+  if (cur == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a band");
+  status = read (read_data, r0[0], rn[0], cur, err);
+  for (i = 0; i <= last && status == CFM_OK; i++)
+    {
+      Rows in = { cur, c[i], h[i], w[i], r0[i], rn[i] };
+
+      next = malloc (((size_t) c[i + 1] * rn[i + 1] * w[i + 1] + 1)
+                     * sizeof (float));
+      if (next == NULL)
+        status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the "
+                                "output of %s", net->modules[i].name);
+      else
+        status = run_module (&net->modules[i], &in, next, r0[i + 1],
+                             rn[i + 1], w[i + 1], err);
+      free (cur);
+      cur = next;
+    }
+  if (status != CFM_OK)
+    {
+      free (cur);
+      cur = NULL;
+    }
+  *out = cur;
+  return status;
+}
+
+typedef struct
+{
+  const float *in;
+  int          c, h, w;
+} WholeInput;
+
+static CfmStatus
+read_whole (void *data, int row0, int rows, float *dst, CfmError *err)
+{
+  const WholeInput *in = data;
+  int ch;
+
+  (void) err;
+  for (ch = 0; ch < in->c; ch++)
+    memcpy (dst + (size_t) ch * rows * in->w,
+            in->in + ((size_t) ch * in->h + row0) * in->w,
+            (size_t) rows * in->w * sizeof (float));
+  return CFM_OK;
+}
+
+CfmStatus
+cfm_network_forward_bands (const CfmNetwork *net, int module, int c, int h,
+                           int w, int band_rows, CfmRowReader read,
+                           void *read_data, CfmBandOutput output, void *data,
+                           CfmError *err)
+{
+  int cs[CFM_NETWORK_MAX_MODULES + 1] = { c }, hs[CFM_NETWORK_MAX_MODULES + 1]
+    = { h }, ws[CFM_NETWORK_MAX_MODULES + 1] = { w };
+  CfmStatus status = chain_sizes (net, module, cs, hs, ws, err);
+  int row0;
+
+  band_rows = band_rows < 1 ? 1 : band_rows;
+  for (row0 = 0; status == CFM_OK && row0 < hs[module + 1]; row0 += band_rows)
+    {
+      int rows = hs[module + 1] - row0 < band_rows ? hs[module + 1] - row0
+                                                   : band_rows;
+      float *out = NULL;
+
+      status = forward_rows (net, module, cs, hs, ws, row0, rows, read,
+                             read_data, &out, err);
+      if (status == CFM_OK)
+        status = output (data, module, out, cs[module + 1], hs[module + 1],
+                         ws[module + 1], row0, rows, err);
+      free (out);
+    }
+  return status;
 }
 
 CfmStatus
@@ -442,39 +600,24 @@ cfm_network_forward (const CfmNetwork *net, int last, const float *in, int c,
                      int h, int w, CfmModuleOutput output, void *data,
                      CfmError *err)
 {
-  float *cur = NULL, *next = NULL;
-  CfmStatus status = CFM_OK;
+  int cs[CFM_NETWORK_MAX_MODULES + 1] = { c }, hs[CFM_NETWORK_MAX_MODULES + 1]
+    = { h }, ws[CFM_NETWORK_MAX_MODULES + 1] = { w };
+  WholeInput whole = { in, c, h, w };
+  CfmStatus status = chain_sizes (net, last, cs, hs, ws, err);
   int i;
 
-  if (last < 0 || last >= net->n)
-    return cfm_error_set (err, CFM_ERR_ARG, "no module %d", last);
   for (i = 0; i <= last && status == CFM_OK; i++)
     {
-      const CfmModule *m = &net->modules[i];
-      int oc, oh, ow;
-      size_t count;
+      float *out = NULL;
 
-      status = module_size (m, c, h, w, &oc, &oh, &ow, err);
-      if (status != CFM_OK)
-        break;
-      if (!cfm_size_mul ((size_t) oc * oh, (size_t) ow, &count)
-          || (next = malloc ((count ? count : 1) * sizeof (float))) == NULL)
-        {
-          status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for "
-                                  "the output of %s", m->name);
-          break;
-        }
-      status = run_module (m, cur ? cur : in, c, h, w, next, oh, ow, err);
-      free (cur);
-      cur = next;
-      next = NULL;
-      c = oc;
-      h = oh;
-      w = ow;
+      if (output == NULL && i < last)
+        continue;
+      status = forward_rows (net, i, cs, hs, ws, 0, hs[i + 1], read_whole,
+                             &whole, &out, err);
       if (status == CFM_OK && output)
-        status = output (data, i, cur, c, h, w, err);
+        status = output (data, i, out, cs[i + 1], hs[i + 1], ws[i + 1], err);
+      free (out);
     }
-  free (cur);
   return status;
 }
 

@@ -116,6 +116,28 @@ typedef CfmStatus (*CfmModuleOutput) (void *data, int module,
                                       const float *out, int c, int h, int w,
                                       CfmError *err);
 
+/* Reads input rows [ROW0, ROW0 + ROWS) into DST (C planes of ROWS x W). */
+typedef CfmStatus (*CfmRowReader) (void *data, int row0, int rows,
+                                   float *dst, CfmError *err);
+
+/* Rows [ROW0, ROW0 + ROWS) of a module's output of C x H x W, at DATA
+ * (C planes of ROWS x W). */
+typedef CfmStatus (*CfmBandOutput) (void *data, int module, const float *out,
+                                    int c, int h, int w, int row0, int rows,
+                                    CfmError *err);
+
+/* The maps of MODULE for an input of C x H x W, computed in bands of
+ * BAND_ROWS of its rows, each band from just the input rows READ gives
+ * for it, with whole-image semantics: every layer's padding lies at the
+ * true image border, never at a band's edge.  Memory is a band of each
+ * layer, whatever the image height; rows that bands share are computed
+ * again. */
+CfmStatus cfm_network_forward_bands (const CfmNetwork *net, int module,
+                                     int c, int h, int w, int band_rows,
+                                     CfmRowReader read, void *read_data,
+                                     CfmBandOutput output, void *data,
+                                     CfmError *err);
+
 /* Runs modules 0 .. LAST on IN (C planes of H x W), handing each module's
  * output to OUTPUT (or NULL) and the last one's to it too. */
 CfmStatus cfm_network_forward (const CfmNetwork *net, int last,

@@ -183,6 +183,112 @@ check_onnx (const char *name, int want_modules, const char *ends_at)
   cfm_network_free (&printed);
 }
 
+/* The rows bands hand over, gathered into whole maps. */
+typedef struct
+{
+  const CfmArray *input;
+  float          *map;
+  int             rows_seen, max_read;
+} Gather;
+
+static CfmStatus
+read_input_rows (void *data, int row0, int rows, float *dst, CfmError *err)
+{
+  Gather *g = data;
+  const CfmArray *in = g->input;
+  size_t w = in->shape[2], h = in->shape[1], ch;
+
+  (void) err;
+  if (rows > g->max_read)
+    g->max_read = rows;
+  for (ch = 0; ch < in->shape[0]; ch++)
+    memcpy (dst + ch * rows * w, in->data + (ch * h + (size_t) row0) * w,
+            (size_t) rows * w * sizeof (float));
+  return CFM_OK;
+}
+
+static CfmStatus
+gather_rows (void *data, int module, const float *out, int c, int h, int w,
+             int row0, int rows, CfmError *err)
+{
+  Gather *g = data;
+  int ch;
+
+  (void) module;
+  (void) err;
+  CHECK (row0 == g->rows_seen, "bands out of order: row %d after %d", row0,
+         g->rows_seen);
+  if (g->map == NULL)
+    g->map = calloc ((size_t) c * h * w, sizeof (float));
+  for (ch = 0; ch < c; ch++)
+    memcpy (g->map + ((size_t) ch * h + row0) * w,
+            out + (size_t) ch * rows * w, (size_t) rows * w * sizeof (float));
+  g->rows_seen = row0 + rows;
+  return CFM_OK;
+}
+
+/* Every module of NAME computed in bands of 1, 7 and 64 rows equals
+ * PyTorch's output of it over the whole image. */
+static void
+check_bands (const char *name)
+{
+  static const int bands[] = { 1, 7, 64 };
+  char rel[256], *text;
+  CfmNetwork net;
+  CfmTensorSet w, want;
+  CfmArray input;
+  CfmError err;
+  size_t b;
+  int i, bad = 0, compared = 0;
+
+  snprintf (rel, sizeof rel, "networks/%s.txt", name);
+  text = read_text (rel);
+  cfm_network_parse (text, &net, &err);
+  free (text);
+  snprintf (rel, sizeof rel, "networks/%s.pth", name);
+  read_set (rel, &w);
+  cfm_network_bind (&net, &w, &err);
+  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
+  load_fixture (rel, &input);
+  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
+  read_set (rel, &want);
+  for (b = 0; b < sizeof bands / sizeof bands[0]; b++)
+    for (i = 0; i < net.n; i++)
+      {
+        const CfmTensor *t = cfm_tensors_find (&want, net.modules[i].name);
+        Gather g = { &input, NULL, 0, 0 };
+
+        if (t == NULL)
+          continue;
+        CHECK (cfm_network_forward_bands (&net, i, (int) input.shape[0],
+                                          (int) input.shape[1],
+                                          (int) input.shape[2], bands[b],
+                                          read_input_rows, &g, gather_rows,
+                                          &g, &err) == CFM_OK, "%s: %s",
+               name, err.message);
+        compared++;
+        if (g.map == NULL || g.rows_seen != (int) t->shape[1]
+            || max_rel_diff (g.map, t->data, t->count) > 1e-4)
+          {
+            bad++;
+            fprintf (stderr, "%s %s in bands of %d differs\n", name,
+                     net.modules[i].name, bands[b]);
+          }
+        /* (circular padding wraps a band round to the far edge: the rows
+         * between come with it) */
+        if (bands[b] == 1 && i == net.n - 1 && strcmp (name, "depthwise"))
+          CHECK (g.max_read < (int) input.shape[1], "%s: a band of one row "
+                 "read all %d input rows", name, g.max_read);
+        free (g.map);
+      }
+  CHECK (bad == 0 && compared == 3 * net.n, "%s: %d of %d banded maps "
+         "differ", name, bad, compared);
+  cfm_array_free (&input);
+  cfm_tensors_free (&want);
+  cfm_tensors_free (&w);
+  cfm_network_free (&net);
+}
+
 static void
 check_geometry (void)
 {
@@ -307,6 +413,11 @@ main (void)
   check_onnx ("resnet_stem", 4, NULL);
   check_onnx ("pools", 6, NULL);
   check_onnx ("depthwise", 6, "/9/");
+  check_bands ("vgg_bn");
+  check_bands ("lenet");
+  check_bands ("resnet_stem");
+  check_bands ("depthwise");
+  check_bands ("pools");
   check_geometry ();
   check_input ("vgg_bn", 3);
   check_input ("lenet", 1);
