@@ -797,6 +797,27 @@ find_pickle (const CfmZip *zip, Archive *a)
   return NULL;
 }
 
+/* PyTorch 2.x records the storages' byte order; they are read as
+ * little-endian, the order of every machine PyTorch runs on but a few. */
+static CfmStatus
+check_byteorder (const Archive *a, CfmError *err)
+{
+  char name[256];
+  const CfmZipEntry *e;
+  const unsigned char *data;
+  size_t len;
+
+  snprintf (name, sizeof name, "%.*sbyteorder", (int) a->prefix_len,
+            a->prefix);
+  e = cfm_zip_find (a->zip, name);
+  if (e == NULL || cfm_zip_data (a->zip, e, &data, &len, NULL) != CFM_OK
+      || (len == 6 && memcmp (data, "little", 6) == 0))
+    return CFM_OK;
+  return cfm_error_set (err, CFM_ERR_PARSE, ".pth: the file was saved on a "
+                        "big-endian machine; save it again on a "
+                        "little-endian one");
+}
+
 CfmStatus
 cfm_pth_read (const void *buf, size_t len, CfmTensorSet *set, CfmError *err)
 {
@@ -818,6 +839,8 @@ cfm_pth_read (const void *buf, size_t len, CfmTensorSet *set, CfmError *err)
   if (pkl == NULL)
     status = cfm_error_set (err, CFM_ERR_PARSE, "not a PyTorch .pth file "
                             "(the archive has no data.pkl)");
+  if (status == CFM_OK)
+    status = check_byteorder (&a, err);
   if (status == CFM_OK)
     status = cfm_zip_data (&zip, pkl, &m.p, &m.len, err);
   if (status == CFM_OK)

@@ -77,10 +77,12 @@ compare_output (void *data, int module, const float *out, int c, int h,
   return CFM_OK;
 }
 
-/* NET's modules run on its input match PyTorch's, read from WEIGHTS. */
+/* NET's modules run on its input match PyTorch's, read from WEIGHTS
+ * (their outputs from OUTPUTS, "" for NET's own). */
 static void
-check_network (const char *name, const char *weights, int want_modules,
-               const char *ends_at)
+check_network_from (const char *name, const char *weights,
+                    const char *outputs, int want_modules,
+                    const char *ends_at)
 {
   char rel[256];
   char *text;
@@ -105,7 +107,7 @@ check_network (const char *name, const char *weights, int want_modules,
          err.message);
   snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
   load_fixture (rel, &input);
-  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
+  snprintf (rel, sizeof rel, "networks/%s%s-out.npz", outputs, name);
   read_set (rel, &want);
   cmp = (Compare) { &net, &want, weights, 0 };
   CHECK (cfm_network_forward (&net, net.n - 1, input.data,
@@ -123,6 +125,13 @@ check_network (const char *name, const char *weights, int want_modules,
 /* The ONNX export of NAME, run, against PyTorch's module outputs.  The
  * exporter folds a BatchNorm into the Conv before it, whose output is
  * then the BatchNorm's. */
+static void
+check_network (const char *name, const char *weights, int want_modules,
+               const char *ends_at)
+{
+  check_network_from (name, weights, "", want_modules, ends_at);
+}
+
 static void
 check_onnx (const char *name, int want_modules, const char *ends_at)
 {
@@ -408,6 +417,12 @@ main (void)
   check_network ("resnet_stem", "resnet_stem.safetensors", 5, NULL);
   check_network ("depthwise", "depthwise.npz", 21, NULL);
   check_network ("pools", "pools.pth", 6, NULL);
+  /* PyTorch 2.x's files, with its own outputs */
+  check_network_from ("vgg_bn", "torch2/vgg_bn.pth", "torch2/", 11, NULL);
+  check_network_from ("depthwise", "torch2/depthwise-checkpoint.pth",
+                      "torch2/", 21, NULL);
+  check_network_from ("resnet_stem", "torch2/resnet_stem.safetensors",
+                      "torch2/", 5, NULL);
   check_onnx ("vgg_bn", 8, "/11/Flatten");
   check_onnx ("lenet", 6, "Flatten");
   check_onnx ("resnet_stem", 4, NULL);

@@ -106,6 +106,32 @@ check_formats (void)
       }
 }
 
+/* The files PyTorch 2.x writes (torch.save's byteorder, .format_version,
+ * .storage_alignment and serialization id; the safetensors library). */
+static void
+check_torch2 (void)
+{
+  static const char *const suffixes[] = {
+    ".pth", "-checkpoint.pth", ".safetensors"
+  };
+  size_t i, j;
+
+  for (i = 0; i < sizeof networks / sizeof networks[0]; i++)
+    for (j = 0; j < sizeof suffixes / sizeof suffixes[0]; j++)
+      {
+        char file[128], net[64];
+        CfmTensorSet set;
+        CfmError err;
+
+        snprintf (file, sizeof file, "torch2/%s%s", networks[i], suffixes[j]);
+        snprintf (net, sizeof net, "torch2/%s", networks[i]);
+        CHECK (read_weights (file, &set, &err) == CFM_OK, "%s: %s", file,
+               err.message);
+        check_manifest (net, file, &set, 1e-6);
+        cfm_tensors_free (&set);
+      }
+}
+
 static void
 check_precisions (void)
 {
@@ -173,6 +199,7 @@ main (void)
 {
   check_formats ();
   check_precisions ();
+  check_torch2 ();
   check_refused ("refuse-os-system.pth", "os.system");
   check_refused ("refuse-os-system.pth", "model.state_dict()");
   check_refused ("refuse-whole-model.pth", "torch.save(model.state_dict()");
