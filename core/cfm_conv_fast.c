@@ -106,7 +106,7 @@ cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
 #if defined(__GNUC__)
   int block = (bank->n <= 4 ? 4 : 2) * cfm_path_vector_width (path);
 
-  return p->stride == 1 && out_w >= block
+  return p->stride == 1 && out_w >= block && bank->n <= CFM_FILTERS_MAX
          && bank->c * bank->kh <= CFM_FAST_MAX_ROWS;
 #else
   (void) bank; (void) p; (void) out_w; (void) path;

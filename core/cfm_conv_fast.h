@@ -6,8 +6,9 @@
 
 #include "cfm_conv.h"
 
-/* Whether the fast path handles this convolution (stride 1 and a map at
- * least one vector block wide). */
+/* Whether the fast path handles this convolution (stride 1, a map at
+ * least one vector block wide, at most CFM_FILTERS_MAX filters, and at
+ * most CFM_CHANNELS_MAX x CFM_KERNEL_MAX kernel rows). */
 int cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
                             int out_w, CfmPath path);
 

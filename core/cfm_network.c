@@ -220,34 +220,39 @@ out_length (const CfmModule *m, int a, int in, CfmError *err)
 typedef CfmBand Rows;
 
 /* A convolution with the same stride, padding and dilation along both
- * axes, group by group on the core's convolution (the vector paths):
- * output rows [O0, O0 + ON) of OH x OW into OUT. */
+ * axes, group by group and at most CFM_FILTERS_MAX filters at a time on
+ * the core's convolution (the vector paths): output rows [O0, O0 + ON) of
+ * width OW into OUT. */
 static CfmStatus
 conv_square (const CfmModule *m, const Rows *in, float *out, int o0, int on,
              int ow, CfmError *err)
 {
-  int g, gin = m->in_c / m->groups, gout = m->out_c / m->groups;
-  size_t wsize = (size_t) gout * gin * m->k[0] * m->k[1];
+  int gin = m->in_c / m->groups, gout = m->out_c / m->groups, f0;
+  size_t kernel = (size_t) gin * m->k[0] * m->k[1];
   CfmStatus status = CFM_OK;
 
-  for (g = 0; g < m->groups && status == CFM_OK; g++)
+  f0 = 0;
+  while (f0 < m->out_c && status == CFM_OK)
     {
-      CfmBank bank = { gout, gin, m->k[0], m->k[1],
-                       (float *) m->weight + (size_t) g * wsize };
+      int g = f0 / gout, n = gout - f0 % gout;   /* left in this group */
+      CfmBank bank = { n < CFM_FILTERS_MAX ? n : CFM_FILTERS_MAX, gin,
+                       m->k[0], m->k[1],
+                       (float *) m->weight + (size_t) f0 * kernel };
       CfmBand band = { in->data + (size_t) g * gin * in->rows * in->w, gin,
                        in->h, in->w, in->row0, in->rows };
       CfmConvJob job = { 0 };
 
       job.bank = &bank;
-      job.bias = m->bias ? m->bias + (size_t) g * gout : NULL;
+      job.bias = m->bias ? m->bias + f0 : NULL;
       job.in = &band;
       job.params = (CfmConvParams) { m->stride[0], m->pad[0], m->dil[0],
                                      m->pad_mode };
       job.out_row0 = o0;
       job.out_rows = on;
-      job.conv = out + (size_t) g * gout * on * ow;
+      job.conv = out + (size_t) f0 * on * ow;
       job.plane_stride = (size_t) on * ow;
       status = cfm_conv2d_run (&job, NULL, err);
+      f0 += bank.n;
     }
   return status;
 }
