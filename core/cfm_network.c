@@ -461,7 +461,6 @@ run_module (const CfmModule *m, const Rows *in, float *out, int o0, int on,
             int ow, CfmError *err)
 {
   size_t n = (size_t) in->c * on * ow, i;
-  const float *src = in->data + (size_t) (o0 - in->row0) * in->w;
   int ch;
 
   switch (m->kind)
@@ -476,10 +475,11 @@ run_module (const CfmModule *m, const Rows *in, float *out, int o0, int on,
     case CFM_MODULE_AVGPOOL:
       pool (m, in, out, o0, on, ow);
       return CFM_OK;
-    default:   /* row for row: copy the rows wanted */
+    default:   /* row for row: copy the rows wanted (O0 >= IN's row0) */
       for (ch = 0; ch < in->c; ch++)
         memcpy (out + (size_t) ch * on * ow,
-                src + (size_t) ch * in->rows * in->w,
+                in->data + ((size_t) ch * in->rows + (size_t) (o0 - in->row0))
+                           * in->w,
                 (size_t) on * ow * sizeof (float));
       if (m->kind == CFM_MODULE_BATCHNORM)
         batchnorm (m, out, (size_t) on * ow);
