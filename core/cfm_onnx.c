@@ -270,80 +270,140 @@ unpacked_floats (Buf b, Buf name, int ndim, const int64_t *dims, size_t count,
   return status;
 }
 
-/* Adds the TensorProto B (an initializer, or a Constant's value) to SET,
- * named NAME when it is not NULL (a Constant's output), else by its own
- * name. */
-static CfmStatus
-read_tensor (Buf b, const Buf *as, CfmTensorSet *set, CfmError *err)
+/* What a TensorProto holds. */
+typedef struct
 {
   int64_t dims[CFM_TENSOR_MAX_DIMS];
-  Buf name = { NULL, NULL }, raw = { NULL, NULL }, floats = { NULL, NULL };
-  Buf whole = b;
-  int ndim = 0, type = 0, external = 0, r;
-  size_t unpacked = 0;   /* float_data values in fields of their own */
-  size_t count = 1, i, size;
-  Field f;
-  float *dst;
-  CfmStatus status;
+  int     ndim, type, external;
+  Buf     name, raw, floats;
+  size_t  unpacked;   /* float_data values in fields of their own */
+} TensorFields;
 
+/* Reads dims (packed or not) of field F into T; 0 when too many. */
+static int
+tensor_dims (const Field *f, TensorFields *t)
+{
+  Buf d = f->sub;
+  uint64_t v;
+
+  if (f->wire != 2)
+    {
+      if (t->ndim == CFM_TENSOR_MAX_DIMS)
+        return 0;
+      t->dims[t->ndim++] = (int64_t) f->v;
+      return 1;
+    }
+  while (d.p < d.end)
+    {
+      if (t->ndim == CFM_TENSOR_MAX_DIMS || !varint (&d, &v))
+        return 0;
+      t->dims[t->ndim++] = (int64_t) v;
+    }
+  return 1;
+}
+
+static CfmStatus
+tensor_fields (Buf b, TensorFields *t, CfmError *err)
+{
+  Field f;
+  int r;
+
+  memset (t, 0, sizeof *t);
   while ((r = next_field (&b, &f)) > 0)
     switch (f.num)
       {
       case 1:
-        if (f.wire == 2)
-          {
-            Buf d = f.sub;
-            uint64_t v;
-
-            while (d.p < d.end)
-              if (ndim == CFM_TENSOR_MAX_DIMS || !varint (&d, &v))
-                return cfm_error_set (err, CFM_ERR_PARSE, "onnx: a tensor "
-                                      "has too many dimensions");
-              else
-                dims[ndim++] = (int64_t) v;
-          }
-        else if (ndim < CFM_TENSOR_MAX_DIMS)
-          dims[ndim++] = (int64_t) f.v;
-        else
+        if (!tensor_dims (&f, t))
           return cfm_error_set (err, CFM_ERR_PARSE, "onnx: a tensor has too "
                                 "many dimensions");
         break;
-      case 2: type = (int) f.v; break;
+      case 2: t->type = (int) f.v; break;
       case 4:
         if (f.wire == 2)
-          floats = f.sub;
+          t->floats = f.sub;
         else if (f.wire == 5)
-          unpacked++;
+          t->unpacked++;
         break;
-      case 8: if (f.wire == 2) name = f.sub; break;
-      case 9: if (f.wire == 2) raw = f.sub; break;
-      case 13: external = 1; break;
-      case 14: external |= f.v == 1; break;
+      case 8: if (f.wire == 2) t->name = f.sub; break;
+      case 9: if (f.wire == 2) t->raw = f.sub; break;
+      case 13: t->external = 1; break;
+      case 14: t->external |= f.v == 1; break;
       default: break;
       }
-  if (r < 0)
-    return cfm_error_set (err, CFM_ERR_PARSE, "onnx: a tensor is damaged");
-  if (as)
-    name = *as;
+  return r < 0 ? cfm_error_set (err, CFM_ERR_PARSE, "onnx: a tensor is "
+                                "damaged") : CFM_OK;
+}
+
+/* COUNT little-endian values of TYPE (SIZE bytes each) at RAW into DST. */
+static void
+tensor_values (const unsigned char *raw, int type, size_t size, size_t count,
+               float *dst)
+{
+  size_t i, k;
+
+  for (i = 0; i < count; i++)
+    {
+      const unsigned char *q = raw + i * size;
+      uint64_t bits = 0;
+      double d;
+
+      if (type == T_FLOAT16)
+        cfm_half_to_float (q, 1, &dst[i]);
+      else if (type == T_BFLOAT16)
+        cfm_bfloat16_to_float (q, 1, &dst[i]);
+      else
+        {
+          for (k = size; k-- > 0;)
+            bits = bits << 8 | q[k];
+          if (type == T_FLOAT)
+            dst[i] = as_float (bits);
+          else if (type == T_INT64)
+            dst[i] = (float) (int64_t) bits;
+          else
+            {
+              memcpy (&d, &bits, 8);
+              dst[i] = (float) d;
+            }
+        }
+    }
+}
+
+/* Adds the TensorProto B (an initializer, or a Constant's value) to SET,
+ * named AS when it is not NULL (a Constant's output), else by its own
+ * name. */
+static CfmStatus
+read_tensor (Buf b, const Buf *as, CfmTensorSet *set, CfmError *err)
+{
+  TensorFields t;
+  size_t count = 1, i, size;
+  CfmStatus status = tensor_fields (b, &t, err);
+  Buf name, raw;
+  float *dst;
+
+  if (status != CFM_OK)
+    return status;
+  name = as ? *as : t.name;
+  raw = t.raw;
   if (name.p == NULL || name.p == name.end)
     return CFM_OK;   /* nothing can refer to it */
-  if (external)
+  if (t.external)
     return cfm_error_set (err, CFM_ERR_PARSE, "onnx: tensor \"%.*s\" keeps "
                           "its data in another file, which is not opened: "
                           "export the model with its weights inside",
                           (int) (name.end - name.p), name.p);
-  if (type != T_FLOAT && type != T_DOUBLE && type != T_FLOAT16
-      && type != T_BFLOAT16 && type != T_INT64)
+  if (t.type != T_FLOAT && t.type != T_DOUBLE && t.type != T_FLOAT16
+      && t.type != T_BFLOAT16 && t.type != T_INT64)
     return CFM_OK;   /* not weights */
-  size = type == T_DOUBLE || type == T_INT64 ? 8 : type == T_FLOAT ? 4 : 2;
-  for (i = 0; i < (size_t) ndim; i++)
-    if (dims[i] < 0 || !cfm_size_mul (count, (size_t) dims[i], &count))
+  size = t.type == T_DOUBLE || t.type == T_INT64 ? 8
+         : t.type == T_FLOAT ? 4 : 2;
+  for (i = 0; i < (size_t) t.ndim; i++)
+    if (t.dims[i] < 0 || !cfm_size_mul (count, (size_t) t.dims[i], &count))
       return cfm_error_set (err, CFM_ERR_SIZE, "onnx: a tensor has an absurd "
                             "shape");
-  if (raw.p == NULL && floats.p != NULL && type == T_FLOAT)
-    raw = floats;   /* packed float_data: the same little-endian bytes */
-  if (raw.p == NULL && unpacked > 0 && type == T_FLOAT)
-    return unpacked_floats (whole, name, ndim, dims, count, unpacked, set,
+  if (raw.p == NULL && t.floats.p != NULL && t.type == T_FLOAT)
+    raw = t.floats;   /* packed float_data: the same little-endian bytes */
+  if (raw.p == NULL && t.unpacked > 0 && t.type == T_FLOAT)
+    return unpacked_floats (b, name, t.ndim, t.dims, count, t.unpacked, set,
                             err);
   if (raw.p == NULL || (size_t) (raw.end - raw.p) / size != count
       || (size_t) (raw.end - raw.p) % size)
@@ -351,39 +411,11 @@ read_tensor (Buf b, const Buf *as, CfmTensorSet *set, CfmError *err)
                           "\"%.*s\" does not match its shape",
                           (int) (name.end - name.p), name.p);
   status = cfm_tensors_add (set, (const char *) name.p,
-                            (size_t) (name.end - name.p), ndim, dims, &dst,
-                            err);
-  if (status != CFM_OK)
-    return status;
-  for (i = 0; i < count; i++)
-    {
-      const unsigned char *q = raw.p + i * size;
-      uint64_t bits = 0;
-      size_t k;
-
-      if (size == 2)
-        {
-          if (type == T_FLOAT16)
-            cfm_half_to_float (q, 1, &dst[i]);
-          else
-            cfm_bfloat16_to_float (q, 1, &dst[i]);
-          continue;
-        }
-      for (k = size; k-- > 0;)
-        bits = bits << 8 | q[k];
-      if (type == T_FLOAT)
-        dst[i] = as_float (bits);
-      else if (type == T_INT64)
-        dst[i] = (float) (int64_t) bits;
-      else
-        {
-          double d;
-
-          memcpy (&d, &bits, 8);
-          dst[i] = (float) d;
-        }
-    }
-  return CFM_OK;
+                            (size_t) (name.end - name.p), t.ndim, t.dims,
+                            &dst, err);
+  if (status == CFM_OK)
+    tensor_values (raw.p, t.type, size, count, dst);
+  return status;
 }
 
 /* ---- the graph ---------------------------------------------------------------- */
