@@ -298,6 +298,28 @@ check_bands (const char *name)
   cfm_network_free (&net);
 }
 
+/* print() of torchvision's models: the chain ends where they branch or
+ * leave the maps. */
+static void
+check_torchvision (const char *file, int want, const char *last,
+                   const char *ends_at)
+{
+  char rel[256], *text;
+  CfmNetwork net;
+  CfmError err;
+
+  snprintf (rel, sizeof rel, "networks/%s", file);
+  text = read_text (rel);
+  CHECK (cfm_network_parse (text, &net, &err) == CFM_OK, "%s: %s", file,
+         err.message);
+  free (text);
+  CHECK (net.n == want && strcmp (net.modules[net.n - 1].name, last) == 0,
+         "%s: %d modules, the last %s", file, net.n,
+         net.n ? net.modules[net.n - 1].name : "");
+  CHECK_MSG (net.ended, ends_at);
+  cfm_network_free (&net);
+}
+
 static void
 check_geometry (void)
 {
@@ -436,6 +458,10 @@ main (void)
   check_bands ("depthwise");
   check_bands ("pools");
   check_bands ("wide");
+  check_torchvision ("resnet18-print.txt", 4, "maxpool",
+                     "layer1.0 (BasicBlock)");
+  check_torchvision ("vgg16-print.txt", 31, "features.30",
+                     "avgpool (AdaptiveAvgPool2d)");
   check_geometry ();
   check_input ("vgg_bn", 3);
   check_input ("lenet", 1);
