@@ -235,6 +235,22 @@ fma_peak (CfmPath path)
   return best;
 }
 
+/* Runs the Python program CMD, which prints milliseconds; those, or -1. */
+static double
+python_ms (const char *cmd)
+{
+  FILE *p = popen (cmd, "r");
+  double ms = -1;
+
+  if (p)
+    {
+      if (fscanf (p, "%lf", &ms) != 1)
+        ms = -1;
+      pclose (p);
+    }
+  return ms;
+}
+
 /* OpenCV's filter2D four times, 1 thread, through python3-opencv. */
 static double
 time_opencv (const float *gray)
@@ -242,7 +258,7 @@ time_opencv (const float *gray)
   char npy[] = "/tmp/cfm-bench-XXXXXX";
   int fd = mkstemp (npy);
   char cmd[8192], header[128];
-  FILE *f, *p;
+  FILE *f;
   double ms = -1;
   int hl;
 
@@ -273,13 +289,7 @@ time_opencv (const float *gray)
             "    for kk in ks: cv2.filter2D(x, cv2.CV_32F, kk)\n"
             "    best = min(best, time.perf_counter() - t)\n"
             "print(best * 1000)' 2>/dev/null", npy);
-  p = popen (cmd, "r");
-  if (p)
-    {
-      if (fscanf (p, "%lf", &ms) != 1)
-        ms = -1;
-      pclose (p);
-    }
+  ms = python_ms (cmd);
   unlink (npy);
   return ms < 0 ? -1 : ms / 1000.0;
 }
@@ -290,7 +300,6 @@ static double
 time_torch_conv64 (int threads)
 {
   char cmd[2048];
-  FILE *p;
   double ms = -1;
 
   snprintf (cmd, sizeof cmd,
@@ -306,13 +315,7 @@ time_torch_conv64 (int threads)
             "        torch.nn.functional.conv2d(x, w)\n"
             "        best = min(best, time.perf_counter() - t)\n"
             "print(best * 1000)' 2>/dev/null", threads);
-  p = popen (cmd, "r");
-  if (p)
-    {
-      if (fscanf (p, "%lf", &ms) != 1)
-        ms = -1;
-      pclose (p);
-    }
+  ms = python_ms (cmd);
   return ms < 0 ? -1 : ms / 1000.0;
 }
 
@@ -503,7 +506,6 @@ static double
 time_torch_chain (int w, int h, int threads)
 {
   char cmd[4096];
-  FILE *p;
   double ms = -1;
 
   snprintf (cmd, sizeof cmd,
@@ -523,13 +525,7 @@ time_torch_chain (int w, int h, int threads)
             "        t = time.perf_counter(); m(x)\n"
             "        best = min(best, time.perf_counter() - t)\n"
             "print(best * 1000)' 2>/dev/null", threads, h, w);
-  p = popen (cmd, "r");
-  if (p)
-    {
-      if (fscanf (p, "%lf", &ms) != 1)
-        ms = -1;
-      pclose (p);
-    }
+  ms = python_ms (cmd);
   return ms < 0 ? -1 : ms / 1000.0;
 }
 

@@ -28,6 +28,18 @@ read_text (const char *rel)
   return text;
 }
 
+/* Parses the print(model) text of fixture REL into NET. */
+static void
+parse_fixture (const char *rel, CfmNetwork *net)
+{
+  char *text = read_text (rel);
+  CfmError err;
+
+  CHECK (cfm_network_parse (text, net, &err) == CFM_OK, "%s: %s", rel,
+         err.message);
+  free (text);
+}
+
 static void
 read_set (const char *rel, CfmTensorSet *set)
 {
@@ -85,7 +97,6 @@ check_network_from (const char *name, const char *weights,
                     const char *ends_at)
 {
   char rel[256];
-  char *text;
   CfmNetwork net;
   CfmTensorSet w, want;
   CfmArray input;
@@ -93,10 +104,7 @@ check_network_from (const char *name, const char *weights,
   Compare cmp;
 
   snprintf (rel, sizeof rel, "networks/%s.txt", name);
-  text = read_text (rel);
-  CHECK (cfm_network_parse (text, &net, &err) == CFM_OK, "%s: %s", name,
-         err.message);
-  free (text);
+  parse_fixture (rel, &net);
   CHECK (net.n == want_modules, "%s: %d modules in the chain, not %d (%s)",
          name, net.n, want_modules, net.ended);
   if (ends_at)
@@ -135,7 +143,7 @@ check_network (const char *name, const char *weights, int want_modules,
 static void
 check_onnx (const char *name, int want_modules, const char *ends_at)
 {
-  char rel[256], *text;
+  char rel[256];
   CfmNetwork net, printed;
   CfmTensorSet w, want;
   CfmArray input;
@@ -160,9 +168,7 @@ check_onnx (const char *name, int want_modules, const char *ends_at)
   if (ends_at)
     CHECK_MSG (net.ended, ends_at);
   snprintf (rel, sizeof rel, "networks/%s.txt", name);
-  text = read_text (rel);
-  cfm_network_parse (text, &printed, &err);
-  free (text);
+  parse_fixture (rel, &printed);
   snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
   read_set (rel, &want);
   for (i = 0; i < net.n; i++)
@@ -242,7 +248,7 @@ static void
 check_bands (const char *name)
 {
   static const int bands[] = { 1, 7, 64 };
-  char rel[256], *text;
+  char rel[256];
   CfmNetwork net;
   CfmTensorSet w, want;
   CfmArray input;
@@ -251,9 +257,7 @@ check_bands (const char *name)
   int i, bad = 0, compared = 0;
 
   snprintf (rel, sizeof rel, "networks/%s.txt", name);
-  text = read_text (rel);
-  cfm_network_parse (text, &net, &err);
-  free (text);
+  parse_fixture (rel, &net);
   snprintf (rel, sizeof rel, "networks/%s.pth", name);
   read_set (rel, &w);
   cfm_network_bind (&net, &w, &err);
@@ -304,15 +308,11 @@ static void
 check_torchvision (const char *file, int want, const char *last,
                    const char *ends_at)
 {
-  char rel[256], *text;
+  char rel[256];
   CfmNetwork net;
-  CfmError err;
 
   snprintf (rel, sizeof rel, "networks/%s", file);
-  text = read_text (rel);
-  CHECK (cfm_network_parse (text, &net, &err) == CFM_OK, "%s: %s", file,
-         err.message);
-  free (text);
+  parse_fixture (rel, &net);
   CHECK (net.n == want && strcmp (net.modules[net.n - 1].name, last) == 0,
          "%s: %d modules, the last %s", file, net.n,
          net.n ? net.modules[net.n - 1].name : "");
