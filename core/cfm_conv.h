@@ -25,6 +25,11 @@
 #include "cfm_geometry.h"
 #include "cfm_pool.h"
 
+/* The vector path takes kernels of at most this many rows in all (input
+ * channels times kernel height) and at most CFM_FILTERS_MAX filters; the
+ * reference path takes any. */
+#define CFM_CONV_FAST_ROWS (CFM_CHANNELS_MAX * CFM_KERNEL_MAX)
+
 /* One convolution of a band. */
 typedef struct
 {

@@ -19,7 +19,7 @@
 #include <immintrin.h>
 #endif
 
-#define CFM_FAST_MAX_ROWS (CFM_CHANNELS_MAX * CFM_KERNEL_MAX)
+#define CFM_FAST_MAX_ROWS CFM_CONV_FAST_ROWS
 #define CFM_CAT_(a, b) a##_##b
 #define CFM_CAT(a, b) CFM_CAT_ (a, b)
 #define CFM_CAT3_(a, b, c) a##_##b##_##c

@@ -219,40 +219,92 @@ out_length (const CfmModule *m, int a, int in, CfmError *err)
  * CfmBand is (channel, band row, column). */
 typedef CfmBand Rows;
 
+/* One pass of the core's convolution: output rows [O0, O0 + ON) of width
+ * OW of the N filters whose weights are W (N x C x KH x KW) and bias B
+ * (or NULL), over channels of IN starting at C0, into OUT. */
+static CfmStatus
+conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
+           const float *w, const float *b, float *out, int o0, int on,
+           int ow, CfmError *err)
+{
+  CfmBank bank = { n, c, m->k[0], m->k[1], (float *) w };
+  CfmBand band = { in->data + (size_t) c0 * in->rows * in->w, c, in->h,
+                   in->w, in->row0, in->rows };
+  CfmConvJob job = { 0 };
+
+  job.bank = &bank;
+  job.bias = b;
+  job.in = &band;
+  job.params = (CfmConvParams) { m->stride[0], m->pad[0], m->dil[0],
+                                 m->pad_mode };
+  job.out_row0 = o0;
+  job.out_rows = on;
+  job.conv = out;
+  job.plane_stride = (size_t) on * ow;
+  return cfm_conv2d_run (&job, NULL, err);
+}
+
+/* Filters [F0, F0 + N) of one group over more input channels than the
+ * vector path takes at once: a pass per slice of channels (their weights
+ * packed for it), summed; the bias comes with the first. */
+static CfmStatus
+conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
+                     int f0, int n, float *out, int o0, int on, int ow,
+                     CfmError *err)
+{
+  size_t tap = (size_t) m->k[0] * m->k[1], plane = (size_t) on * ow, i;
+  int step = CFM_CONV_FAST_ROWS / m->k[0], s, f;
+  float *w = malloc ((size_t) n * step * tap * sizeof (float));
+  float *part = malloc ((size_t) n * plane * sizeof (float) + 1);
+  CfmStatus status = w && part ? CFM_OK
+    : cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for %s", m->name);
+
+  for (s = 0; s < gin && status == CFM_OK; s += step)
+    {
+      int cc = gin - s < step ? gin - s : step;
+
+      for (f = 0; f < n; f++)
+        memcpy (w + (size_t) f * cc * tap,
+                m->weight + ((size_t) (f0 + f) * gin + s) * tap,
+                (size_t) cc * tap * sizeof (float));
+      status = conv_pass (m, in, c0 + s, cc, n, w,
+                          s == 0 && m->bias ? m->bias + f0 : NULL,
+                          s == 0 ? out : part, o0, on, ow, err);
+      for (i = 0; s > 0 && status == CFM_OK && i < (size_t) n * plane; i++)
+        out[i] += part[i];
+    }
+  free (w);
+  free (part);
+  return status;
+}
+
 /* A convolution with the same stride, padding and dilation along both
- * axes, group by group and at most CFM_FILTERS_MAX filters at a time on
- * the core's convolution (the vector paths): output rows [O0, O0 + ON) of
- * width OW into OUT. */
+ * axes on the core's convolution (the vector paths), group by group, at
+ * most CFM_FILTERS_MAX filters and CFM_CONV_FAST_ROWS kernel rows at a
+ * time: output rows [O0, O0 + ON) of width OW into OUT. */
 static CfmStatus
 conv_square (const CfmModule *m, const Rows *in, float *out, int o0, int on,
              int ow, CfmError *err)
 {
-  int gin = m->in_c / m->groups, gout = m->out_c / m->groups, f0;
+  int gin = m->in_c / m->groups, gout = m->out_c / m->groups, f0 = 0;
   size_t kernel = (size_t) gin * m->k[0] * m->k[1];
   CfmStatus status = CFM_OK;
 
-  f0 = 0;
   while (f0 < m->out_c && status == CFM_OK)
     {
-      int g = f0 / gout, n = gout - f0 % gout;   /* left in this group */
-      CfmBank bank = { n < CFM_FILTERS_MAX ? n : CFM_FILTERS_MAX, gin,
-                       m->k[0], m->k[1],
-                       (float *) m->weight + (size_t) f0 * kernel };
-      CfmBand band = { in->data + (size_t) g * gin * in->rows * in->w, gin,
-                       in->h, in->w, in->row0, in->rows };
-      CfmConvJob job = { 0 };
+      int g = f0 / gout, left = gout - f0 % gout;   /* in this group */
+      int n = left < CFM_FILTERS_MAX ? left : CFM_FILTERS_MAX;
+      float *o = out + (size_t) f0 * on * ow;
 
-      job.bank = &bank;
-      job.bias = m->bias ? m->bias + f0 : NULL;
-      job.in = &band;
-      job.params = (CfmConvParams) { m->stride[0], m->pad[0], m->dil[0],
-                                     m->pad_mode };
-      job.out_row0 = o0;
-      job.out_rows = on;
-      job.conv = out + (size_t) f0 * on * ow;
-      job.plane_stride = (size_t) on * ow;
-      status = cfm_conv2d_run (&job, NULL, err);
-      f0 += bank.n;
+      if (gin * m->k[0] > CFM_CONV_FAST_ROWS)
+        status = conv_channel_slices (m, in, g * gin, gin, f0, n, o, o0, on,
+                                      ow, err);
+      else
+        status = conv_pass (m, in, g * gin, gin, n,
+                            m->weight + (size_t) f0 * kernel,
+                            m->bias ? m->bias + f0 : NULL, o, o0, on, ow,
+                            err);
+      f0 += n;
     }
   return status;
 }

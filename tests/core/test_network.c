@@ -439,8 +439,8 @@ main (void)
   check_network ("resnet_stem", "resnet_stem.safetensors", 5, NULL);
   check_network ("depthwise", "depthwise.npz", 21, NULL);
   check_network ("pools", "pools.pth", 6, NULL);
-  check_network ("wide", "wide.pth", 5, NULL);   /* 300 filters, groups */
-  check_onnx ("wide", 5, NULL);
+  check_network ("wide", "wide.pth", 8, NULL);   /* 300 filters, 700 channels */
+  check_onnx ("wide", 8, NULL);
   /* PyTorch 2.x's files, with its own outputs */
   check_network_from ("vgg_bn", "torch2/vgg_bn.pth", "torch2/", 11, NULL);
   check_network_from ("depthwise", "torch2/depthwise-checkpoint.pth",
