@@ -319,6 +319,38 @@ time_torch_conv64 (int threads)
   return ms < 0 ? -1 : ms / 1000.0;
 }
 
+/* onnxruntime's time for a model PyTorch exports from the Python
+ * expression MODEL (an nn.Module), on C x H x W, THREADS threads: seconds,
+ * or -1 when onnxruntime-node is not installed ($CFM_ORT_MODULES). */
+static double
+time_onnxruntime (const char *model, int c, int h, int w, int threads)
+{
+  const char *modules = getenv ("CFM_ORT_MODULES");
+  const char *src = getenv ("CFM_SOURCE_ROOT");
+  char onnx[] = "/tmp/cfm-bench-ort-XXXXXX", cmd[4096];
+  int fd;
+  double ms;
+
+  if (modules == NULL || src == NULL || (fd = mkstemp (onnx)) < 0)
+    return -1;
+  close (fd);
+  snprintf (cmd, sizeof cmd,
+            "/usr/bin/python3 -c '\n"
+            "import torch, torch.nn as nn\n"
+            "m = %s\n"
+            "torch.onnx.export(m.eval(), torch.zeros(1, %d, 32, 32), \"%s\",\n"
+            "    opset_version=13, input_names=[\"input\"],\n"
+            "    dynamic_axes={\"input\": {2: \"h\", 3: \"w\"}})\n"
+            "print(0)' 2>/dev/null", model, c, onnx);
+  ms = python_ms (cmd);
+  snprintf (cmd, sizeof cmd, "NODE_PATH=%s node %s/tests/bench/ort_time.js "
+            "%s %d %d %d %d 2>/dev/null", modules, src, onnx, c, h, w,
+            threads);
+  ms = ms < 0 ? -1 : python_ms (cmd);
+  unlink (onnx);
+  return ms < 0 ? -1 : ms / 1000.0;
+}
+
 /* The 64-to-64-channel 3x3 convolution of VGG-16's second layer on
  * 1024x1024, against PyTorch on one thread and on all. */
 static void
@@ -326,7 +358,7 @@ vgg_layer_table (double peak, long cpus)
 {
   size_t n = (size_t) 64 * 1024 * 1024, i;
   float *x = malloc (n * sizeof (float));
-  double macs, t1, tn, p1, pn;
+  double macs, t1, tn, p1, pn, o1, on;
   char label[64];
 
   for (i = 0; i < n; i++)
@@ -336,6 +368,8 @@ vgg_layer_table (double peak, long cpus)
   free (x);
   p1 = time_torch_conv64 (1);
   pn = time_torch_conv64 ((int) cpus);
+  o1 = time_onnxruntime ("nn.Conv2d(64, 64, 3)", 64, 1024, 1024, 1);
+  on = time_onnxruntime ("nn.Conv2d(64, 64, 3)", 64, 1024, 1024, (int) cpus);
   printf ("3. VGG-16's second layer: 64 to 64 channels 3x3 on 1024x1024 "
           "(%.2f GMAC)\n\n", macs / 1e9);
   printf ("| %-30s | %10s | %8s | %8s | %10s |\n", "", "time", "GMAC/s",
@@ -347,12 +381,21 @@ vgg_layer_table (double peak, long cpus)
           peak > 0 ? 100 * macs / t1 / peak : 0, p1 > 0 ? p1 / t1 : 0);
   printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n",
           "PyTorch 1 thread", p1 * 1e3, p1 > 0 ? macs / p1 / 1e9 : 0, "", "");
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n",
+          "onnxruntime 1 thread", o1 * 1e3, o1 > 0 ? macs / o1 / 1e9 : 0, "",
+          "");
   snprintf (label, sizeof label, "core, %ld threads", cpus);
   printf ("| %-30s | %7.1f ms | %8.2f | %8s | %9.2fx |\n", label, tn * 1e3,
           macs / tn / 1e9, "", pn > 0 ? pn / tn : 0);
   snprintf (label, sizeof label, "PyTorch %ld threads", cpus);
   printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, pn * 1e3,
           pn > 0 ? macs / pn / 1e9 : 0, "", "");
+  snprintf (label, sizeof label, "onnxruntime %ld threads", cpus);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, on * 1e3,
+          on > 0 ? macs / on / 1e9 : 0, "", "");
+  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld "
+          "(-1 ms: onnxruntime-node is not installed)\n",
+          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus);
   printf ("\n");
 }
 
@@ -539,6 +582,13 @@ vgg_chain_table (long cpus)
   double tn = time_chain (1632, 1224, (int) cpus, &mem_n);
   double p1 = time_torch_chain (1632, 1224, 1);
   double pn = time_torch_chain (1632, 1224, (int) cpus);
+  static const char vgg_py[] =
+    "nn.Sequential(*[nn.MaxPool2d(2, 2) if v == 0 else nn.Sequential("
+    "nn.Conv2d(c, v, 3, padding=1), nn.ReLU()) for c, v in [(3, 64), "
+    "(64, 64), (0, 0), (64, 128), (128, 128), (0, 0), (128, 256), (256, "
+    "256), (256, 256), (0, 0)]])";
+  double o1 = time_onnxruntime (vgg_py, 3, 1224, 1632, 1);
+  double on = time_onnxruntime (vgg_py, 3, 1224, 1632, (int) cpus);
 
   time_chain (4000, 3000, (int) cpus, &mem12);
   printf ("4. VGG-16 to its third block (10 convolutions and pools), "
@@ -551,6 +601,11 @@ vgg_chain_table (long cpus)
   printf ("| core, %ld threads%10s | %8.2f s | %9.2fx |\n", cpus, "", tn,
           pn > 0 ? pn / tn : 0);
   printf ("| PyTorch, %ld threads%7s | %8.2f s | %10s |\n", cpus, "", pn, "");
+  printf ("| %-24s | %8.2f s | %10s |\n", "onnxruntime, 1 thread", o1, "");
+  printf ("| onnxruntime, %ld threads%3s | %8.2f s | %10s |\n", cpus, "", on,
+          "");
+  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld\n",
+          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus);
   printf ("\nPeak memory of the whole process (banded): %ld MB at 2 MP, %ld "
           "MB at 12 MP (4000x3000)\n\n", mem2, mem12);
 }

@@ -19,6 +19,15 @@ if [ "$(id -u)" = 0 ] && bash tests/gimp/make-gimp3-root.sh "$ROOT" >/dev/null 2
   chroot "$ROOT" sh -c "cd /src && { [ -f build-gimp3/build.ninja ] || meson setup build-gimp3; } && ninja -C build-gimp3" >/dev/null
   export CFM_GIMP3_BUILD=$SRC/build-gimp3 CFM_GIMP3_ROOT=$ROOT
 fi
+# onnxruntime's CPU build, for the benchmark only (never the plug-in's):
+# from the npm registry, without its download of GPU libraries.
+ORT=$SRC/build/onnxruntime-node
+if command -v npm >/dev/null && [ ! -d "$ORT/node_modules/onnxruntime-node" ]; then
+  mkdir -p "$ORT"
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix "$ORT" onnxruntime-node \
+    >/dev/null 2>&1 || echo "onnxruntime-node could not be installed"
+fi
+[ -d "$ORT/node_modules/onnxruntime-node" ] && export CFM_ORT_MODULES=$ORT/node_modules
 echo "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) processors, $(free -g | awk '/Mem:/ {print $2}') GB"
 CFM_FIXTURES=$SRC/tests/fixtures CFM_SOURCE_ROOT=$SRC CFM_BUILD_ROOT=$SRC/build \
   build/tests/bench/cfm-bench
