@@ -5,6 +5,7 @@
 #include "cfm_network.h"
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,9 +171,11 @@ cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
         continue;
       for (a = 0; a < 2; a++)
         {
-          centre[a] += (m->dil[a] * (m->k[a] - 1) / 2.0 - m->pad[a])
+          centre[a] += ((double) m->dil[a] * (m->k[a] - 1) / 2.0 - m->pad[a])
                        * stride[a];
-          stride[a] *= m->stride[a];
+          /* saturating: no real chain comes near */
+          stride[a] = stride[a] > INT_MAX / m->stride[a]
+                      ? INT_MAX : stride[a] * m->stride[a];
         }
     }
 }

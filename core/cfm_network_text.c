@@ -15,6 +15,7 @@
 #define MAX_DEPTH 64
 #define MAX_ARGS  16
 #define LINE_MAX_LEN 4096
+#define MAX_SIDE  65536   /* kernels, strides, paddings, channels */
 
 /* One argument of a printed module: KEY (NULL when positional) and up to
  * two numbers or a word. */
@@ -190,6 +191,20 @@ number (const Args *args, const char *key, int position, double def)
   return a && a->n ? a->v[0] : def;
 }
 
+/* Whether M's kernel, stride, padding and dilation are within reason. */
+static int
+window_ok (const CfmModule *m)
+{
+  int a;
+
+  for (a = 0; a < 2; a++)
+    if (m->k[a] < 1 || m->k[a] > MAX_SIDE || m->stride[a] < 1
+        || m->stride[a] > MAX_SIDE || m->dil[a] < 1 || m->dil[a] > MAX_SIDE
+        || m->pad[a] < 0 || m->pad[a] > MAX_SIDE)
+      return 0;
+  return 1;
+}
+
 static CfmStatus
 read_conv (CfmModule *m, const Args *args, CfmError *err)
 {
@@ -233,9 +248,8 @@ read_conv (CfmModule *m, const Args *args, CfmError *err)
   else if (pad && strcmp (pad->word, "valid") == 0)
     m->pad[0] = m->pad[1] = 0;
   if (m->in_c < 1 || m->out_c < 1 || m->groups < 1 || m->in_c % m->groups
-      || m->out_c % m->groups || m->k[0] < 1 || m->k[1] < 1
-      || m->stride[0] < 1 || m->stride[1] < 1 || m->dil[0] < 1
-      || m->dil[1] < 1 || m->pad[0] < 0 || m->pad[1] < 0)
+      || m->out_c % m->groups || m->in_c > MAX_SIDE || m->out_c > MAX_SIDE
+      || !window_ok (m))
     return cfm_error_set (err, CFM_ERR_PARSE, "%s: the Conv2d's settings do "
                           "not make sense", m->name);
   return CFM_OK;
@@ -324,6 +338,10 @@ read_module (CfmModule *m, char *text, int *usable, CfmError *err)
     m->kind = CFM_MODULE_IDENTITY;
   else
     *usable = read_function (m, &args);
+  if ((m->kind == CFM_MODULE_MAXPOOL || m->kind == CFM_MODULE_AVGPOOL)
+      && !window_ok (m))
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: the %s's settings do not "
+                          "make sense", m->name, m->type);
   return CFM_OK;
 }
 
