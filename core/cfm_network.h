@@ -126,17 +126,28 @@ typedef CfmStatus (*CfmBandOutput) (void *data, int module, const float *out,
                                     int c, int h, int w, int row0, int rows,
                                     CfmError *err);
 
-/* The maps of MODULE for an input of C x H x W, computed in bands of
- * BAND_ROWS of its rows, each band from just the input rows READ gives
- * for it, with whole-image semantics: every layer's padding lies at the
- * true image border, never at a band's edge.  Memory is a band of each
- * layer, whatever the image height; rows that bands share are computed
- * again. */
-CfmStatus cfm_network_forward_bands (const CfmNetwork *net, int module,
-                                     int c, int h, int w, int band_rows,
-                                     CfmRowReader read, void *read_data,
-                                     CfmBandOutput output, void *data,
-                                     CfmError *err);
+/* Most modules cfm_network_forward_bands gives at once. */
+#define CFM_NETWORK_FORWARD_MAX 8
+
+/* The outputs of modules WANT[0 .. N) (in the chain's order, with only
+ * modules between them that keep the rows: BatchNorm2d, activations,
+ * Dropout, Identity) for an input of C x H x W, in bands of BAND_ROWS of
+ * their rows, each band from just the input rows READ gives for it, with
+ * whole-image semantics: every layer's padding lies at the true image
+ * border, never at a band's edge.  Each band's rows go to OUTPUT, module
+ * by module.  Memory is a band of each layer, whatever the image height;
+ * rows that bands share are computed again. */
+CfmStatus cfm_network_forward_bands (const CfmNetwork *net, const int *want,
+                                     int n, int c, int h, int w,
+                                     int band_rows, CfmRowReader read,
+                                     void *read_data, CfmBandOutput output,
+                                     void *data, CfmError *err);
+
+/* The output size of modules 0 .. LAST for an input of C x H x W: SHAPE[i]
+ * is module i's channels, height and width, zeros from the first module
+ * that cannot take its input (the message names it). */
+CfmStatus cfm_network_shapes (const CfmNetwork *net, int last, int c, int h,
+                              int w, int (*shape)[3], CfmError *err);
 
 /* Runs modules 0 .. LAST on IN (C planes of H x W), handing each module's
  * output to OUTPUT (or NULL) and the last one's to it too. */

@@ -515,8 +515,10 @@ time_chain (int w, int h, int threads, long *peak_mb)
       setenv ("CFM_THREADS", env, 1);
       if (vgg_chain (&net, &weights))
         {
+          int last = net.n - 1;
+
           t0 = now ();
-          if (cfm_network_forward_bands (&net, net.n - 1, 3, h, w, 16,
+          if (cfm_network_forward_bands (&net, &last, 1, 3, h, w, 16,
                                          chain_rows, &in, chain_sink, NULL,
                                          &err) == CFM_OK)
             t = now () - t0;

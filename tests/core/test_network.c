@@ -273,7 +273,7 @@ check_bands (const char *name)
 
         if (t == NULL)
           continue;
-        CHECK (cfm_network_forward_bands (&net, i, (int) input.shape[0],
+        CHECK (cfm_network_forward_bands (&net, &i, 1, (int) input.shape[0],
                                           (int) input.shape[1],
                                           (int) input.shape[2], bands[b],
                                           read_input_rows, &g, gather_rows,

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_model.c: a model file read whatever its format, and the blocks of
+ * its chain (its API: cfm_model.h). */
+#include "cfm_model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* An ONNX ModelProto opens with its ir_version (field 1, a varint: the
+ * byte 0x08); a safetensors file whose header length starts so has '{'
+ * at byte 8. */
+#define ONNX_FIRST_BYTE 0x08
+#define SAFETENSORS_JSON_AT 8
+
+static int
+is_onnx (const unsigned char *b, size_t len, const char *name)
+{
+  size_t n = name ? strlen (name) : 0;
+
+  if (n >= 5 && strcmp (name + n - 5, ".onnx") == 0)
+    return 1;
+  return len > SAFETENSORS_JSON_AT && b[0] == ONNX_FIRST_BYTE
+         && b[SAFETENSORS_JSON_AT] != '{';
+}
+
+static int
+blank (const char *text)
+{
+  while (text && (*text == ' ' || *text == '\t' || *text == '\n'
+                  || *text == '\r'))
+    text++;
+  return text == NULL || *text == '\0';
+}
+
+CfmStatus
+cfm_model_read (const void *buf, size_t len, const char *name,
+                const char *network_text, CfmModel *model, CfmError *err)
+{
+  CfmStatus status;
+
+  memset (model, 0, sizeof *model);
+  if (is_onnx (buf, len, name))
+    {
+      model->onnx = 1;
+      status = cfm_onnx_read (buf, len, &model->net, &model->weights, err);
+    }
+  else
+    {
+      status = cfm_weights_read (buf, len, &model->weights, err);
+      if (status == CFM_OK && blank (network_text))
+        status = cfm_error_set (err, CFM_ERR_ARG, "this file holds only "
+                                "weights: paste the text print(model) "
+                                "prints into \"network\" (or export the "
+                                "model to ONNX)");
+      if (status == CFM_OK)
+        status = cfm_network_parse (network_text, &model->net, err);
+      if (status == CFM_OK)
+        status = cfm_network_bind (&model->net, &model->weights, err);
+    }
+  if (status == CFM_OK && cfm_network_input_channels (&model->net) == 0)
+    status = cfm_error_set (err, CFM_ERR_ARG, "the network has no "
+                            "convolution before %s",
+                            model->net.ended[0] ? model->net.ended
+                                                : "its end");
+  if (status != CFM_OK)
+    cfm_model_free (model);
+  return status;
+}
+
+void
+cfm_model_free (CfmModel *model)
+{
+  cfm_network_free (&model->net);
+  cfm_tensors_free (&model->weights);
+  memset (model, 0, sizeof *model);
+}
+
+/* "no module X; the modules are a, b, c, ..." as far as ERR holds. */
+static CfmStatus
+unknown_layer (const CfmNetwork *net, const char *layer, CfmError *err)
+{
+  char list[CFM_ERROR_MAX] = "";
+  size_t used = 0;
+  int i;
+
+  for (i = 0; i < net->n; i++)
+    {
+      const char *sep = i ? ", " : "";
+      size_t need = strlen (sep) + strlen (net->modules[i].name);
+
+      if (used + need + 5 >= sizeof list - 80)
+        {
+          snprintf (list + used, sizeof list - used, ", ...");
+          break;
+        }
+      used += (size_t) snprintf (list + used, sizeof list - used, "%s%s", sep,
+                                 net->modules[i].name);
+    }
+  return cfm_error_set (err, CFM_ERR_ARG, "no module \"%.64s\" in the "
+                        "network; its modules: %s", layer, list);
+}
+
+CfmStatus
+cfm_model_block (const CfmNetwork *net, const char *layer, CfmBlock *block,
+                 CfmError *err)
+{
+  int at = -1, i;
+
+  memset (block, 0, sizeof *block);
+  for (i = 0; i < net->n && at < 0; i++)
+    if (net->modules[i].kind == CFM_MODULE_CONV)
+      at = i;
+  if (!blank (layer) && (at = cfm_network_find (net, layer)) < 0)
+    return unknown_layer (net, layer, err);
+  while (at >= 0 && net->modules[at].kind != CFM_MODULE_CONV)
+    at--;
+  if (at < 0)
+    return cfm_error_set (err, CFM_ERR_ARG, "\"%.64s\" comes before the "
+                          "first convolution", layer);
+  block->first = block->last = at;
+  for (i = 0; i < CFM_BLOCK_STAGES; i++)
+    block->module[i] = -1;
+  block->module[CFM_BLOCK_CONV] = at;
+  for (i = at + 1; i < net->n && net->modules[i].kind != CFM_MODULE_CONV; i++)
+    {
+      CfmModuleKind kind = net->modules[i].kind;
+
+      block->last = i;
+      if (kind == CFM_MODULE_FUNCTION && block->module[CFM_BLOCK_ACTIVATION] < 0)
+        block->module[CFM_BLOCK_ACTIVATION] = i;
+      if ((kind == CFM_MODULE_MAXPOOL || kind == CFM_MODULE_AVGPOOL)
+          && block->module[CFM_BLOCK_POOL] < 0)
+        block->module[CFM_BLOCK_POOL] = i;
+    }
+  return CFM_OK;
+}

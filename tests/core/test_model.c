@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test_model.c: model files of every format read into networks, the block
+ * of a chosen layer, and a block's stages computed together in bands,
+ * against the outputs PyTorch's forward hooks recorded. */
+#include "test_util.h"
+
+#include "cfm_model.h"
+
+static void *
+read_bytes (const char *rel, size_t *len)
+{
+  void *data;
+  CfmError err;
+
+  if (cfm_file_read (fixture_path (rel), (size_t) 1 << 30, &data, len, &err)
+      != CFM_OK)
+    {
+      fprintf (stderr, "%s: %s\n", rel, err.message);
+      exit (2);
+    }
+  return data;
+}
+
+/* Reads the fixture FILE with the print(model) text of NAME. */
+static CfmStatus
+read_model (const char *name, const char *file, CfmModel *model,
+            CfmError *err)
+{
+  char rel[256];
+  size_t len, text_len;
+  void *data, *text;
+  char *z;
+  CfmStatus status;
+
+  snprintf (rel, sizeof rel, "networks/%s.txt", name);
+  text = read_bytes (rel, &text_len);
+  z = malloc (text_len + 1);
+  memcpy (z, text, text_len);
+  z[text_len] = '\0';
+  snprintf (rel, sizeof rel, "networks/%s", file);
+  data = read_bytes (rel, &len);
+  status = cfm_model_read (data, len, file, z, model, err);
+  free (data);
+  free (text);
+  free (z);
+  return status;
+}
+
+/* A band's rows of each wanted module, gathered into whole maps. */
+typedef struct
+{
+  const CfmArray *input;
+  const int      *want;
+  int             n;
+  float          *maps[CFM_NETWORK_FORWARD_MAX];
+  int             rows_seen[CFM_NETWORK_FORWARD_MAX];
+} Gather;
+
+static CfmStatus
+read_rows (void *data, int row0, int rows, float *dst, CfmError *err)
+{
+  const Gather *g = data;
+  size_t w = g->input->shape[2], h = g->input->shape[1], ch;
+
+  (void) err;
+  for (ch = 0; ch < g->input->shape[0]; ch++)
+    memcpy (dst + ch * rows * w,
+            g->input->data + (ch * h + (size_t) row0) * w,
+            (size_t) rows * w * sizeof (float));
+  return CFM_OK;
+}
+
+static CfmStatus
+gather (void *data, int module, const float *out, int c, int h, int w,
+        int row0, int rows, CfmError *err)
+{
+  Gather *g = data;
+  int j, ch;
+
+  (void) err;
+  for (j = 0; j < g->n && g->want[j] != module; j++)
+    ;
+  CHECK (j < g->n && row0 == g->rows_seen[j], "module %d, row %d", module,
+         row0);
+  if (j == g->n)
+    return CFM_ERR_ARG;
+  if (g->maps[j] == NULL)
+    g->maps[j] = calloc ((size_t) c * h * w, sizeof (float));
+  for (ch = 0; ch < c; ch++)
+    memcpy (g->maps[j] + ((size_t) ch * h + row0) * w,
+            out + (size_t) ch * rows * w, (size_t) rows * w * sizeof (float));
+  g->rows_seen[j] = row0 + rows;
+  return CFM_OK;
+}
+
+/* Runs WANT[0 .. N) of MODEL together in bands of BAND_ROWS and compares
+ * each with PyTorch's OUT; returns how many differ. */
+static int
+compare_stages (const CfmModel *model, const int *want, int n,
+                const CfmArray *input, const CfmTensorSet *out, int band_rows,
+                int *compared)
+{
+  Gather g = { input, want, n, { NULL }, { 0 } };
+  CfmError err;
+  int j, bad = 0;
+
+  CHECK (cfm_network_forward_bands (&model->net, want, n,
+                                    (int) input->shape[0],
+                                    (int) input->shape[1],
+                                    (int) input->shape[2], band_rows,
+                                    read_rows, &g, gather, &g, &err)
+         == CFM_OK, "%s", err.message);
+  for (j = 0; j < n; j++)
+    {
+      const CfmTensor *t = cfm_tensors_find (out,
+                                             model->net.modules[want[j]].name);
+
+      *compared += t != NULL;
+      if (t && (g.maps[j] == NULL || g.rows_seen[j] != (int) t->shape[1]
+                || max_rel_diff (g.maps[j], t->data, t->count) > 1e-4))
+        {
+          bad++;
+          fprintf (stderr, "%s differs\n", model->net.modules[want[j]].name);
+        }
+      free (g.maps[j]);
+    }
+  return bad;
+}
+
+/* Every block of NAME's FILE: its conv and activation together, its pool
+ * on its own, in bands of 5 rows, equal PyTorch's outputs (for ONNX,
+ * whose Conv holds the BatchNorm folded in, the activation and pool). */
+static void
+check_blocks (const char *name, const char *file)
+{
+  char rel[256];
+  CfmModel model;
+  CfmTensorSet out;
+  CfmArray input;
+  CfmError err;
+  void *data;
+  size_t len;
+  int i, blocks = 0, bad = 0, compared = 0;
+
+  CHECK (read_model (name, file, &model, &err) == CFM_OK, "%s: %s", file,
+         err.message);
+  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
+  load_fixture (rel, &input);
+  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
+  data = read_bytes (rel, &len);
+  CHECK (cfm_npz_read (data, len, &out, &err) == CFM_OK, "%s", err.message);
+  free (data);
+  for (i = 0; i < model.net.n; i++)
+    {
+      CfmBlock b;
+      int want[2], n = 0;
+
+      if (model.net.modules[i].kind != CFM_MODULE_CONV)
+        continue;
+      CHECK (cfm_model_block (&model.net, model.net.modules[i].name, &b,
+                              &err) == CFM_OK, "%s", err.message);
+      if (!model.onnx || b.module[CFM_BLOCK_ACTIVATION] < 0)
+        want[n++] = b.module[CFM_BLOCK_CONV];
+      if (b.module[CFM_BLOCK_ACTIVATION] >= 0
+          && (b.module[CFM_BLOCK_POOL] < 0
+              || b.module[CFM_BLOCK_ACTIVATION] < b.module[CFM_BLOCK_POOL]))
+        want[n++] = b.module[CFM_BLOCK_ACTIVATION];
+      bad += compare_stages (&model, want, n, &input, &out, 5, &compared);
+      if (b.module[CFM_BLOCK_POOL] >= 0)
+        bad += compare_stages (&model, &b.module[CFM_BLOCK_POOL], 1, &input,
+                               &out, 5, &compared);
+      blocks++;
+    }
+  CHECK (blocks > 0 && compared >= blocks && bad == 0, "%s: %d blocks, %d "
+         "stages compared, %d differ", file, blocks, compared, bad);
+  cfm_tensors_free (&out);
+  cfm_array_free (&input);
+  cfm_model_free (&model);
+}
+
+/* Which block a layer name gives, and the names that fail. */
+static void
+check_block_names (void)
+{
+  CfmModel model;
+  CfmBlock b;
+  CfmError err;
+
+  CHECK (read_model ("vgg_bn", "vgg_bn.pth", &model, &err) == CFM_OK, "%s",
+         err.message);
+  CHECK (cfm_model_block (&model.net, "", &b, &err) == CFM_OK
+         && b.first == 0 && b.last == 2 && b.module[CFM_BLOCK_ACTIVATION] == 2
+         && b.module[CFM_BLOCK_POOL] == -1, "the first block: %d..%d",
+         b.first, b.last);
+  /* features.5 is the second ReLU: the block of features.3, with the
+   * pool after it */
+  CHECK (cfm_model_block (&model.net, "5", &b, &err) == CFM_OK
+         && b.first == 3 && b.module[CFM_BLOCK_ACTIVATION] == 5
+         && b.module[CFM_BLOCK_POOL] == 6 && b.last == 6,
+         "the block of a ReLU: %d..%d", b.first, b.last);
+  CHECK (cfm_model_block (&model.net, "features.9", &b, &err) != CFM_OK,
+         "an unknown name");
+  CHECK_MSG (err.message, "no module \"features.9\"");
+  CHECK_MSG (err.message, "its modules: 0, 1, 2, 3");
+  {
+    int want[2] = { 3, 7 };   /* a pool between */
+
+    CHECK (cfm_network_forward_bands (&model.net, want, 2, 3, 32, 32, 8,
+                                      read_rows, NULL, gather, NULL, &err)
+           == CFM_ERR_ARG, "stages across a pool at once");
+    CHECK_MSG (err.message, "6 changes the size");
+  }
+  cfm_model_free (&model);
+}
+
+static void
+check_refusals (void)
+{
+  CfmModel model;
+  CfmError err;
+  size_t len;
+  void *data = read_bytes ("networks/lenet.pth", &len);
+
+  CHECK (cfm_model_read (data, len, "lenet.pth", "  \n", &model, &err)
+         != CFM_OK, "weights without a network text");
+  CHECK_MSG (err.message, "print(model)");
+  CHECK (cfm_model_read (data, len, "lenet.pth",
+                         "Sequential(\n  (0): Conv2d(3, 6, kernel_size=(5, "
+                         "5), stride=(1, 1))\n)\n", &model, &err) != CFM_OK,
+         "a text that does not match the weights");
+  free (data);
+  data = read_bytes ("networks/refuse-whole-model.pth", &len);
+  CHECK (cfm_model_read (data, len, "m.pth", "x", &model, &err) != CFM_OK,
+         "a whole saved model");
+  CHECK_MSG (err.message, "state_dict");
+  free (data);
+}
+
+int
+main (void)
+{
+  static const char *names[] = { "vgg_bn", "lenet", "resnet_stem",
+                                 "depthwise", "pools", "wide" };
+  static const char *kinds[] = { ".pth", "-checkpoint.pth", ".safetensors",
+                                 ".npz", ".onnx" };
+  size_t i, k;
+  char file[256];
+
+  for (i = 0; i < sizeof names / sizeof names[0]; i++)
+    for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+      {
+        snprintf (file, sizeof file, "%s%s", names[i], kinds[k]);
+        check_blocks (names[i], file);
+      }
+  check_block_names ();
+  check_refusals ();
+  return test_finish ("model");
+}
