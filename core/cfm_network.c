@@ -180,6 +180,32 @@ cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
     }
 }
 
+void
+cfm_network_field (const CfmNetwork *net, int last, int field[2])
+{
+  long long size[2] = { 1, 1 }, jump[2] = { 1, 1 };
+  int i, a;
+
+  for (i = 0; i <= last && i < net->n; i++)
+    {
+      const CfmModule *m = &net->modules[i];
+
+      if (m->kind != CFM_MODULE_CONV && m->kind != CFM_MODULE_MAXPOOL
+          && m->kind != CFM_MODULE_AVGPOOL)
+        continue;
+      for (a = 0; a < 2; a++)
+        {
+          /* saturating, as the geometry does */
+          size[a] += (long long) m->dil[a] * (m->k[a] - 1) * jump[a];
+          size[a] = size[a] > INT_MAX ? INT_MAX : size[a];
+          jump[a] = jump[a] * m->stride[a] > INT_MAX ? INT_MAX
+                                                    : jump[a] * m->stride[a];
+        }
+    }
+  field[0] = (int) size[0];
+  field[1] = (int) size[1];
+}
+
 /* ---- input normalisation ------------------------------------------------- */
 
 /* Reads up to MAX numbers separated by commas at *P into V. */

@@ -99,6 +99,10 @@ int cfm_network_input_channels (const CfmNetwork *net);
 void cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
                            double centre[2]);
 
+/* The receptive field of an output pixel of module LAST: FIELD[0] input
+ * rows by FIELD[1] columns (padding included). */
+void cfm_network_field (const CfmNetwork *net, int last, int field[2]);
+
 /* The input normalisation TEXT names for a network of C input channels,
  * as torchvision's Normalize after dividing by 255: "none" (mean 0, std
  * 1), "imagenet" (0.485, 0.456, 0.406 / 0.229, 0.224, 0.225) or

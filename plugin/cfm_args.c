@@ -21,6 +21,7 @@ static const CfmChoice bank_choices[] = {
   { "identity",  N_("Identity"), CFM_BANK_IDENTITY },
   { "custom",    N_("Custom kernels (text)"), CFM_BANK_CUSTOM },
   { "file",      N_("Kernel file (.npy or text)"), CFM_BANK_FILE },
+  { "model",     N_("A trained model's layer"), CFM_BANK_MODEL },
   { NULL, NULL, 0 }
 };
 
@@ -84,6 +85,7 @@ static const CfmChoice expand_choices[] = {
 #define G_ACTIVATION CFM_GROUP_ACTIVATION
 #define G_POOLING    CFM_GROUP_POOLING
 #define G_DISPLAY    CFM_GROUP_DISPLAY
+#define G_MODEL      CFM_GROUP_MODEL
 
 const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
   [CFM_ARG_FILTER_BANK] = {
@@ -182,6 +184,25 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
     "legend", CFM_TYPE_BOOLEAN, N_("Add a le_gend"),
     N_("Add a layer per stage with the colour bar and the values it stands "
        "for"), G_DISPLAY, 0, 1, FALSE, NULL, NULL },
+  [CFM_ARG_MODEL_FILE] = {
+    "model-file", CFM_TYPE_FILE, N_("_Model file"),
+    N_("A trained model for the filter bank \"model\": a PyTorch state "
+       "dict or checkpoint (.pth, .pt), .safetensors, .npz or .onnx"),
+    G_MODEL, 0, 0, 0, NULL, NULL },
+  [CFM_ARG_NETWORK] = {
+    "network", CFM_TYPE_STRING, N_("_Network"),
+    N_("The model's layers as print(model) prints them, for files that hold "
+       "only weights (ignored for .onnx)"), G_MODEL, 0, 0, 0, "", NULL },
+  [CFM_ARG_LAYER] = {
+    "layer", CFM_TYPE_STRING, N_("La_yer"),
+    N_("The module whose maps are shown: its PyTorch name (features.3, "
+       "layer1.0.conv1) or ONNX node name; empty: the first convolution"),
+    G_MODEL, 0, 0, 0, "", NULL },
+  [CFM_ARG_INPUT_NORMALIZE] = {
+    "input-normalize", CFM_TYPE_STRING, N_("Input normali_zation"),
+    N_("What the model's input is after dividing by 255: none, imagenet "
+       "(torchvision's Normalize of ImageNet), or M1,M2,M3/S1,S2,S3"),
+    G_MODEL, 0, 0, 0, "none", NULL },
 };
 
 static const CfmChoice stage_choices[] = {
@@ -195,7 +216,7 @@ const CfmArgSpec cfm_preview_specs[CFM_N_PREVIEW_ARGS] = {
   [CFM_PREVIEW_FILTER] = {
     "preview-filter", CFM_TYPE_INT, N_("Preview _filter"),
     N_("The filter whose map the preview shows, numbered as in layer names"),
-    NULL, 1, CFM_FILTERS_MAX, 1, NULL, NULL },
+    NULL, 1, CFM_PREVIEW_CHANNELS_MAX, 1, NULL, NULL },
   [CFM_PREVIEW_STAGE] = {
     "preview-stage", CFM_TYPE_CHOICE, N_("Preview s_tage"),
     N_("The stage whose map the preview shows"), NULL, 0, 0,

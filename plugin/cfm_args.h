@@ -48,6 +48,7 @@ typedef struct
 #define CFM_GROUP_ACTIVATION N_("Activation")
 #define CFM_GROUP_POOLING    N_("Pooling")
 #define CFM_GROUP_DISPLAY    N_("Display")
+#define CFM_GROUP_MODEL      N_("Trained model")
 
 typedef struct
 {
@@ -88,6 +89,10 @@ typedef enum
   CFM_ARG_EXPAND,
   CFM_ARG_KERNEL_SWATCHES,
   CFM_ARG_LEGEND,
+  CFM_ARG_MODEL_FILE,
+  CFM_ARG_NETWORK,
+  CFM_ARG_LAYER,
+  CFM_ARG_INPUT_NORMALIZE,
   CFM_N_ARGS
 } CfmArgId;
 
@@ -106,7 +111,8 @@ typedef enum
   CFM_BANK_EMBOSS,
   CFM_BANK_IDENTITY,
   CFM_BANK_CUSTOM,   /* kernel text */
-  CFM_BANK_FILE      /* a kernel file */
+  CFM_BANK_FILE,     /* a kernel file */
+  CFM_BANK_MODEL     /* a trained model's block */
 } CfmBankChoice;
 
 typedef enum
@@ -140,6 +146,9 @@ typedef enum
 } CfmPreviewArgId;
 
 extern const CfmArgSpec cfm_preview_specs[CFM_N_PREVIEW_ARGS];
+
+/* The highest filter or channel number the preview takes. */
+#define CFM_PREVIEW_CHANNELS_MAX 65536
 
 typedef union
 {

@@ -15,7 +15,7 @@
 static gint
 band_rows (const CfmPlan *plan)
 {
-  gsize per_row = ((gsize) plan->bank.n * plan->pl.conv_w * 3
+  gsize per_row = ((gsize) plan->n_maps * plan->pl.conv_w * 3
                    + (gsize) plan->channels * plan->width
                      * plan->pl.conv.stride * 4) * sizeof (gfloat);
   gsize rows = BAND_BYTES / (per_row ? per_row : 1);
@@ -45,8 +45,8 @@ compute_band (const CfmPlan *plan, const CfmBandPlan *bp, BandMemory *mem,
               CfmBandMaps *band, GError **error)
 {
   const CfmPipeline *pl = &plan->pl;
-  gsize cn = (gsize) plan->bank.n * bp->conv_rows * pl->conv_w;
-  gsize pn = (gsize) plan->bank.n * bp->pool_rows * pl->pool_w;
+  gsize cn = (gsize) plan->n_maps * bp->conv_rows * pl->conv_w;
+  gsize pn = (gsize) plan->n_maps * bp->pool_rows * pl->pool_w;
   CfmBand in_band = { mem->in, plan->channels, plan->height, plan->width,
                       bp->in_row0, bp->in_rows };
   CfmError err;
@@ -130,11 +130,14 @@ cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
                GError **error)
 {
   const CfmPipeline *pl = &plan->pl;
-  gint conv_done = 0, pool_done = 0, max_rows = band_rows (plan);
+  gint conv_done = 0, pool_done = 0, max_rows;
   BandMemory mem = { NULL, NULL, NULL, NULL };
   gboolean ok = TRUE, more;
   CfmBandPlan bp, next;
 
+  if (plan->model)
+    return cfm_bands_run_model (plan, input, loop, error);
+  max_rows = band_rows (plan);
   more = cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done, &bp);
   if (more)
     fetch_input (plan, input, &bp, &mem);
@@ -174,7 +177,7 @@ CfmMapPart *
 cfm_band_parts (const CfmPlan *plan, const CfmBandMaps *band, gboolean shown,
                 gint *n)
 {
-  CfmMapPart *parts = g_new0 (CfmMapPart, CFM_N_STAGES * plan->bank.n);
+  CfmMapPart *parts = g_new0 (CfmMapPart, CFM_N_STAGES * plan->n_maps);
   gint s, f;
 
   *n = 0;
@@ -185,7 +188,7 @@ cfm_band_parts (const CfmPlan *plan, const CfmBandMaps *band, gboolean shown,
 
       if (band->new_rows[s] == 0 || !st->map_w || (shown && !st->shown))
         continue;
-      for (f = 0; f < plan->bank.n; f++)
+      for (f = 0; f < plan->n_maps; f++)
         {
           CfmMapPart *p = &parts[(*n)++];
 
@@ -267,7 +270,7 @@ cfm_ranges_new (const CfmPlan *plan)
   gint s;
 
   for (s = 0; s < CFM_N_STAGES; s++)
-    r->map[s] = g_new0 (CfmStats, plan->bank.n);
+    r->map[s] = g_new0 (CfmStats, plan->n_maps);
   return r;
 }
 
@@ -319,7 +322,7 @@ cfm_bands_ranges (const CfmPlan *plan, CfmInput *input, CfmRanges *ranges,
   if (!cfm_bands_run (plan, input, &loop, error))
     return FALSE;
   for (s = 0; s < CFM_N_STAGES; s++)
-    for (f = 0; f < plan->bank.n; f++)
+    for (f = 0; f < plan->n_maps; f++)
       cfm_stats_merge (&ranges->set[s], &ranges->map[s][f]);
   return TRUE;
 }

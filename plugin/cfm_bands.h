@@ -43,6 +43,10 @@ typedef struct
 gboolean cfm_bands_run (const CfmPlan *plan, CfmInput *input,
                         const CfmBandLoop *loop, GError **error);
 
+/* cfm_bands_run of a plan on a trained model (cfm_model_bands.c). */
+gboolean cfm_bands_run_model (const CfmPlan *plan, CfmInput *input,
+                              const CfmBandLoop *loop, GError **error);
+
 /* The ranges and zeros of every map, and of every stage's set of maps. */
 typedef struct
 {

@@ -96,6 +96,24 @@ note_error (gchar **lines, gint i, gchar **message)
   *message = g_strdup (p);
 }
 
+/* VALUE, or for a text argument given as @FILE, the file's text. */
+static gchar *
+set_value (const gchar *name, const gchar *value, GError **error)
+{
+  gchar *text = NULL;
+  gint i;
+
+  for (i = 0; i < CFM_N_ARGS; i++)
+    if (strcmp (cfm_arg_specs[i].name, name) == 0
+        && cfm_arg_specs[i].type == CFM_TYPE_STRING && value[0] == '@')
+      {
+        if (!g_file_get_contents (value + 1, &text, NULL, error))
+          return NULL;
+        return text;
+      }
+  return g_strdup (value);
+}
+
 static gboolean
 parse_set (Options *o, const gchar *arg, GError **error)
 {
@@ -105,7 +123,10 @@ parse_set (Options *o, const gchar *arg, GError **error)
 
   if (kv[0] && kv[1])
     {
-      ok = cfm_args_set_from_string (&o->vals, kv[0], kv[1], error);
+      gchar *value = set_value (kv[0], kv[1], error);
+
+      ok = value && cfm_args_set_from_string (&o->vals, kv[0], value, error);
+      g_free (value);
       for (i = 0; ok && i < CFM_N_ARGS; i++)
         if (strcmp (cfm_arg_specs[i].name, kv[0]) == 0)
           o->set[i] = TRUE;
@@ -120,15 +141,15 @@ parse_set (Options *o, const gchar *arg, GError **error)
 /* GIMP 3 refuses a file argument that does not exist before the plug-in
  * runs, with a message that names no file; say it clearly here. */
 static gboolean
-check_kernel_file (const Options *o, GError **error)
+check_file (const Options *o, gint bank, CfmArgId id, GError **error)
 {
-  const gchar *path = o->vals.v[CFM_ARG_KERNEL_FILE].s;
+  const gchar *path = o->vals.v[id].s;
 
-  if (o->vals.v[CFM_ARG_FILTER_BANK].i != CFM_BANK_FILE || path == NULL
+  if (o->vals.v[CFM_ARG_FILTER_BANK].i != bank || path == NULL
       || *path == '\0' || g_file_test (path, G_FILE_TEST_IS_REGULAR))
     return TRUE;
-  g_set_error (error, CFM_ERROR, 0, _("kernel-file: cannot open \"%s\": "
-                                      "no such file"), path);
+  g_set_error (error, CFM_ERROR, 0, _("%s: cannot open \"%s\": no such "
+                                      "file"), cfm_arg_specs[id].name, path);
   return FALSE;
 }
 
@@ -302,7 +323,8 @@ parse_command_line (Options *o, gint *argc, gchar ***argv, GError **error)
   for (i = 0; ok && o->sets && o->sets[i]; i++)
     ok = parse_set (o, o->sets[i], error);
   return ok && cfm_args_check (&o->vals, error)
-         && check_kernel_file (o, error);
+         && check_file (o, CFM_BANK_FILE, CFM_ARG_KERNEL_FILE, error)
+         && check_file (o, CFM_BANK_MODEL, CFM_ARG_MODEL_FILE, error);
 }
 
 static void

@@ -7,33 +7,86 @@
 
 #include "cfm_dialog.h"
 #include "cfm_i18n.h"
+#include "cfm_model_summary.h"
 #include "cfm_plan.h"
 #include "cfm_preview.h"
 #include "cfm_script.h"
 
 const CfmDialogGroup cfm_dialog_groups[CFM_DIALOG_N_GROUPS] = {
   { CFM_GROUP_FILTERS, 0 },
+  { CFM_GROUP_MODEL, 0 },
   { CFM_GROUP_CONV, 0 },
   { CFM_GROUP_ACTIVATION, 1 },
   { CFM_GROUP_POOLING, 1 },
   { CFM_GROUP_DISPLAY, 1 },
 };
 
+/* A model's own convolution, activation and pooling rule: their arguments
+ * go grey for it. */
+#define UNLESS_MODEL(arg) { arg, CFM_ARG_FILTER_BANK, CFM_BANK_MODEL, TRUE }
+#define FOR_MODEL(arg)    { arg, CFM_ARG_FILTER_BANK, CFM_BANK_MODEL, FALSE }
+
 const CfmSensitivity cfm_dialog_rules[CFM_DIALOG_N_RULES] = {
-  { CFM_ARG_KERNELS, CFM_ARG_FILTER_BANK, CFM_BANK_CUSTOM },
-  { CFM_ARG_KERNEL_FILE, CFM_ARG_FILTER_BANK, CFM_BANK_FILE },
-  { CFM_ARG_NEGATIVE_SLOPE, CFM_ARG_ACTIVATION, CFM_ACT_LEAKY_RELU },
-  { CFM_ARG_POOL_TYPE, CFM_ARG_SHOW_POOL, TRUE },
-  { CFM_ARG_POOL_SIZE, CFM_ARG_SHOW_POOL, TRUE },
-  { CFM_ARG_POOL_STRIDE, CFM_ARG_SHOW_POOL, TRUE },
+  { CFM_ARG_KERNELS, CFM_ARG_FILTER_BANK, CFM_BANK_CUSTOM, FALSE },
+  { CFM_ARG_KERNEL_FILE, CFM_ARG_FILTER_BANK, CFM_BANK_FILE, FALSE },
+  { CFM_ARG_NEGATIVE_SLOPE, CFM_ARG_ACTIVATION, CFM_ACT_LEAKY_RELU, FALSE },
+  { CFM_ARG_POOL_TYPE, CFM_ARG_SHOW_POOL, TRUE, FALSE },
+  { CFM_ARG_POOL_SIZE, CFM_ARG_SHOW_POOL, TRUE, FALSE },
+  { CFM_ARG_POOL_STRIDE, CFM_ARG_SHOW_POOL, TRUE, FALSE },
+  FOR_MODEL (CFM_ARG_MODEL_FILE),
+  FOR_MODEL (CFM_ARG_NETWORK),
+  FOR_MODEL (CFM_ARG_LAYER),
+  FOR_MODEL (CFM_ARG_INPUT_NORMALIZE),
+  UNLESS_MODEL (CFM_ARG_BIAS),
+  UNLESS_MODEL (CFM_ARG_STRIDE),
+  UNLESS_MODEL (CFM_ARG_PADDING),
+  UNLESS_MODEL (CFM_ARG_PADDING_MODE),
+  UNLESS_MODEL (CFM_ARG_DILATION),
+  UNLESS_MODEL (CFM_ARG_ACTIVATION),
+  UNLESS_MODEL (CFM_ARG_NEGATIVE_SLOPE),
+  UNLESS_MODEL (CFM_ARG_POOL_TYPE),
+  UNLESS_MODEL (CFM_ARG_POOL_SIZE),
+  UNLESS_MODEL (CFM_ARG_POOL_STRIDE),
+  UNLESS_MODEL (CFM_ARG_EXPAND),
 };
 
-gboolean
-cfm_dialog_sensitive (const CfmSensitivity *rule, const CfmArgValues *vals)
+static gboolean
+rule_holds (const CfmSensitivity *rule, const CfmArgValues *vals)
 {
-  return cfm_arg_specs[rule->when].type == CFM_TYPE_BOOLEAN
-         ? (vals->v[rule->when].i != 0) == (rule->value != 0)
-         : vals->v[rule->when].i == rule->value;
+  gboolean has = cfm_arg_specs[rule->when].type == CFM_TYPE_BOOLEAN
+                 ? (vals->v[rule->when].i != 0) == (rule->value != 0)
+                 : vals->v[rule->when].i == rule->value;
+
+  return rule->unless ? !has : has;
+}
+
+gboolean
+cfm_dialog_has_rule (CfmArgId arg)
+{
+  gint i;
+
+  for (i = 0; i < CFM_DIALOG_N_RULES; i++)
+    if (cfm_dialog_rules[i].arg == arg)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+cfm_dialog_sensitive (CfmArgId arg, const CfmArgValues *vals)
+{
+  gint i;
+
+  for (i = 0; i < CFM_DIALOG_N_RULES; i++)
+    if (cfm_dialog_rules[i].arg == arg
+        && !rule_holds (&cfm_dialog_rules[i], vals))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+cfm_dialog_text_view (CfmArgId arg)
+{
+  return arg == CFM_ARG_KERNELS || arg == CFM_ARG_NETWORK;
 }
 
 void
@@ -51,7 +104,7 @@ cfm_dialog_clear (CfmDialogState *st)
   if (st->has_vals)
     cfm_args_clear (&st->vals);
   g_free (st->bank_key);
-  cfm_bank_free (&st->full);
+  cfm_loaded_clear (&st->loaded);
   g_clear_error (&st->bank_error);
 }
 
@@ -60,7 +113,8 @@ static gchar *
 bank_key (const CfmArgValues *vals)
 {
   static const CfmArgId naming[] = {
-    CFM_ARG_FILTER_BANK, CFM_ARG_KERNELS, CFM_ARG_KERNEL_FILE, CFM_ARG_EXPAND
+    CFM_ARG_FILTER_BANK, CFM_ARG_KERNELS, CFM_ARG_KERNEL_FILE, CFM_ARG_EXPAND,
+    CFM_ARG_MODEL_FILE, CFM_ARG_NETWORK
   };
   GString *key = g_string_new (NULL);
   gsize i;
@@ -94,9 +148,9 @@ cfm_dialog_set_values (CfmDialogState *st, const CfmArgValues *vals)
     }
   g_free (st->bank_key);
   st->bank_key = key;
-  cfm_bank_free (&st->full);
+  cfm_loaded_clear (&st->loaded);
   g_clear_error (&st->bank_error);
-  cfm_plan_load_bank (vals, &st->full, &st->bank_error);
+  cfm_plan_load (vals, &st->loaded, &st->bank_error);
 }
 
 /* The dialog's plan for its area, or NULL with ERROR. */
@@ -108,9 +162,8 @@ dialog_plan (CfmDialogState *st, GError **error)
       *error = g_error_copy (st->bank_error);
       return NULL;
     }
-  return cfm_plan_new_on_bank (&st->full, &st->vals, st->image_rgb,
-                               st->area.width, st->area.height, 0, 0,
-                               error);
+  return cfm_plan_new_on (&st->loaded, &st->vals, st->image_rgb,
+                          st->area.width, st->area.height, 0, 0, error);
 }
 
 /* "Input W x H: N filters, maps W x H, pooled W x H" and the dropped
@@ -138,25 +191,56 @@ sizes_text (const CfmRunShape *shape)
   return text;
 }
 
+/* "Block features.3 .. features.6: 8 channels shown of 8; maps 451 x
+ * 300 (features.3, features.5), 225 x 150 (features.6)". */
+static gchar *
+block_text (const CfmPlan *plan)
+{
+  const CfmPlanModel *pm = plan->model;
+  const CfmNetwork *net = &pm->model->net;
+  const CfmModule *conv = &net->modules[pm->block.first];
+  GString *maps = g_string_new (NULL);
+  gchar *text;
+  gint s;
+
+  for (s = 0; s < CFM_N_STAGES; s++)
+    if (pm->module[s] >= 0)
+      g_string_append_printf (maps, "%s%s: %d x %d", maps->len ? ", " : "",
+                              net->modules[pm->module[s]].name,
+                              plan->stages[s].map_w, plan->stages[s].map_h);
+  text = g_strdup_printf (_("Block %s .. %s: %d of %d channels, maps %s"),
+                          conv->name, net->modules[pm->block.last].name,
+                          plan->n_maps, conv->out_c, maps->str);
+  g_string_free (maps, TRUE);
+  return text;
+}
+
 gchar *
 cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
 {
   GError *error = NULL;
   CfmPlan *plan = dialog_plan (st, &error);
   gboolean set[CFM_N_ARGS];
-  gchar *sizes, *call, *line, *text;
+  gchar *sizes, *call, *line, *text, *table;
   CfmRunShape shape;
 
+  table = st->loaded.model
+          ? cfm_model_summary (st->loaded.model, st->vals.v[CFM_ARG_LAYER].s,
+                               st->area.width, st->area.height)
+          : g_strdup ("");
   if (plan == NULL)
     {
       text = g_markup_printf_escaped ("<span foreground=\"#c01c28\">%s"
-                                      "</span>", error->message);
+                                      "</span>\n", error->message);
       g_clear_error (&error);
-      return text;
+      line = g_strconcat (table, text, NULL);
+      g_free (text);
+      g_free (table);
+      return line;
     }
   cfm_plan_shape (plan, &shape);
+  sizes = plan->model ? block_text (plan) : sizes_text (&shape);
   cfm_plan_free (plan);
-  sizes = sizes_text (&shape);
   cfm_script_changed (&st->vals, set);
   call = cfm_script_call (&st->vals, set, gimp_major);
   line = cfm_script_batch_line (&st->vals);
@@ -165,7 +249,10 @@ cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
   g_free (sizes);
   g_free (call);
   g_free (line);
-  return text;
+  line = g_strconcat (table, text, NULL);
+  g_free (text);
+  g_free (table);
+  return line;
 }
 
 gchar *
@@ -182,7 +269,7 @@ cfm_dialog_preview (CfmDialogState *st, GeglBuffer *buffer,
       memset (rgb, CFM_PREVIEW_EMPTY, (gsize) view->width * view->height * 3);
       return g_strdup (st->bank_error->message);
     }
-  if (cfm_preview_draw (&st->full, &st->vals, &source, view, filter, stage,
+  if (cfm_preview_draw (&st->loaded, &st->vals, &source, view, filter, stage,
                         rgb, &error))
     return NULL;
   note = g_strdup (error->message);

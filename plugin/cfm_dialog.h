@@ -8,6 +8,7 @@
 
 #include "cfm_args.h"
 #include "cfm_host.h"
+#include "cfm_plan.h"
 
 /* A frame of the dialog and the column it stands in. */
 typedef struct
@@ -16,23 +17,29 @@ typedef struct
   gint         column;   /* 0: left, 1: right (the preview is left of both) */
 } CfmDialogGroup;
 
-#define CFM_DIALOG_N_GROUPS 5
+#define CFM_DIALOG_N_GROUPS 6
 extern const CfmDialogGroup cfm_dialog_groups[CFM_DIALOG_N_GROUPS];
 
 /* Argument ARG is sensitive only while argument WHEN has VALUE (a choice's
- * value; TRUE for a boolean). */
+ * value; TRUE for a boolean), or with UNLESS, only while it has not. */
 typedef struct
 {
   CfmArgId arg;
   CfmArgId when;
   gint     value;
+  gboolean unless;
 } CfmSensitivity;
 
-#define CFM_DIALOG_N_RULES 6
+#define CFM_DIALOG_N_RULES 21
 extern const CfmSensitivity cfm_dialog_rules[CFM_DIALOG_N_RULES];
 
-gboolean cfm_dialog_sensitive (const CfmSensitivity *rule,
-                               const CfmArgValues *vals);
+/* Whether some rule governs ARG, and whether all of them let it be
+ * sensitive with VALS. */
+gboolean cfm_dialog_has_rule (CfmArgId arg);
+gboolean cfm_dialog_sensitive (CfmArgId arg, const CfmArgValues *vals);
+
+/* Whether ARG is text of many lines (a text view, not an entry). */
+gboolean cfm_dialog_text_view (CfmArgId arg);
 
 typedef struct
 {
@@ -41,7 +48,7 @@ typedef struct
   GeglRectangle area;        /* the selected part of the drawable */
   gboolean      image_rgb;
   gchar        *bank_key;    /* what named the loaded kernels */
-  CfmBank       full;        /* the kernels, loaded */
+  CfmLoaded     loaded;      /* the kernels or model, loaded */
   GError       *bank_error;  /* or why they could not be */
 } CfmDialogState;
 

@@ -14,6 +14,8 @@
 #define SWATCH_CELL   28   /* pixels of one weight's cell */
 #define CHANNEL_GAP   2    /* between the channels of one kernel */
 #define KERNEL_GAP    6    /* between two kernels */
+/* A deep layer's kernel shows its first input channels, side by side. */
+#define KERNEL_CHANNELS_SHOWN 16
 #define LEGEND_W      256
 #define LEGEND_H      36
 #define LEGEND_GAP    4
@@ -38,18 +40,18 @@ picture_layer (CfmSink *sink, CfmLayerTree *tree, gint parent,
   return TRUE;
 }
 
-/* Draws filter F's kernel, its channels side by side, into PIX (W x
- * ONE_H gray values); ONE is room for one channel's picture. */
+/* Draws filter F's kernel, its first CHANNELS channels side by side, into
+ * PIX (W x ONE_H gray values); ONE is room for one channel's picture. */
 static void
-draw_kernel (const CfmBank *b, gint f, gint one_w, gint one_h, gfloat lo,
-             gfloat hi, gint w, gfloat *one, gfloat *pix)
+draw_kernel (const CfmBank *b, gint f, gint channels, gint one_w, gint one_h,
+             gfloat lo, gfloat hi, gint w, gfloat *one, gfloat *pix)
 {
   gsize plane = (gsize) b->kh * b->kw, i;
   gint ch, y;
 
   for (i = 0; i < (gsize) w * one_h; i++)
     pix[i] = 1.0f;
-  for (ch = 0; ch < b->c; ch++)
+  for (ch = 0; ch < channels; ch++)
     {
       cfm_swatch_draw (b->weights + ((gsize) f * b->c + ch) * plane, b->kh,
                        b->kw, SWATCH_CELL, lo, hi, one);
@@ -59,11 +61,42 @@ draw_kernel (const CfmBank *b, gint f, gint one_w, gint one_h, gfloat lo,
     }
 }
 
+/* Draws filter F's kernel over the 3 channels of an RGB network as one
+ * colour picture of W x H (cells of CELL pixels, RGB values), each weight
+ * from LO to HI, as pictures of AlexNet's first layer show it. */
+static void
+draw_kernel_rgb (const CfmBank *b, gint f, gint cell, gfloat lo, gfloat hi,
+                 gint w, gint h, gfloat *rgb)
+{
+  gsize plane = (gsize) b->kh * b->kw;
+  gint x, y, ch;
+
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      for (ch = 0; ch < 3; ch++)
+        {
+          gfloat v = b->weights[((gsize) f * 3 + ch) * plane
+                                + (gsize) (y / cell) * b->kw + x / cell];
+
+          rgb[((gsize) y * w + x) * 3 + ch] = hi > lo ? (v - lo) / (hi - lo)
+                                                      : 0.5f;
+        }
+}
+
+/* Whether filter kernels are drawn as colour pictures. */
+static gboolean
+kernels_in_colour (const CfmPlan *plan, const CfmSink *sink)
+{
+  return plan->model && plan->bank.c == 3 && sink->image_rgb;
+}
+
 gboolean
 cfm_figures_kernels (const CfmPlan *plan, CfmSink *sink, CfmLayerTree *tree,
                      GError **error)
 {
   const CfmBank *b = &plan->bank;
+  gint channels = MIN (b->c, KERNEL_CHANNELS_SHOWN);
+  gboolean colour = kernels_in_colour (plan, sink);
   gsize i;
   gint one_w, one_h, w, f, sub;
   gfloat lo = b->weights[0], hi = b->weights[0], *pix, *one;
@@ -80,15 +113,24 @@ cfm_figures_kernels (const CfmPlan *plan, CfmSink *sink, CfmLayerTree *tree,
       hi = MAX (hi, b->weights[i]);
     }
   cfm_swatch_size (b->kh, b->kw, SWATCH_CELL, &one_w, &one_h);
-  w = (one_w + CHANNEL_GAP) * b->c - CHANNEL_GAP;
-  pix = g_new (gfloat, (gsize) (one_w + CHANNEL_GAP) * b->c * one_h * 3);
+  if (colour)
+    {
+      one_w = b->kw * SWATCH_CELL;
+      one_h = b->kh * SWATCH_CELL;
+      channels = 1;
+    }
+  w = (one_w + CHANNEL_GAP) * channels - CHANNEL_GAP;
+  pix = g_new (gfloat, (gsize) (one_w + CHANNEL_GAP) * channels * one_h * 3);
   one = g_new (gfloat, (gsize) one_w * one_h);
   for (f = 0; ok && f < b->n; f++)
     {
       gchar *name = cfm_names_kernel (plan, f);
 
-      draw_kernel (b, f, one_w, one_h, lo, hi, w, one, pix);
-      if (sink->image_rgb)
+      if (colour)
+        draw_kernel_rgb (b, f, SWATCH_CELL, lo, hi, w, one_h, pix);
+      else
+        draw_kernel (b, f, channels, one_w, one_h, lo, hi, w, one, pix);
+      if (sink->image_rgb && !colour)
         cfm_raster_gray_to_rgb (pix, (gsize) w * one_h);
       ok = picture_layer (sink, tree, sub, name,
                           plan->origin_x + f * (w + KERNEL_GAP),

@@ -7,9 +7,22 @@
 
 #include "cfm_names.h"
 
+/* The module of a model plan's STAGE. */
+static const gchar *
+module_name (const CfmPlan *plan, CfmStage stage)
+{
+  const CfmPlanModel *pm = plan->model;
+  gint m = pm->module[stage] >= 0 ? pm->module[stage]
+                                  : pm->block.module[stage];
+
+  return m >= 0 ? pm->model->net.modules[m].name : "";
+}
+
 const gchar *
 cfm_names_stage (const CfmPlan *plan, CfmStage stage)
 {
+  if (plan->model)
+    return module_name (plan, stage);
   if (stage == CFM_STAGE_CONV)
     return "conv";
   if (stage == CFM_STAGE_ACTIVATION)
@@ -22,7 +35,12 @@ gchar *
 cfm_names_group (const CfmPlan *plan)
 {
   gint bank = plan->vals.v[CFM_ARG_FILTER_BANK].i;
+  const gchar *layer = plan->vals.v[CFM_ARG_LAYER].s;
 
+  if (plan->model)
+    return g_strdup_printf ("CNN Feature Maps (%s, %s)", plan->model->name,
+                            layer && *layer ? layer
+                            : module_name (plan, CFM_STAGE_CONV));
   return g_strdup_printf ("CNN Feature Maps (%s, %d filter%s)",
                           cfm_args_choice_nick (CFM_ARG_FILTER_BANK, bank),
                           plan->bank.n, plan->bank.n == 1 ? "" : "s");
@@ -31,6 +49,8 @@ cfm_names_group (const CfmPlan *plan)
 gchar *
 cfm_names_filter (const CfmPlan *plan, gint f)
 {
+  if (plan->model)
+    return g_strdup_printf ("Channel %d", plan->numbers[f]);
   return g_strdup_printf ("Filter %d", plan->numbers[f]);
 }
 
@@ -43,6 +63,11 @@ cfm_names_map (const CfmPlan *plan, CfmStage stage, gint f,
 
   g_ascii_formatd (lo, sizeof lo, "%.3g", stats->min);
   g_ascii_formatd (hi, sizeof hi, "%.3g", stats->max);
+  if (plan->model)
+    return g_strdup_printf ("%s map %d (%s .. %s, %d%% zero)", name,
+                            plan->numbers[f], lo, hi,
+                            (gint) floor (100.0 * stats->zeros
+                                          / MAX (stats->count, 1) + 0.5));
   if (stage == CFM_STAGE_CONV)
     return g_strdup_printf ("Filter %d %s (%s .. %s)", plan->numbers[f],
                             name, lo, hi);
@@ -55,6 +80,10 @@ cfm_names_map (const CfmPlan *plan, CfmStage stage, gint f,
 gchar *
 cfm_names_kernel (const CfmPlan *plan, gint f)
 {
+  if (plan->model)
+    return g_strdup_printf ("%s kernel %d",
+                            module_name (plan, CFM_STAGE_CONV),
+                            plan->numbers[f]);
   return g_strdup_printf ("Filter %d kernel", plan->numbers[f]);
 }
 

@@ -11,7 +11,14 @@
  *                after the activation, its share of zeros
  *   kernels      group "Kernels", layers "Filter <n> kernel"
  *   legends      group "Legends", layers "<stage> legend"
- * n is the filter's 1-based number in its (expanded) bank. */
+ * n is the filter's 1-based number in its (expanded) bank.  A trained
+ * model's layer (the filter bank "model"):
+ *   group        "CNN Feature Maps (<model file>, <layer>)"
+ *   channel group "Channel <n>"
+ *   map layer    "<module> map <n>" (features.3 map 5: the module whose
+ *                output it is), then " (" and the range and share of zeros
+ *   kernels      "<conv module> kernel <n>"; legends "<module> legend"
+ * n is the channel's 1-based number in the module's output. */
 #ifndef CFM_NAMES_H
 #define CFM_NAMES_H
 

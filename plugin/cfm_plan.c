@@ -138,6 +138,7 @@ select_filters (CfmPlan *plan, GError **error)
   plan->channels = vals->v[CFM_ARG_INPUT].i == CFM_INPUT_RGB ? 3 : 1;
   if (!shape_channels (plan, &picked, error))
     goto out;
+  plan->n_maps = count;
   plan->numbers = g_new (gint, count);
   for (i = 0; i < count; i++)
     plan->numbers[i] = index[i] + 1;
@@ -202,23 +203,28 @@ plan_pipeline (CfmPlan *plan, GError **error)
   return TRUE;
 }
 
+gboolean
+cfm_plan_check_colormap (const CfmPlan *plan, GError **error)
+{
+  gint colormap = plan->vals.v[CFM_ARG_COLORMAP].i;
+
+  if (plan->image_rgb || colormap == CFM_COLORMAP_GRAY)
+    return TRUE;
+  g_set_error (error, CFM_ERROR, 0,
+               _("The colormap \"%s\" needs an RGB image; convert the "
+                 "image to RGB or choose \"gray\"."),
+               cfm_args_choice_nick (CFM_ARG_COLORMAP, colormap));
+  return FALSE;
+}
+
 /* Everything after the bank is loaded, in the order the user is told. */
 static gboolean
 plan_rest (CfmPlan *plan, GError **error)
 {
-  const CfmArgValues *vals = &plan->vals;
-
   if (!select_filters (plan, error))
     return FALSE;
-  if (!plan->image_rgb && vals->v[CFM_ARG_COLORMAP].i != CFM_COLORMAP_GRAY)
-    {
-      g_set_error (error, CFM_ERROR, 0,
-                   _("The colormap \"%s\" needs an RGB image; convert the "
-                     "image to RGB or choose \"gray\"."),
-                   cfm_args_choice_nick (CFM_ARG_COLORMAP,
-                                         vals->v[CFM_ARG_COLORMAP].i));
-      return FALSE;
-    }
+  if (!cfm_plan_check_colormap (plan, error))
+    return FALSE;
   if (!plan_pipeline (plan, error))
     return FALSE;
   if (!plan->stages[CFM_STAGE_CONV].shown
@@ -234,20 +240,46 @@ plan_rest (CfmPlan *plan, GError **error)
 }
 
 gboolean
-cfm_plan_load_bank (const CfmArgValues *vals, CfmBank *full, GError **error)
+cfm_plan_load (const CfmArgValues *vals, CfmLoaded *loaded, GError **error)
 {
-  memset (full, 0, sizeof *full);
-  return cfm_args_check (vals, error) && load_bank (vals, full, error);
+  memset (loaded, 0, sizeof *loaded);
+  if (!cfm_args_check (vals, error))
+    return FALSE;
+  if (vals->v[CFM_ARG_FILTER_BANK].i == CFM_BANK_MODEL)
+    return cfm_plan_load_model (vals, loaded, error);
+  return load_bank (vals, &loaded->full, error);
+}
+
+void
+cfm_loaded_clear (CfmLoaded *loaded)
+{
+  cfm_bank_free (&loaded->full);
+  cfm_plan_model_release (loaded->model);
+  g_free (loaded->model_name);
+  memset (loaded, 0, sizeof *loaded);
+}
+
+/* The plan's own copy of the kernels LOADED holds. */
+static gboolean
+copy_bank (CfmPlan *plan, const CfmBank *full, GError **error)
+{
+  gint all[CFM_FILTERS_MAX], i;
+  CfmError err;
+
+  for (i = 0; i < full->n; i++)
+    all[i] = i;
+  if (cfm_bank_select (full, all, full->n, &plan->full, &err) != CFM_OK)
+    return core_error (&err, error);
+  return TRUE;
 }
 
 CfmPlan *
-cfm_plan_new_on_bank (const CfmBank *full, const CfmArgValues *vals,
-                      gboolean image_rgb, gint width, gint height,
-                      gint origin_x, gint origin_y, GError **error)
+cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
+                 gboolean image_rgb, gint width, gint height, gint origin_x,
+                 gint origin_y, GError **error)
 {
   CfmPlan *plan = g_new0 (CfmPlan, 1);
-  gint all[CFM_FILTERS_MAX], i;
-  CfmError err;
+  gboolean ok;
 
   cfm_args_copy (&plan->vals, vals);
   plan->image_rgb = image_rgb;
@@ -255,18 +287,13 @@ cfm_plan_new_on_bank (const CfmBank *full, const CfmArgValues *vals,
   plan->height = height;
   plan->origin_x = origin_x;
   plan->origin_y = origin_y;
-  for (i = 0; i < full->n; i++)
-    all[i] = i;
-  if (!cfm_args_check (vals, error))
-    goto fail;
-  if (cfm_bank_select (full, all, full->n, &plan->full, &err) != CFM_OK)
-    {
-      core_error (&err, error);
-      goto fail;
-    }
-  if (plan_rest (plan, error))
+  ok = cfm_args_check (vals, error);
+  if (ok && vals->v[CFM_ARG_FILTER_BANK].i == CFM_BANK_MODEL)
+    ok = cfm_plan_model (plan, loaded, error);
+  else if (ok)
+    ok = copy_bank (plan, &loaded->full, error) && plan_rest (plan, error);
+  if (ok)
     return plan;
-fail:
   cfm_plan_free (plan);
   return NULL;
 }
@@ -275,13 +302,13 @@ CfmPlan *
 cfm_plan_new (const CfmArgValues *vals, gboolean image_rgb, gint width,
               gint height, gint origin_x, gint origin_y, GError **error)
 {
-  CfmBank full;
+  CfmLoaded loaded;
   CfmPlan *plan = NULL;
 
-  if (cfm_plan_load_bank (vals, &full, error))
-    plan = cfm_plan_new_on_bank (&full, vals, image_rgb, width, height,
-                                 origin_x, origin_y, error);
-  cfm_bank_free (&full);
+  if (cfm_plan_load (vals, &loaded, error))
+    plan = cfm_plan_new_on (&loaded, vals, image_rgb, width, height,
+                            origin_x, origin_y, error);
+  cfm_loaded_clear (&loaded);
   return plan;
 }
 
@@ -295,6 +322,7 @@ cfm_plan_free (CfmPlan *plan)
   cfm_bank_free (&plan->bank);
   g_free (plan->numbers);
   g_free (plan->bias);
+  cfm_plan_model_free (plan->model);
   g_free (plan);
 }
 
@@ -304,7 +332,20 @@ cfm_plan_shape (const CfmPlan *plan, CfmRunShape *shape)
   const CfmPipeline *pl = &plan->pl;
 
   memset (shape, 0, sizeof *shape);
-  shape->n_filters = plan->bank.n;
+  shape->n_filters = plan->n_maps;
+  if (plan->model)
+    {
+      const CfmPlanStage *conv = &plan->stages[CFM_STAGE_CONV];
+      const CfmPlanStage *pool = &plan->stages[CFM_STAGE_POOL];
+
+      shape->in_width = plan->width;
+      shape->in_height = plan->height;
+      shape->conv_width = conv->map_w;
+      shape->conv_height = conv->map_h;
+      shape->pool_width = pool->map_w;
+      shape->pool_height = pool->map_h;
+      return;
+    }
   shape->in_width = plan->width;
   shape->in_height = plan->height;
   shape->conv_width = pl->conv_w;
@@ -319,7 +360,7 @@ cfm_plan_filter_index (const CfmPlan *plan, gint number)
 {
   gint f;
 
-  for (f = 0; f < plan->bank.n; f++)
+  for (f = 0; f < plan->n_maps; f++)
     if (plan->numbers[f] == number)
       return f;
   return -1;

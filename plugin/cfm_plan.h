@@ -8,6 +8,7 @@
 
 #include "cfm_args.h"
 #include "cfm_display.h"
+#include "cfm_model.h"
 #include "cfm_pipeline.h"
 
 /* One stage's maps as layers. */
@@ -19,14 +20,40 @@ typedef struct
   gint     x, y;       /* the layer's position in the image */
 } CfmPlanStage;
 
+/* What a plan's maps come from, loaded once (for plans on several
+ * drawables, and the dialog's plans): a bank's kernels, expanded, or a
+ * trained model read from its file. */
+typedef struct
+{
+  CfmBank   full;
+  CfmModel *model;        /* shared by the plans made on it (a GRcBox), or
+                             NULL */
+  gchar    *model_name;   /* the model file's name */
+} CfmLoaded;
+
+/* A trained model's part of a plan (cfm_plan_model.c). */
+typedef struct
+{
+  CfmModel *model;                   /* a reference */
+  gchar    *name;                    /* its file's name */
+  CfmBlock  block;                   /* the chosen layer's */
+  gint      module[CFM_N_STAGES];    /* each shown stage's module, or -1 */
+  gfloat    mean[3], std[3];         /* the input normalisation */
+} CfmPlanModel;
+
 typedef struct
 {
   CfmArgValues  vals;       /* the run's arguments, the plan's own copy */
   CfmBank       full;       /* the bank loaded and expanded */
-  CfmBank       bank;       /* the selected filters, input channels set */
-  gint         *numbers;    /* their 1-based numbers in the full bank */
+  CfmBank       bank;       /* the selected filters, input channels set (a
+                               model: the block's kernels of the selected
+                               channels) */
+  gint          n_maps;     /* maps a stage: filters or channels selected */
+  gint         *numbers;    /* their 1-based numbers in the full bank, or
+                               the channels' in the block */
   gfloat       *bias;       /* one per selected filter */
-  CfmPipeline   pl;         /* on bank and bias */
+  CfmPipeline   pl;         /* on bank and bias (not for a model) */
+  CfmPlanModel *model;      /* a trained model's block, or NULL */
   CfmPlanStage  stages[CFM_N_STAGES];
   gint          width, height, channels;   /* the network's input */
   gint          origin_x, origin_y;        /* the input's image position */
@@ -50,17 +77,33 @@ CfmPlan *cfm_plan_new (const CfmArgValues *vals, gboolean image_rgb,
                        gint width, gint height, gint origin_x, gint origin_y,
                        GError **error);
 
-/* The kernels VALS name (after checking VALS), loaded and expanded into
- * FULL: the part of a plan that parses kernel text or reads a file. */
-gboolean cfm_plan_load_bank (const CfmArgValues *vals, CfmBank *full,
-                             GError **error);
+/* What VALS name (after checking VALS), loaded into LOADED: the kernels,
+ * expanded, or the model; the part of a plan that parses text or reads a
+ * file. */
+gboolean cfm_plan_load (const CfmArgValues *vals, CfmLoaded *loaded,
+                        GError **error);
+void     cfm_loaded_clear (CfmLoaded *loaded);
 
-/* cfm_plan_new on kernels FULL that cfm_plan_load_bank loaded for the
- * same bank, kernel text or file and expansion as VALS name (a plan for a
+/* cfm_plan_new on what cfm_plan_load loaded for the same bank, kernel
+ * text or file, expansion, model and network as VALS name (a plan for a
  * second drawable, the dialog's plans). */
-CfmPlan *cfm_plan_new_on_bank (const CfmBank *full, const CfmArgValues *vals,
-                               gboolean image_rgb, gint width, gint height,
-                               gint origin_x, gint origin_y, GError **error);
+CfmPlan *cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
+                          gboolean image_rgb, gint width, gint height,
+                          gint origin_x, gint origin_y, GError **error);
+
+/* The model part of PLAN, on LOADED's model (cfm_plan_model.c). */
+gboolean cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded,
+                         GError **error);
+void     cfm_plan_model_free (CfmPlanModel *model);
+/* Lets a reference to MODEL go (NULL: nothing). */
+void     cfm_plan_model_release (CfmModel *model);
+
+/* Refuses a colormap other than gray on a gray image. */
+gboolean cfm_plan_check_colormap (const CfmPlan *plan, GError **error);
+
+/* Reads the model file and network VALS name into LOADED. */
+gboolean cfm_plan_load_model (const CfmArgValues *vals, CfmLoaded *loaded,
+                              GError **error);
 
 void cfm_plan_free (CfmPlan *plan);
 

@@ -8,6 +8,7 @@
 #include "cfm_preview.h"
 #include "cfm_bands.h"
 #include "cfm_i18n.h"
+#include "cfm_names.h"
 #include "cfm_source.h"
 
 typedef struct
@@ -42,7 +43,7 @@ keep_band (const CfmPlan *plan, const CfmBandMaps *band, gpointer data,
 
       if (i < p->i0 || i >= p->i1)
         continue;
-      for (f = 0; f < plan->bank.n; f++)
+      for (f = 0; f < plan->n_maps; f++)
         {
           const gfloat *row = band->maps[s] + f * plane
                               + (gsize) (band->new0[s] + r)
@@ -60,6 +61,22 @@ keep_band (const CfmPlan *plan, const CfmBandMaps *band, gpointer data,
   return TRUE;
 }
 
+/* VIEW and MARGIN around it within AREA, its corner on a grid of GRID_X
+ * by GRID_Y (area coordinates). */
+static GeglRectangle
+crop_around (const GeglRectangle *area, const GeglRectangle *view,
+             gint margin, gint grid_x, gint grid_y)
+{
+  gint x0 = MAX (0, view->x - area->x - margin);
+  gint y0 = MAX (0, view->y - area->y - margin);
+  gint x1 = MIN (area->width, view->x - area->x + view->width + margin);
+  gint y1 = MIN (area->height, view->y - area->y + view->height + margin);
+
+  x0 -= x0 % grid_x;
+  y0 -= y0 % grid_y;
+  return (GeglRectangle) { x0, y0, x1 - x0, y1 - y0 };
+}
+
 /* The part of AREA to compute for VIEW: VIEW and a margin wide enough that
  * every map pixel over VIEW reads the pixels the full run gives it, its
  * corner on the full run's grid of strides (area coordinates). */
@@ -72,14 +89,26 @@ preview_crop (const CfmArgValues *vals, const GeglRectangle *area,
   gint margin = vals->v[CFM_ARG_DILATION].i * kernel_size
                 + 2 * vals->v[CFM_ARG_PADDING].i
                 + 2 * stride * vals->v[CFM_ARG_POOL_SIZE].i + 2 * grid;
-  gint x0 = MAX (0, view->x - area->x - margin);
-  gint y0 = MAX (0, view->y - area->y - margin);
-  gint x1 = MIN (area->width, view->x - area->x + view->width + margin);
-  gint y1 = MIN (area->height, view->y - area->y + view->height + margin);
 
-  x0 -= x0 % grid;
-  y0 -= y0 % grid;
-  return (GeglRectangle) { x0, y0, x1 - x0, y1 - y0 };
+  return crop_around (area, view, margin, grid, grid);
+}
+
+/* The same for a model's block: a margin of its last module's receptive
+ * field, the grid of its total stride. */
+static GeglRectangle
+model_crop (const CfmPlan *plan, const GeglRectangle *area,
+            const GeglRectangle *view)
+{
+  const CfmNetwork *net = &plan->model->model->net;
+  gint last = plan->model->block.last, field[2], stride[2];
+  gdouble centre[2];
+
+  cfm_network_field (net, last, field);
+  cfm_network_geometry (net, last, stride, centre);
+  return crop_around (area, view,
+                      MAX (field[0], field[1]) + 2 * MAX (stride[0],
+                                                          stride[1]),
+                      stride[1], stride[0]);
 }
 
 /* VALS as the preview runs them: only the previewed filter (every shown
@@ -114,6 +143,13 @@ preview_locate (const CfmPlan *plan, gint filter, const GeglRectangle *view,
   const CfmPlanStage *st = &plan->stages[p->stage];
 
   p->filter = cfm_plan_filter_index (plan, filter);
+  if (plan->model && plan->model->module[p->stage] < 0)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("The block of %s has no such stage."),
+                   cfm_names_stage (plan, CFM_STAGE_CONV));
+      return FALSE;
+    }
   if (p->filter < 0)
     {
       g_set_error (error, CFM_ERROR, 0,
@@ -185,7 +221,7 @@ preview_run (const CfmPlan *plan, const CfmSource *source,
 }
 
 gboolean
-cfm_preview_draw (const CfmBank *full, const CfmArgValues *vals,
+cfm_preview_draw (const CfmLoaded *loaded, const CfmArgValues *vals,
                   const CfmSource *source, const GeglRectangle *view,
                   gint filter, CfmStage stage, guchar *rgb, GError **error)
 {
@@ -200,14 +236,17 @@ cfm_preview_draw (const CfmBank *full, const CfmArgValues *vals,
   preview_values (vals, filter, stage, &pv);
   /* The whole area's plan first, so that what is wrong with the settings
    * for it is said as the run would say it; then the crop's. */
-  plan = cfm_plan_new_on_bank (full, &pv, source->image_rgb, area->width,
-                               area->height, 0, 0, error);
+  plan = cfm_plan_new_on (loaded, &pv, source->image_rgb, area->width,
+                          area->height, 0, 0, error);
   if (plan)
     {
-      crop = preview_crop (&pv, area, view, MAX (full->kw, full->kh));
+      crop = plan->model
+             ? model_crop (plan, area, view)
+             : preview_crop (&pv, area, view,
+                             MAX (loaded->full.kw, loaded->full.kh));
       cfm_plan_free (plan);
-      plan = cfm_plan_new_on_bank (full, &pv, source->image_rgb, crop.width,
-                                   crop.height, crop.x, crop.y, error);
+      plan = cfm_plan_new_on (loaded, &pv, source->image_rgb, crop.width,
+                              crop.height, crop.x, crop.y, error);
     }
   cfm_args_clear (&pv);
   if (plan == NULL)

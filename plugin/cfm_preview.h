@@ -17,15 +17,15 @@
 /* Draws the map of FILTER (its number in the bank, as layer names give it)
  * at STAGE, where it lies over VIEW, a part of SOURCE's area (buffer
  * coordinates), 1:1 as R'G'B' u8 into RGB (VIEW's width x height x 3
- * bytes), for the dialog's values VALS and the kernels FULL that
- * cfm_plan_load_bank loaded for them.  The preview plans its own runs from
+ * bytes), for the dialog's values VALS and the kernels or model LOADED
+ * that cfm_plan_load loaded for them.  The preview plans its own runs from
  * them (one filter, its stage on, aligned, on a crop).  Only VIEW and a
  * margin are computed, and only the one filter (every shown filter when
  * the stage shares a range), so the map's values are those of the full
  * run at a fraction of its cost.  Maps lie aligned over the input,
  * whatever "align" says; the display range is that of the visible part.
  * On an error RGB is all CFM_PREVIEW_EMPTY and ERROR says why. */
-gboolean cfm_preview_draw (const CfmBank *full, const CfmArgValues *vals,
+gboolean cfm_preview_draw (const CfmLoaded *loaded, const CfmArgValues *vals,
                            const CfmSource *source, const GeglRectangle *view,
                            gint filter, CfmStage stage, guchar *rgb,
                            GError **error);

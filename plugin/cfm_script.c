@@ -7,20 +7,50 @@
 
 #include "cfm_script.h"
 
-/* A Scheme string literal. */
-static void
-append_string (GString *s, const gchar *text)
-{
-  const gchar *p;
+/* GIMP 2.10's Script-Fu reads no string literal longer than 1024 bytes;
+ * longer text (a print(model) text) goes in pieces joined by
+ * string-append. */
+#define LITERAL_BYTES_MAX 512
 
+/* A Scheme string literal of the bytes [P, END), escaped. */
+static void
+append_literal (GString *s, const gchar *p, const gchar *end)
+{
   g_string_append_c (s, '"');
-  for (p = text ? text : ""; *p; p++)
+  for (; p < end; p++)
     {
       if (*p == '"' || *p == '\\')
         g_string_append_c (s, '\\');
       g_string_append_c (s, *p);
     }
   g_string_append_c (s, '"');
+}
+
+/* TEXT as a Scheme string: a literal, or pieces of one, cut between
+ * UTF-8 characters. */
+static void
+append_string (GString *s, const gchar *text)
+{
+  const gchar *p = text ? text : "", *end = p + strlen (p);
+
+  if (end - p <= LITERAL_BYTES_MAX)
+    {
+      append_literal (s, p, end);
+      return;
+    }
+  g_string_append (s, "(string-append");
+  while (p < end)
+    {
+      const gchar *cut = end - p > LITERAL_BYTES_MAX ? p + LITERAL_BYTES_MAX
+                                                     : end;
+
+      while (cut < end && ((guchar) *cut & 0xC0) == 0x80)
+        cut--;
+      g_string_append_c (s, ' ');
+      append_literal (s, p, cut);
+      p = cut;
+    }
+  g_string_append_c (s, ')');
 }
 
 static void

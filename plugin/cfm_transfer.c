@@ -41,7 +41,7 @@ map_bytes (const CfmPlan *plan, gint channels)
 
   for (s = 0; s < CFM_N_STAGES; s++)
     if (plan->stages[s].shown)
-      n += (guint64) plan->bank.n * plan->stages[s].map_w
+      n += (guint64) plan->n_maps * plan->stages[s].map_w
            * plan->stages[s].scale * plan->stages[s].map_h
            * plan->stages[s].scale * channels;
   return n;

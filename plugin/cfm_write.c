@@ -116,7 +116,7 @@ cfm_writer_new (const CfmPlan *plan, const CfmRanges *ranges,
   w->channels = transfer ? cfm_transfer_channels (transfer)
                          : sink->image_rgb ? 3 : 1;
   for (s = 0; s < CFM_N_STAGES; s++)
-    w->targets[s] = g_new0 (MapTarget, plan->bank.n);
+    w->targets[s] = g_new0 (MapTarget, plan->n_maps);
   return w;
 }
 
@@ -174,7 +174,7 @@ cfm_writer_make_layers (CfmWriter *w, CfmLayerTree *tree, GError **error)
   if (group == NULL)
     return FALSE;
   cfm_layers_add (tree, group, -1, 0);
-  for (f = 0; f < plan->bank.n; f++)
+  for (f = 0; f < plan->n_maps; f++)
     {
       gpointer sub;
       gint slot;
@@ -312,11 +312,11 @@ cfm_writer_load (CfmWriter *w, CfmLayerTree *tree, GError **error)
   gboolean ok;
 
   for (s = 0; s < CFM_N_STAGES; s++)
-    n += plan->stages[s].shown ? plan->bank.n : 0;
+    n += plan->stages[s].shown ? plan->n_maps : 0;
   layers = g_new0 (gpointer, n);
   ok = cfm_transfer_load (w->transfer, w->sink, layers, error);
   for (s = 0; ok && s < CFM_N_STAGES; s++)
-    for (f = 0; f < plan->bank.n; f++)
+    for (f = 0; f < plan->n_maps; f++)
       if (plan->stages[s].shown)
         {
           MapTarget *t = &w->targets[s][f];
@@ -334,7 +334,7 @@ cfm_writer_release (CfmWriter *w)
   gint s, f;
 
   for (s = 0; s < CFM_N_STAGES; s++)
-    for (f = 0; f < w->plan->bank.n; f++)
+    for (f = 0; f < w->plan->n_maps; f++)
       if (w->targets[s][f].buffer)
         {
           w->sink->finish_layer (w->sink, w->targets[s][f].layer,

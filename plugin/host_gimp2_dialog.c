@@ -66,7 +66,7 @@ make_widget (const CfmArgSpec *spec, const CfmArgValue *v)
                                 cfm_choice_position (spec, v->i));
       break;
     case CFM_TYPE_STRING:
-      if (strcmp (spec->name, "kernels") == 0)
+      if (cfm_dialog_text_view ((CfmArgId) (spec - cfm_arg_specs)))
         {
           w = gtk_text_view_new ();
           gtk_text_buffer_set_text (gtk_text_view_get_buffer
@@ -162,10 +162,10 @@ update (GtkWidget *changed, Dialog *d)
 
   (void) changed;
   read_widgets (d);
-  for (i = 0; i < CFM_DIALOG_N_RULES; i++)
-    gtk_widget_set_sensitive (d->widgets[cfm_dialog_rules[i].arg],
-                              cfm_dialog_sensitive (&cfm_dialog_rules[i],
-                                                    d->vals));
+  for (i = 0; i < CFM_N_ARGS; i++)
+    if (cfm_dialog_has_rule ((CfmArgId) i))
+      gtk_widget_set_sensitive (d->widgets[i],
+                                cfm_dialog_sensitive ((CfmArgId) i, d->vals));
   cfm_dialog_set_values (&d->state, d->vals);
   text = cfm_dialog_summary (&d->state, 2);
   gtk_label_set_markup (GTK_LABEL (d->shape_label), text);

@@ -240,8 +240,14 @@ plan_drawables (GimpImage *image, GimpDrawable **drawables, gint n,
 {
   CfmPlan **plans = g_new0 (CfmPlan *, n);
   gboolean rgb = gimp_image_get_base_type (image) == GIMP_RGB;
-  gint i, ox, oy;
+  CfmLoaded loaded;
+  gint i = 0, ox, oy;
 
+  if (!cfm_plan_load (vals, &loaded, error))
+    {
+      g_free (plans);
+      return NULL;
+    }
   for (i = 0; i < n; i++)
     {
       CfmDrawableFacts facts;
@@ -250,15 +256,13 @@ plan_drawables (GimpImage *image, GimpDrawable **drawables, gint n,
       gimp_drawable_get_offsets (drawables[i], &ox, &oy);
       if (!cfm_host_check_drawable (&facts, &areas[i], error))
         break;
-      plans[i] = i == 0
-        ? cfm_plan_new (vals, rgb, areas[i].width, areas[i].height,
-                        ox + areas[i].x, oy + areas[i].y, error)
-        : cfm_plan_new_on_bank (&plans[0]->full, vals, rgb, areas[i].width,
-                                areas[i].height, ox + areas[i].x,
-                                oy + areas[i].y, error);
+      plans[i] = cfm_plan_new_on (&loaded, vals, rgb, areas[i].width,
+                                  areas[i].height, ox + areas[i].x,
+                                  oy + areas[i].y, error);
       if (plans[i] == NULL)
         break;
     }
+  cfm_loaded_clear (&loaded);
   if (i == n)
     return plans;
   while (i-- > 0)

@@ -18,6 +18,7 @@
 
 typedef struct
 {
+  GimpProcedureDialog *dialog;
   GtkWidget           *label;
   GtkWidget           *preview_note;
   GimpProcedureConfig *config;
@@ -91,6 +92,8 @@ make_preview_column (GimpProcedureDialog *dialog, ShapeView *view,
   return preview;
 }
 
+static void apply_rules (ShapeView *view);
+
 static void
 update_shape (GObject *config, GParamSpec *pspec, ShapeView *view)
 {
@@ -99,6 +102,7 @@ update_shape (GObject *config, GParamSpec *pspec, ShapeView *view)
   (void) config;
   (void) pspec;
   read_config (view);
+  apply_rules (view);
   text = cfm_dialog_summary (&view->state, 3);
   gtk_label_set_markup (GTK_LABEL (view->label), text);
   g_free (text);
@@ -116,43 +120,53 @@ fill_group_frame (GimpProcedureDialog *dialog, const gchar *group)
 
   for (i = 0; i < CFM_N_ARGS; i++)
     if (strcmp (cfm_arg_specs[i].group, group) == 0)
-      props = g_list_append (props, (gpointer) (i == CFM_ARG_KERNELS
-                                                ? "kernels-box"
-                                                : cfm_arg_specs[i].name));
+      props = g_list_append (props,
+                             cfm_dialog_text_view ((CfmArgId) i)
+                             ? g_strconcat (cfm_arg_specs[i].name, "-box",
+                                            NULL)
+                             : g_strdup (cfm_arg_specs[i].name));
   gimp_procedure_dialog_get_label (dialog, title, _(group), FALSE, FALSE);
   gimp_procedure_dialog_fill_box_list (dialog, box, props);
   gimp_procedure_dialog_fill_frame (dialog, frame, title, FALSE, box);
-  g_list_free (props);
+  g_list_free_full (props, g_free);
   g_free (title);
   g_free (box);
   return frame;
 }
 
-/* Makes RULE's argument sensitive only while its controller has the
- * rule's value. */
+/* Greys out the arguments the rules of cfm_dialog.h say for the current
+ * values (GimpProcedureDialog's own bindings take one rule an argument). */
 static void
-apply_rule (GimpProcedureDialog *dialog, GimpProcedureConfig *config,
-            const CfmSensitivity *rule)
+apply_rules (ShapeView *view)
 {
-  const CfmArgSpec *when = &cfm_arg_specs[rule->when];
-  GValue value = G_VALUE_INIT;
-  GimpValueArray *values;
+  gint i;
 
-  if (when->type == CFM_TYPE_BOOLEAN)
-    {
-      gimp_procedure_dialog_set_sensitive (dialog,
-                                           cfm_arg_specs[rule->arg].name,
-                                           TRUE, G_OBJECT (config),
-                                           when->name, !rule->value);
-      return;
-    }
-  g_value_init (&value, G_TYPE_STRING);
-  g_value_set_string (&value, cfm_choice_nick (when, rule->value));
-  values = gimp_value_array_new_from_values (&value, 1);
-  gimp_procedure_dialog_set_sensitive_if_in (dialog,
-                                            cfm_arg_specs[rule->arg].name,
-                                            NULL, when->name, values, TRUE);
-  g_value_unset (&value);
+  for (i = 0; i < CFM_N_ARGS; i++)
+    if (cfm_dialog_has_rule ((CfmArgId) i))
+      gtk_widget_set_sensitive
+        (gimp_procedure_dialog_get_widget (view->dialog,
+                                           cfm_arg_specs[i].name,
+                                           G_TYPE_NONE),
+         cfm_dialog_sensitive ((CfmArgId) i, &view->state.vals));
+}
+
+/* A text view for argument ID with its label above it (a text view has
+ * none of its own), as the box "<name>-box". */
+static void
+text_view_box (GimpProcedureDialog *dialog, CfmArgId id)
+{
+  const gchar *name = cfm_arg_specs[id].name;
+  gchar *label = g_strconcat (name, "-label", NULL);
+  gchar *box = g_strconcat (name, "-box", NULL);
+  GtkWidget *text = gimp_procedure_dialog_get_widget (dialog, name,
+                                                      GTK_TYPE_TEXT_VIEW);
+
+  gtk_widget_set_size_request (text, 280, 90);
+  gimp_procedure_dialog_get_label (dialog, label,
+                                   _(cfm_arg_specs[id].label), FALSE, TRUE);
+  gimp_procedure_dialog_fill_box (dialog, box, label, name, NULL);
+  g_free (label);
+  g_free (box);
 }
 
 /* The frames, laid out as cfm_dialog_groups says, the preview left of
@@ -213,22 +227,17 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   GimpProcedureDialog *dialog;
   ShapeView view = { 0 };
   GeglRectangle area = { 0, 0, 0, 0 };
-  GtkWidget *text, *preview, *preview_column;
+  GtkWidget *preview, *preview_column;
   gsize i;
   gboolean ok;
 
   gimp_ui_init (PLUG_IN_BINARY);
   dialog = GIMP_PROCEDURE_DIALOG (gimp_procedure_dialog_new (procedure,
                                   config, _("CNN Feature Maps")));
-  /* A text view has no label of its own: give it one, above it. */
-  text = gimp_procedure_dialog_get_widget (dialog, "kernels",
-                                           GTK_TYPE_TEXT_VIEW);
-  gtk_widget_set_size_request (text, 280, 90);
-  gimp_procedure_dialog_get_label (dialog, "kernels-label",
-                                   _(cfm_arg_specs[CFM_ARG_KERNELS].label),
-                                   FALSE, TRUE);
-  gimp_procedure_dialog_fill_box (dialog, "kernels-box", "kernels-label",
-                                  "kernels", NULL);
+  for (i = 0; i < CFM_N_ARGS; i++)
+    if (cfm_dialog_text_view ((CfmArgId) i))
+      text_view_box (dialog, (CfmArgId) i);
+  view.dialog = dialog;
   view.config = config;
   view.drawable = drawable;
   if (!gimp_drawable_mask_intersect (drawable, &area.x, &area.y, &area.width,
@@ -238,8 +247,6 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                    gimp_image_get_base_type (image) == GIMP_RGB);
   preview = make_preview_column (dialog, &view, &preview_column);
   fill_columns (dialog, preview_column);
-  for (i = 0; i < CFM_DIALOG_N_RULES; i++)
-    apply_rule (dialog, config, &cfm_dialog_rules[i]);
 
   view.label = summary_label (dialog);
   g_signal_connect (config, "notify", G_CALLBACK (update_shape), &view);

@@ -340,6 +340,16 @@ check_geometry (void)
   cfm_network_geometry (&net, cfm_network_find (&net, "layer1.0"), stride,
                         centre);
   CHECK (stride[0] == 4 && centre[1] == 0.0, "layer1.0 geometry");
+  {
+    int field[2];
+
+    /* conv1 7x7: 7; maxpool 3 over conv pixels 2 input pixels apart:
+     * 7 + 2 x 2 = 11 (torchvision's documented stem field) */
+    cfm_network_field (&net, cfm_network_find (&net, "conv1"), field);
+    CHECK (field[0] == 7 && field[1] == 7, "conv1 field %d", field[0]);
+    cfm_network_field (&net, cfm_network_find (&net, "maxpool"), field);
+    CHECK (field[0] == 11 && field[1] == 11, "maxpool field %d", field[0]);
+  }
   CHECK (cfm_network_input_channels (&net) == 3, "stem input channels");
   cfm_network_free (&net);
 }

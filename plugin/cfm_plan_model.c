@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_plan_model.c: a plan on a trained model: its file read, the chosen
+ * layer's block, the input it takes, the channels selected, and where each
+ * stage's maps lie over the image (its API: cfm_plan.h). */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cfm_plan.h"
+#include "cfm_i18n.h"
+#include "cfm_npy.h"
+
+/* The largest model file read (VGG-16's weights are 528 MB). */
+#define MODEL_FILE_MAX_BYTES ((gsize) 4 << 30)
+
+static gboolean
+core_error (const gchar *what, const CfmError *err, GError **error)
+{
+  g_set_error (error, CFM_ERROR, 0, "%s: %s", what, err->message);
+  return FALSE;
+}
+
+gboolean
+cfm_plan_load_model (const CfmArgValues *vals, CfmLoaded *loaded,
+                     GError **error)
+{
+  const gchar *path = vals->v[CFM_ARG_MODEL_FILE].s;
+  CfmModel *model;
+  CfmError err;
+  gchar *name;
+  void *data;
+  size_t len;
+  CfmStatus status;
+
+  if (path == NULL || *path == '\0')
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The filter bank \"model\" needs "
+                                          "a \"model-file\"."));
+      return FALSE;
+    }
+  name = g_path_get_basename (path);
+  if (cfm_file_read (path, MODEL_FILE_MAX_BYTES, &data, &len, &err) != CFM_OK)
+    {
+      core_error (name, &err, error);
+      g_free (name);
+      return FALSE;
+    }
+  model = g_rc_box_new0 (CfmModel);
+  status = cfm_model_read (data, len, name, vals->v[CFM_ARG_NETWORK].s, model,
+                           &err);
+  g_free (data);
+  if (status != CFM_OK)
+    {
+      core_error (name, &err, error);
+      g_free (name);
+      g_rc_box_release (model);
+      return FALSE;
+    }
+  loaded->model = model;
+  loaded->model_name = name;
+  return TRUE;
+}
+
+static void
+clear_model (gpointer data)
+{
+  cfm_model_free (data);
+}
+
+void
+cfm_plan_model_release (CfmModel *model)
+{
+  if (model)
+    g_rc_box_release_full (model, clear_model);
+}
+
+void
+cfm_plan_model_free (CfmPlanModel *pm)
+{
+  if (pm == NULL)
+    return;
+  cfm_plan_model_release (pm->model);
+  g_free (pm->name);
+  g_free (pm);
+}
+
+/* The input the first convolution takes, and its normalisation. */
+static gboolean
+plan_input (CfmPlan *plan, GError **error)
+{
+  const CfmNetwork *net = &plan->model->model->net;
+  gint want = cfm_network_input_channels (net);
+  CfmError err;
+
+  plan->channels = plan->vals.v[CFM_ARG_INPUT].i == CFM_INPUT_RGB ? 3 : 1;
+  if (want != plan->channels)
+    {
+      if (want == 3)
+        g_set_error (error, CFM_ERROR, 0, _("The model's first convolution "
+                                            "takes 3 channels: choose the "
+                                            "input \"rgb\"."));
+      else if (want == 1)
+        g_set_error (error, CFM_ERROR, 0, _("The model's first convolution "
+                                            "takes 1 channel: choose the "
+                                            "input \"luma\", \"luminance\", "
+                                            "\"red\", \"green\" or "
+                                            "\"blue\"."));
+      else
+        g_set_error (error, CFM_ERROR, 0, _("The model's first convolution "
+                                            "takes %d channels; an image "
+                                            "gives 1 (gray) or 3 (rgb)."),
+                     want);
+      return FALSE;
+    }
+  if (cfm_normalize_parse (plan->vals.v[CFM_ARG_INPUT_NORMALIZE].s,
+                           plan->channels, plan->model->mean,
+                           plan->model->std, &err) != CFM_OK)
+    return core_error ("input-normalize", &err, error);
+  return TRUE;
+}
+
+/* The channels selected, and their kernels as the plan's bank. */
+static gboolean
+plan_channels (CfmPlan *plan, GError **error)
+{
+  const CfmModule *conv = &plan->model->model->net.modules
+                             [plan->model->block.module[CFM_BLOCK_CONV]];
+  gint *index = g_new (gint, conv->out_c), count, i;
+  gsize kernel = (gsize) conv->in_c / conv->groups * conv->k[0] * conv->k[1];
+  CfmError err;
+
+  if (cfm_filter_list_parse (plan->vals.v[CFM_ARG_FILTERS].s, conv->out_c,
+                             index, &count, &err) != CFM_OK)
+    {
+      g_free (index);
+      return core_error (conv->name, &err, error);
+    }
+  plan->n_maps = count;
+  plan->numbers = g_new (gint, count);
+  plan->bank.n = count;
+  plan->bank.c = conv->in_c / conv->groups;
+  plan->bank.kh = conv->k[0];
+  plan->bank.kw = conv->k[1];
+  plan->bank.weights = g_new (gfloat, kernel * count + 1);
+  for (i = 0; i < count; i++)
+    {
+      plan->numbers[i] = index[i] + 1;
+      memcpy (plan->bank.weights + kernel * i,
+              conv->weight + kernel * index[i], kernel * sizeof (gfloat));
+    }
+  g_free (index);
+  return TRUE;
+}
+
+/* Each stage's module, size and place. */
+static gboolean
+plan_stages (CfmPlan *plan, GError **error)
+{
+  static const CfmArgId shown[CFM_N_STAGES] = {
+    [CFM_STAGE_CONV] = CFM_ARG_SHOW_CONV,
+    [CFM_STAGE_ACTIVATION] = CFM_ARG_SHOW_ACTIVATION,
+    [CFM_STAGE_POOL] = CFM_ARG_SHOW_POOL,
+  };
+  CfmPlanModel *pm = plan->model;
+  const CfmNetwork *net = &pm->model->net;
+  gint (*shape)[3] = g_malloc0_n (pm->block.last + 1, sizeof *shape);
+  gboolean align = plan->vals.v[CFM_ARG_ALIGN].i, any = FALSE;
+  CfmError err;
+  gint s;
+
+  if (cfm_network_shapes (net, pm->block.last, plan->channels, plan->height,
+                          plan->width, shape, &err) != CFM_OK)
+    {
+      g_free (shape);
+      g_set_error (error, CFM_ERROR, 0, _("The image or selection is too "
+                                          "small for this layer: %s"),
+                   err.message);
+      return FALSE;
+    }
+  for (s = 0; s < CFM_N_STAGES; s++)
+    {
+      CfmPlanStage *st = &plan->stages[s];
+      gint m = pm->block.module[s], stride[2];
+      gdouble centre[2];
+
+      pm->module[s] = plan->vals.v[shown[s]].i ? m : -1;
+      if (m < 0)
+        continue;
+      cfm_network_geometry (net, m, stride, centre);
+      st->shown = pm->module[s] >= 0;
+      any = any || st->shown;
+      st->map_h = shape[m][1];
+      st->map_w = shape[m][2];
+      st->scale = align ? stride[1] : 1;
+      /* a map pixel's block of layer pixels centred on its receptive
+       * field's centre, rounding toward the top-left */
+      st->x = plan->origin_x
+              + (align ? (gint) floor (centre[1] - (stride[1] - 1) / 2.0) : 0);
+      st->y = plan->origin_y
+              + (align ? (gint) floor (centre[0] - (stride[0] - 1) / 2.0) : 0);
+      if (align && stride[0] != stride[1])
+        {
+          g_free (shape);
+          g_set_error (error, CFM_ERROR, 0, _("%s steps %d rows but %d "
+                                              "columns: turn \"align\" off "
+                                              "to see its maps."),
+                       net->modules[m].name, stride[0], stride[1]);
+          return FALSE;
+        }
+    }
+  g_free (shape);
+  if (!any)
+    g_set_error (error, CFM_ERROR, 0, _("Nothing to show: the block of %s "
+                                        "has no such stage; turn on its "
+                                        "convolution maps."),
+                 net->modules[pm->block.first].name);
+  return any;
+}
+
+gboolean
+cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded, GError **error)
+{
+  const CfmArgValues *vals = &plan->vals;
+  CfmError err;
+
+  if (loaded->model == NULL)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("No model is loaded."));
+      return FALSE;
+    }
+  plan->model = g_new0 (CfmPlanModel, 1);
+  plan->model->model = g_rc_box_acquire (loaded->model);
+  plan->model->name = g_strdup (loaded->model_name);
+  if (!cfm_plan_check_colormap (plan, error))
+    return FALSE;
+  if (cfm_model_block (&loaded->model->net, vals->v[CFM_ARG_LAYER].s,
+                       &plan->model->block, &err) != CFM_OK)
+    return core_error ("layer", &err, error);
+  return plan_input (plan, error) && plan_channels (plan, error)
+         && plan_stages (plan, error);
+}

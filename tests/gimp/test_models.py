@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Trained models in GIMP: the fixture networks in every file format, their
+layers against the outputs PyTorch's forward hooks recorded (within one
+code value), align on and off, every stage, a selection, a layer deep in
+the chain, and every refusal with the image left as it was."""
+import os
+
+import numpy as np
+from PIL import Image
+
+from harness import FIXTURES, check, layers_of, expected_codes, \
+    compare, read_map, PHOTO
+
+NETS = os.path.join(FIXTURES, "networks")
+# The fixtures' input is the photo's top-left 96 x 72 pixels.
+CROP_SELECTION = ("(gimp-image-select-rectangle image CHANNEL-OP-REPLACE "
+                  "0 0 96 72)")
+
+
+def norm_of(name):
+    return open(os.path.join(NETS, name + "-norm.txt")).read().strip()
+
+
+def model_args(g, name, model_file, layer, extra=()):
+    """The batch arguments that run NAME's MODEL_FILE at LAYER in g."""
+    args = ["--set", "filter-bank=model",
+            "--set", "model-file=" + g.inside(os.path.join(NETS, model_file)),
+            "--set", "layer=" + layer,
+            "--set", "input-normalize=" + norm_of(name),
+            "--set", "input=" + ("luma" if name == "lenet" else "rgb")]
+    if not model_file.endswith(".onnx"):
+        args += ["--set", "network=@" + g.inside(os.path.join(NETS,
+                                                             name + ".txt"))]
+    return args + list(extra)
+
+
+def crop_image(g, name):
+    """The photo's top-left 96 x 72 pixels as an image of its own."""
+    path = g.host(os.path.join(g.work, name + ".png"))
+    if not os.path.exists(path):
+        Image.open(PHOTO).convert("RGB").crop((0, 0, 96, 72)).save(path)
+    return os.path.join(g.work, name + ".png")
+
+
+def run(g, tag, out, args, image, before=None):
+    """Runs the batch; the layers it added by name, or None."""
+    extra = ["--before", before] if before else []
+    rc, so, se = g.batch(["-o", out, "--png"] + args + extra, [image])
+    if not check(rc == 0, tag + ": batch succeeds", se[-600:]):
+        return None
+    return {l[0].split(" (")[0]: l for l in layers_of(so)}
+
+
+def check_maps(g, tag, out, base, layers, stages, channels, place,
+               image=PHOTO):
+    """Each of STAGES (module name, the module whose PyTorch output it
+    shows, its total stride, its first pixel's place) for CHANNELS: the
+    layer exists, lies where PLACE says and has PyTorch's values."""
+    refs = np.load(os.path.join(NETS, base + "-out.npz"))
+    base_of = [os.path.splitext(os.path.basename(image))[0]]
+    for module, ref_name, stride, corner in stages:
+        for n in channels:
+            name = "%s map %d" % (module, n)
+            if not check(name in layers, "%s: layer %s" % (tag, name),
+                         str(sorted(layers))):
+                continue
+            ref = refs[ref_name][n - 1]
+            scale = stride if place else 1
+            want = (corner if place else (0, 0)) + \
+                (ref.shape[1] * scale, ref.shape[0] * scale)
+            check(tuple(layers[name][1:]) == want,
+                  "%s: %s geometry" % (tag, name),
+                  "%s vs %s" % (layers[name][1:], want))
+            codes = expected_codes(ref)
+            if scale > 1:
+                codes = np.kron(codes, np.ones((scale, scale)))
+            compare("%s: %s = PyTorch" % (tag, name),
+                    np.asarray(Image.open(g.host(os.path.join(
+                        out, base_of[0] + "-maps", name + ".png")))), codes)
+
+
+def test_model_formats(g):
+    """vgg_bn's second block (conv 3, ReLU 5, max-pool 6) from every file
+    format PyTorch 1.13 and 2.x write, over the photo's crop as a
+    selection.  ONNX's Conv holds the BatchNorm folded in: its conv maps
+    are BatchNorm 4's."""
+    for model_file in ("vgg_bn.pth", "vgg_bn-checkpoint.pth",
+                       "vgg_bn.safetensors", "vgg_bn.npz", "vgg_bn.onnx",
+                       "vgg_bn-fp64.pth", "torch2/vgg_bn.pth",
+                       "torch2/vgg_bn.safetensors"):
+        tag = "GIMP %s model %s" % (g.series, model_file)
+        out = g.work + "/model-" + model_file.replace("/", "-")
+        layers = run(g, tag, out,
+                     model_args(g, "vgg_bn", model_file, "3",
+                                ["--set", "filters=1,5"]),
+                     PHOTO, CROP_SELECTION)
+        if layers is None:
+            continue
+        conv_ref = "4" if model_file.endswith(".onnx") else "3"
+        check(len(layers) == 6, tag + ": 2 channels x 3 stages",
+              str(sorted(layers)))
+        check_maps(g, tag, out, "vgg_bn", layers,
+                   [("3", conv_ref, 1, (0, 0)), ("5", "5", 1, (0, 0)),
+                    ("6", "6", 2, (0, 0))], (1, 5), True)
+
+
+def test_model_layers(g):
+    """Layers of other networks: a gray LeNet's second block (tanh,
+    average pooling with padding) with align on and off, the ResNet stem
+    (stride 2, pooling 3/2 with padding 1), a block deep in a chain of
+    depthwise and pointwise convolutions, and a non-square stride."""
+    crop = crop_image(g, "crop")
+    cases = [
+        # (tag, network, file, layer, batch extra, align, stages)
+        ("lenet features.3", "lenet", "lenet.pth", "features.3", [], True,
+         [("features.3", "features.3", 2, (6, 6)),
+          ("features.4", "features.4", 2, (6, 6)),
+          ("features.5", "features.5", 4, (5, 5))]),
+        ("lenet features.3 align off", "lenet", "lenet.safetensors",
+         "features.4", ["--set", "align=false"], False,
+         [("features.3", "features.3", 1, (0, 0)),
+          ("features.5", "features.5", 2, (0, 0))]),
+        ("resnet stem", "resnet_stem", "resnet_stem.onnx", "maxpool", [],
+         True, [("relu", "relu", 2, (-1, -1)),
+                ("maxpool", "maxpool", 4, (-2, -2))]),
+        ("resnet stem .pth", "resnet_stem", "resnet_stem.pth", "conv1", [],
+         True, [("conv1", "conv1", 2, (-1, -1)),
+                ("relu", "relu", 2, (-1, -1)),
+                ("maxpool", "maxpool", 4, (-2, -2))]),
+        ("depthwise deep", "depthwise", "depthwise.npz", "18", [], True,
+         [("18", "18", 2, (-1, -1)), ("19", "19", 2, (-1, -1))]),
+        ("pools align off", "pools", "pools-checkpoint.pth", "0",
+         ["--set", "align=false"], False,
+         [("0", "0", 1, (0, 0)), ("1", "1", 1, (0, 0))]),
+    ]
+    for what, name, model_file, layer, extra, align, stages in cases:
+        tag = "GIMP %s model %s" % (g.series, what)
+        out = g.work + "/model-" + what.replace(" ", "-")
+        layers = run(g, tag, out, model_args(g, name, model_file, layer, extra),
+                     crop)
+        if layers is None:
+            continue
+        check_maps(g, tag, out, name, layers, stages, (1, 2), align, crop)
+
+
+def test_model_raw_values(g):
+    """normalize none in a float image: the layer holds the module's own
+    values, as the user's forward pass gives them."""
+    tag = "GIMP %s model raw values" % g.series
+    out = g.work + "/model-raw"
+    layers = run(g, tag, out,
+                 model_args(g, "lenet", "lenet.pth", "features.0",
+                            ["--set", "normalize=none", "--set",
+                             "filters=3", "--set", "show-pool=false"]),
+                 crop_image(g, "crop"),
+                 "(gimp-image-convert-precision image 650)")
+    if layers is None:
+        return
+    ref = np.load(os.path.join(NETS, "lenet-out.npz"))["features.1"][2]
+    got = read_map(g.host(os.path.join(out, "crop-maps",
+                                       "features.1 map 3.png")))
+    want = np.clip(ref, 0, 1)   # a PNG keeps 0..1
+    worst = np.abs(got - want).max() if got.shape == want.shape else 9
+    check(worst <= 1.5 / 255, tag + ": tanh values stored", "worst %.5f"
+          % worst)
+
+
+def bad_model_files(g):
+    """A truncated model file, made from a good one."""
+    d = g.host(g.work + "/bad-models")
+    os.makedirs(d, exist_ok=True)
+    good = open(os.path.join(NETS, "lenet.pth"), "rb").read()
+    open(os.path.join(d, "truncated.pth"), "wb").write(good[:len(good) // 2])
+    return g.work + "/bad-models"
+
+
+def test_model_refusals(g):
+    """Every bad model input: a message that names the problem, and the
+    image keeps its one layer."""
+    bad = bad_model_files(g)
+    lenet = model_args(g, "lenet", "lenet.pth", "")
+    cases = [
+        # (what, batch arguments, --before, message, exit code)
+        ("a missing model file",
+         ["--set", "filter-bank=model", "--set",
+          "model-file=/nonexistent/m.pth"], None, "cannot open", 2),
+        ("no model file", ["--set", "filter-bank=model"], None,
+         "needs a \"model-file\"", 1),
+        ("a truncated model file",
+         lenet[:2] + ["--set", "model-file=%s/truncated.pth" % bad]
+         + lenet[4:], None, "truncated.pth", 1),
+        ("a whole saved model",
+         model_args(g, "lenet", "refuse-whole-model.pth", ""), None,
+         "state_dict", 1),
+        ("a pickle that calls os.system",
+         model_args(g, "lenet", "refuse-os-system.pth", ""), None,
+         "os", 1),
+        ("weights without their network", lenet[:-2], None, "print(model)",
+         1),
+        ("a network text that does not match",
+         model_args(g, "vgg_bn", "lenet.pth", "",
+                    ["--set", "input=rgb"]), None, "0.weight", 1),
+        ("an unknown layer", model_args(g, "lenet", "lenet.pth", "classifier.9"),
+         None, "its modules: features.0", 1),
+        ("an input that does not fit",
+         model_args(g, "lenet", "lenet.pth", "", ["--set", "input=rgb"]), None,
+         "choose the input \"luma\"", 1),
+        ("an image smaller than the layer's field",
+         model_args(g, "lenet", "lenet.pth", "features.3"),
+         "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 9 9)",
+         "too small for this layer", 1),
+        ("a bad input normalisation",
+         model_args(g, "lenet", "lenet.pth", "", ["--set",
+                                               "input-normalize=0.5/0"]),
+         None, "input-normalize", 1),
+        ("align with unequal strides", model_args(g, "pools", "pools.pth", "0"),
+         None, "turn \"align\" off", 1),
+    ]
+    for what, args, before, message, code in cases:
+        extra = ["--before", before] if before else []
+        rc, so, se = g.batch(["-o", g.work + "/bad-model-out"] + args + extra,
+                             [PHOTO])
+        tag = "GIMP %s refuses %s" % (g.series, what)
+        check(rc == code and message in se, tag,
+              "exit %d, stderr %r" % (rc, se[-400:]))
+        if code == 1:
+            check("\tlayers 1:" in se, tag + ": image left unchanged",
+                  se[-200:])
