@@ -71,8 +71,11 @@ cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
       append_row (out, &net->modules[i], shape[i], in_block ? ">" : "");
     }
   if (net->n > SUMMARY_ROWS)
-    g_string_append_printf (out, _("... and %d more modules\n"),
-                            net->n - SUMMARY_ROWS);
+    {
+      g_string_append_printf (out, _("... and %d more modules"),
+                              net->n - SUMMARY_ROWS);
+      g_string_append_c (out, '\n');
+    }
   g_string_append (out, "</tt>");
   if (status != CFM_OK)
     {
@@ -83,8 +86,11 @@ cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
     }
   if (net->ended[0])
     {
-      line = g_markup_printf_escaped (_("<i>The maps stop there: %s.</i>\n"),
+      gchar *ended = g_strdup_printf (_("The maps stop there: %s."),
                                       net->ended);
+
+      line = g_markup_printf_escaped ("<i>%s</i>\n", ended);
+      g_free (ended);
       g_string_append (out, line);
       g_free (line);
     }
