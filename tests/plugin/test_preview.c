@@ -14,6 +14,7 @@
 #include "cfm_args.h"
 #include "cfm_dialog.h"
 #include "cfm_preview.h"
+#include "cfm_tensors.h"
 
 #define BG 64   /* what the preview shows where no map pixel lies */
 
@@ -155,6 +156,77 @@ run_case (const gchar *what, GeglBuffer *buf, CfmArgValues *vals,
   g_free (rgb);
 }
 
+/* A trained model's preview: vgg_bn's block of 3 on the photo's top-left
+ * 96 x 72 pixels (the fixture's input) against the output of MODULE that
+ * PyTorch's hooks recorded.  Module 5 (the ReLU) steps one input pixel a
+ * map pixel, centred on it; module 6 (the 2x2/2 max-pool) two, from
+ * input pixel 0. */
+static void
+check_model_preview (GeglBuffer *buf, const gchar *module, CfmStage stage,
+                     gint step, const GeglRectangle *view, gint channel)
+{
+  static const GeglRectangle area = { 0, 0, 96, 72 };
+  gchar *text = NULL, *path = g_strdup (fixture_path ("networks/vgg_bn.pth"));
+  guchar *rgb = g_malloc ((gsize) view->width * view->height * 3);
+  CfmTensorSet outs = { 0 };
+  const CfmTensor *t;
+  CfmArgValues vals;
+  GError *error = NULL;
+  CfmError err;
+  void *data;
+  size_t len;
+  gint x, y, bad = 0, mh, mw;
+  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+
+  g_file_get_contents (fixture_path ("networks/vgg_bn.txt"), &text, NULL,
+                       NULL);
+  cfm_file_read (fixture_path ("networks/vgg_bn-out.npz"), (size_t) 1 << 26,
+                 &data, &len, &err);
+  cfm_npz_read (data, len, &outs, &err);
+  free (data);
+  t = cfm_tensors_find (&outs, module);
+  cfm_args_init (&vals);
+  cfm_args_set_from_string (&vals, "filter-bank", "model", NULL);
+  cfm_args_set_from_string (&vals, "model-file", path, NULL);
+  cfm_args_set_from_string (&vals, "network", text, NULL);
+  cfm_args_set_from_string (&vals, "layer", "3", NULL);
+  cfm_args_set_from_string (&vals, "input", "rgb", NULL);
+  cfm_args_set_from_string (&vals, "input-normalize", "imagenet", NULL);
+  CHECK (t != NULL && render_preview (&vals, buf, &area, view, channel,
+                                      stage, rgb, &error),
+         "model preview of %s: %s", module, error ? error->message : "");
+  mh = t ? (gint) t->shape[1] : 0;
+  mw = t ? (gint) t->shape[2] : 0;
+  for (y = 0; t && y < view->height; y++)
+    for (x = 0; x < view->width; x++)
+      {
+        gfloat v = t->data[((gsize) (channel - 1) * mh
+                            + (view->y + y) / step) * mw
+                           + (view->x + x) / step];
+
+        lo = MIN (lo, v);
+        hi = MAX (hi, v);
+      }
+  for (y = 0; t && !error && y < view->height; y++)
+    for (x = 0; x < view->width; x++)
+      {
+        gfloat v = t->data[((gsize) (channel - 1) * mh
+                            + (view->y + y) / step) * mw
+                           + (view->x + x) / step];
+        gint want = (gint) floor (255.0 * (v - lo) / (hi - lo) + 0.5);
+
+        bad += abs (rgb[((gsize) y * view->width + x) * 3] - want) > 1;
+      }
+  CHECK (t && bad == 0, "model preview of %s channel %d: %d pixels differ",
+         module, channel, bad);
+  g_clear_error (&error);
+  cfm_args_clear (&vals);
+  cfm_tensors_free (&outs);
+  g_free (rgb);
+  g_free (text);
+  g_free (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -207,6 +279,11 @@ main (int argc, char **argv)
   run_case ("conv, filter 3, per-stage range", buf, &vals, whole, view, 3,
             CFM_STAGE_CONV, TRUE);
   cfm_args_set_from_string (&vals, "normalize", "per-map", NULL);
+
+  view = (GeglRectangle) { 20, 14, 50, 40 };
+  check_model_preview (buf, "5", CFM_STAGE_ACTIVATION, 1, &view, 2);
+  view = (GeglRectangle) { 30, 20, 60, 48 };
+  check_model_preview (buf, "6", CFM_STAGE_POOL, 2, &view, 4);
 
   /* Refusals: a filter the bank lacks, bad settings; dark gray drawn. */
   view = (GeglRectangle) { 0, 0, 16, 16 };
