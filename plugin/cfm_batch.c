@@ -96,7 +96,8 @@ note_error (gchar **lines, gint i, gchar **message)
   *message = g_strdup (p);
 }
 
-/* VALUE, or for a text argument given as @FILE, the file's text. */
+/* VALUE; for a text argument given as @FILE, the file's text; for a file
+ * argument, its absolute path (GIMP runs elsewhere). */
 static gchar *
 set_value (const gchar *name, const gchar *value, GError **error)
 {
@@ -104,13 +105,15 @@ set_value (const gchar *name, const gchar *value, GError **error)
   gint i;
 
   for (i = 0; i < CFM_N_ARGS; i++)
-    if (strcmp (cfm_arg_specs[i].name, name) == 0
-        && cfm_arg_specs[i].type == CFM_TYPE_STRING && value[0] == '@')
-      {
-        if (!g_file_get_contents (value + 1, &text, NULL, error))
-          return NULL;
-        return text;
-      }
+    {
+      if (strcmp (cfm_arg_specs[i].name, name) != 0)
+        continue;
+      if (cfm_arg_specs[i].type == CFM_TYPE_STRING && value[0] == '@')
+        return g_file_get_contents (value + 1, &text, NULL, error) ? text
+                                                                   : NULL;
+      if (cfm_arg_specs[i].type == CFM_TYPE_FILE && value[0] != '\0')
+        return g_canonicalize_filename (value, NULL);
+    }
   return g_strdup (value);
 }
 

@@ -63,6 +63,9 @@ cfm_names_map (const CfmPlan *plan, CfmStage stage, gint f,
 
   g_ascii_formatd (lo, sizeof lo, "%.3g", stats->min);
   g_ascii_formatd (hi, sizeof hi, "%.3g", stats->max);
+  if (plan->model && stage == CFM_STAGE_CONV)
+    return g_strdup_printf ("%s map %d (%s .. %s)", name, plan->numbers[f],
+                            lo, hi);
   if (plan->model)
     return g_strdup_printf ("%s map %d (%s .. %s, %d%% zero)", name,
                             plan->numbers[f], lo, hi,

@@ -252,6 +252,8 @@ main (void)
         snprintf (file, sizeof file, "%s%s", names[i], kinds[k]);
         check_blocks (names[i], file);
       }
+  check_blocks ("texture", "texture.pth");
+  check_blocks ("texture", "texture.onnx");
   check_block_names ();
   check_refusals ();
   return test_finish ("model");

@@ -28,7 +28,8 @@ def model_args(g, name, model_file, layer, extra=()):
             "--set", "model-file=" + g.inside(os.path.join(NETS, model_file)),
             "--set", "layer=" + layer,
             "--set", "input-normalize=" + norm_of(name),
-            "--set", "input=" + ("luma" if name == "lenet" else "rgb")]
+            "--set", "input=" + ("luma" if name in ("lenet", "texture")
+                                 else "rgb")]
     if not model_file.endswith(".onnx"):
         args += ["--set", "network=@" + g.inside(os.path.join(NETS,
                                                              name + ".txt"))]
@@ -130,6 +131,15 @@ def test_model_layers(g):
                 ("maxpool", "maxpool", 4, (-2, -2))]),
         ("depthwise deep", "depthwise", "depthwise.npz", "18", [], True,
          [("18", "18", 2, (-1, -1)), ("19", "19", 2, (-1, -1))]),
+        ("the README's texture example", "texture", "texture.pth",
+         "features.3", [], True,
+         [("features.3", "features.3", 2, (0, 0)),
+          ("features.4", "features.4", 2, (0, 0)),
+          ("features.5", "features.5", 4, (0, 0))]),
+        ("the texture example as ONNX", "texture", "texture.onnx",
+         "/features/features.3/Conv", [], True,
+         [("features.4", "features.4", 2, (0, 0)),
+          ("features.5", "features.5", 4, (0, 0))]),
         ("pools align off", "pools", "pools-checkpoint.pth", "0",
          ["--set", "align=false"], False,
          [("0", "0", 1, (0, 0)), ("1", "1", 1, (0, 0))]),
