@@ -227,6 +227,50 @@ check_model_preview (GeglBuffer *buf, const gchar *module, CfmStage stage,
   g_free (path);
 }
 
+/* The dialog's summary of a model: the table of modules with their
+ * output sizes for the area, the block marked, and an unknown layer
+ * refused with the names there are. */
+static void
+check_model_summary (void)
+{
+  static const GeglRectangle area = { 0, 0, 96, 72 };
+  gchar *text = NULL, *summary;
+  CfmDialogState st;
+  CfmArgValues vals;
+
+  g_file_get_contents (fixture_path ("networks/vgg_bn.txt"), &text, NULL,
+                       NULL);
+  cfm_args_init (&vals);
+  cfm_args_set_from_string (&vals, "filter-bank", "model", NULL);
+  cfm_args_set_from_string (&vals, "model-file",
+                            fixture_path ("networks/vgg_bn.pth"), NULL);
+  cfm_args_set_from_string (&vals, "network", text, NULL);
+  cfm_args_set_from_string (&vals, "layer", "5", NULL);
+  cfm_args_set_from_string (&vals, "input", "rgb", NULL);
+  cfm_dialog_init (&st, &area, TRUE);
+  cfm_dialog_set_values (&st, &vals);
+  summary = cfm_dialog_summary (&st, 3);
+  /* module 3's row: in the block, its type and its output for 96 x 72 */
+  CHECK_MSG (summary, "&gt;  3                  Conv2d(8, 8, k3x3/1)       "
+                      "8 x 72 x 96");
+  CHECK_MSG (summary, "&gt;  6                  MaxPool2d(2x2/2)           "
+                      "8 x 36 x 48");
+  CHECK_MSG (summary, "   7                  Conv2d(8, 16, k3x3/1)");
+  CHECK_MSG (summary, "The maps stop there: the chain ends at 11");
+  CHECK_MSG (summary, "Block 3 .. 6: 8 of 8 channels, maps 3: 96 x 72, "
+                      "5: 96 x 72, 6: 48 x 36");
+  g_free (summary);
+  cfm_args_set_from_string (&vals, "layer", "features.9", NULL);
+  cfm_dialog_set_values (&st, &vals);
+  summary = cfm_dialog_summary (&st, 3);
+  CHECK_MSG (summary, "no module &quot;features.9&quot; in the network; its "
+                      "modules: 0, 1, 2");
+  g_free (summary);
+  cfm_dialog_clear (&st);
+  cfm_args_clear (&vals);
+  g_free (text);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -284,6 +328,7 @@ main (int argc, char **argv)
   check_model_preview (buf, "5", CFM_STAGE_ACTIVATION, 1, &view, 2);
   view = (GeglRectangle) { 30, 20, 60, 48 };
   check_model_preview (buf, "6", CFM_STAGE_POOL, 2, &view, 4);
+  check_model_summary ();
 
   /* Refusals: a filter the bank lacks, bad settings; dark gray drawn. */
   view = (GeglRectangle) { 0, 0, 16, 16 };
