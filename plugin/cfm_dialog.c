@@ -14,8 +14,8 @@
 
 const CfmDialogGroup cfm_dialog_groups[CFM_DIALOG_N_GROUPS] = {
   { CFM_GROUP_FILTERS, 0 },
-  { CFM_GROUP_MODEL, 0 },
   { CFM_GROUP_CONV, 0 },
+  { CFM_GROUP_MODEL, 1 },
   { CFM_GROUP_ACTIVATION, 1 },
   { CFM_GROUP_POOLING, 1 },
   { CFM_GROUP_DISPLAY, 1 },
@@ -191,6 +191,33 @@ sizes_text (const CfmRunShape *shape)
   return text;
 }
 
+/* The Script-Fu call and the batch line that repeat a run of VALS; a
+ * network text of many lines stands in them by name (the batch command
+ * reads it from a file). */
+static void
+calls (const CfmArgValues *vals, gint gimp_major, gchar **call, gchar **line)
+{
+  const gchar *network = vals->v[CFM_ARG_NETWORK].s;
+  gboolean set[CFM_N_ARGS];
+  CfmArgValues short_vals;
+
+  cfm_args_copy (&short_vals, vals);
+  cfm_script_changed (vals, set);
+  if (network && strchr (network, '\n'))
+    {
+      g_free (short_vals.v[CFM_ARG_NETWORK].s);
+      short_vals.v[CFM_ARG_NETWORK].s = g_strdup (_("(the network text)"));
+    }
+  *call = cfm_script_call (&short_vals, set, gimp_major);
+  if (network && strchr (network, '\n'))
+    {
+      g_free (short_vals.v[CFM_ARG_NETWORK].s);
+      short_vals.v[CFM_ARG_NETWORK].s = g_strdup ("@network.txt");
+    }
+  *line = cfm_script_batch_line (&short_vals);
+  cfm_args_clear (&short_vals);
+}
+
 /* "Block features.3 .. features.6: 8 channels shown of 8; maps 451 x
  * 300 (features.3, features.5), 225 x 150 (features.6)". */
 static gchar *
@@ -220,7 +247,6 @@ cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
 {
   GError *error = NULL;
   CfmPlan *plan = dialog_plan (st, &error);
-  gboolean set[CFM_N_ARGS];
   gchar *sizes, *call, *line, *text, *table;
   CfmRunShape shape;
 
@@ -241,9 +267,7 @@ cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
   cfm_plan_shape (plan, &shape);
   sizes = plan->model ? block_text (plan) : sizes_text (&shape);
   cfm_plan_free (plan);
-  cfm_script_changed (&st->vals, set);
-  call = cfm_script_call (&st->vals, set, gimp_major);
-  line = cfm_script_batch_line (&st->vals);
+  calls (&st->vals, gimp_major, &call, &line);
   text = g_markup_printf_escaped ("%s\n<small><tt>%s\n%s</tt></small>",
                                   sizes, call, line);
   g_free (sizes);

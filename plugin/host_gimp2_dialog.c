@@ -292,12 +292,12 @@ summary_label (void)
   gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_line_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-  gtk_widget_set_size_request (label, 420, -1);
+  gtk_widget_set_size_request (label, 860, -1);
   return label;
 }
 
 /* The preview column and the frames in two columns, as cfm_dialog_groups
- * says, the summary under the right one. */
+ * says, the summary under them. */
 static void
 fill_columns (Dialog *d, GtkWidget *dialog, const PreviewPick *pick)
 {
@@ -320,7 +320,10 @@ fill_columns (Dialog *d, GtkWidget *dialog, const PreviewPick *pick)
                         make_group (d, cfm_dialog_groups[i].title), FALSE,
                         FALSE, 0);
   d->shape_label = summary_label ();
-  gtk_box_pack_start (GTK_BOX (column[1]), d->shape_label, FALSE, FALSE, 0);
+  gtk_misc_set_padding (GTK_MISC (d->shape_label), 12, 0);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
+                               (GTK_DIALOG (dialog))), d->shape_label, FALSE,
+                      FALSE, 0);
 }
 
 gboolean

@@ -9,17 +9,37 @@ import subprocess
 import numpy as np
 from PIL import Image
 
-from harness import (check, PHOTO)
+from harness import (check, FIXTURES, PHOTO)
 
 
 
 DIALOG_TITLES = {"zh_CN.UTF-8": "CNN 特征图", "C.UTF-8": "CNN Feature Maps"}
 
 
-def test_dialog(g, lang, display, shots):
+def last_values_script(g):
+    """Script-Fu that gives GIMP 2.10's plug-in the README's texture model
+    as its last values (name=value lines, strings escaped as g_strescape
+    writes them), so that its dialog opens on them."""
+    nets = os.path.join(FIXTURES, "networks")
+    net = open(os.path.join(nets, "texture.txt")).read()
+    lines = ["filter-bank=model",
+             "model-file=" + g.inside(os.path.join(nets, "texture.pth")),
+             "network=" + net.replace("\\", "\\\\").replace("\n", "\\n"),
+             "layer=features.3", "input=luma", "input-normalize=0.5/0.25",
+             "colormap=viridis"]
+    codes = [ord(c) for c in "\n".join(lines) + "\n"] + [0]
+    return ('(gimp-procedural-db-set-data "plug-in-cnn-feature-maps" %d '
+            '(list->vector (list %s)))' % (len(codes),
+                                           " ".join(map(str, codes))))
+
+
+def test_dialog(g, lang, display, shots, model=False):
     """The dialog comes up, in LANG, when the procedure runs interactively
-    under Xvfb; a screenshot of it goes to SHOTS."""
-    tag = "GIMP %s dialog in %s" % (g.series, lang)
+    under Xvfb; a screenshot of it goes to SHOTS.  MODEL (GIMP 2.10): on a
+    trained model's layer, its module table in the summary and its map in
+    the preview."""
+    tag = "GIMP %s dialog in %s%s" % (g.series, lang,
+                                      " on a model" if model else "")
     if not shutil.which("Xvfb") or not shutil.which("xwininfo"):
         print("skip - %s: Xvfb or xwininfo is not installed" % tag)
         return
@@ -47,6 +67,8 @@ def test_dialog(g, lang, display, shots):
         script = ('(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE '
                   '"%s" "%s"))) (drawable (car (gimp-image-get-active-drawable '
                   'image)))) %s)' % (photo, photo, call))
+        if model:
+            script = "(begin %s %s)" % (last_values_script(g), script)
         cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b", script, "-b",
                "(gimp-quit 0)"]
     env = {"HOME": g.work + "/home", "GIMP2_DIRECTORY": g.work + "/profile",
@@ -85,13 +107,21 @@ def test_dialog(g, lang, display, shots):
                                capture_output=True)
             time.sleep(2.5)   # let it draw, and the preview compute
             os.makedirs(shots, exist_ok=True)
-            shot = os.path.join(shots, "dialog-gimp%s-%s.png"
-                                % (g.series, lang.split(".")[0]))
+            shot = os.path.join(shots, "dialog-gimp%s-%s%s.png"
+                                % (g.series, lang.split(".")[0],
+                                   "-model" if model else ""))
             subprocess.run(["import", "-display", "127.0.0.1:%d" % display,
                             "-window", window, shot],
                            capture_output=True)
             check(os.path.exists(shot), tag + ": screenshot " + shot)
-            if os.path.exists(shot):
+            if os.path.exists(shot) and model:
+                # The preview shows channel 1's ReLU map in viridis, whose
+                # zero is its darkest purple (68, 1, 84).
+                px = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+                dark = int((np.abs(px - [68, 1, 84]).sum(axis=2) < 12).sum())
+                check(dark > 2000, tag + ": the preview shows the model's "
+                      "map in viridis (%d pixels)" % dark)
+            elif os.path.exists(shot):
                 # The preview starts on filter 1's ReLU map in gray, scaled
                 # to its range: its zeros are pure black, which neither the
                 # photo nor the dialog's theme has.
