@@ -329,30 +329,20 @@ cfm_plan_free (CfmPlan *plan)
 void
 cfm_plan_shape (const CfmPlan *plan, CfmRunShape *shape)
 {
-  const CfmPipeline *pl = &plan->pl;
+  const CfmPlanStage *conv = &plan->stages[CFM_STAGE_CONV];
+  const CfmPlanStage *pool = &plan->stages[CFM_STAGE_POOL];
 
   memset (shape, 0, sizeof *shape);
   shape->n_filters = plan->n_maps;
-  if (plan->model)
-    {
-      const CfmPlanStage *conv = &plan->stages[CFM_STAGE_CONV];
-      const CfmPlanStage *pool = &plan->stages[CFM_STAGE_POOL];
-
-      shape->in_width = plan->width;
-      shape->in_height = plan->height;
-      shape->conv_width = conv->map_w;
-      shape->conv_height = conv->map_h;
-      shape->pool_width = pool->map_w;
-      shape->pool_height = pool->map_h;
-      return;
-    }
   shape->in_width = plan->width;
   shape->in_height = plan->height;
-  shape->conv_width = pl->conv_w;
-  shape->conv_height = pl->conv_h;
-  shape->pool_width = pl->pool_w;
-  shape->pool_height = pl->pool_h;
-  cfm_pipeline_dropped (pl, &shape->dropped_cols, &shape->dropped_rows);
+  shape->conv_width = conv->map_w;
+  shape->conv_height = conv->map_h;
+  shape->pool_width = pool->map_w;
+  shape->pool_height = pool->map_h;
+  if (plan->model == NULL)
+    cfm_pipeline_dropped (&plan->pl, &shape->dropped_cols,
+                          &shape->dropped_rows);
 }
 
 gint

@@ -153,6 +153,37 @@ plan_channels (CfmPlan *plan, GError **error)
   return TRUE;
 }
 
+/* Stage S's layer: the map of module M, of SHAPE, with ALIGN, over the
+ * image: a map pixel's block of layer pixels centred on its receptive
+ * field's centre, rounding toward the top-left. */
+static gboolean
+place_stage (CfmPlan *plan, gint s, gint m, const gint *shape,
+             gboolean align, GError **error)
+{
+  const CfmNetwork *net = &plan->model->model->net;
+  CfmPlanStage *st = &plan->stages[s];
+  gint stride[2];
+  gdouble centre[2];
+
+  cfm_network_geometry (net, m, stride, centre);
+  if (align && stride[0] != stride[1])
+    {
+      g_set_error (error, CFM_ERROR, 0, _("%s steps %d rows but %d "
+                                          "columns: turn \"align\" off to "
+                                          "see its maps."),
+                   net->modules[m].name, stride[0], stride[1]);
+      return FALSE;
+    }
+  st->map_h = shape[1];
+  st->map_w = shape[2];
+  st->scale = align ? stride[1] : 1;
+  st->x = plan->origin_x
+          + (align ? (gint) floor (centre[1] - (stride[1] - 1) / 2.0) : 0);
+  st->y = plan->origin_y
+          + (align ? (gint) floor (centre[0] - (stride[0] - 1) / 2.0) : 0);
+  return TRUE;
+}
+
 /* Each stage's module, size and place. */
 static gboolean
 plan_stages (CfmPlan *plan, GError **error)
@@ -165,57 +196,39 @@ plan_stages (CfmPlan *plan, GError **error)
   CfmPlanModel *pm = plan->model;
   const CfmNetwork *net = &pm->model->net;
   gint (*shape)[3] = g_malloc0_n (pm->block.last + 1, sizeof *shape);
-  gboolean align = plan->vals.v[CFM_ARG_ALIGN].i, any = FALSE;
+  gboolean ok = TRUE, any = FALSE;
   CfmError err;
   gint s;
 
   if (cfm_network_shapes (net, pm->block.last, plan->channels, plan->height,
                           plan->width, shape, &err) != CFM_OK)
     {
-      g_free (shape);
       g_set_error (error, CFM_ERROR, 0, _("The image or selection is too "
                                           "small for this layer: %s"),
                    err.message);
-      return FALSE;
+      ok = FALSE;
     }
-  for (s = 0; s < CFM_N_STAGES; s++)
+  for (s = 0; ok && s < CFM_N_STAGES; s++)
     {
-      CfmPlanStage *st = &plan->stages[s];
-      gint m = pm->block.module[s], stride[2];
-      gdouble centre[2];
+      gint m = pm->block.module[s];
 
       pm->module[s] = plan->vals.v[shown[s]].i ? m : -1;
-      if (m < 0)
-        continue;
-      cfm_network_geometry (net, m, stride, centre);
-      st->shown = pm->module[s] >= 0;
-      any = any || st->shown;
-      st->map_h = shape[m][1];
-      st->map_w = shape[m][2];
-      st->scale = align ? stride[1] : 1;
-      /* a map pixel's block of layer pixels centred on its receptive
-       * field's centre, rounding toward the top-left */
-      st->x = plan->origin_x
-              + (align ? (gint) floor (centre[1] - (stride[1] - 1) / 2.0) : 0);
-      st->y = plan->origin_y
-              + (align ? (gint) floor (centre[0] - (stride[0] - 1) / 2.0) : 0);
-      if (align && stride[0] != stride[1])
-        {
-          g_free (shape);
-          g_set_error (error, CFM_ERROR, 0, _("%s steps %d rows but %d "
-                                              "columns: turn \"align\" off "
-                                              "to see its maps."),
-                       net->modules[m].name, stride[0], stride[1]);
-          return FALSE;
-        }
+      plan->stages[s].shown = pm->module[s] >= 0;
+      any = any || plan->stages[s].shown;
+      if (m >= 0)
+        ok = place_stage (plan, s, m, shape[m], plan->vals.v[CFM_ARG_ALIGN].i,
+                          error);
     }
   g_free (shape);
-  if (!any)
-    g_set_error (error, CFM_ERROR, 0, _("Nothing to show: the block of %s "
-                                        "has no such stage; turn on its "
-                                        "convolution maps."),
-                 net->modules[pm->block.first].name);
-  return any;
+  if (ok && !any)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("Nothing to show: the block of %s "
+                                          "has no such stage; turn on its "
+                                          "convolution maps."),
+                   net->modules[pm->block.first].name);
+      ok = FALSE;
+    }
+  return ok;
 }
 
 gboolean

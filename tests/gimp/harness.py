@@ -172,6 +172,22 @@ def run_script(g, script):
     return proc.stdout + proc.stderr
 
 
+def check_refusals(g, cases, image):
+    """Runs each of CASES (what, batch arguments, --before expression,
+    message, exit code) on IMAGE: the batch exits with the code and says
+    the message, and (exit 1: GIMP ran) the image keeps its one layer."""
+    for what, args, before, message, code in cases:
+        extra = ["--before", before] if before else []
+        rc, so, se = g.batch(["-o", g.work + "/bad-out"] + args + extra,
+                             [image])
+        tag = "GIMP %s refuses %s" % (g.series, what)
+        check(rc == code and message in se, tag,
+              "exit %d, stderr %r" % (rc, se[-400:]))
+        if code == 1:
+            check("\tlayers 1:" in se, tag + ": image left unchanged",
+                  se[-200:])
+
+
 def bad_npy_files(g):
     """Broken kernel files, made from a good one."""
     d = g.host(g.work + "/bad")

@@ -6,7 +6,8 @@ killed midway leaves nothing behind."""
 import os
 import subprocess
 
-from harness import (check, PHOTO, run_script, bad_npy_files)
+from harness import (check, PHOTO, run_script, bad_npy_files,
+                     check_refusals)
 
 
 
@@ -74,16 +75,7 @@ def test_bad_inputs(g):
          ["--set", "filter-bank=custom", "--set",
           "kernels=[[[[1]],[[2]],[[3]]]]"], None, "choose the input", 1),
     ]
-    for what, args, before, message, code in cases:
-        extra = ["--before", before] if before else []
-        rc, so, se = g.batch(["-o", g.work + "/bad-out"] + args + extra,
-                             [PHOTO])
-        tag = "GIMP %s refuses %s" % (g.series, what)
-        check(rc == code and message in se, tag,
-              "exit %d, stderr %r" % (rc, se[-300:]))
-        if code == 1:
-            check("\tlayers 1:" in se, tag + ": image left unchanged",
-                  se[-200:])
+    check_refusals(g, cases, PHOTO)
 
 
 def test_raw_refusals(g):

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from harness import FIXTURES, check, layers_of, expected_codes, \
-    compare, read_map, PHOTO
+    compare, read_map, check_refusals, PHOTO
 
 NETS = os.path.join(FIXTURES, "networks")
 # The fixtures' input is the photo's top-left 96 x 72 pixels.
@@ -147,8 +147,8 @@ def test_model_layers(g):
     for what, name, model_file, layer, extra, align, stages in cases:
         tag = "GIMP %s model %s" % (g.series, what)
         out = g.work + "/model-" + what.replace(" ", "-")
-        layers = run(g, tag, out, model_args(g, name, model_file, layer, extra),
-                     crop)
+        layers = run(g, tag, out,
+                     model_args(g, name, model_file, layer, extra), crop)
         if layers is None:
             continue
         check_maps(g, tag, out, name, layers, stages, (1, 2), align, crop)
@@ -211,8 +211,9 @@ def test_model_refusals(g):
         ("a network text that does not match",
          model_args(g, "vgg_bn", "lenet.pth", "",
                     ["--set", "input=rgb"]), None, "0.weight", 1),
-        ("an unknown layer", model_args(g, "lenet", "lenet.pth", "classifier.9"),
-         None, "its modules: features.0", 1),
+        ("an unknown layer",
+         model_args(g, "lenet", "lenet.pth", "classifier.9"), None,
+         "its modules: features.0", 1),
         ("an input that does not fit",
          model_args(g, "lenet", "lenet.pth", "", ["--set", "input=rgb"]), None,
          "choose the input \"luma\"", 1),
@@ -224,16 +225,8 @@ def test_model_refusals(g):
          model_args(g, "lenet", "lenet.pth", "", ["--set",
                                                "input-normalize=0.5/0"]),
          None, "input-normalize", 1),
-        ("align with unequal strides", model_args(g, "pools", "pools.pth", "0"),
-         None, "turn \"align\" off", 1),
+        ("align with unequal strides",
+         model_args(g, "pools", "pools.pth", "0"), None,
+         "turn \"align\" off", 1),
     ]
-    for what, args, before, message, code in cases:
-        extra = ["--before", before] if before else []
-        rc, so, se = g.batch(["-o", g.work + "/bad-model-out"] + args + extra,
-                             [PHOTO])
-        tag = "GIMP %s refuses %s" % (g.series, what)
-        check(rc == code and message in se, tag,
-              "exit %d, stderr %r" % (rc, se[-400:]))
-        if code == 1:
-            check("\tlayers 1:" in se, tag + ": image left unchanged",
-                  se[-200:])
+    check_refusals(g, cases, PHOTO)
