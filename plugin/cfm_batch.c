@@ -40,7 +40,8 @@ static gchar *
 find_gimp (void)
 {
   static const gchar *const names[] = {
-    "gimp-console-3.0", "gimp-console-3", "gimp-console-2.10",
+    "gimp-console-3.2", "gimp-console-3.0", "gimp-console-3",
+    "gimp-console-2.10",
     "gimp-console", NULL
   };
   gint i;
@@ -94,6 +95,22 @@ note_error (gchar **lines, gint i, gchar **message)
     return;
   g_free (*message);
   *message = g_strdup (p);
+}
+
+/* The error message the script appends to a CFM-FAILED line ("IMAGE\t
+ * layers N\tMESSAGE"), cut off LINE; without the words GIMP puts before
+ * a failed procedure's own message. */
+static const gchar *
+split_error (gchar *line)
+{
+  gchar *layers = strstr (line, "\tlayers "), *tab, *own;
+
+  tab = layers ? strchr (layers + 1, '\t') : NULL;
+  if (tab == NULL)
+    return "";
+  *tab = '\0';
+  own = strstr (tab + 1, " failed: ");
+  return own ? own + 9 : tab + 1;
 }
 
 /* VALUE; for a text argument given as @FILE, the file's text; for a file
@@ -216,8 +233,13 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
         g_print ("%s\n", l + 4);
       else if (g_str_has_prefix (l, "CFM-FAILED "))
         {
-          g_printerr (_("%s: %s\n"), l + 11,
-                      message ? message : _("GIMP gave no message"));
+          gchar *failed_line = g_strdup (l + 11);
+          const gchar *said = split_error (failed_line);
+
+          g_printerr (_("%s: %s\n"), failed_line,
+                      message ? message
+                      : *said ? said : _("GIMP gave no message"));
+          g_free (failed_line);
           g_clear_pointer (&message, g_free);
           failed++;
         }

@@ -172,8 +172,14 @@ cfm_script_call (const CfmArgValues *vals, const gboolean *set,
 /* Helpers of the program, in each dialect: printing a line, exporting a
  * layer to PNG, and listing (and exporting) the maps of a group. */
 /* Printing a line (as a message on the console, in order with GIMP's own
- * error messages) and a layer's name without its note, in both dialects. */
+ * error messages), a layer's name without its note, and the message of the
+ * last error (GIMP 3.2 prints none of a call that fails under catch), in
+ * both dialects. */
 static const gchar prelude_common[] =
+  "(define cfm-error \"\")\n"
+  "(define (cfm-error-hook . x)\n"
+  "  (set! cfm-error (if (and (pair? x) (string? (car x))) (car x) \"\"))\n"
+  "  (apply throw x))\n"
   "(define (cfm-print . items)\n"
   "  (gimp-message (apply string-append\n"
   "    (map (lambda (x) (if (number? x) (number->string x) x)) items))))\n"
@@ -298,8 +304,9 @@ append_image (GString *s, const gchar *call, gint major, const gchar *image,
     g_string_append_printf (s, "  %s\n", before[i]);
   /* A failed call leaves the image as it was: say how many layers it has,
    * so that can be checked, and go on with the next image. */
-  g_string_append_printf (s, "  (if (catch #f (begin %s #t))\n   (begin\n",
-                          call);
+  g_string_append_printf (s, "  (set! cfm-error \"\")\n"
+                          "  (set! *error-hook* cfm-error-hook)\n"
+                          "  (if (catch #f (begin %s #t))\n   (begin\n", call);
   g_string_append (s, "  (for-each (lambda (g) (cfm-dump image g ");
   append_string (s, dir);
   g_string_append (s, ")) (cfm-new-groups image))\n");
@@ -318,7 +325,7 @@ append_image (GString *s, const gchar *call, gint major, const gchar *image,
   append_string (s, xcf);
   g_string_append (s, "))\n   (cfm-print \"CFM-FAILED \" ");
   append_string (s, image);
-  g_string_append_printf (s, " \"\\tlayers \" %s))\n"
+  g_string_append_printf (s, " \"\\tlayers \" %s \"\\t\" cfm-error))\n"
                           "  (gimp-image-delete image)))\n",
                           major == 3
                           ? "(vector-length (gimp-image-get-layers image))"

@@ -10,6 +10,8 @@
 #   gimp2   the GIMP 2.10 plug-in in gimp-console-2.10
 #   gimp3   the GIMP 3 plug-in in a Debian 13 root that it makes when
 #           missing, its layers compared with GIMP 2.10's
+#   gimp32  the same with GIMP 3.2 in a Debian unstable root
+# and then the Debian package (tests/package/test-package.sh).
 # A suite that cannot run is skipped with its reason, and is a failure when
 # CI=true.  The last line is "N passed, N failed" (", N skipped" when any
 # were).  Logs are in build-logs/.
@@ -119,8 +121,18 @@ if [ -x build/plugin/cnn-feature-maps ]; then
   suite build gimp2 gimp2
   echo "== gimp3"
   suite build gimp3 gimp3
+  echo "== gimp32"
+  suite build gimp32 gimp32
 else
   skip_step "gimp2 and gimp3" "no GIMP plug-in SDK is installed"
+fi
+echo "== Debian package"
+if [ "$(id -u)" = 0 ]; then
+  bash tests/package/test-package.sh >"$LOG/package.log" 2>&1
+  count "$LOG/package.log" "package (build, lintian, install, batch run, purge)"
+  grep -a "^not ok" "$LOG/package.log" | head -20
+else
+  skip_step "Debian package" "installing into a clean root needs root"
 fi
 
 if [ $SKIPPED -gt 0 ]; then

@@ -74,6 +74,8 @@ def main():
     ap.add_argument("--gimp2-build")
     ap.add_argument("--gimp3-build")
     ap.add_argument("--gimp3-root")
+    ap.add_argument("--gimp3-series", default="3",
+                    help="the GIMP 3 series in the root: 3 (3.0) or 3.2")
     ap.add_argument("--screenshots",
                     default=os.path.join(harness.SRC, "build-logs"))
     ap.add_argument("--only", help="run the tests whose name contains this "
@@ -87,8 +89,9 @@ def main():
     if opts.gimp2_build:
         gimps["2.10"] = Gimp("2.10", os.path.abspath(opts.gimp2_build))
     if opts.gimp3_build:
-        gimps["3"] = Gimp("3", os.path.abspath(opts.gimp3_build),
-                          opts.gimp3_root)
+        gimps[opts.gimp3_series] = Gimp(opts.gimp3_series,
+                                        os.path.abspath(opts.gimp3_build),
+                                        opts.gimp3_root)
     maps = {}
     for key, g in gimps.items():
         out = run_build(key, g, opts)

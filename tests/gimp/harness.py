@@ -36,8 +36,9 @@ class Gimp:
     """One GIMP build: runs the batch command and maps paths."""
 
     def __init__(self, series, build, root=None):
-        self.series = series
+        self.series = series   # "2.10", "3" (3.0) or "3.2"
         self.root = root
+        self.console = self.find_console()
         self.inside_src = "/src" if root else SRC
         self.build = build
         # A folder of this run's own, so runs side by side cannot meet.
@@ -58,6 +59,18 @@ class Gimp:
                 os.makedirs(dst, exist_ok=True)
                 shutil.copy(mo, dst)
         os.makedirs(os.path.join(self.host_work, "home"))
+
+    def find_console(self):
+        """The gimp-console of this GIMP: its own series' name where the
+        root has it (GIMP 3.2 has no gimp-console-3.0)."""
+        if self.series == "2.10":
+            return "gimp-console-2.10"
+        for name in ("gimp-console-%s" % ("3.0" if self.series == "3"
+                                          else self.series),
+                     "gimp-console-3"):
+            if os.path.exists((self.root or "") + "/usr/bin/" + name):
+                return name
+        return "gimp-console-3"
 
     def inside(self, path):
         """A path of the source tree as the GIMP process sees it."""
@@ -158,8 +171,8 @@ def run_script(g, script):
     env = {"HOME": g.work + "/home", "GIMP2_DIRECTORY": g.work + "/profile",
            "GIMP3_DIRECTORY": g.work + "/profile", "PATH": "/usr/bin:/bin",
            "LANG": "C.UTF-8"}
-    if g.series == "3":
-        cmd = ["gimp-console-3.0", "-i", "--batch-interpreter",
+    if g.series != "2.10":
+        cmd = [g.console, "-i", "--batch-interpreter",
                "plug-in-script-fu-eval", "-b", script, "--quit"]
     else:
         cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b", script, "-b",

@@ -6,13 +6,21 @@
 #   run-suite.sh 3 BUILD      the GIMP 3 plug-in, built and run in a Debian
 #                             13 root (make-gimp3-root.sh; needs root), its
 #                             layers compared with those the 2.10 suite kept
+#   run-suite.sh 3.2 BUILD    the same with GIMP 3.2, in a Debian unstable
+#                             root
 # A suite that cannot run here exits 77 (meson's skip) with the reason, or,
 # when CI=true, fails: CI must run every suite.
 set -uo pipefail
 series=$1
 build=$(cd "$2" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
-root=${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}
+if [ "$series" = 3.2 ]; then
+  root=${CFM_GIMP32_ROOT:-/var/cache/cnn-feature-maps/sid-gimp32}
+  debian=sid debian_name="Debian unstable" gimp3_build=build-gimp32
+else
+  root=${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}
+  debian=trixie debian_name="Debian 13" gimp3_build=build-gimp3
+fi
 logs=$src/build-logs
 kept=$build/gimp-kept
 mkdir -p "$logs"
@@ -35,23 +43,25 @@ if [ "$series" = 2.10 ]; then
     --keep "$kept" --screenshots "$logs"
 fi
 
-[ "$(id -u)" = 0 ] || cannot_run "making the Debian 13 root needs root"
-bash "$src/tests/gimp/make-gimp3-root.sh" "$root" >"$logs/gimp3-root.log" 2>&1 \
-  || cannot_run "the Debian 13 root could not be made (see $logs/gimp3-root.log)"
+[ "$(id -u)" = 0 ] || cannot_run "making the $debian_name root needs root"
+bash "$src/tests/gimp/make-gimp3-root.sh" "$root" "$debian" \
+  >"$logs/gimp$series-root.log" 2>&1 \
+  || cannot_run "the $debian_name root could not be made (see $logs/gimp$series-root.log)"
 mkdir -p "$root/src"
 mountpoint -q "$root/src" && umount -l "$root/src"
 mount --bind "$src" "$root/src"
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 trap 'umount -l "$root/src" "$root/proc" 2>/dev/null' EXIT
-if ! chroot "$root" sh -c "cd /src && rm -rf build-gimp3 \
-       && meson setup build-gimp3 -Dwerror=true && ninja -C build-gimp3" \
-       >"$logs/gimp3-build.log" 2>&1; then
-  echo "the GIMP 3 build failed (see $logs/gimp3-build.log)"
+if ! chroot "$root" sh -c "cd /src && rm -rf $gimp3_build \
+       && meson setup $gimp3_build -Dwerror=true && ninja -C $gimp3_build" \
+       >"$logs/gimp$series-build.log" 2>&1; then
+  echo "the GIMP $series build failed (see $logs/gimp$series-build.log)"
   echo "0 passed, 1 failed"
   exit 1
 fi
 compare=()
 [ -d "$kept/gimp2.10/tutorial/chelsea-maps" ] \
   && compare=(--compare-with "$kept/gimp2.10/tutorial/chelsea-maps")
-/usr/bin/python3 "$src/tests/gimp/gimp_tests.py" --gimp3-build "$src/build-gimp3" \
-  --gimp3-root "$root" --keep "$kept" --screenshots "$logs" "${compare[@]}"
+/usr/bin/python3 "$src/tests/gimp/gimp_tests.py" \
+  --gimp3-build "$src/$gimp3_build" --gimp3-root "$root" \
+  --gimp3-series "$series" --keep "$kept" --screenshots "$logs" "${compare[@]}"

@@ -50,13 +50,13 @@ def test_dialog(g, lang, display, shots, model=False):
                             stderr=subprocess.DEVNULL, text=True)
     display = int(xvfb.stdout.readline().strip() or display)
     photo = g.inside(PHOTO)
-    if g.series == "3":
+    if g.series != "2.10":
         script = ('(script-fu-use-v3) (let* ((image (gimp-file-load '
                   'RUN-NONINTERACTIVE "%s")) (layers '
                   '(gimp-image-get-selected-layers image))) '
                   '(plug-in-cnn-feature-maps #:run-mode RUN-INTERACTIVE '
                   '#:image image #:drawables layers))' % photo)
-        cmd = ["gimp-console-3.0", "-i", "--batch-interpreter",
+        cmd = [g.console, "-i", "--batch-interpreter",
                "plug-in-script-fu-eval", "-b", script, "--quit"]
     else:
         # Every positional argument, as the batch command writes the call.
