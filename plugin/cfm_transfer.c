@@ -99,6 +99,38 @@ remove_stale_files (const gchar *dir)
 #endif
 }
 
+/* remove_stale_files in DIR and, where GIMP gives each session a folder
+ * of its own (GIMP 3.2: /tmp/gimp-3.2-XXXXXX, which GIMP leaves behind
+ * when it holds a killed run's file), in the other sessions' folders. */
+static void
+remove_stale_files_of_sessions (const gchar *dir)
+{
+  gchar *parent = g_path_get_dirname (dir), *base = g_path_get_basename (dir);
+  gchar *dash = strrchr (base, '-');
+  GDir *d;
+  const gchar *name;
+
+  remove_stale_files (dir);
+  if (dash && g_str_has_prefix (base, "gimp")
+      && (d = g_dir_open (parent, 0, NULL)) != NULL)
+    {
+      dash[1] = '\0';   /* "gimp-3.2-" */
+      while ((name = g_dir_read_name (d)))
+        if (g_str_has_prefix (name, base))
+          {
+            gchar *other = g_build_filename (parent, name, NULL);
+
+            if (strcmp (other, dir) != 0
+                && g_file_test (other, G_FILE_TEST_IS_DIR))
+              remove_stale_files (other);
+            g_free (other);
+          }
+      g_dir_close (d);
+    }
+  g_free (parent);
+  g_free (base);
+}
+
 /* Whether SOURCE and SINK allow the file at all. */
 static gboolean
 route_possible (const CfmSource *source, const CfmSink *sink)
@@ -142,7 +174,7 @@ cfm_transfer_new (const CfmPlan *plan, const CfmSource *source,
   if (!route_possible (source, sink) || need > G_MAXUINT32)
     return NULL;
   dir = sink->temp_dir (sink);
-  remove_stale_files (dir);
+  remove_stale_files_of_sessions (dir);
   if (has_room (dir, need))
     {
       guint8 codes[256][3];
