@@ -181,9 +181,10 @@ cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
 }
 
 void
-cfm_network_field (const CfmNetwork *net, int last, int field[2])
+cfm_network_field (const CfmNetwork *net, int last, int field[2],
+                   int start[2])
 {
-  long long size[2] = { 1, 1 }, jump[2] = { 1, 1 };
+  long long size[2] = { 1, 1 }, jump[2] = { 1, 1 }, first[2] = { 0, 0 };
   int i, a;
 
   for (i = 0; i <= last && i < net->n; i++)
@@ -196,6 +197,8 @@ cfm_network_field (const CfmNetwork *net, int last, int field[2])
       for (a = 0; a < 2; a++)
         {
           /* saturating, as the geometry does */
+          first[a] -= m->pad[a] * jump[a];
+          first[a] = first[a] < INT_MIN ? INT_MIN : first[a];
           size[a] += (long long) m->dil[a] * (m->k[a] - 1) * jump[a];
           size[a] = size[a] > INT_MAX ? INT_MAX : size[a];
           jump[a] = jump[a] * m->stride[a] > INT_MAX ? INT_MAX
@@ -204,6 +207,11 @@ cfm_network_field (const CfmNetwork *net, int last, int field[2])
     }
   field[0] = (int) size[0];
   field[1] = (int) size[1];
+  if (start)
+    {
+      start[0] = (int) first[0];
+      start[1] = (int) first[1];
+    }
 }
 
 /* ---- input normalisation ------------------------------------------------- */

@@ -100,8 +100,11 @@ void cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
                            double centre[2]);
 
 /* The receptive field of an output pixel of module LAST: FIELD[0] input
- * rows by FIELD[1] columns (padding included). */
-void cfm_network_field (const CfmNetwork *net, int last, int field[2]);
+ * rows by FIELD[1] columns (padding included), the first output pixel's
+ * starting at input row START[0], column START[1] (negative: in the
+ * padding; START may be NULL); pixel (i, j)'s moves by the total stride. */
+void cfm_network_field (const CfmNetwork *net, int last, int field[2],
+                        int start[2]);
 
 /* The input normalisation TEXT names for a network of C input channels,
  * as torchvision's Normalize after dividing by 255: "none" (mean 0, std

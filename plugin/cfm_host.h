@@ -20,6 +20,7 @@ typedef struct
   gint           origin_y;
   gboolean       image_rgb;    /* the image's base type is RGB */
   GBytes        *icc_profile;  /* the image's colour profile, or NULL */
+  guint          tattoo;       /* the drawable's, for the recipe */
 } CfmSource;
 
 typedef struct _CfmSink CfmSink;

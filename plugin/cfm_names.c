@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "cfm_names.h"
 
@@ -78,6 +79,43 @@ cfm_names_map (const CfmPlan *plan, CfmStage stage, gint f,
                           plan->numbers[f], name, lo, hi,
                           (gint) floor (100.0 * stats->zeros
                                         / MAX (stats->count, 1) + 0.5));
+}
+
+/* A map layer's name without its note. */
+static gchar *
+map_prefix (const CfmPlan *plan, CfmStage stage, gint f)
+{
+  if (plan->model)
+    return g_strdup_printf ("%s map %d", cfm_names_stage (plan, stage),
+                            plan->numbers[f]);
+  return g_strdup_printf ("Filter %d %s", plan->numbers[f],
+                          cfm_names_stage (plan, stage));
+}
+
+gboolean
+cfm_names_parse_map (const CfmPlan *plan, const gchar *name, CfmStage *stage,
+                     gint *f)
+{
+  const gchar *note = strstr (name, " (");
+  gsize len = note ? (gsize) (note - name) : strlen (name);
+  gint s, i;
+
+  for (s = 0; s < CFM_N_STAGES; s++)
+    for (i = 0; plan->stages[s].shown && i < plan->n_maps; i++)
+      {
+        gchar *prefix = map_prefix (plan, (CfmStage) s, i);
+        gboolean same = strlen (prefix) == len
+                        && strncmp (prefix, name, len) == 0;
+
+        g_free (prefix);
+        if (same)
+          {
+            *stage = (CfmStage) s;
+            *f = i;
+            return TRUE;
+          }
+      }
+  return FALSE;
 }
 
 gchar *

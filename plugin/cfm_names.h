@@ -40,6 +40,11 @@ gchar *cfm_names_filter (const CfmPlan *plan, gint f);
 gchar *cfm_names_map (const CfmPlan *plan, CfmStage stage, gint f,
                       const CfmStats *stats);
 
+/* The stage and the plan's filter index of the map layer named NAME (its
+ * note may follow), or FALSE when PLAN makes no such layer. */
+gboolean cfm_names_parse_map (const CfmPlan *plan, const gchar *name,
+                              CfmStage *stage, gint *f);
+
 /* The kernel figure of filter F, and the legend of STAGE. */
 gchar *cfm_names_kernel (const CfmPlan *plan, gint f);
 gchar *cfm_names_legend (const CfmPlan *plan, CfmStage stage);

@@ -103,7 +103,7 @@ model_crop (const CfmPlan *plan, const GeglRectangle *area,
   gint last = plan->model->block.last, field[2], stride[2];
   gdouble centre[2];
 
-  cfm_network_field (net, last, field);
+  cfm_network_field (net, last, field, NULL);
   cfm_network_geometry (net, last, stride, centre);
   return crop_around (area, view,
                       MAX (field[0], field[1]) + 2 * MAX (stride[0],

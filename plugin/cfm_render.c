@@ -8,6 +8,7 @@
 #include "cfm_figures.h"
 #include "cfm_i18n.h"
 #include "cfm_layers.h"
+#include "cfm_recipe.h"
 #include "cfm_report.h"
 #include "cfm_source.h"
 #include "cfm_transfer.h"
@@ -105,7 +106,7 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
       cfm_writer_release (writer);
       if (ok)
         {
-          gchar *recipe = cfm_args_to_text (&plan->vals);
+          gchar *recipe = cfm_recipe_text (&plan->vals, source);
 
           ok = cfm_layers_insert (tree, sink, CFM_PARASITE, recipe, error);
           g_free (recipe);

@@ -12,6 +12,7 @@
 
 #include "host_gimp2.h"
 #include "cfm_i18n.h"
+#include "cfm_probe.h"
 #include "cfm_render.h"
 
 #define N_FIXED_PARAMS 3   /* run-mode, image, drawable */
@@ -82,6 +83,7 @@ query (void)
   gimp_plugin_menu_register (CFM_PROC_NAME, "<Image>/Filters/Generic");
   for (i = 0; i < CFM_N_ARGS; i++)
     g_free (args[N_FIXED_PARAMS + i].description);
+  gimp2_probe_query ();
 }
 
 /* ---- positional parameters and last values ------------------------------ */
@@ -203,9 +205,13 @@ run (const gchar *name, gint nparams, const GimpParam *param,
   GError *error = NULL;
   gboolean ok = TRUE;
 
-  (void) name;
   bindtextdomain (GETTEXT_PACKAGE, locale_dir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (strcmp (name, CFM_PROBE_PROC_NAME) == 0)
+    {
+      gimp2_probe_run (nparams, param, nreturn_vals, return_vals);
+      return;
+    }
   cfm_render_init_gegl ();
   *nreturn_vals = 1;
   *return_vals = values;

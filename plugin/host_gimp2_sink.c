@@ -225,6 +225,7 @@ gimp2_render_drawable (gint32 image, gint32 drawable,
     .origin_y = plan->origin_y,
     .image_rgb = sink.image_rgb,
     .icc_profile = cfm_host_icc (gimp_image_get_color_profile (image)),
+    .tattoo = gimp_item_get_tattoo (drawable),
   };
   gboolean ok = cfm_render_run (plan, &source, &sink, error);
 

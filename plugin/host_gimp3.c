@@ -12,6 +12,7 @@
 
 #include "host_gimp3.h"
 #include "cfm_i18n.h"
+#include "cfm_probe.h"
 #include "cfm_render.h"
 
 typedef struct _CfmPlugIn      CfmPlugIn;
@@ -68,7 +69,8 @@ static GList *
 cfm_query_procedures (GimpPlugIn *plug_in)
 {
   (void) plug_in;
-  return g_list_append (NULL, g_strdup (CFM_PROC_NAME));
+  return g_list_append (g_list_append (NULL, g_strdup (CFM_PROC_NAME)),
+                        g_strdup (CFM_PROBE_PROC_NAME));
 }
 
 static gboolean
@@ -168,6 +170,8 @@ cfm_create_procedure (GimpPlugIn *plug_in, const gchar *name)
   GimpProcedure *procedure;
   gint i;
 
+  if (strcmp (name, CFM_PROBE_PROC_NAME) == 0)
+    return gimp3_probe_procedure_new (plug_in);
   if (strcmp (name, CFM_PROC_NAME) != 0)
     return NULL;
   procedure = gimp_image_procedure_new (plug_in, name,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* host_gimp3.h: what the three files of the GIMP 3 build give each other:
+/* host_gimp3.h: what the files of the GIMP 3 build give each other:
  * host_gimp3.c (registration and run), host_gimp3_sink.c (the source and
- * the layer sink) and host_gimp3_dialog.c (the dialog). */
+ * the layer sink), host_gimp3_dialog.c (the dialog) and
+ * host_gimp3_probe.c (the probe procedure). */
 #ifndef HOST_GIMP3_H
 #define HOST_GIMP3_H
 
@@ -25,6 +26,9 @@ void gimp3_drawable_facts (GimpDrawable *drawable, CfmDrawableFacts *facts);
 gboolean gimp3_render_drawable (GimpImage *image, GimpDrawable *drawable,
                                 const GeglRectangle *area,
                                 const CfmPlan *plan, GError **error);
+
+/* The probe procedure, registered and run. */
+GimpProcedure *gimp3_probe_procedure_new (GimpPlugIn *plug_in);
 
 /* The dialog; FALSE when the user cancelled. */
 gboolean gimp3_dialog_run (GimpProcedure *procedure,

@@ -229,6 +229,7 @@ gimp3_render_drawable (GimpImage *image, GimpDrawable *drawable,
     .origin_y = plan->origin_y,
     .image_rgb = sink.image_rgb,
     .icc_profile = cfm_host_icc (gimp_image_get_color_profile (image)),
+    .tattoo = gimp_item_get_tattoo (GIMP_ITEM (drawable)),
   };
   gboolean ok = cfm_render_run (plan, &source, &sink, error);
 

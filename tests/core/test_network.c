@@ -341,14 +341,17 @@ check_geometry (void)
                         centre);
   CHECK (stride[0] == 4 && centre[1] == 0.0, "layer1.0 geometry");
   {
-    int field[2];
+    int field[2], start[2];
 
-    /* conv1 7x7: 7; maxpool 3 over conv pixels 2 input pixels apart:
-     * 7 + 2 x 2 = 11 (torchvision's documented stem field) */
-    cfm_network_field (&net, cfm_network_find (&net, "conv1"), field);
-    CHECK (field[0] == 7 && field[1] == 7, "conv1 field %d", field[0]);
-    cfm_network_field (&net, cfm_network_find (&net, "maxpool"), field);
-    CHECK (field[0] == 11 && field[1] == 11, "maxpool field %d", field[0]);
+    /* conv1 7x7 padding 3: 7 from -3; maxpool 3 padding 1 over conv
+     * pixels 2 input pixels apart: 7 + 2 x 2 = 11 from -3 - 2 = -5 */
+    cfm_network_field (&net, cfm_network_find (&net, "conv1"), field, start);
+    CHECK (field[0] == 7 && field[1] == 7 && start[0] == -3,
+           "conv1 field %d from %d", field[0], start[0]);
+    cfm_network_field (&net, cfm_network_find (&net, "maxpool"), field,
+                       start);
+    CHECK (field[0] == 11 && field[1] == 11 && start[1] == -5,
+           "maxpool field %d from %d", field[0], start[1]);
   }
   CHECK (cfm_network_input_channels (&net) == 3, "stem input channels");
   cfm_network_free (&net);

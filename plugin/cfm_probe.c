@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_probe.c: one map pixel worked out again and explained: a filter
+ * bank's from its kernel and the input patch, a trained model's block from
+ * a crop of the input around its receptive field (its API:
+ * cfm_probe.h). */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cfm_probe.h"
+#include "cfm_i18n.h"
+#include "cfm_names.h"
+#include "cfm_plan.h"
+#include "cfm_source.h"
+
+/* The arithmetic is written out weight by weight up to this many
+ * products; a larger kernel gets its sum per input channel. */
+#define PRODUCTS_SHOWN 256
+
+typedef struct
+{
+  const CfmPlan *plan;
+  CfmInput      *input;
+  gfloat       **rows;   /* input rows read so far, by row */
+  GString       *text;
+} Probe;
+
+static gint
+floor_div (gint a, gint b)
+{
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* Input row R, every channel (channel c's pixel x at [c * width + x]). */
+static const gfloat *
+input_row (Probe *p, gint r)
+{
+  if (p->rows[r] == NULL)
+    {
+      p->rows[r] = g_new (gfloat, (gsize) p->plan->channels
+                                  * p->plan->width);
+      cfm_input_read (p->input, r, 1, p->rows[r]);
+    }
+  return p->rows[r];
+}
+
+/* Input channel C at padded position IY, IX (0 in zero padding). */
+static gfloat
+input_at (Probe *p, gint c, gint iy, gint ix)
+{
+  const CfmConvParams *cp = &p->plan->pl.conv;
+  gint y = cfm_pad_index (iy, p->plan->height, cp->pad_mode);
+  gint x = cfm_pad_index (ix, p->plan->width, cp->pad_mode);
+
+  return y < 0 || x < 0 ? 0.0f
+                        : input_row (p, y)[(gsize) c * p->plan->width + x];
+}
+
+/* Writes channel C's patch, kernel and products of filter F at conv
+ * pixel CI, CJ. */
+static void
+explain_channel (Probe *p, gint f, gint c, gint ci, gint cj)
+{
+  const CfmBank *b = &p->plan->bank;
+  const CfmConvParams *cp = &p->plan->pl.conv;
+  gint ky, kx;
+
+  g_string_append_printf (p->text, _("input channel %d: patch | kernel | "
+                                     "products\n"), c + 1);
+  for (ky = 0; ky < b->kh; ky++)
+    {
+      GString *patch = g_string_new (NULL), *kernel = g_string_new (NULL);
+      GString *prod = g_string_new (NULL);
+
+      for (kx = 0; kx < b->kw; kx++)
+        {
+          gfloat v = input_at (p, c, ci * cp->stride - cp->padding
+                                     + ky * cp->dilation,
+                               cj * cp->stride - cp->padding
+                               + kx * cp->dilation);
+          gfloat w = b->weights[(((gsize) f * b->c + c) * b->kh + ky) * b->kw
+                                + kx];
+
+          g_string_append_printf (patch, " %7.4f", v);
+          g_string_append_printf (kernel, " %7.3g", w);
+          g_string_append_printf (prod, " %8.4f", v * w);
+        }
+      g_string_append_printf (p->text, " %s |%s |%s\n", patch->str,
+                              kernel->str, prod->str);
+      g_string_free (patch, TRUE);
+      g_string_free (kernel, TRUE);
+      g_string_free (prod, TRUE);
+    }
+}
+
+/* Filter F's convolution at conv pixel CI, CJ, written out when EXPLAIN. */
+static gdouble
+conv_at (Probe *p, gint f, gint ci, gint cj, gboolean explain)
+{
+  const CfmBank *b = &p->plan->bank;
+  const CfmConvParams *cp = &p->plan->pl.conv;
+  gboolean products = explain && b->c * b->kh * b->kw <= PRODUCTS_SHOWN;
+  gdouble sum = 0.0;
+  gint c, ky, kx;
+
+  for (c = 0; c < b->c; c++)
+    {
+      gdouble part = 0.0;
+
+      for (ky = 0; ky < b->kh; ky++)
+        for (kx = 0; kx < b->kw; kx++)
+          part += (gdouble) b->weights[(((gsize) f * b->c + c) * b->kh + ky)
+                                       * b->kw + kx]
+                  * input_at (p, c, ci * cp->stride - cp->padding
+                                    + ky * cp->dilation,
+                              cj * cp->stride - cp->padding
+                              + kx * cp->dilation);
+      if (products)
+        explain_channel (p, f, c, ci, cj);
+      else if (explain)
+        g_string_append_printf (p->text, _("input channel %d: the products "
+                                           "sum to %.6g\n"), c + 1, part);
+      sum += part;
+    }
+  if (explain)
+    g_string_append_printf (p->text, _("sum of the products %.6g + bias "
+                                       "%.6g = %.6g\n"), sum,
+                            p->plan->bias[f], sum + p->plan->bias[f]);
+  return sum + p->plan->bias[f];
+}
+
+static gdouble
+activate (const Probe *p, gdouble v)
+{
+  gfloat in = (gfloat) v, out;
+
+  cfm_activation_apply (p->plan->pl.activation, p->plan->pl.negative_slope,
+                        &in, &out, 1);
+  return out;
+}
+
+/* The pooled value at PI, PJ of filter F: every activation in its window,
+ * and which was taken (max) or their mean. */
+static gdouble
+pool_at (Probe *p, gint f, gint pi, gint pj)
+{
+  const CfmPoolParams *pp = &p->plan->pl.pool;
+  gdouble best = -G_MAXDOUBLE, sum = 0.0;
+  gint a, c, wa = 0, wc = 0;
+
+  g_string_append_printf (p->text, _("%s window of %d x %d activations at "
+                                     "their map's rows %d..%d, columns "
+                                     "%d..%d:\n"),
+                          cfm_names_stage (p->plan, CFM_STAGE_POOL),
+                          pp->size, pp->size, pi * pp->stride,
+                          pi * pp->stride + pp->size - 1, pj * pp->stride,
+                          pj * pp->stride + pp->size - 1);
+  for (a = 0; a < pp->size; a++)
+    {
+      for (c = 0; c < pp->size; c++)
+        {
+          gdouble v = activate (p, conv_at (p, f, pi * pp->stride + a,
+                                            pj * pp->stride + c, FALSE));
+
+          g_string_append_printf (p->text, " %9.5g", v);
+          sum += v;
+          if (v > best)   /* the first largest, as PyTorch takes it */
+            {
+              best = v;
+              wa = a;
+              wc = c;
+            }
+        }
+      g_string_append_c (p->text, '\n');
+    }
+  if (pp->type == CFM_POOL_MAX)
+    {
+      g_string_append_printf (p->text, _("the largest: %.6g, at row %d, "
+                                         "column %d\n"), best,
+                              pi * pp->stride + wa, pj * pp->stride + wc);
+      return best;
+    }
+  sum /= (gdouble) pp->size * pp->size;
+  g_string_append_printf (p->text, _("their mean: %.6g\n"), sum);
+  return sum;
+}
+
+/* A filter bank's map pixel I, J of filter F at STAGE, with its field. */
+static gdouble
+probe_bank (Probe *p, CfmStage stage, gint f, gint i, gint j,
+            GeglRectangle *field)
+{
+  const CfmPlan *plan = p->plan;
+  const CfmConvParams *cp = &plan->pl.conv;
+  const CfmPoolParams *pp = &plan->pl.pool;
+  gint pool = stage == CFM_STAGE_POOL ? pp->stride : 1;
+  gint span = stage == CFM_STAGE_POOL ? pp->size - 1 : 0;
+  gdouble v;
+
+  field->x = plan->origin_x + j * pool * cp->stride - cp->padding;
+  field->y = plan->origin_y + i * pool * cp->stride - cp->padding;
+  field->width = span * cp->stride + cp->dilation * (plan->bank.kw - 1) + 1;
+  field->height = span * cp->stride + cp->dilation * (plan->bank.kh - 1)
+                  + 1;
+  if (stage == CFM_STAGE_POOL)
+    return pool_at (p, f, i, j);
+  v = conv_at (p, f, i, j, TRUE);
+  if (stage == CFM_STAGE_CONV)
+    return v;
+  g_string_append_printf (p->text, "%s (%.6g) = %.6g\n",
+                          cfm_names_stage (plan, CFM_STAGE_ACTIVATION), v,
+                          activate (p, v));
+  return activate (p, v);
+}
+
+/* The values of MODULE's output channel CHANNEL over a crop of the input
+ * (rows and columns [Y0, Y0 + H), [X0, X0 + W) of the area) computed as
+ * the whole image there; *OW is its width. */
+typedef struct
+{
+  Probe  *p;
+  gint    x0, y0, w, channel;
+  gfloat *out;
+  gint    out_w;
+  gsize   out_len;
+} Crop;
+
+static CfmStatus
+crop_rows (gpointer data, gint row0, gint rows, gfloat *dst, CfmError *err)
+{
+  Crop *c = data;
+  const CfmPlan *plan = c->p->plan;
+  gint r, ch;
+
+  (void) err;
+  for (r = 0; r < rows; r++)
+    {
+      const gfloat *row = input_row (c->p, c->y0 + row0 + r);
+
+      for (ch = 0; ch < plan->channels; ch++)
+        {
+          gfloat *d = dst + ((gsize) ch * rows + r) * c->w;
+
+          memcpy (d, row + (gsize) ch * plan->width + c->x0,
+                  (gsize) c->w * sizeof (gfloat));
+          cfm_normalize_apply (d, 1, (gsize) c->w, &plan->model->mean[ch],
+                               &plan->model->std[ch]);
+        }
+    }
+  return CFM_OK;
+}
+
+static CfmStatus
+crop_output (gpointer data, gint module, const gfloat *out, gint ch, gint h,
+             gint w, gint row0, gint rows, CfmError *err)
+{
+  Crop *c = data;
+
+  (void) module;
+  (void) ch;
+  (void) err;
+  if (c->out == NULL)
+    {
+      c->out = g_new0 (gfloat, (gsize) h * w);
+      c->out_len = (gsize) h * w;
+    }
+  memcpy (c->out + (gsize) row0 * w, out + (gsize) c->channel * rows * w,
+          (gsize) rows * w * sizeof (gfloat));
+  c->out_w = w;
+  return CFM_OK;
+}
+
+/* MODULE's output channel CHANNEL over the crop CROP of the area (its
+ * corner on the grid of the block's total stride), into C. */
+static gboolean
+module_map (Probe *p, const GeglRectangle *crop, gint module, gint channel,
+            Crop *c, GError **error)
+{
+  const CfmNetwork *net = &p->plan->model->model->net;
+  CfmError err;
+
+  *c = (Crop) { p, crop->x, crop->y, crop->width, channel, NULL, 0, 0 };
+  if (cfm_network_forward_bands (net, &module, 1, p->plan->channels,
+                                 crop->height, crop->width, crop->height,
+                                 crop_rows, c, crop_output, c, &err)
+      == CFM_OK)
+    return TRUE;
+  g_free (c->out);
+  g_set_error_literal (error, CFM_ERROR, 0, err.message);
+  return FALSE;
+}
+
+/* Module M's value at its map pixel I, J from its map C over CROP. */
+static gfloat
+map_value (const Probe *p, const Crop *c, const GeglRectangle *crop, gint m,
+           gint i, gint j)
+{
+  gint stride[2];
+  gdouble centre[2];
+
+  cfm_network_geometry (&p->plan->model->model->net, m, stride, centre);
+  return c->out[(gsize) (i - crop->y / stride[0]) * c->out_w
+                + (j - crop->x / stride[1])];
+}
+
+/* The crop of the area around FIELD (area coordinates) that gives module
+ * LAST's pixels there their whole-image values. */
+static GeglRectangle
+model_crop (const Probe *p, const GeglRectangle *field)
+{
+  const CfmNetwork *net = &p->plan->model->model->net;
+  gint last = p->plan->model->block.last, size[2], stride[2];
+  gdouble centre[2];
+  gint margin, x0, y0, x1, y1;
+
+  cfm_network_field (net, last, size, NULL);
+  cfm_network_geometry (net, last, stride, centre);
+  margin = MAX (size[0], size[1]) + 2 * MAX (stride[0], stride[1]);
+  x0 = MAX (0, field->x - margin);
+  y0 = MAX (0, field->y - margin);
+  x1 = MIN (p->plan->width, field->x + field->width + margin);
+  y1 = MIN (p->plan->height, field->y + field->height + margin);
+  x0 -= x0 % stride[1];
+  y0 -= y0 % stride[0];
+  return (GeglRectangle) { x0, y0, x1 - x0, y1 - y0 };
+}
+
+/* Pooling module P's window at its pixel I, J over the map C of the
+ * module before it: every value in it and the largest. */
+static void
+explain_window (Probe *p, const Crop *c, const GeglRectangle *crop, gint pm,
+                gint i, gint j)
+{
+  const CfmModule *pool = &p->plan->model->model->net.modules[pm];
+  gint stride[2], a, b;
+  gdouble centre[2], best = -G_MAXDOUBLE;
+
+  cfm_network_geometry (&p->plan->model->model->net, pm - 1, stride,
+                        centre);
+  g_string_append_printf (p->text, _("%s (%s %dx%d/%d) window over %s:\n"),
+                          pool->name, pool->type, pool->k[0], pool->k[1],
+                          pool->stride[0],
+                          p->plan->model->model->net.modules[pm - 1].name);
+  for (a = 0; a < pool->k[0]; a++)
+    {
+      for (b = 0; b < pool->k[1]; b++)
+        {
+          gint y = i * pool->stride[0] - pool->pad[0] + a * pool->dil[0];
+          gint x = j * pool->stride[1] - pool->pad[1] + b * pool->dil[1];
+          gint cy = y - crop->y / stride[0], cx = x - crop->x / stride[1];
+
+          if (y < 0 || x < 0 || cx >= c->out_w || cy < 0 || cx < 0
+              || (gsize) cy * c->out_w + cx >= c->out_len)
+            {
+              g_string_append (p->text, "   padding");
+              continue;
+            }
+          best = MAX (best, c->out[(gsize) cy * c->out_w + cx]);
+          g_string_append_printf (p->text, " %9.5g",
+                                  c->out[(gsize) cy * c->out_w + cx]);
+        }
+      g_string_append_c (p->text, '\n');
+    }
+  if (pool->kind == CFM_MODULE_MAXPOOL)
+    g_string_append_printf (p->text, _("the largest: %.6g\n"), best);
+}
+
+/* The values of the block's modules up to M at the pixel's place: those
+ * on M's grid (the convolution, its BatchNorm and activation) at the
+ * pixel, and a pooling's window over the module before it. */
+static gboolean
+explain_chain (Probe *p, const GeglRectangle *crop, gint m, gint f, gint i,
+               gint j, gdouble *value, GError **error)
+{
+  const CfmPlanModel *pm = p->plan->model;
+  const CfmNetwork *net = &pm->model->net;
+  gint channel = p->plan->numbers[f] - 1, k, sm[2], sk[2];
+  gdouble centre[2];
+  Crop c;
+
+  cfm_network_geometry (net, m, sm, centre);
+  for (k = pm->block.first; k <= m; k++)
+    {
+      const CfmModuleKind next = k < m ? net->modules[k + 1].kind
+                                       : CFM_MODULE_IDENTITY;
+
+      cfm_network_geometry (net, k, sk, centre);
+      if (sk[0] != sm[0] && next != CFM_MODULE_MAXPOOL
+          && next != CFM_MODULE_AVGPOOL)
+        continue;
+      if (!module_map (p, crop, k, channel, &c, error))
+        return FALSE;
+      if (sk[0] == sm[0] && sk[1] == sm[1])
+        g_string_append_printf (p->text, "%s (%s): %.6g\n",
+                                net->modules[k].name, net->modules[k].type,
+                                map_value (p, &c, crop, k, i, j));
+      else
+        explain_window (p, &c, crop, k + 1, i, j);
+      if (k == m)
+        *value = map_value (p, &c, crop, k, i, j);
+      g_free (c.out);
+    }
+  return TRUE;
+}
+
+/* A trained model's map pixel I, J of the plan's channel F at STAGE. */
+static gboolean
+probe_model (Probe *p, CfmStage stage, gint f, gint i, gint j,
+             GeglRectangle *field, gdouble *value, GError **error)
+{
+  const CfmPlan *plan = p->plan;
+  const CfmNetwork *net = &plan->model->model->net;
+  gint m = plan->model->module[stage], size[2], start[2], stride[2];
+  gdouble centre[2];
+  GeglRectangle local, crop;
+
+  cfm_network_field (net, m, size, start);
+  cfm_network_geometry (net, m, stride, centre);
+  local = (GeglRectangle) { j * stride[1] + start[1], i * stride[0] + start[0],
+                            size[1], size[0] };
+  *field = (GeglRectangle) { plan->origin_x + local.x,
+                             plan->origin_y + local.y, size[1], size[0] };
+  crop = model_crop (p, &local);
+  g_string_append_printf (p->text, _("The block of %s, channel %d:\n"),
+                          net->modules[plan->model->block.first].name,
+                          plan->numbers[f]);
+  return explain_chain (p, &crop, m, f, i, j, value, error);
+}
+
+/* The map pixel of the layer NAME at LAYER under X, Y: its stage, the
+ * plan's filter index and its row and column. */
+static gboolean
+locate (const CfmPlan *plan, const gchar *name, const GeglRectangle *layer,
+        gint x, gint y, CfmStage *stage, gint *f, gint *i, gint *j,
+        GError **error)
+{
+  const CfmPlanStage *st;
+
+  if (!cfm_names_parse_map (plan, name, stage, f))
+    {
+      g_set_error (error, CFM_ERROR, 0, _("\"%s\" is not a map layer of "
+                                          "this run."), name);
+      return FALSE;
+    }
+  st = &plan->stages[*stage];
+  if (layer->x != st->x || layer->y != st->y
+      || layer->width != st->map_w * st->scale
+      || layer->height != st->map_h * st->scale)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The layer \"%s\" was moved or "
+                                          "resized after the run; run CNN "
+                                          "Feature Maps again to probe it."),
+                   name);
+      return FALSE;
+    }
+  *j = floor_div (x - st->x, st->scale);
+  *i = floor_div (y - st->y, st->scale);
+  if (*i < 0 || *j < 0 || *i >= st->map_h || *j >= st->map_w)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The point %d, %d lies outside "
+                                          "the map \"%s\"."), x, y, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* How many pixels of FIELD lie outside AREA. */
+static gint
+outside (const GeglRectangle *field, const GeglRectangle *area)
+{
+  GeglRectangle in;
+
+  if (!gegl_rectangle_intersect (&in, field, area))
+    in.width = in.height = 0;
+  return field->width * field->height - in.width * in.height;
+}
+
+gboolean
+cfm_probe_run (const CfmRecipe *r, const CfmSource *source,
+               const gchar *name, const GeglRectangle *layer, gint x, gint y,
+               CfmProbeResult *res, GError **error)
+{
+  CfmPlan *plan;
+  Probe p = { 0 };
+  CfmStage stage;
+  gint f, i, j, row;
+  gboolean ok = TRUE;
+
+  memset (res, 0, sizeof *res);
+  if (cfm_recipe_hash (source) != r->hash)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The layer these maps were "
+                                          "computed from has changed since "
+                                          "the run; run CNN Feature Maps "
+                                          "again to probe them."));
+      return FALSE;
+    }
+  plan = cfm_plan_new (&r->vals, source->image_rgb, r->area.width,
+                       r->area.height, r->area.x, r->area.y, error);
+  if (plan == NULL || !locate (plan, name, layer, x, y, &stage, &f, &i, &j,
+                               error))
+    {
+      cfm_plan_free (plan);
+      return FALSE;
+    }
+  p = (Probe) { plan, cfm_input_new (source, plan),
+                g_new0 (gfloat *, plan->height), g_string_new (NULL) };
+  g_string_append_printf (p.text, _("%s at map row %d, column %d (from 0, "
+                                    "as PyTorch indexes it), under image "
+                                    "point %d, %d\n"), name, i, j, x, y);
+  if (plan->model)
+    ok = probe_model (&p, stage, f, i, j, &res->field, &res->value, error);
+  else
+    res->value = probe_bank (&p, stage, f, i, j, &res->field);
+  res->outside = outside (&res->field, &r->area);
+  g_string_append_printf (p.text, _("value %.6g; receptive field x %d..%d, "
+                                    "y %d..%d (%d x %d input pixels, %d of "
+                                    "them in the padding)\n"), res->value,
+                          res->field.x, res->field.x + res->field.width - 1,
+                          res->field.y, res->field.y + res->field.height - 1,
+                          res->field.width, res->field.height,
+                          res->outside);
+  for (row = 0; row < plan->height; row++)
+    g_free (p.rows[row]);
+  g_free (p.rows);
+  cfm_input_free (p.input);
+  cfm_plan_free (plan);
+  res->explanation = g_string_free (p.text, !ok);
+  return ok;
+}
+
+void
+cfm_probe_result_clear (CfmProbeResult *res)
+{
+  g_free (res->explanation);
+  res->explanation = NULL;
+}
