@@ -82,9 +82,9 @@ explain_channel (Probe *p, gint f, gint c, gint ci, gint cj)
           gfloat w = b->weights[(((gsize) f * b->c + c) * b->kh + ky) * b->kw
                                 + kx];
 
-          g_string_append_printf (patch, " %7.4f", v);
-          g_string_append_printf (kernel, " %7.3g", w);
-          g_string_append_printf (prod, " %8.4f", v * w);
+          g_string_append_printf (patch, " %6.4f", v);
+          g_string_append_printf (kernel, " %5.3g", w);
+          g_string_append_printf (prod, " %7.4f", v * w);
         }
       g_string_append_printf (p->text, " %s |%s |%s\n", patch->str,
                               kernel->str, prod->str);
@@ -506,7 +506,7 @@ cfm_probe_run (const CfmRecipe *r, const CfmSource *source,
     }
   p = (Probe) { plan, cfm_input_new (source, plan),
                 g_new0 (gfloat *, plan->height), g_string_new (NULL) };
-  g_string_append_printf (p.text, _("%s at map row %d, column %d (from 0, "
+  g_string_append_printf (p.text, _("%s\nmap row %d, column %d (from 0, "
                                     "as PyTorch indexes it), under image "
                                     "point %d, %d\n"), name, i, j, x, y);
   if (plan->model)
@@ -514,9 +514,9 @@ cfm_probe_run (const CfmRecipe *r, const CfmSource *source,
   else
     res->value = probe_bank (&p, stage, f, i, j, &res->field);
   res->outside = outside (&res->field, &r->area);
-  g_string_append_printf (p.text, _("value %.6g; receptive field x %d..%d, "
-                                    "y %d..%d (%d x %d input pixels, %d of "
-                                    "them in the padding)\n"), res->value,
+  g_string_append_printf (p.text, _("value %.6g\nreceptive field x %d..%d, "
+                                    "y %d..%d: %d x %d input pixels, %d of "
+                                    "them in the padding\n"), res->value,
                           res->field.x, res->field.x + res->field.width - 1,
                           res->field.y, res->field.y + res->field.height - 1,
                           res->field.width, res->field.height,

@@ -9,7 +9,7 @@
 #include "host_probe.h"
 #include "cfm_i18n.h"
 
-#define PROBE_DIALOG_WIDTH  720
+#define PROBE_DIALOG_WIDTH  860
 #define PROBE_DIALOG_HEIGHT 420
 
 void

@@ -70,6 +70,7 @@ def run_build(key, g, opts):
                 opts.screenshots)
     if key == "2.10":   # GIMP 3's dialog opens on its own last values
         guarded(test_dialog, g, "C.UTF-8", 92, opts.screenshots, True)
+    guarded(test_dialog, g, "C.UTF-8", 93, opts.screenshots, False, True)
     return out
 
 

@@ -33,13 +33,36 @@ def last_values_script(g):
                                            " ".join(map(str, codes))))
 
 
-def test_dialog(g, lang, display, shots, model=False):
+def probe_script(g):
+    """A tutorial run's layers, a one-pixel selection on the ReLU map of
+    filter 3, and the probe run interactively on it."""
+    from test_probe import FIND2, FIND3
+    out = g.work + "/dialog-probe"
+    g.batch(["-o", out], [PHOTO])
+    xcf = os.path.join(out, "chelsea.xcf")
+    select = "(gimp-image-select-rectangle image CHANNEL-OP-REPLACE 150 90 1 1)"
+    if g.series == "2.10":
+        return ('%s (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "%s" '
+                '"%s"))) (top (vector->list (cadr (gimp-image-get-layers '
+                'image))))) %s (plug-in-cnn-feature-maps-probe '
+                'RUN-INTERACTIVE image (cfm-find top "Filter 3 relu") 0 0))'
+                % (FIND2, xcf, xcf, select))
+    return ('(script-fu-use-v3) %s (let* ((image (gimp-file-load '
+            'RUN-NONINTERACTIVE "%s")) (top (vector->list '
+            '(gimp-image-get-layers image)))) %s '
+            '(plug-in-cnn-feature-maps-probe #:run-mode RUN-INTERACTIVE '
+            '#:image image #:drawables (vector (cfm-find top "Filter 3 '
+            'relu")) #:x 0 #:y 0))' % (FIND3, xcf, select))
+
+
+def test_dialog(g, lang, display, shots, model=False, probe=False):
     """The dialog comes up, in LANG, when the procedure runs interactively
     under Xvfb; a screenshot of it goes to SHOTS.  MODEL (GIMP 2.10): on a
     trained model's layer, its module table in the summary and its map in
-    the preview."""
+    the preview.  PROBE: the probe's dialog on a pixel of a map."""
     tag = "GIMP %s dialog in %s%s" % (g.series, lang,
-                                      " on a model" if model else "")
+                                      " on a model" if model else
+                                      " of the probe" if probe else "")
     if not shutil.which("Xvfb") or not shutil.which("xwininfo"):
         print("skip - %s: Xvfb or xwininfo is not installed" % tag)
         return
@@ -71,6 +94,8 @@ def test_dialog(g, lang, display, shots, model=False):
             script = "(begin %s %s)" % (last_values_script(g), script)
         cmd = ["gimp-console-2.10", "-i", "-d", "-f", "-b", script, "-b",
                "(gimp-quit 0)"]
+    if probe:
+        cmd[cmd.index("-b") + 1] = probe_script(g)
     env = {"HOME": g.work + "/home", "GIMP2_DIRECTORY": g.work + "/profile",
            "GIMP3_DIRECTORY": g.work + "/profile", "PATH": "/usr/bin:/bin",
            "LANG": lang, "LC_ALL": lang, "LANGUAGE": lang.split(".")[0],
@@ -78,7 +103,7 @@ def test_dialog(g, lang, display, shots, model=False):
     if g.root:
         cmd = ["chroot", g.root, "env", "-i"] + \
             ["%s=%s" % kv for kv in env.items()] + cmd
-    title = DIALOG_TITLES[lang]
+    title = "CNN Feature Maps Probe" if probe else DIALOG_TITLES[lang]
     window = None
     gimp = None
     try:
@@ -109,12 +134,15 @@ def test_dialog(g, lang, display, shots, model=False):
             os.makedirs(shots, exist_ok=True)
             shot = os.path.join(shots, "dialog-gimp%s-%s%s.png"
                                 % (g.series, lang.split(".")[0],
-                                   "-model" if model else ""))
+                                   "-model" if model else
+                                   "-probe" if probe else ""))
             subprocess.run(["import", "-display", "127.0.0.1:%d" % display,
                             "-window", window, shot],
                            capture_output=True)
             check(os.path.exists(shot), tag + ": screenshot " + shot)
-            if os.path.exists(shot) and model:
+            if probe:
+                pass   # the explanation is text, checked by test_probe
+            elif os.path.exists(shot) and model:
                 # The preview shows channel 1's ReLU map in viridis, whose
                 # zero is its darkest purple (68, 1, 84).
                 px = np.asarray(Image.open(shot).convert("RGB")).astype(int)
