@@ -22,6 +22,8 @@ static const CfmChoice bank_choices[] = {
   { "custom",    N_("Custom kernels (text)"), CFM_BANK_CUSTOM },
   { "file",      N_("Kernel file (.npy or text)"), CFM_BANK_FILE },
   { "model",     N_("A trained model's layer"), CFM_BANK_MODEL },
+  { "selection", N_("The selected patch (a matched filter)"),
+    CFM_BANK_SELECTION },
   { NULL, NULL, 0 }
 };
 

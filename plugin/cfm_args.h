@@ -112,7 +112,8 @@ typedef enum
   CFM_BANK_IDENTITY,
   CFM_BANK_CUSTOM,   /* kernel text */
   CFM_BANK_FILE,     /* a kernel file */
-  CFM_BANK_MODEL     /* a trained model's block */
+  CFM_BANK_MODEL,    /* a trained model's block */
+  CFM_BANK_SELECTION /* the selected patch, a matched filter */
 } CfmBankChoice;
 
 typedef enum

@@ -99,8 +99,27 @@ cfm_dialog_init (CfmDialogState *st, const GeglRectangle *area,
 }
 
 void
+cfm_dialog_set_drawable (CfmDialogState *st, GeglBuffer *buffer, gint width,
+                         gint height)
+{
+  g_clear_object (&st->buffer);
+  st->buffer = g_object_ref (buffer);
+  st->whole = (GeglRectangle) { 0, 0, width, height };
+}
+
+/* The part of the drawable a run maps. */
+static const GeglRectangle *
+mapped_area (const CfmDialogState *st)
+{
+  return st->has_vals && st->buffer
+         && st->vals.v[CFM_ARG_FILTER_BANK].i == CFM_BANK_SELECTION
+         ? &st->whole : &st->area;
+}
+
+void
 cfm_dialog_clear (CfmDialogState *st)
 {
+  g_clear_object (&st->buffer);
   if (st->has_vals)
     cfm_args_clear (&st->vals);
   g_free (st->bank_key);
@@ -150,20 +169,30 @@ cfm_dialog_set_values (CfmDialogState *st, const CfmArgValues *vals)
   st->bank_key = key;
   cfm_loaded_clear (&st->loaded);
   g_clear_error (&st->bank_error);
-  cfm_plan_load (vals, &st->loaded, &st->bank_error);
+  if (vals->v[CFM_ARG_FILTER_BANK].i == CFM_BANK_SELECTION && st->buffer
+      && (st->area.width > CFM_PATCH_MAX || st->area.height > CFM_PATCH_MAX))
+    g_set_error (&st->bank_error, CFM_ERROR, 0,
+                 _("The filter bank \"selection\" takes its kernel from the "
+                   "selection: select a patch of at most %d x %d pixels."),
+                 CFM_PATCH_MAX, CFM_PATCH_MAX);
+  else
+    cfm_plan_load_on (vals, st->buffer, st->image_rgb, &st->area,
+                      &st->loaded, &st->bank_error);
 }
 
 /* The dialog's plan for its area, or NULL with ERROR. */
 static CfmPlan *
 dialog_plan (CfmDialogState *st, GError **error)
 {
+  const GeglRectangle *area = mapped_area (st);
+
   if (st->bank_error)
     {
       *error = g_error_copy (st->bank_error);
       return NULL;
     }
   return cfm_plan_new_on (&st->loaded, &st->vals, st->image_rgb,
-                          st->area.width, st->area.height, 0, 0, error);
+                          area->width, area->height, 0, 0, error);
 }
 
 /* "Input W x H: N filters, maps W x H, pooled W x H" and the dropped
@@ -284,7 +313,8 @@ cfm_dialog_preview (CfmDialogState *st, GeglBuffer *buffer,
                     const GeglRectangle *view, gint filter, CfmStage stage,
                     guchar *rgb)
 {
-  CfmSource source = { buffer, st->area, 0, 0, st->image_rgb, NULL };
+  CfmSource source = { buffer, *mapped_area (st), 0, 0, st->image_rgb, NULL,
+                       0 };
   GError *error = NULL;
   gchar *note;
 

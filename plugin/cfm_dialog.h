@@ -46,6 +46,9 @@ typedef struct
   CfmArgValues  vals;
   gboolean      has_vals;
   GeglRectangle area;        /* the selected part of the drawable */
+  GeglBuffer   *buffer;      /* the drawable's, for the filter bank
+                                "selection" (or NULL) */
+  GeglRectangle whole;       /* the drawable */
   gboolean      image_rgb;
   gchar        *bank_key;    /* what named the loaded kernels */
   CfmLoaded     loaded;      /* the kernels or model, loaded */
@@ -55,6 +58,12 @@ typedef struct
 void cfm_dialog_init  (CfmDialogState *st, const GeglRectangle *area,
                        gboolean image_rgb);
 void cfm_dialog_clear (CfmDialogState *st);
+
+/* The drawable's pixels (BUFFER, referenced) and size: the filter bank
+ * "selection" takes its kernel from the selected part of them and maps
+ * the whole drawable. */
+void cfm_dialog_set_drawable (CfmDialogState *st, GeglBuffer *buffer,
+                              gint width, gint height);
 
 /* Makes VALS the dialog's values; the kernels are loaded again only when
  * the bank, kernel text, kernel file or expansion changed. */

@@ -42,6 +42,39 @@ cfm_host_check_drawable (const CfmDrawableFacts *facts, GeglRectangle *area,
   return TRUE;
 }
 
+gboolean
+cfm_host_plan_area (gint bank, const CfmDrawableFacts *facts,
+                    GeglRectangle *area, GeglRectangle *patch,
+                    GError **error)
+{
+  *patch = (GeglRectangle) { 0, 0, 0, 0 };
+  if (!cfm_host_check_drawable (facts, area, error))
+    return FALSE;
+  if (bank != CFM_BANK_SELECTION)
+    return TRUE;
+  if (!facts->selection)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The filter bank \"selection\" "
+                                          "takes its kernel from the "
+                                          "selection: select a patch of at "
+                                          "most %d x %d pixels."),
+                   CFM_PATCH_MAX, CFM_PATCH_MAX);
+      return FALSE;
+    }
+  if (area->width > CFM_PATCH_MAX || area->height > CFM_PATCH_MAX)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The selected patch is %d x %d "
+                                          "pixels; the filter bank "
+                                          "\"selection\" takes at most "
+                                          "%d x %d."), area->width,
+                   area->height, CFM_PATCH_MAX, CFM_PATCH_MAX);
+      return FALSE;
+    }
+  *patch = *area;
+  *area = (GeglRectangle) { 0, 0, facts->width, facts->height };
+  return TRUE;
+}
+
 GBytes *
 cfm_host_icc (struct _GimpColorProfile *profile)
 {

@@ -80,12 +80,25 @@ typedef struct
   gboolean     group;      /* the drawable is a layer group */
   gboolean     touched;    /* the selection meets it: MASK is that part */
   GeglRectangle mask;      /* drawable coordinates */
+  gboolean     selection;  /* the image has a selection */
+  gint         width, height;   /* the drawable's */
 } CfmDrawableFacts;
 
 /* Checks what must hold before anything is made and gives the area to
  * compute; a message for the user otherwise. */
 gboolean cfm_host_check_drawable (const CfmDrawableFacts *facts,
                                   GeglRectangle *area, GError **error);
+
+/* The largest patch the filter bank "selection" takes. */
+#define CFM_PATCH_MAX 31
+
+/* cfm_host_check_drawable for VALS: with the filter bank "selection", the
+ * whole drawable as AREA and the selected rectangle as *PATCH (drawable
+ * coordinates; a message when there is none or it is too large), else
+ * the selection's part as AREA and *PATCH empty. */
+gboolean cfm_host_plan_area (gint bank, const CfmDrawableFacts *facts,
+                             GeglRectangle *area, GeglRectangle *patch,
+                             GError **error);
 
 /* The ICC data of PROFILE (NULL: the image has none, and so is the
  * result), for CfmSource.icc_profile; PROFILE is unreferenced. */

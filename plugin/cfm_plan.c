@@ -3,11 +3,13 @@
  * pipeline, places (its API: cfm_plan.h). */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "cfm_plan.h"
 #include "cfm_i18n.h"
 #include "cfm_kernel_text.h"
+#include "cfm_source.h"
 
 static gboolean
 core_error (const CfmError *err, GError **error)
@@ -60,13 +62,32 @@ load_file (const CfmArgValues *vals, CfmBank *bank, GError **error)
   return TRUE;
 }
 
+/* Grows FULL as VALS's expansion says. */
+static gboolean
+expand_bank (const CfmArgValues *vals, CfmBank *full, GError **error)
+{
+  CfmExpand expand = (CfmExpand) vals->v[CFM_ARG_EXPAND].i;
+  CfmBank grown;
+  CfmError err;
+
+  if (expand == CFM_EXPAND_NONE)
+    return TRUE;
+  if (cfm_bank_expand (full, expand, &grown, &err) != CFM_OK)
+    {
+      cfm_bank_free (full);
+      g_set_error (error, CFM_ERROR, 0, _("expand: %s"), err.message);
+      return FALSE;
+    }
+  cfm_bank_free (full);
+  *full = grown;
+  return TRUE;
+}
+
 /* Loads the bank VALS name and expands it, before filter selection. */
 static gboolean
 load_bank (const CfmArgValues *vals, CfmBank *full, GError **error)
 {
   gint choice = vals->v[CFM_ARG_FILTER_BANK].i;
-  CfmExpand expand = (CfmExpand) vals->v[CFM_ARG_EXPAND].i;
-  CfmBank grown;
   CfmError err;
 
   if (choice == CFM_BANK_CUSTOM)
@@ -79,21 +100,64 @@ load_bank (const CfmArgValues *vals, CfmBank *full, GError **error)
       if (!load_file (vals, full, error))
         return FALSE;
     }
+  else if (choice == CFM_BANK_SELECTION)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The filter bank \"selection\" "
+                                          "needs a selected patch."));
+      return FALSE;
+    }
   else if (cfm_bank_builtin (cfm_args_choice_nick (CFM_ARG_FILTER_BANK,
                                                    choice), full, &err)
            != CFM_OK)
     return core_error (&err, error);
-  if (expand == CFM_EXPAND_NONE)
-    return TRUE;
-  if (cfm_bank_expand (full, expand, &grown, &err) != CFM_OK)
+  return expand_bank (vals, full, error);
+}
+
+gboolean
+cfm_plan_load_patch (const CfmArgValues *vals, const CfmSource *source,
+                     const GeglRectangle *patch, CfmLoaded *loaded,
+                     GError **error)
+{
+  CfmPlan reader = { 0 };
+  CfmSource part = *source;
+  CfmInput *input;
+  gsize n, i;
+  gdouble mean = 0.0, norm = 0.0;
+  gfloat *k;
+
+  memset (loaded, 0, sizeof *loaded);
+  if (!cfm_args_check (vals, error))
+    return FALSE;
+  /* The patch read as the network's input, through a plan of its size. */
+  reader.vals = *vals;
+  reader.channels = vals->v[CFM_ARG_INPUT].i == CFM_INPUT_RGB ? 3 : 1;
+  reader.width = patch->width;
+  reader.height = patch->height;
+  part.area = *patch;
+  n = (gsize) reader.channels * patch->width * patch->height;
+  k = g_new (gfloat, n + 1);
+  input = cfm_input_new (&part, &reader);
+  cfm_input_read (input, 0, patch->height, k);
+  cfm_input_free (input);
+  for (i = 0; i < n; i++)
+    mean += k[i] / (gdouble) n;
+  for (i = 0; i < n; i++)
+    norm += (k[i] - mean) * (k[i] - mean);
+  norm = sqrt (norm);
+  if (norm < 1e-6)
     {
-      cfm_bank_free (full);
-      g_set_error (error, CFM_ERROR, 0, _("expand: %s"), err.message);
+      g_free (k);
+      g_set_error (error, CFM_ERROR, 0, _("The selected patch is one flat "
+                                          "value: select a patch with some "
+                                          "variation."));
       return FALSE;
     }
-  cfm_bank_free (full);
-  *full = grown;
-  return TRUE;
+  /* Zero mean and unit norm: the convolution becomes a matched filter. */
+  for (i = 0; i < n; i++)
+    k[i] = (gfloat) ((k[i] - mean) / norm);
+  loaded->full = (CfmBank) { 1, reader.channels, patch->height, patch->width,
+                             k };
+  return expand_bank (vals, &loaded->full, error);
 }
 
 /* Gives the selected filters the input's channels. */
@@ -248,6 +312,18 @@ cfm_plan_load (const CfmArgValues *vals, CfmLoaded *loaded, GError **error)
   if (vals->v[CFM_ARG_FILTER_BANK].i == CFM_BANK_MODEL)
     return cfm_plan_load_model (vals, loaded, error);
   return load_bank (vals, &loaded->full, error);
+}
+
+gboolean
+cfm_plan_load_on (const CfmArgValues *vals, GeglBuffer *buffer,
+                  gboolean image_rgb, const GeglRectangle *patch,
+                  CfmLoaded *loaded, GError **error)
+{
+  CfmSource source = { .buffer = buffer, .image_rgb = image_rgb };
+
+  if (vals->v[CFM_ARG_FILTER_BANK].i != CFM_BANK_SELECTION)
+    return cfm_plan_load (vals, loaded, error);
+  return cfm_plan_load_patch (vals, &source, patch, loaded, error);
 }
 
 void

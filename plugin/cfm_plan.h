@@ -8,6 +8,7 @@
 
 #include "cfm_args.h"
 #include "cfm_display.h"
+#include "cfm_host.h"
 #include "cfm_model.h"
 #include "cfm_pipeline.h"
 
@@ -83,6 +84,20 @@ CfmPlan *cfm_plan_new (const CfmArgValues *vals, gboolean image_rgb,
 gboolean cfm_plan_load (const CfmArgValues *vals, CfmLoaded *loaded,
                         GError **error);
 void     cfm_loaded_clear (CfmLoaded *loaded);
+
+/* The filter bank "selection": the rectangle PATCH of SOURCE's buffer
+ * (buffer coordinates) read as the network's input (VALS's "input") and
+ * made zero-mean and of unit norm, then expanded, into LOADED. */
+gboolean cfm_plan_load_patch (const CfmArgValues *vals,
+                              const CfmSource *source,
+                              const GeglRectangle *patch, CfmLoaded *loaded,
+                              GError **error);
+
+/* cfm_plan_load, or for the filter bank "selection" cfm_plan_load_patch
+ * on PATCH of BUFFER (a drawable's) of an RGB (IMAGE_RGB) or gray image. */
+gboolean cfm_plan_load_on (const CfmArgValues *vals, GeglBuffer *buffer,
+                           gboolean image_rgb, const GeglRectangle *patch,
+                           CfmLoaded *loaded, GError **error);
 
 /* cfm_plan_new on what cfm_plan_load loaded for the same bank, kernel
  * text or file, expansion, model and network as VALS name (a plan for a

@@ -169,19 +169,27 @@ static gboolean
 render (gint32 image, gint32 drawable, const CfmArgValues *vals,
         GError **error)
 {
+  gboolean rgb = gimp_image_base_type (image) == GIMP_RGB;
   CfmDrawableFacts facts;
-  GeglRectangle area;
-  CfmPlan *plan;
+  CfmLoaded loaded = { 0 };
+  GeglRectangle area, patch;
+  GeglBuffer *buffer;
+  CfmPlan *plan = NULL;
   gint ox, oy;
   gboolean ok;
 
   gimp2_drawable_facts (drawable, &facts);
   gimp_drawable_offsets (drawable, &ox, &oy);
-  if (!cfm_host_check_drawable (&facts, &area, error))
+  if (!cfm_host_plan_area (vals->v[CFM_ARG_FILTER_BANK].i, &facts, &area,
+                           &patch, error))
     return FALSE;
-  plan = cfm_plan_new (vals, gimp_image_base_type (image) == GIMP_RGB,
-                       area.width, area.height, ox + area.x, oy + area.y,
-                       error);
+  buffer = gimp_drawable_get_buffer (drawable);
+  ok = cfm_plan_load_on (vals, buffer, rgb, &patch, &loaded, error);
+  g_object_unref (buffer);
+  if (ok)
+    plan = cfm_plan_new_on (&loaded, vals, rgb, area.width, area.height,
+                            ox + area.x, oy + area.y, error);
+  cfm_loaded_clear (&loaded);
   if (plan == NULL)
     return FALSE;
   gimp_progress_init (_("Computing CNN feature maps"));

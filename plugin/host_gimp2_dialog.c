@@ -347,6 +347,13 @@ gimp2_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
     area.width = area.height = 0;
   cfm_dialog_init (&d.state, &area,
                    gimp_image_base_type (image) == GIMP_RGB);
+  {
+    GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
+
+    cfm_dialog_set_drawable (&d.state, buffer, gimp_drawable_width (drawable),
+                             gimp_drawable_height (drawable));
+    g_object_unref (buffer);
+  }
   dialog = gimp_dialog_new (_("CNN Feature Maps"), "gimp-cnn-feature-maps",
                             NULL, 0, gimp_standard_help_func, CFM_PROC_NAME,
                             _("_Cancel"), GTK_RESPONSE_CANCEL,

@@ -145,6 +145,10 @@ gimp2_drawable_facts (gint32 drawable, CfmDrawableFacts *facts)
   facts->group = gimp_item_is_group (drawable);
   facts->touched = gimp_drawable_mask_intersect (drawable, &m->x, &m->y,
                                                  &m->width, &m->height);
+  facts->selection = !gimp_selection_is_empty (gimp_item_get_image
+                                                 (drawable));
+  facts->width = gimp_drawable_width (drawable);
+  facts->height = gimp_drawable_height (drawable);
 }
 
 static gchar *

@@ -236,7 +236,25 @@ gimp3_values_from_config (GimpProcedureConfig *config, CfmArgValues *vals)
     }
 }
 
-/* Plans the run on every drawable, checking all before any layer is made. */
+/* What VALS name, loaded; the filter bank "selection" from PATCH of
+ * DRAWABLE. */
+static gboolean
+load_kernels (GimpDrawable *drawable, const CfmArgValues *vals,
+              const GeglRectangle *patch, CfmLoaded *loaded, GError **error)
+{
+  GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
+  gboolean ok = cfm_plan_load_on (vals, buffer,
+                                  gimp_image_get_base_type
+                                    (gimp_item_get_image (GIMP_ITEM
+                                                          (drawable)))
+                                  == GIMP_RGB, patch, loaded, error);
+
+  g_object_unref (buffer);
+  return ok;
+}
+
+/* Plans the run on every drawable, checking all before any layer is made;
+ * the filter bank "selection" takes the first drawable's patch. */
 static CfmPlan **
 plan_drawables (GimpImage *image, GimpDrawable **drawables, gint n,
                 const CfmArgValues *vals, GeglRectangle *areas,
@@ -244,21 +262,20 @@ plan_drawables (GimpImage *image, GimpDrawable **drawables, gint n,
 {
   CfmPlan **plans = g_new0 (CfmPlan *, n);
   gboolean rgb = gimp_image_get_base_type (image) == GIMP_RGB;
-  CfmLoaded loaded;
+  CfmLoaded loaded = { 0 };
+  GeglRectangle patch;
   gint i = 0, ox, oy;
 
-  if (!cfm_plan_load (vals, &loaded, error))
-    {
-      g_free (plans);
-      return NULL;
-    }
   for (i = 0; i < n; i++)
     {
       CfmDrawableFacts facts;
 
       gimp3_drawable_facts (drawables[i], &facts);
       gimp_drawable_get_offsets (drawables[i], &ox, &oy);
-      if (!cfm_host_check_drawable (&facts, &areas[i], error))
+      if (!cfm_host_plan_area (vals->v[CFM_ARG_FILTER_BANK].i, &facts,
+                               &areas[i], &patch, error)
+          || (i == 0 && !load_kernels (drawables[0], vals, &patch, &loaded,
+                                       error)))
         break;
       plans[i] = cfm_plan_new_on (&loaded, vals, rgb, areas[i].width,
                                   areas[i].height, ox + areas[i].x,

@@ -245,6 +245,14 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
     area.width = area.height = 0;
   cfm_dialog_init (&view.state, &area,
                    gimp_image_get_base_type (image) == GIMP_RGB);
+  {
+    GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
+
+    cfm_dialog_set_drawable (&view.state, buffer,
+                             gimp_drawable_get_width (drawable),
+                             gimp_drawable_get_height (drawable));
+    g_object_unref (buffer);
+  }
   preview = make_preview_column (dialog, &view, &preview_column);
   fill_columns (dialog, preview_column);
 

@@ -138,6 +138,9 @@ gimp3_drawable_facts (GimpDrawable *drawable, CfmDrawableFacts *facts)
   facts->group = gimp_item_is_group (GIMP_ITEM (drawable));
   facts->touched = gimp_drawable_mask_intersect (drawable, &m->x, &m->y,
                                                  &m->width, &m->height);
+  facts->selection = !gimp_selection_is_empty (image);
+  facts->width = gimp_drawable_get_width (drawable);
+  facts->height = gimp_drawable_get_height (drawable);
 }
 
 static gchar *

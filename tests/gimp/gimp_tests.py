@@ -30,6 +30,7 @@ from test_batch import test_expand_and_recipe
 from test_dialogs import test_dialog
 from test_probe import test_probe_tutorial, test_probe_stride_padding, \
     test_probe_refusals, test_probe_model
+from test_selection_bank import test_selection_bank
 from test_models import test_model_formats, test_model_layers, \
     test_model_raw_values, test_model_refusals
 from test_geometry import test_per_stage_and_selection, \
@@ -63,7 +64,8 @@ def run_build(key, g, opts):
                  test_model_formats, test_model_layers,
                  test_model_raw_values, test_model_refusals,
                  test_probe_tutorial, test_probe_stride_padding,
-                 test_probe_refusals, test_probe_model):
+                 test_probe_refusals, test_probe_model,
+                 test_selection_bank):
         guarded(test, g)
     for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
         guarded(test_dialog, g, lang, 90 + n + (0 if key == "2.10" else 5),
