@@ -113,6 +113,19 @@ split_error (gchar *line)
   return own ? own + 9 : tab + 1;
 }
 
+/* Prints an image's failure, LINE being what follows "CFM-FAILED ", with
+ * the MESSAGE GIMP printed (or NULL) or the one the script caught. */
+static void
+report_failure (const gchar *line, const gchar *message)
+{
+  gchar *failed = g_strdup (line);
+  const gchar *said = split_error (failed);
+
+  g_printerr (_("%s: %s\n"), failed,
+              message ? message : *said ? said : _("GIMP gave no message"));
+  g_free (failed);
+}
+
 /* VALUE; for a text argument given as @FILE, the file's text; for a file
  * argument, its absolute path (GIMP runs elsewhere). */
 static gchar *
@@ -233,13 +246,7 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
         g_print ("%s\n", l + 4);
       else if (g_str_has_prefix (l, "CFM-FAILED "))
         {
-          gchar *failed_line = g_strdup (l + 11);
-          const gchar *said = split_error (failed_line);
-
-          g_printerr (_("%s: %s\n"), failed_line,
-                      message ? message
-                      : *said ? said : _("GIMP gave no message"));
-          g_free (failed_line);
+          report_failure (l + 11, message);
           g_clear_pointer (&message, g_free);
           failed++;
         }

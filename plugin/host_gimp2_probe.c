@@ -133,19 +133,11 @@ probe (gint32 image, gint32 drawable, gint x, gint y, CfmProbeResult *result,
 static gboolean
 selected_point (gint32 image, gint *x, gint *y, GError **error)
 {
-  gboolean any;
-  gint x1, y1, x2, y2;
+  gboolean any = FALSE;
+  gint x1 = 0, y1 = 0, x2 = 0, y2 = 0;
 
-  if (!gimp_selection_bounds (image, &any, &x1, &y1, &x2, &y2) || !any)
-    {
-      g_set_error (error, CFM_ERROR, 0, _("Select the pixel of a map layer "
-                                          "to probe (a one-pixel rectangle) "
-                                          "and run the probe again."));
-      return FALSE;
-    }
-  *x = (x1 + x2 - 1) / 2;
-  *y = (y1 + y2 - 1) / 2;
-  return TRUE;
+  gimp_selection_bounds (image, &any, &x1, &y1, &x2, &y2);
+  return host_probe_point (any, x1, y1, x2, y2, x, y, error);
 }
 
 void

@@ -51,6 +51,22 @@ host_probe_dialog (const gchar *text)
 }
 
 gboolean
+host_probe_point (gboolean any, gint x1, gint y1, gint x2, gint y2, gint *x,
+                  gint *y, GError **error)
+{
+  if (!any)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("Select the pixel of a map layer "
+                                          "to probe (a one-pixel rectangle) "
+                                          "and run the probe again."));
+      return FALSE;
+    }
+  *x = (x1 + x2 - 1) / 2;
+  *y = (y1 + y2 - 1) / 2;
+  return TRUE;
+}
+
+gboolean
 host_probe_clip (const GeglRectangle *field, const GeglRectangle *layer,
                  GeglRectangle *clipped)
 {

@@ -12,6 +12,12 @@
 /* Shows TEXT, the probe's explanation, until the user closes it. */
 void host_probe_dialog (const gchar *text);
 
+/* The point an interactive probe takes, the centre of the selection's
+ * bounds X1, Y1 .. X2, Y2 (ANY: there is a selection), into *X, *Y; a
+ * message asking for one otherwise. */
+gboolean host_probe_point (gboolean any, gint x1, gint y1, gint x2, gint y2,
+                           gint *x, gint *y, GError **error);
+
 /* FIELD clipped to the layer at LAYER (image coordinates); FALSE when
  * they do not meet. */
 gboolean host_probe_clip (const GeglRectangle *field,
