@@ -31,3 +31,8 @@ fi
 echo "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) processors, $(free -g | awk '/Mem:/ {print $2}') GB"
 CFM_FIXTURES=$SRC/tests/fixtures CFM_SOURCE_ROOT=$SRC CFM_BUILD_ROOT=$SRC/build \
   build/tests/bench/cfm-bench
+# A trained model's layer in GIMP 2.10: the plug-in's memory at 0.3, 2 and
+# 12 megapixels (needs python3-torch and python3-torchvision).
+if command -v gimp-console-2.10 >/dev/null && [ -x build/plugin/cnn-feature-maps ]; then
+  /usr/bin/python3 tests/bench/model_memory.py build
+fi
