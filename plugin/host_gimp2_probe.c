@@ -50,6 +50,7 @@ gimp2_probe_query (void)
                           GIMP_PLUGIN, G_N_ELEMENTS (args),
                           G_N_ELEMENTS (returns), args, returns);
   gimp_plugin_menu_register (CFM_PROBE_PROC_NAME, "<Image>/Filters/Generic");
+  gimp_plugin_menu_register (CFM_PROBE_PROC_NAME, "<Layers>");
 }
 
 /* The recipe of the run that made ITEM: the parasite of its group. */

@@ -168,6 +168,7 @@ gimp3_probe_procedure_new (GimpPlugIn *plug_in)
                                        GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
   gimp_procedure_set_menu_label (procedure, _("CNN Feature Maps _Probe..."));
   gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Generic");
+  gimp_procedure_add_menu_path (procedure, "<Layers>");
   gimp_procedure_set_documentation
     (procedure, _("Explain one pixel of a CNN feature map"),
      _("Works out the value of one pixel of a map layer that CNN Feature "

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_onnx_graph.h: what the two halves of the ONNX reader share (internal
+ * to the core): byte spans, protobuf fields, the nodes and attributes read
+ * from a graph, and the graph; cfm_onnx.c reads them from the file,
+ * cfm_onnx_chain.c follows the graph's chain of nodes into a network. */
+#ifndef CFM_ONNX_GRAPH_H
+#define CFM_ONNX_GRAPH_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "cfm_network.h"
+
+#define MAX_NODES   65536
+#define MAX_ATTRS   32
+
+typedef struct
+{
+  const unsigned char *p, *end;
+} Buf;
+
+/* A field: its number, wire type and value (a varint, fixed bits, or a
+ * length-delimited span). */
+typedef struct
+{
+  uint32_t num;
+  int      wire;
+  uint64_t v;
+  Buf      sub;
+} Field;
+
+typedef struct
+{
+  Buf      name;
+  int      type;        /* AttributeProto.type: 1 float, 2 int, 3 string... */
+  float    f;
+  int64_t  i;
+  Buf      s;
+  int64_t  ints[8];     /* repeated int64, packed or not */
+  int      n_ints;      /* -1: more than fit */
+  int      has_ints;
+  Buf      t;           /* a TensorProto */
+} Attr;
+
+typedef struct
+{
+  Buf   input[4];
+  int   n_in;
+  Buf   output;
+  Buf   name, op;
+  Attr  attrs[MAX_ATTRS];
+  int   n_attrs;
+} Node;
+
+static inline int
+buf_is (Buf b, const char *s)
+{
+  return (size_t) (b.end - b.p) == strlen (s) && memcmp (b.p, s, strlen (s)) == 0;
+}
+
+static inline int
+buf_eq (Buf a, Buf b)
+{
+  return a.end - a.p == b.end - b.p && memcmp (a.p, b.p, (size_t) (a.end - a.p)) == 0;
+}
+
+static inline const Attr *
+attr (const Node *n, const char *name)
+{
+  int i;
+
+  for (i = 0; i < n->n_attrs; i++)
+    if (buf_is (n->attrs[i].name, name))
+      return &n->attrs[i];
+  return NULL;
+}
+
+/* The int list of attribute NAME into OUT (at most MAX); its length, or
+ * -1 when absent. */
+static inline int
+attr_ints (const Node *n, const char *name, int64_t *out, int max)
+{
+  const Attr *a = attr (n, name);
+
+  if (a == NULL || !a->has_ints)
+    return -1;
+  if (a->n_ints < 0 || a->n_ints > max)
+    return -2;
+  memcpy (out, a->ints, (size_t) a->n_ints * sizeof *out);
+  return a->n_ints;
+}
+
+static inline int64_t
+attr_int (const Node *n, const char *name, int64_t def)
+{
+  const Attr *a = attr (n, name);
+
+  return a ? a->i : def;
+}
+
+typedef struct
+{
+  Node *nodes;
+  int   n, room;
+  Buf   input;        /* the first graph input that is no initializer */
+} Graph;
+
+/* Follows G's chain of nodes from its input into NET, with the weights
+ * W; the chain ends at the first node it cannot follow. */
+CfmStatus cfm_onnx_build_chain (const Graph *g, const CfmTensorSet *w,
+                                CfmNetwork *net, CfmError *err);
+
+#endif
