@@ -157,6 +157,7 @@ cfm_plan_load_patch (const CfmArgValues *vals, const CfmSource *source,
     k[i] = (gfloat) ((k[i] - mean) / norm);
   loaded->full = (CfmBank) { 1, reader.channels, patch->height, patch->width,
                              k };
+  loaded->patch = *patch;
   return expand_bank (vals, &loaded->full, error);
 }
 
@@ -358,6 +359,7 @@ cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
   gboolean ok;
 
   cfm_args_copy (&plan->vals, vals);
+  plan->patch = loaded->patch;
   plan->image_rgb = image_rgb;
   plan->width = width;
   plan->height = height;

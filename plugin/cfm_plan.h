@@ -30,6 +30,8 @@ typedef struct
   CfmModel *model;        /* shared by the plans made on it (a GRcBox), or
                              NULL */
   gchar    *model_name;   /* the model file's name */
+  GeglRectangle patch;    /* the filter bank "selection": the patch, in
+                             its drawable's buffer coordinates */
 } CfmLoaded;
 
 /* A trained model's part of a plan (cfm_plan_model.c). */
@@ -55,6 +57,8 @@ typedef struct
   gfloat       *bias;       /* one per selected filter */
   CfmPipeline   pl;         /* on bank and bias (not for a model) */
   CfmPlanModel *model;      /* a trained model's block, or NULL */
+  GeglRectangle patch;      /* LOADED's patch (the filter bank
+                               "selection"), or empty */
   CfmPlanStage  stages[CFM_N_STAGES];
   gint          width, height, channels;   /* the network's input */
   gint          origin_x, origin_y;        /* the input's image position */

@@ -428,6 +428,22 @@ probe_model (Probe *p, CfmStage stage, gint f, gint i, gint j,
   return explain_chain (p, &crop, m, f, i, j, value, error);
 }
 
+/* The run's plan again; the filter bank "selection" from its patch. */
+static CfmPlan *
+probe_plan (const CfmRecipe *r, const CfmSource *source, GError **error)
+{
+  CfmLoaded loaded;
+  CfmPlan *plan = NULL;
+
+  if (cfm_plan_load_on (&r->vals, source->buffer, source->image_rgb,
+                        &r->patch, &loaded, error))
+    plan = cfm_plan_new_on (&loaded, &r->vals, source->image_rgb,
+                            r->area.width, r->area.height, r->area.x,
+                            r->area.y, error);
+  cfm_loaded_clear (&loaded);
+  return plan;
+}
+
 /* The map pixel of the layer NAME at LAYER under X, Y: its stage, the
  * plan's filter index and its row and column. */
 static gboolean
@@ -496,8 +512,7 @@ cfm_probe_run (const CfmRecipe *r, const CfmSource *source,
                                           "again to probe them."));
       return FALSE;
     }
-  plan = cfm_plan_new (&r->vals, source->image_rgb, r->area.width,
-                       r->area.height, r->area.x, r->area.y, error);
+  plan = probe_plan (r, source, error);
   if (plan == NULL || !locate (plan, name, layer, x, y, &stage, &f, &i, &j,
                                error))
     {

@@ -13,6 +13,7 @@
 #define KEY_SOURCE "probe-source="
 #define KEY_AREA   "probe-area="
 #define KEY_HASH   "probe-hash="
+#define KEY_PATCH  "probe-patch="
 
 /* Rows of the area hashed at a time. */
 #define HASH_ROWS 64
@@ -44,16 +45,19 @@ cfm_recipe_hash (const CfmSource *source)
 }
 
 gchar *
-cfm_recipe_text (const CfmArgValues *vals, const CfmSource *source)
+cfm_recipe_text (const CfmArgValues *vals, const CfmSource *source,
+                 const GeglRectangle *patch)
 {
   gchar *args = cfm_args_to_text (vals);
   gchar *text = g_strdup_printf ("%s" KEY_SOURCE "%u\n" KEY_AREA
                                  "%d,%d,%d,%d\n" KEY_HASH "%016"
-                                 G_GINT64_MODIFIER "x\n",
+                                 G_GINT64_MODIFIER "x\n" KEY_PATCH
+                                 "%d,%d,%d,%d\n",
                                  args, source->tattoo, source->origin_x,
                                  source->origin_y, source->area.width,
                                  source->area.height,
-                                 cfm_recipe_hash (source));
+                                 cfm_recipe_hash (source), patch->x,
+                                 patch->y, patch->width, patch->height);
 
   g_free (args);
   return text;
@@ -78,6 +82,9 @@ cfm_recipe_parse (const gchar *text, CfmRecipe *r, GError **error)
       else if (g_str_has_prefix (l, KEY_AREA))
         found += sscanf (l + strlen (KEY_AREA), "%d,%d,%d,%d", &r->area.x,
                          &r->area.y, &r->area.width, &r->area.height) == 4;
+      else if (g_str_has_prefix (l, KEY_PATCH))
+        sscanf (l + strlen (KEY_PATCH), "%d,%d,%d,%d", &r->patch.x,
+                &r->patch.y, &r->patch.width, &r->patch.height);
       else if (g_str_has_prefix (l, KEY_HASH))
         {
           r->hash = g_ascii_strtoull (l + strlen (KEY_HASH), NULL, 16);

@@ -16,10 +16,14 @@ typedef struct
   guint         source_tattoo;
   GeglRectangle area;      /* image coordinates */
   guint64       hash;      /* cfm_recipe_hash of the area */
+  GeglRectangle patch;     /* the filter bank "selection"'s patch, in the
+                              source's buffer coordinates, or empty */
 } CfmRecipe;
 
-/* The recipe of a run of VALS on SOURCE. */
-gchar *cfm_recipe_text (const CfmArgValues *vals, const CfmSource *source);
+/* The recipe of a run of VALS on SOURCE, its kernel from PATCH (the
+ * filter bank "selection"; empty otherwise). */
+gchar *cfm_recipe_text (const CfmArgValues *vals, const CfmSource *source,
+                        const GeglRectangle *patch);
 
 /* Reads TEXT into RECIPE (cleared with cfm_recipe_clear); FALSE with a
  * message when it is no recipe with a source (an older run's). */

@@ -106,7 +106,8 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
       cfm_writer_release (writer);
       if (ok)
         {
-          gchar *recipe = cfm_recipe_text (&plan->vals, source);
+          gchar *recipe = cfm_recipe_text (&plan->vals, source,
+                                           &plan->patch);
 
           ok = cfm_layers_insert (tree, sink, CFM_PARASITE, recipe, error);
           g_free (recipe);

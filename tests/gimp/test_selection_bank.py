@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from harness import FIXTURES, PHOTO, check, layers_of, read_map, \
-    check_refusals
+    check_refusals, run_script
 
 
 def matched(gray, patch):
@@ -78,6 +78,16 @@ def test_selection_bank(g):
         check(np.unravel_index(m.argmax(), m.shape) == (40, 60),
               tag + ": the map peaks on the patch's own place",
               str(np.unravel_index(m.argmax(), m.shape)))
+        # The probe finds the patch again from the recipe: its value at
+        # the peak is numpy's (1: the patch against itself).
+        from test_probe import parse, probe_script
+        want = matched(quiet / 255.0, quiet[40:49, 60:69] / 255.0)[40, 60]
+        res, _ = parse(run_script(g, probe_script(
+            g, g.inside(os.path.join(out, "pattern.xcf")),
+            [("Filter 1 conv", 60, 40)])))
+        check(len(res) == 1 and res[0] is not None
+              and abs(res[0][0] - want) <= 1e-5,
+              tag + ": the probe of its map gives numpy's value", str(res))
     check_refusals(g, [
         ("a selection larger than 31 x 31",
          ["--set", "filter-bank=selection"], select(10, 10, 40, 20),
