@@ -19,6 +19,8 @@
 #define CFM_PROC_NAME   "plug-in-cnn-feature-maps"
 #define CFM_PLUGIN_NAME "cnn-feature-maps"
 #define CFM_PARASITE    "cnn-feature-maps-args"
+/* The run's source for the probe (cfm_recipe.h). */
+#define CFM_SOURCE_PARASITE "cnn-feature-maps-source"
 
 typedef enum
 {

@@ -45,33 +45,26 @@ cfm_recipe_hash (const CfmSource *source)
 }
 
 gchar *
-cfm_recipe_text (const CfmArgValues *vals, const CfmSource *source,
-                 const GeglRectangle *patch)
+cfm_recipe_source_text (const CfmSource *source, const GeglRectangle *patch)
 {
-  gchar *args = cfm_args_to_text (vals);
-  gchar *text = g_strdup_printf ("%s" KEY_SOURCE "%u\n" KEY_AREA
-                                 "%d,%d,%d,%d\n" KEY_HASH "%016"
-                                 G_GINT64_MODIFIER "x\n" KEY_PATCH
-                                 "%d,%d,%d,%d\n",
-                                 args, source->tattoo, source->origin_x,
-                                 source->origin_y, source->area.width,
-                                 source->area.height,
-                                 cfm_recipe_hash (source), patch->x,
-                                 patch->y, patch->width, patch->height);
-
-  g_free (args);
-  return text;
+  return g_strdup_printf (KEY_SOURCE "%u\n" KEY_AREA "%d,%d,%d,%d\n"
+                          KEY_HASH "%016" G_GINT64_MODIFIER "x\n" KEY_PATCH
+                          "%d,%d,%d,%d\n", source->tattoo, source->origin_x,
+                          source->origin_y, source->area.width,
+                          source->area.height, cfm_recipe_hash (source),
+                          patch->x, patch->y, patch->width, patch->height);
 }
 
 gboolean
-cfm_recipe_parse (const gchar *text, CfmRecipe *r, GError **error)
+cfm_recipe_parse (const gchar *args, const gchar *source, CfmRecipe *r,
+                  GError **error)
 {
-  gchar **lines = g_strsplit (text ? text : "", "\n", -1);
+  gchar **lines = g_strsplit (source ? source : "", "\n", -1);
   gint found = 0, i;
 
   memset (r, 0, sizeof *r);
   cfm_args_init (&r->vals);
-  cfm_args_from_text (&r->vals, text ? text : "");
+  cfm_args_from_text (&r->vals, args ? args : "");
   for (i = 0; lines[i]; i++)
     {
       const gchar *l = lines[i];

@@ -106,11 +106,16 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
       cfm_writer_release (writer);
       if (ok)
         {
-          gchar *recipe = cfm_recipe_text (&plan->vals, source,
-                                           &plan->patch);
+          gchar *recipe = cfm_args_to_text (&plan->vals);
+          gchar *record = cfm_recipe_source_text (source, &plan->patch);
 
           ok = cfm_layers_insert (tree, sink, CFM_PARASITE, recipe, error);
+          if (ok)
+            sink->attach_parasite (sink, cfm_layers_item (tree,
+                                                          CFM_LAYERS_ROOT),
+                                   CFM_SOURCE_PARASITE, record);
           g_free (recipe);
+          g_free (record);
         }
       else
         cfm_layers_discard (tree, sink);

@@ -53,13 +53,13 @@ gimp2_probe_query (void)
   gimp_plugin_menu_register (CFM_PROBE_PROC_NAME, "<Layers>");
 }
 
-/* The recipe of the run that made ITEM: the parasite of its group. */
+/* The parasite NAME of the run that made ITEM: its group's. */
 static gchar *
-recipe_of (gint32 item)
+parasite_text (gint32 item, const gchar *name)
 {
   for (; item > 0; item = gimp_item_get_parent (item))
     {
-      GimpParasite *parasite = gimp_item_get_parasite (item, CFM_PARASITE);
+      GimpParasite *parasite = gimp_item_get_parasite (item, name);
 
       if (parasite)
         {
@@ -78,7 +78,8 @@ static gboolean
 probe (gint32 image, gint32 drawable, gint x, gint y, CfmProbeResult *result,
        GError **error)
 {
-  gchar *text = recipe_of (drawable), *name;
+  gchar *text = parasite_text (drawable, CFM_PARASITE), *name;
+  gchar *record = parasite_text (drawable, CFM_SOURCE_PARASITE);
   CfmRecipe recipe;
   CfmSource source = { 0 };
   GeglRectangle at, bounds, clipped;
@@ -88,14 +89,16 @@ probe (gint32 image, gint32 drawable, gint x, gint y, CfmProbeResult *result,
 
   if (text == NULL)
     {
+      g_free (record);
       name = gimp_item_get_name (drawable);
       g_set_error (error, CFM_ERROR, 0, _("\"%s\" is not a map layer of CNN "
                                           "Feature Maps."), name);
       g_free (name);
       return FALSE;
     }
-  ok = cfm_recipe_parse (text, &recipe, error);
+  ok = cfm_recipe_parse (text, record, &recipe, error);
   g_free (text);
+  g_free (record);
   if (ok && (layer = gimp_image_get_layer_by_tattoo
                        (image, recipe.source_tattoo)) <= 0)
     {

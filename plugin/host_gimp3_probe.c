@@ -14,13 +14,13 @@
 #include "cfm_i18n.h"
 #include "cfm_render.h"
 
-/* The recipe of the run that made ITEM: the parasite of its group. */
+/* The parasite NAME of the run that made ITEM: its group's. */
 static gchar *
-recipe_of (GimpItem *item)
+parasite_text (GimpItem *item, const gchar *name)
 {
   for (; item; item = GIMP_ITEM (gimp_item_get_parent (item)))
     {
-      GimpParasite *parasite = gimp_item_get_parasite (item, CFM_PARASITE);
+      GimpParasite *parasite = gimp_item_get_parasite (item, name);
 
       if (parasite)
         {
@@ -40,7 +40,8 @@ static gboolean
 probe (GimpImage *image, GimpDrawable *drawable, gint x, gint y,
        CfmProbeResult *result, GError **error)
 {
-  gchar *text = recipe_of (GIMP_ITEM (drawable));
+  gchar *text = parasite_text (GIMP_ITEM (drawable), CFM_PARASITE);
+  gchar *record = parasite_text (GIMP_ITEM (drawable), CFM_SOURCE_PARASITE);
   CfmRecipe recipe;
   GimpLayer *layer;
   CfmSource source = { 0 };
@@ -50,13 +51,15 @@ probe (GimpImage *image, GimpDrawable *drawable, gint x, gint y,
 
   if (text == NULL)
     {
+      g_free (record);
       g_set_error (error, CFM_ERROR, 0, _("\"%s\" is not a map layer of CNN "
                                           "Feature Maps."),
                    gimp_item_get_name (GIMP_ITEM (drawable)));
       return FALSE;
     }
-  ok = cfm_recipe_parse (text, &recipe, error);
+  ok = cfm_recipe_parse (text, record, &recipe, error);
   g_free (text);
+  g_free (record);
   layer = ok ? gimp_image_get_layer_by_tattoo (image, recipe.source_tattoo)
              : NULL;
   if (ok && layer == NULL)
