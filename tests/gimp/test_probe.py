@@ -5,6 +5,7 @@
 PyTorch's value, the receptive field its geometry gives and the pooled
 winner, and select that field; refusals leave the selection alone."""
 import os
+import re
 
 import numpy as np
 
@@ -58,7 +59,8 @@ def probe_script(g, xcf, probes, before=""):
                  '(gimp-message (string-append "CFM-PROBE " (number->string '
                  '(car r)) " " (number->string (cadr r)) " " (number->string '
                  '(caddr r)) " " (number->string (cadddr r)) " " '
-                 '(number->string (car (cddddr r)))))))' % c)
+                 '(number->string (car (cddddr r))))) '
+                 '(gimp-message (cadr (cddddr r)))))' % c)
         body += ('(let ((s %s)) (gimp-message (string-append "CFM-SEL " '
                  '(number->string (cadr s)) " " (number->string (caddr s)) '
                  '" " (number->string (cadddr s)) " " (number->string (car '
@@ -111,9 +113,23 @@ def test_probe_tutorial(g):
     for name, stage, f, i, j in cases:
         scale = 2 if stage == "pool" else 1
         probes.append((name, 1 + j * scale + scale - 1, 1 + i * scale))
-    res, sels = parse(run_script(g, probe_script(g, g.inside(xcf), probes)))
+    text = run_script(g, probe_script(g, g.inside(xcf), probes))
+    res, sels = parse(text)
     check(len(res) == len(cases), tag + ": every probe answers",
           str(res))
+    # The pooled winner the explanation names: the first largest of the
+    # window in PyTorch's ReLU map, as MaxPool2d takes it.
+    winners = re.findall(r"the largest: \S+, at row (\d+), column (\d+)",
+                         text)
+    pools = [(f, i, j) for _, stage, f, i, j in cases if stage == "pool"]
+    for (f, i, j), won in zip(pools, winners):
+        window = refs["relu"][f, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
+        a, b = np.unravel_index(window.argmax(), window.shape)
+        check(won == (str(2 * i + a), str(2 * j + b)),
+              "%s: the max-pool winner at pooled row %d, column %d"
+              % (tag, i, j), "%r vs %r" % (won, (2 * i + a, 2 * j + b)))
+    check(len(winners) == len(pools), tag + ": each pooled probe names its "
+          "winner", str(winners))
     for (name, stage, f, i, j), r, sel in zip(cases, res, sels):
         what = "%s: %s at row %d, column %d" % (tag, name, i, j)
         want = refs[stage][f, i, j]
