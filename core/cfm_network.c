@@ -154,6 +154,14 @@ cfm_network_input_channels (const CfmNetwork *net)
   return 0;
 }
 
+/* Whether M has a window, stride and padding (a convolution, a pooling). */
+static int
+moves_pixels (const CfmModule *m)
+{
+  return m->kind == CFM_MODULE_CONV || m->kind == CFM_MODULE_MAXPOOL
+         || m->kind == CFM_MODULE_AVGPOOL;
+}
+
 void
 cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
                       double centre[2])
@@ -166,8 +174,7 @@ cfm_network_geometry (const CfmNetwork *net, int last, int stride[2],
     {
       const CfmModule *m = &net->modules[i];
 
-      if (m->kind != CFM_MODULE_CONV && m->kind != CFM_MODULE_MAXPOOL
-          && m->kind != CFM_MODULE_AVGPOOL)
+      if (!moves_pixels (m))
         continue;
       for (a = 0; a < 2; a++)
         {
@@ -191,8 +198,7 @@ cfm_network_field (const CfmNetwork *net, int last, int field[2],
     {
       const CfmModule *m = &net->modules[i];
 
-      if (m->kind != CFM_MODULE_CONV && m->kind != CFM_MODULE_MAXPOOL
-          && m->kind != CFM_MODULE_AVGPOOL)
+      if (!moves_pixels (m))
         continue;
       for (a = 0; a < 2; a++)
         {
