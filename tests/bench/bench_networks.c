@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bench_networks.c: the benchmark's trained-network tables: VGG-16's
+ * second layer, and its chain to the third block in bands, against PyTorch
+ * and onnxruntime in the same run (its API: bench.h). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfm_network.h"
+#include "cfm_npy.h"
+#include "bench.h"
+
+/* PyTorch's conv2d of 64 to 64 channels 3x3 (no padding) on 1024x1024, on
+ * THREADS threads, through Debian's python3-torch; seconds, or -1. */
+static double
+time_torch_conv64 (int threads)
+{
+  char cmd[2048];
+  double ms = -1;
+
+  snprintf (cmd, sizeof cmd,
+            "/usr/bin/python3 -c '\n"
+            "import time, torch\n"
+            "torch.set_num_threads(%d)\n"
+            "x = torch.rand(1, 64, 1024, 1024)\n"
+            "w = torch.rand(64, 64, 3, 3) - 0.5\n"
+            "best = 1e9\n"
+            "with torch.no_grad():\n"
+            "    for r in range(3):\n"
+            "        t = time.perf_counter()\n"
+            "        torch.nn.functional.conv2d(x, w)\n"
+            "        best = min(best, time.perf_counter() - t)\n"
+            "print(best * 1000)' 2>/dev/null", threads);
+  ms = python_ms (cmd);
+  return ms < 0 ? -1 : ms / 1000.0;
+}
+
+/* onnxruntime's time for a model PyTorch exports from the Python
+ * expression MODEL (an nn.Module), on C x H x W, THREADS threads: seconds,
+ * or -1 when onnxruntime-node is not installed ($CFM_ORT_MODULES). */
+static double
+time_onnxruntime (const char *model, int c, int h, int w, int threads)
+{
+  const char *modules = getenv ("CFM_ORT_MODULES");
+  const char *src = getenv ("CFM_SOURCE_ROOT");
+  char onnx[] = "/tmp/cfm-bench-ort-XXXXXX", cmd[4096];
+  int fd;
+  double ms;
+
+  if (modules == NULL || src == NULL || (fd = mkstemp (onnx)) < 0)
+    return -1;
+  close (fd);
+  snprintf (cmd, sizeof cmd,
+            "/usr/bin/python3 -c '\n"
+            "import torch, torch.nn as nn\n"
+            "m = %s\n"
+            "torch.onnx.export(m.eval(), torch.zeros(1, %d, 32, 32), \"%s\",\n"
+            "    opset_version=13, input_names=[\"input\"],\n"
+            "    dynamic_axes={\"input\": {2: \"h\", 3: \"w\"}})\n"
+            "print(0)' 2>/dev/null", model, c, onnx);
+  ms = python_ms (cmd);
+  snprintf (cmd, sizeof cmd, "NODE_PATH=%s node %s/tests/bench/ort_time.js "
+            "%s %d %d %d %d 2>/dev/null", modules, src, onnx, c, h, w,
+            threads);
+  ms = ms < 0 ? -1 : python_ms (cmd);
+  unlink (onnx);
+  return ms < 0 ? -1 : ms / 1000.0;
+}
+
+/* The 64-to-64-channel 3x3 convolution of VGG-16's second layer on
+ * 1024x1024, against PyTorch on one thread and on all. */
+void
+vgg_layer_table (double peak, long cpus)
+{
+  size_t n = (size_t) 64 * 1024 * 1024, i;
+  float *x = malloc (n * sizeof (float));
+  double macs, t1, tn, p1, pn, o1, on;
+  char label[64];
+
+  for (i = 0; i < n; i++)
+    x[i] = (float) ((i * 2654435761u) % 1000) / 1000.0f;
+  t1 = time_conv_threads (x, 64, 1024, 1024, 64, 3, 3, 1, &macs);
+  tn = time_conv_threads (x, 64, 1024, 1024, 64, 3, 3, 0, &macs);
+  free (x);
+  p1 = time_torch_conv64 (1);
+  pn = time_torch_conv64 ((int) cpus);
+  o1 = time_onnxruntime ("nn.Conv2d(64, 64, 3)", 64, 1024, 1024, 1);
+  on = time_onnxruntime ("nn.Conv2d(64, 64, 3)", 64, 1024, 1024, (int) cpus);
+  printf ("3. VGG-16's second layer: 64 to 64 channels 3x3 on 1024x1024 "
+          "(%.2f GMAC)\n\n", macs / 1e9);
+  printf ("| %-30s | %10s | %8s | %8s | %10s |\n", "", "time", "GMAC/s",
+          "of peak", "vs PyTorch");
+  printf ("|--------------------------------|------------|----------|"
+          "----------|------------|\n");
+  printf ("| %-30s | %7.1f ms | %8.2f | %7.1f%% | %9.2fx |\n",
+          "core, 1 thread", t1 * 1e3, macs / t1 / 1e9,
+          peak > 0 ? 100 * macs / t1 / peak : 0, p1 > 0 ? p1 / t1 : 0);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n",
+          "PyTorch 1 thread", p1 * 1e3, p1 > 0 ? macs / p1 / 1e9 : 0, "", "");
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n",
+          "onnxruntime 1 thread", o1 * 1e3, o1 > 0 ? macs / o1 / 1e9 : 0, "",
+          "");
+  snprintf (label, sizeof label, "core, %ld threads", cpus);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %9.2fx |\n", label, tn * 1e3,
+          macs / tn / 1e9, "", pn > 0 ? pn / tn : 0);
+  snprintf (label, sizeof label, "PyTorch %ld threads", cpus);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, pn * 1e3,
+          pn > 0 ? macs / pn / 1e9 : 0, "", "");
+  snprintf (label, sizeof label, "onnxruntime %ld threads", cpus);
+  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, on * 1e3,
+          on > 0 ? macs / on / 1e9 : 0, "", "");
+  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld "
+          "(-1 ms: onnxruntime-node is not installed)\n",
+          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus);
+  printf ("\n");
+}
+
+/* VGG-16 to its third block, as print(model) writes it. */
+static const char vgg_text[] =
+  "Sequential(\n"
+  "  (0): Conv2d(3, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+  "  (1): ReLU(inplace=True)\n"
+  "  (2): Conv2d(64, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+  "  (3): ReLU(inplace=True)\n"
+  "  (4): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
+  "  (5): Conv2d(64, 128, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+  "  (6): ReLU(inplace=True)\n"
+  "  (7): Conv2d(128, 128, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+  "  (8): ReLU(inplace=True)\n"
+  "  (9): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
+  "  (10): Conv2d(128, 256, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+  "  (11): ReLU(inplace=True)\n"
+  "  (12): Conv2d(256, 256, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+  "  (13): ReLU(inplace=True)\n"
+  "  (14): Conv2d(256, 256, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+  "  (15): ReLU(inplace=True)\n"
+  "  (16): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
+  ")\n";
+
+/* The VGG chain with made-up weights (WEIGHTS keeps them). */
+static int
+vgg_chain (CfmNetwork *net, CfmTensorSet *weights)
+{
+  CfmError err;
+  int i;
+
+  memset (weights, 0, sizeof *weights);
+  if (cfm_network_parse (vgg_text, net, &err) != CFM_OK)
+    return 0;
+  for (i = 0; i < net->n; i++)
+    {
+      const CfmModule *m = &net->modules[i];
+      int64_t wshape[4] = { m->out_c, m->in_c, 3, 3 }, bshape[1] = { m->out_c };
+      char name[CFM_NETWORK_NAME_MAX + 16];
+      float *w, *b;
+      size_t k, n = (size_t) m->out_c * m->in_c * 9;
+
+      if (m->kind != CFM_MODULE_CONV)
+        continue;
+      snprintf (name, sizeof name, "%s.weight", m->name);
+      cfm_tensors_add (weights, name, strlen (name), 4, wshape, &w, &err);
+      for (k = 0; k < n; k++)
+        w[k] = ((float) ((k * 2654435761u) % 1000) / 1000.0f - 0.5f)
+               / (float) (m->in_c * 3);
+      snprintf (name, sizeof name, "%s.bias", m->name);
+      cfm_tensors_add (weights, name, strlen (name), 1, bshape, &b, &err);
+      for (k = 0; k < (size_t) m->out_c; k++)
+        b[k] = 0.01f;
+    }
+  return cfm_network_bind (net, weights, &err) == CFM_OK;
+}
+
+typedef struct
+{
+  int w;
+} ChainInput;
+
+/* Made-up input rows, the same for every band that reads them. */
+static CfmStatus
+chain_rows (void *data, int row0, int rows, float *dst, CfmError *err)
+{
+  const ChainInput *in = data;
+  size_t n = (size_t) rows * in->w, i;
+  int ch;
+
+  (void) err;
+  for (ch = 0; ch < 3; ch++)
+    for (i = 0; i < n; i++)
+      dst[ch * n + i] = (float) (((size_t) row0 * in->w + i + ch) % 251)
+                        / 251.0f;
+  return CFM_OK;
+}
+
+static CfmStatus
+chain_sink (void *data, int module, const float *out, int c, int h, int w,
+            int row0, int rows, CfmError *err)
+{
+  (void) data; (void) module; (void) c; (void) h; (void) w; (void) row0;
+  (void) err;
+  sink = out[0];
+  (void) rows;
+  return CFM_OK;
+}
+
+/* The VGG chain on W x H in bands of 16 of its last rows: seconds, and
+ * in a child process of its own the whole process's peak memory in MB. */
+static double
+time_chain (int w, int h, int threads, long *peak_mb)
+{
+  CfmNetwork net;
+  CfmTensorSet weights;
+  ChainInput in = { w };
+  CfmError err;
+  double t = -1;
+  int fds[2];
+  pid_t pid;
+  char env[16];
+
+  *peak_mb = -1;
+  if (pipe (fds) != 0)
+    return -1;
+  pid = fork ();
+  if (pid == 0)
+    {
+      long kb = -1;
+      double t0;
+      char line[256];
+      FILE *status;
+
+      snprintf (env, sizeof env, "%d", threads);
+      setenv ("CFM_THREADS", env, 1);
+      if (vgg_chain (&net, &weights))
+        {
+          int last = net.n - 1;
+
+          t0 = now ();
+          if (cfm_network_forward_bands (&net, &last, 1, 3, h, w, 16,
+                                         chain_rows, &in, chain_sink, NULL,
+                                         &err) == CFM_OK)
+            t = now () - t0;
+        }
+      status = fopen ("/proc/self/status", "r");
+      while (status && fgets (line, sizeof line, status))
+        if (strncmp (line, "VmHWM:", 6) == 0)
+          kb = strtol (line + 6, NULL, 10);
+      if (status)
+        fclose (status);
+      dprintf (fds[1], "%f %ld\n", t, kb);
+      _exit (0);
+    }
+  close (fds[1]);
+  {
+    FILE *f = fdopen (fds[0], "r");
+    long kb = -1;
+
+    if (f && fscanf (f, "%lf %ld", &t, &kb) == 2)
+      *peak_mb = kb / 1024;
+    if (f)
+      fclose (f);
+  }
+  waitpid (pid, NULL, 0);
+  return t;
+}
+
+/* PyTorch's run of the same chain on W x H, THREADS threads: seconds. */
+static double
+time_torch_chain (int w, int h, int threads)
+{
+  char cmd[4096];
+  double ms = -1;
+
+  snprintf (cmd, sizeof cmd,
+            "/usr/bin/python3 -c '\n"
+            "import time, torch, torch.nn as nn\n"
+            "torch.set_num_threads(%d)\n"
+            "L = []\n"
+            "c = 3\n"
+            "for v in [64, 64, \"M\", 128, 128, \"M\", 256, 256, 256, \"M\"]:\n"
+            "    if v == \"M\": L.append(nn.MaxPool2d(2, 2))\n"
+            "    else: L += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU(True)]; c = v\n"
+            "m = nn.Sequential(*L).eval()\n"
+            "x = torch.rand(1, 3, %d, %d)\n"
+            "best = 1e9\n"
+            "with torch.no_grad():\n"
+            "    for r in range(2):\n"
+            "        t = time.perf_counter(); m(x)\n"
+            "        best = min(best, time.perf_counter() - t)\n"
+            "print(best * 1000)' 2>/dev/null", threads, h, w);
+  ms = python_ms (cmd);
+  return ms < 0 ? -1 : ms / 1000.0;
+}
+
+/* VGG-16 to its third block on a 2-megapixel photo against PyTorch, and
+ * the memory of the banded run at 2 and at 12 megapixels. */
+void
+vgg_chain_table (long cpus)
+{
+  long mem2, mem12, mem_n;
+  double t1 = time_chain (1632, 1224, 1, &mem2);
+  double tn = time_chain (1632, 1224, (int) cpus, &mem_n);
+  double p1 = time_torch_chain (1632, 1224, 1);
+  double pn = time_torch_chain (1632, 1224, (int) cpus);
+  static const char vgg_py[] =
+    "nn.Sequential(*[nn.MaxPool2d(2, 2) if v == 0 else nn.Sequential("
+    "nn.Conv2d(c, v, 3, padding=1), nn.ReLU()) for c, v in [(3, 64), "
+    "(64, 64), (0, 0), (64, 128), (128, 128), (0, 0), (128, 256), (256, "
+    "256), (256, 256), (0, 0)]])";
+  double o1 = time_onnxruntime (vgg_py, 3, 1224, 1632, 1);
+  double on = time_onnxruntime (vgg_py, 3, 1224, 1632, (int) cpus);
+
+  time_chain (4000, 3000, (int) cpus, &mem12);
+  printf ("4. VGG-16 to its third block (10 convolutions and pools), "
+          "1632x1224 (2 MP), in bands of 16 rows of block 3\n\n");
+  printf ("| %-24s | %10s | %10s |\n", "", "time", "vs PyTorch");
+  printf ("|--------------------------|------------|------------|\n");
+  printf ("| %-24s | %8.2f s | %9.2fx |\n", "core, 1 thread", t1,
+          p1 > 0 ? p1 / t1 : 0);
+  printf ("| %-24s | %8.2f s | %10s |\n", "PyTorch, 1 thread", p1, "");
+  printf ("| core, %ld threads%10s | %8.2f s | %9.2fx |\n", cpus, "", tn,
+          pn > 0 ? pn / tn : 0);
+  printf ("| PyTorch, %ld threads%7s | %8.2f s | %10s |\n", cpus, "", pn, "");
+  printf ("| %-24s | %8.2f s | %10s |\n", "onnxruntime, 1 thread", o1, "");
+  printf ("| onnxruntime, %ld threads%3s | %8.2f s | %10s |\n", cpus, "", on,
+          "");
+  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld\n",
+          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus);
+  printf ("\nPeak memory of the whole process (banded): %ld MB at 2 MP, %ld "
+          "MB at 12 MP (4000x3000)\n\n", mem2, mem12);
+}
+
