@@ -111,6 +111,10 @@ probe (gint32 image, gint32 drawable, gint x, gint y, CfmProbeResult *result,
       gimp_drawable_offsets (layer, &ox, &oy);
       bounds = (GeglRectangle) { ox, oy, gimp_drawable_width (layer),
                                  gimp_drawable_height (layer) };
+      ok = host_probe_check_recipe (&recipe, &bounds, error);
+    }
+  if (ok)
+    {
       source.buffer = gimp_drawable_get_buffer (layer);
       source.area = (GeglRectangle) { recipe.area.x - ox, recipe.area.y - oy,
                                       recipe.area.width, recipe.area.height };

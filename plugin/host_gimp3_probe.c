@@ -74,6 +74,10 @@ probe (GimpImage *image, GimpDrawable *drawable, gint x, gint y,
       bounds = (GeglRectangle) { ox, oy,
                                  gimp_drawable_get_width (GIMP_DRAWABLE (layer)),
                                  gimp_drawable_get_height (GIMP_DRAWABLE (layer)) };
+      ok = host_probe_check_recipe (&recipe, &bounds, error);
+    }
+  if (ok)
+    {
       source.buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
       source.area = (GeglRectangle) { recipe.area.x - ox, recipe.area.y - oy,
                                       recipe.area.width, recipe.area.height };

@@ -67,6 +67,25 @@ host_probe_point (gboolean any, gint x1, gint y1, gint x2, gint y2, gint *x,
 }
 
 gboolean
+host_probe_check_recipe (const CfmRecipe *recipe, const GeglRectangle *bounds,
+                         GError **error)
+{
+  GeglRectangle layer = { 0, 0, bounds->width, bounds->height };
+  const GeglRectangle *p = &recipe->patch;
+
+  if (recipe->area.width > 0 && recipe->area.height > 0
+      && gegl_rectangle_contains (bounds, &recipe->area)
+      && (p->width == 0 || (p->width > 0 && p->height > 0
+                            && gegl_rectangle_contains (&layer, p))))
+    return TRUE;
+  g_set_error (error, CFM_ERROR, 0, _("The layer these maps were computed "
+                                      "from has changed since the run; run "
+                                      "CNN Feature Maps again to probe "
+                                      "them."));
+  return FALSE;
+}
+
+gboolean
 host_probe_clip (const GeglRectangle *field, const GeglRectangle *layer,
                  GeglRectangle *clipped)
 {

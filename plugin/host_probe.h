@@ -18,6 +18,13 @@ void host_probe_dialog (const gchar *text);
 gboolean host_probe_point (gboolean any, gint x1, gint y1, gint x2, gint y2,
                            gint *x, gint *y, GError **error);
 
+/* Whether the area and patch RECIPE records lie inside the source layer at
+ * BOUNDS (image coordinates): a recipe read from a file is not trusted;
+ * a message otherwise. */
+gboolean host_probe_check_recipe (const CfmRecipe *recipe,
+                                  const GeglRectangle *bounds,
+                                  GError **error);
+
 /* FIELD clipped to the layer at LAYER (image coordinates); FALSE when
  * they do not meet. */
 gboolean host_probe_clip (const GeglRectangle *field,
