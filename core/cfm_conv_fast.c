@@ -31,6 +31,8 @@ typedef struct
                                  packed[g0 * taps + t * group + f] */
   const float  *bias;         /* groups * group values */
   int           taps, group, groups, n;
+  int           chunk_taps;   /* taps summed per pass over a row */
+  int           col_vectors;  /* vectors of columns per block */
   int           c, kh, kw, dilation, padding, stride;
   int          *tap_row;      /* per tap: ch * kh + ky */
   int          *tap_col;      /* per tap: kx * dilation */
@@ -115,7 +117,7 @@ cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
 }
 
 typedef void (*RowFunc) (const FastJob *job, int r, float *const *conv,
-                         float *const *act);
+                         float *const *act, float *const *part);
 typedef void (*StreamFunc) (float *dst, const float *src, size_t n);
 
 typedef struct
@@ -238,12 +240,19 @@ run_slice (Slice *s)
   const FastJob *job = s->job;
   int nf = job->groups * job->group, r;
   float *conv[CFM_FILTERS_MAX + 8], *act[CFM_FILTERS_MAX + 8];
-  float *buf = NULL;
+  float *buf = NULL, *part[2] = { NULL, NULL };
   RowFunc row;
   StreamFunc stream;
 
   isa_functions (s->path, &row, &stream);
   s->ok = row != NULL;
+  if (job->chunk_taps < job->taps)
+    {
+      /* two rows of partial sums per filter (see the kernel's row) */
+      part[0] = malloc ((2 * (size_t) nf * job->out_w + 1) * sizeof (float));
+      part[1] = part[0] ? part[0] + (size_t) nf * job->out_w : NULL;
+      s->ok = s->ok && part[0] != NULL;
+    }
   if (job->stream)
     {
       /* conv: a row per filter; activation: a window of rows per filter;
@@ -257,7 +266,7 @@ run_slice (Slice *s)
       float *abuf = buf ? buf + (size_t) nf * job->out_w : NULL;
 
       out_pointers (job, r, buf, abuf, conv, act);
-      row (job, r, conv, act);
+      row (job, r, conv, act, part);
       if (job->stream)
         stream_row (job, r, conv, act, stream);
       s->ok = pool_window (job, r, abuf,
@@ -270,6 +279,7 @@ run_slice (Slice *s)
     _mm_sfence ();   /* streamed stores are seen before the thread ends */
 #endif
   free (buf);
+  free (part[0]);
 }
 
 /* Copies the band into padded rows of width w + 2 * padding. */
@@ -330,18 +340,37 @@ use_stream (size_t out_bytes)
   return out_bytes >= CFM_STREAM_BYTES;
 }
 
+/* Kernel rows (input channels times kernel height) summed in one pass
+ * over an output row: a block's input rows (four cache lines of each) and
+ * its filters' weights stay in the first-level cache while it sums them.
+ * Measured on VGG-16's 3x3 layers of 64 to 256 channels: 10 to 20% faster
+ * than 12, 24 or all rows at once. */
+#define CHUNK_KERNEL_ROWS 48
+
+/* Input channels per pass for kernels KH high (at least one). */
+static int
+chunk_channels (int kh)
+{
+  return kh < CHUNK_KERNEL_ROWS ? CHUNK_KERNEL_ROWS / kh : 1;
+}
+
 static void
 job_init (FastJob *job, const CfmBank *bank, const CfmBand *in,
-          const CfmConvParams *p, int out_w, int row0)
+          const CfmConvParams *p, int out_w, int row0, CfmPath path)
 {
   memset (job, 0, sizeof *job);
   job->group = bank->n <= 4 ? 4 : 8;
   job->groups = (bank->n + job->group - 1) / job->group;
+  /* Eight filters take three vectors of columns where the map is as wide,
+   * 24 sums in registers: fewer loads per multiply-add than two. */
+  job->col_vectors = job->group == 4 ? 4
+                     : out_w >= 3 * cfm_path_vector_width (path) ? 3 : 2;
   job->n = bank->n;
   job->taps = bank->c * bank->kh * bank->kw;
   job->c = bank->c;
   job->kh = bank->kh;
   job->kw = bank->kw;
+  job->chunk_taps = chunk_channels (bank->kh) * bank->kh * bank->kw;
   job->dilation = p->dilation;
   job->padding = p->padding;
   job->stride = p->stride;
@@ -403,7 +432,7 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   float *padded, *zero, *dummy, *packed = NULL, *pbias = NULL;
   int ok;
 
-  job_init (&job, bank, in, p, out_w, cj->out_row0);
+  job_init (&job, bank, in, p, out_w, cj->out_row0, path);
   job.conv = cj->conv;
   job.act_out = cj->act;
   job.plane_stride = cj->plane_stride;

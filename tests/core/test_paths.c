@@ -2,7 +2,9 @@
 /* test_paths.c: every convolution path the processor supports against the
  * reference path, on inputs wide enough for the vector kernels: all
  * padding modes, dilations, filter counts around the kernels' filter
- * blocks, 1 and 3 channels, fused activations, 1 and several threads.
+ * blocks, 1 and 3 channels, and channels enough for the kernel to sum
+ * them in several passes (with a last, shorter one), fused activations,
+ * 1 and several threads.
  * Agreement within 1e-6 of each map's range. */
 #include "test_util.h"
 
@@ -141,6 +143,8 @@ int
 main (void)
 {
   static const int filters[] = { 1, 3, 4, 5, 8, 9, 16, 64 };
+  static const int deep[][3] = { /* filters, channels, kernel side */
+    { 8, 17, 3 }, { 9, 40, 5 }, { 16, 64, 3 }, { 24, 33, 1 }, { 5, 64, 7 } };
   CfmPath path;
   int tried = 0, fi, k, mode;
 
@@ -160,6 +164,10 @@ main (void)
                         k + (fi % 2), (CfmPadMode) mode, mode == 0 ? 0 : 2,
                         1 + (k == 3), (CfmActivation) (1 + (fi + mode) % 3),
                         1 + (fi % 3));
+      for (fi = 0; fi < (int) (sizeof deep / sizeof deep[0]); fi++)
+        check_case (path, deep[fi][0], deep[fi][1], deep[fi][2],
+                    (CfmPadMode) (fi % 4), fi % 4 == 0 ? 0 : 2, 1 + fi % 2,
+                    (CfmActivation) (1 + fi % 3), 1 + fi % 2);
     }
   CHECK (tried >= 1, "no vector path");
   return test_finish ("paths");
