@@ -48,7 +48,16 @@ typedef struct
   const CfmPoolTarget *pool;        /* pool ACT here when it can, or NULL */
   CfmPath              path;        /* CFM_PATH_AUTO: the fastest */
   int                  threads;     /* 0: every processor ($CFM_THREADS) */
+  float               *work;        /* room for the vector path's padded
+                                       copy of the band, or NULL */
+  size_t               work_floats; /* what WORK holds; when it is less
+                                       than cfm_conv2d_work_floats says,
+                                       the path allocates its own */
 } CfmConvJob;
+
+/* The floats of the vector path's padded copy of the band IN for a
+ * convolution with PADDING (0: none). */
+size_t cfm_conv2d_work_floats (const CfmBand *in, int padding);
 
 /* Runs JOB.  With JOB->pool, *POOLED (which may be NULL otherwise) says
  * whether the windows were pooled here: on the vector paths, for windows

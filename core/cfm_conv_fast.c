@@ -429,7 +429,8 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   const CfmConvParams *p = &cj->params;
   int rows = cj->out_rows;
   FastJob job;
-  float *padded, *zero, *dummy, *packed = NULL, *pbias = NULL;
+  float *padded, *own, *zero, *dummy, *packed = NULL, *pbias = NULL;
+  size_t need;
   int ok;
 
   job_init (&job, bank, in, p, out_w, cj->out_row0, path);
@@ -443,13 +444,16 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   job.stream = use_stream ((size_t) bank->n * rows * out_w * sizeof (float)
                            * (cj->act ? 2 : 1));
 
-  /* Without padding the band's own rows serve as they are. */
-  padded = p->padding == 0 ? NULL
-           : malloc (((size_t) in->c * in->rows + 1) * job.pw
-                     * sizeof (float));
+  /* Without padding the band's own rows serve as they are; a caller that
+   * runs band after band lends the room for the copy (a fresh allocation
+   * of this size would be pages the system clears each time). */
+  need = cfm_conv2d_work_floats (in, p->padding);
+  own = need > 0 && (cj->work == NULL || cj->work_floats < need)
+        ? malloc (need * sizeof (float)) : NULL;
+  padded = need == 0 ? NULL : own ? own : cj->work;
   zero = calloc ((size_t) job.pw, sizeof (float));
   dummy = malloc ((size_t) out_w * sizeof (float));
-  ok = (padded || p->padding == 0) && zero && dummy
+  ok = (padded || need == 0) && zero && dummy
        && pack_weights (&job, bank, cj->bias, &packed, &pbias);
   if (ok)
     {
@@ -462,7 +466,7 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
       job.bias = pbias;
       ok = run_slices (&job, path, cj->threads, rows);
     }
-  free (padded);
+  free (own);
   free (zero);
   free (dummy);
   free (packed);

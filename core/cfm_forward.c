@@ -55,13 +55,38 @@ out_length (const CfmModule *m, int a, int in, CfmError *err)
  * CfmBand is (channel, band row, column). */
 typedef CfmBand Rows;
 
-/* One pass of the core's convolution: output rows [O0, O0 + ON) of width
- * OW of the N filters whose weights are W (N x C x KH x KW) and bias B
- * (or NULL), over channels of IN starting at C0, into OUT. */
+/* Where a module's rows go: channel f's row r at conv[f * stride + r *
+ * out width], a convolution's fused activation (or NULL) laid out the
+ * same; WORK (WORK_FLOATS of them, or NULL) is lent to the convolution for
+ * its padded copy of the band. */
+typedef struct
+{
+  float         *conv, *act;
+  size_t         stride;
+  CfmActivation  activation;
+  float          slope;
+  float         *work;
+  size_t         work_floats;
+} Dest;
+
+/* Filters F0.. of DEST. */
+static Dest
+dest_from (const Dest *d, int f0)
+{
+  Dest r = *d;
+
+  r.conv += (size_t) f0 * d->stride;
+  r.act = d->act ? d->act + (size_t) f0 * d->stride : NULL;
+  return r;
+}
+
+/* One pass of the core's convolution: output rows [O0, O0 + ON) of the N
+ * filters whose weights are W (N x C x KH x KW) and bias B (or NULL), over
+ * channels of IN starting at C0, into OUT. */
 static CfmStatus
 conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
-           const float *w, const float *b, float *out, int o0, int on,
-           int ow, CfmError *err)
+           const float *w, const float *b, const Dest *out, int o0, int on,
+           CfmError *err)
 {
   CfmBank bank = { n, c, m->k[0], m->k[1], (float *) w };
   CfmBand band = { in->data + (size_t) c0 * in->rows * in->w, c, in->h,
@@ -75,9 +100,29 @@ conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
                                  m->pad_mode };
   job.out_row0 = o0;
   job.out_rows = on;
-  job.conv = out;
-  job.plane_stride = (size_t) on * ow;
+  job.conv = out->conv;
+  job.act = out->act;
+  job.activation = out->activation;
+  job.negative_slope = out->slope;
+  job.plane_stride = out->stride;
+  job.work = out->work;
+  job.work_floats = out->work_floats;
   return cfm_conv2d_run (&job, NULL, err);
+}
+
+/* Whether M's kernels have more rows than the vector path takes at once. */
+static int
+conv_needs_slices (const CfmModule *m)
+{
+  return m->in_c / m->groups * m->k[0] > CFM_CONV_FAST_ROWS;
+}
+
+/* Whether M has the same stride, padding and dilation along both axes. */
+static int
+conv_is_square (const CfmModule *m)
+{
+  return m->stride[0] == m->stride[1] && m->pad[0] == m->pad[1]
+         && m->dil[0] == m->dil[1];
 }
 
 /* Filters [F0, F0 + N) of one group over more input channels than the
@@ -85,13 +130,15 @@ conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
  * packed for it), summed; the bias comes with the first. */
 static CfmStatus
 conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
-                     int f0, int n, float *out, int o0, int on, int ow,
+                     int f0, int n, const Dest *out, int o0, int on, int ow,
                      CfmError *err)
 {
   size_t tap = (size_t) m->k[0] * m->k[1], plane = (size_t) on * ow, i;
   int step = CFM_CONV_FAST_ROWS / m->k[0], s, f;
   float *w = malloc ((size_t) n * step * tap * sizeof (float));
   float *part = malloc ((size_t) n * plane * sizeof (float) + 1);
+  Dest slice = { part, NULL, plane, CFM_ACT_NONE, 0.0f, out->work,
+                 out->work_floats };
   CfmStatus status = w && part ? CFM_OK
     : cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for %s", m->name);
 
@@ -105,9 +152,10 @@ conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
                 (size_t) cc * tap * sizeof (float));
       status = conv_pass (m, in, c0 + s, cc, n, w,
                           s == 0 && m->bias ? m->bias + f0 : NULL,
-                          s == 0 ? out : part, o0, on, ow, err);
-      for (i = 0; s > 0 && status == CFM_OK && i < (size_t) n * plane; i++)
-        out[i] += part[i];
+                          s == 0 ? out : &slice, o0, on, err);
+      for (f = 0; s > 0 && status == CFM_OK && f < n; f++)
+        for (i = 0; i < plane; i++)
+          out->conv[f * out->stride + i] += part[f * plane + i];
     }
   free (w);
   free (part);
@@ -117,10 +165,11 @@ conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
 /* A convolution with the same stride, padding and dilation along both
  * axes on the core's convolution (the vector paths), group by group, at
  * most CFM_FILTERS_MAX filters and CFM_CONV_FAST_ROWS kernel rows at a
- * time: output rows [O0, O0 + ON) of width OW into OUT. */
+ * time: output rows [O0, O0 + ON) of width OW into OUT (its activation
+ * too only when no slices are needed). */
 static CfmStatus
-conv_square (const CfmModule *m, const Rows *in, float *out, int o0, int on,
-             int ow, CfmError *err)
+conv_square (const CfmModule *m, const Rows *in, const Dest *out, int o0,
+             int on, int ow, CfmError *err)
 {
   int gin = m->in_c / m->groups, gout = m->out_c / m->groups, f0 = 0;
   size_t kernel = (size_t) gin * m->k[0] * m->k[1];
@@ -130,26 +179,25 @@ conv_square (const CfmModule *m, const Rows *in, float *out, int o0, int on,
     {
       int g = f0 / gout, left = gout - f0 % gout;   /* in this group */
       int n = left < CFM_FILTERS_MAX ? left : CFM_FILTERS_MAX;
-      float *o = out + (size_t) f0 * on * ow;
+      Dest o = dest_from (out, f0);
 
-      if (gin * m->k[0] > CFM_CONV_FAST_ROWS)
-        status = conv_channel_slices (m, in, g * gin, gin, f0, n, o, o0, on,
+      if (conv_needs_slices (m))
+        status = conv_channel_slices (m, in, g * gin, gin, f0, n, &o, o0, on,
                                       ow, err);
       else
         status = conv_pass (m, in, g * gin, gin, n,
                             m->weight + (size_t) f0 * kernel,
-                            m->bias ? m->bias + f0 : NULL, o, o0, on, ow,
-                            err);
+                            m->bias ? m->bias + f0 : NULL, &o, o0, on, err);
       f0 += n;
     }
   return status;
 }
 
 /* Any convolution, a tap at a time (non-square strides, padding or
- * dilation): output rows [O0, O0 + ON) of width OW. */
+ * dilation): output rows [O0, O0 + ON) of width OW, planes STRIDE apart. */
 static void
-conv_general (const CfmModule *m, const Rows *in, float *out, int o0, int on,
-              int ow)
+conv_general (const CfmModule *m, const Rows *in, float *out, size_t stride,
+              int o0, int on, int ow)
 {
   int gin = m->in_c / m->groups, gout = m->out_c / m->groups;
   size_t plane = (size_t) on * ow, i;
@@ -157,7 +205,7 @@ conv_general (const CfmModule *m, const Rows *in, float *out, int o0, int on,
 
   for (f = 0; f < m->out_c; f++)
     {
-      float *o = out + (size_t) f * plane;
+      float *o = out + (size_t) f * stride;
       int g = f / gout;
 
       for (i = 0; i < plane; i++)
@@ -198,8 +246,11 @@ conv_general (const CfmModule *m, const Rows *in, float *out, int o0, int on,
     }
 }
 
+/* BatchNorm2d in eval mode on N values of each channel: IN's planes
+ * IN_STRIDE apart, OUT's OUT_STRIDE. */
 static void
-batchnorm (const CfmModule *m, float *x, size_t plane)
+batchnorm (const CfmModule *m, const float *in, size_t in_stride, float *out,
+           size_t out_stride, size_t n)
 {
   int c;
   size_t i;
@@ -209,9 +260,11 @@ batchnorm (const CfmModule *m, float *x, size_t plane)
       float inv = 1.0f / sqrtf (m->var[c] + m->eps);
       float scale = m->weight ? m->weight[c] * inv : inv;
       float shift = (m->bias ? m->bias[c] : 0.0f) - m->mean[c] * scale;
+      const float *x = in + c * in_stride;
+      float *y = out + c * out_stride;
 
-      for (i = 0; i < plane; i++)
-        x[c * plane + i] = x[c * plane + i] * scale + shift;
+      for (i = 0; i < n; i++)
+        y[i] = x[i] * scale + shift;
     }
 }
 
@@ -233,6 +286,34 @@ apply_function (const CfmModule *m, float v)
     case CFM_FN_TANH: return tanhf (v);
     case CFM_FN_HARDTANH: return v < m->lo ? m->lo : v > m->hi ? m->hi : v;
     default: return v;
+    }
+}
+
+/* M's function on N values from IN to OUT: the common ones in loops of
+ * their own (which compilers vectorise), the others value by value. */
+static void
+apply_function_rows (const CfmModule *m, const float *in, float *out,
+                     size_t n)
+{
+  size_t i;
+
+  switch (m->fn)
+    {
+    case CFM_FN_RELU:
+      for (i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      return;
+    case CFM_FN_RELU6:
+      for (i = 0; i < n; i++)
+        out[i] = in[i] < 0.0f ? 0.0f : in[i] > 6.0f ? 6.0f : in[i];
+      return;
+    case CFM_FN_LEAKY_RELU:
+      for (i = 0; i < n; i++)
+        out[i] = in[i] > 0.0f ? in[i] : in[i] * m->alpha;
+      return;
+    default:
+      for (i = 0; i < n; i++)
+        out[i] = apply_function (m, in[i]);
     }
 }
 
@@ -268,19 +349,73 @@ pool_window (const CfmModule *m, const float *band, const Rows *in, int y,
   return acc;
 }
 
-/* Max or average pooling, as F.max_pool2d / F.avg_pool2d: output rows
- * [O0, O0 + ON) of width OW. */
+/* Output columns [*X0, *X1) of M along axis A, for an input of IN: those
+ * whose windows lie wholly inside it. */
 static void
-pool (const CfmModule *m, const Rows *in, float *out, int o0, int on, int ow)
+inner_columns (const CfmModule *m, int a, int in, int out, int *x0, int *x1)
 {
-  int ch, y, x;
+  int span = m->dil[a] * (m->k[a] - 1) + 1, s = m->stride[a], p = m->pad[a];
 
+  *x0 = (p + s - 1) / s;
+  *x1 = in - span + p >= 0 ? (in - span + p) / s + 1 : 0;
+  *x1 = *x1 < out ? *x1 : out;
+  *x1 = *x1 > *x0 ? *x1 : *x0;
+}
+
+/* Pooled row Y (absolute) of one channel, columns [X0, X1) whose windows
+ * lie inside the map: the same values in the same order as pool_window,
+ * without its bounds. */
+static void
+pool_inner_row (const CfmModule *m, const float *band, const Rows *in, int y,
+                int x0, int x1, float *out)
+{
+  const float *top = band + (size_t) (y * m->stride[0] - m->pad[0]
+                                      - in->row0) * in->w;
+  float size = (float) (m->k[0] * m->k[1]);
+  int x, ky, kx;
+
+  for (x = x0; x < x1; x++)
+    {
+      const float *win = top + x * m->stride[1] - m->pad[1];
+      float acc = m->kind == CFM_MODULE_MAXPOOL ? -INFINITY : 0.0f;
+
+      for (ky = 0; ky < m->k[0]; ky++)
+        for (kx = 0; kx < m->k[1]; kx++)
+          {
+            float v = win[(size_t) ky * m->dil[0] * in->w + kx * m->dil[1]];
+
+            if (m->kind == CFM_MODULE_AVGPOOL)
+              acc += v;
+            else if (v > acc || isnan (v))
+              acc = v;
+          }
+      out[x] = m->kind == CFM_MODULE_AVGPOOL ? acc / size : acc;
+    }
+}
+
+/* Max or average pooling, as F.max_pool2d / F.avg_pool2d: output rows
+ * [O0, O0 + ON) of width OW, planes STRIDE apart. */
+static void
+pool (const CfmModule *m, const Rows *in, float *out, size_t stride, int o0,
+      int on, int ow)
+{
+  int ch, y, x, y0, y1, x0, x1;
+
+  inner_columns (m, 0, in->h, o0 + on, &y0, &y1);
+  inner_columns (m, 1, in->w, ow, &x0, &x1);
   for (ch = 0; ch < in->c; ch++)
     for (y = 0; y < on; y++)
-      for (x = 0; x < ow; x++)
-        out[((size_t) ch * on + y) * ow + x]
-          = pool_window (m, in->data + (size_t) ch * in->rows * in->w, in,
-                         o0 + y, x);
+      {
+        const float *band = in->data + (size_t) ch * in->rows * in->w;
+        float *row = out + ch * stride + (size_t) y * ow;
+        int inner = o0 + y >= y0 && o0 + y < y1;
+
+        if (inner)
+          pool_inner_row (m, band, in, o0 + y, x0, x1, row);
+        for (x = 0; x < ow; x++)
+          if (!inner || x < x0 || x >= x1)
+            row[x] = pool_window (m, band, in, o0 + y, x);
+      }
 }
 
 /* ---- the forward pass ----------------------------------------------------- */
@@ -342,38 +477,61 @@ input_rows (const CfmModule *m, int h, int o0, int on, int *i0, int *in)
   *in = on;
 }
 
-/* Runs module M on the rows IN into output rows [O0, O0 + ON) of width OW
- * at OUT. */
-static CfmStatus
-run_module (const CfmModule *m, const Rows *in, float *out, int o0, int on,
-            int ow, CfmError *err)
+/* The activation that module M (a function) is as the convolution's fused
+ * activation, or CFM_ACT_NONE when it is none of those. */
+static CfmActivation
+fused_activation (const CfmModule *m, float *slope)
 {
-  size_t n = (size_t) in->c * on * ow, i;
+  *slope = m->kind == CFM_MODULE_FUNCTION && m->fn == CFM_FN_LEAKY_RELU
+           ? m->alpha : 0.0f;
+  if (m->kind != CFM_MODULE_FUNCTION)
+    return CFM_ACT_NONE;
+  return m->fn == CFM_FN_RELU ? CFM_ACT_RELU
+         : m->fn == CFM_FN_LEAKY_RELU ? CFM_ACT_LEAKY_RELU : CFM_ACT_NONE;
+}
+
+/* Runs module M on the rows IN into output rows [O0, O0 + ON) of width OW
+ * at OUT; a convolution writes its fused activation to OUT->act as well
+ * when that is not NULL (the next module ACT, a function fused_activation
+ * names). */
+static CfmStatus
+run_module (const CfmModule *m, const Rows *in, const Dest *out,
+            const CfmModule *act, int o0, int on, int ow, CfmError *err)
+{
+  size_t n = (size_t) on * ow, in_stride = (size_t) in->rows * in->w;
+  const float *src = in->data + (size_t) (o0 - in->row0) * in->w;
+  size_t stride = out->stride;
   int ch;
 
   switch (m->kind)
     {
     case CFM_MODULE_CONV:
-      if (m->stride[0] == m->stride[1] && m->pad[0] == m->pad[1]
-          && m->dil[0] == m->dil[1])
-        return conv_square (m, in, out, o0, on, ow, err);
-      conv_general (m, in, out, o0, on, ow);
+      if (conv_is_square (m))
+        {
+          Dest d = *out;
+
+          if (d.act)
+            d.activation = fused_activation (act, &d.slope);
+          return conv_square (m, in, &d, o0, on, ow, err);
+        }
+      conv_general (m, in, out->conv, stride, o0, on, ow);
       return CFM_OK;
     case CFM_MODULE_MAXPOOL:
     case CFM_MODULE_AVGPOOL:
-      pool (m, in, out, o0, on, ow);
+      pool (m, in, out->conv, stride, o0, on, ow);
+      return CFM_OK;
+    case CFM_MODULE_BATCHNORM:
+      batchnorm (m, src, in_stride, out->conv, stride, n);
+      return CFM_OK;
+    case CFM_MODULE_FUNCTION:
+      for (ch = 0; ch < in->c; ch++)
+        apply_function_rows (m, src + ch * in_stride,
+                             out->conv + ch * stride, n);
       return CFM_OK;
     default:   /* row for row: copy the rows wanted (O0 >= IN's row0) */
       for (ch = 0; ch < in->c; ch++)
-        memcpy (out + (size_t) ch * on * ow,
-                in->data + ((size_t) ch * in->rows + (size_t) (o0 - in->row0))
-                           * in->w,
-                (size_t) on * ow * sizeof (float));
-      if (m->kind == CFM_MODULE_BATCHNORM)
-        batchnorm (m, out, (size_t) on * ow);
-      else if (m->kind == CFM_MODULE_FUNCTION)
-        for (i = 0; i < n; i++)
-          out[i] = apply_function (m, out[i]);
+        memcpy (out->conv + ch * stride, src + ch * in_stride,
+                n * sizeof (float));
       return CFM_OK;
     }
 }
@@ -403,53 +561,183 @@ keeps_rows (const CfmModule *m)
          || m->kind == CFM_MODULE_IDENTITY;
 }
 
-/* Output rows [O0, O0 + ON) of modules WANT[0 .. N) (the last is the one
- * the rows are of) into OUTS[0 .. N) (malloc'ed), computed from just the
- * input rows READ gives for them. */
-static CfmStatus
-forward_rows (const CfmNetwork *net, const int *want, int n, const int *c,
-              const int *h, const int *w, int o0, int on, CfmRowReader read,
-              void *read_data, float **outs, CfmError *err)
+/* What one layer of a banded pass holds: rows [row0, row0 + rows) of its
+ * C planes (plane stride rows x W) in buf[cur]; the other buffer takes the
+ * next band's rows, of which those both bands need are copied, not
+ * computed again. */
+typedef struct
 {
-  int r0[CFM_NETWORK_MAX_MODULES + 1], rn[CFM_NETWORK_MAX_MODULES + 1];
-  int last = want[n - 1], kept = 0, i, j;
-  float *cur = NULL, *next;
+  float  *buf[2];
+  size_t  cap[2];    /* floats each holds */
+  int     cur, row0, rows;
+} Held;
+
+/* The layers of a banded pass: Held[0] the input, Held[i + 1] module i's
+ * output, and the sizes of each. */
+typedef struct
+{
+  const CfmNetwork *net;
+  int               last;
+  const int        *c, *h, *w;
+  Held              held[CFM_NETWORK_MAX_MODULES + 1];
+  float            *scratch;   /* input rows as READ gives them */
+  size_t            scratch_cap;
+  float            *work;      /* lent to each convolution (see Dest) */
+  size_t            work_cap;
+  CfmRowReader      read;
+  void             *read_data;
+} Stream;
+
+/* *BUF with room for N floats. */
+static int
+reserve (float **buf, size_t *cap, size_t n)
+{
+  float *p;
+
+  if (n <= *cap)
+    return 1;
+  p = realloc (*buf, (n + 1) * sizeof (float));
+  if (p == NULL)
+    return 0;
+  *buf = p;
+  *cap = n;
+  return 1;
+}
+
+static void
+stream_free (Stream *s)
+{
+  int i;
+
+  for (i = 0; i <= s->last + 1; i++)
+    {
+      free (s->held[i].buf[0]);
+      free (s->held[i].buf[1]);
+    }
+  free (s->scratch);
+  free (s->work);
+}
+
+/* Computes rows [A, B) of layer I (module I - 1's output, or the input
+ * for I = 0) into DST, whose planes are STRIDE floats apart; the layer
+ * below already holds the rows they need.  With ACT_DST, module I's
+ * activation goes there too (see fuses_next). */
+static CfmStatus
+compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
+              float *act_dst, CfmError *err)
+{
+  int w = s->w[i], ch;
+
+  if (i == 0)
+    {
+      CfmStatus status;
+
+      if (!reserve (&s->scratch, &s->scratch_cap, (size_t) s->c[0] * (b - a)
+                                                  * w))
+        return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a band");
+      status = s->read (s->read_data, a, b - a, s->scratch, err);
+      for (ch = 0; ch < s->c[0] && status == CFM_OK; ch++)
+        memcpy (dst + ch * stride, s->scratch + (size_t) ch * (b - a) * w,
+                (size_t) (b - a) * w * sizeof (float));
+      return status;
+    }
+  {
+    const Held *below = &s->held[i - 1];
+    const CfmModule *m = &s->net->modules[i - 1];
+    Rows in = { below->buf[below->cur], s->c[i - 1], s->h[i - 1],
+                s->w[i - 1], below->row0, below->rows };
+    Dest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f, NULL, 0 };
+    size_t work = m->kind == CFM_MODULE_CONV
+                  ? cfm_conv2d_work_floats (&in, m->pad[0]) : 0;
+
+    /* failing that, the convolution allocates its own */
+    if (work > 0 && reserve (&s->work, &s->work_cap, work))
+      {
+        d.work = s->work;
+        d.work_floats = s->work_cap;
+      }
+    return run_module (m, &in, &d, i <= s->last ? &s->net->modules[i] : NULL,
+                       a, b - a, w, err);
+  }
+}
+
+/* Whether layer I's module (a convolution the vector path takes at once)
+ * also gives the next module's output, an activation it can fuse. */
+static int
+fuses_next (const Stream *s, int i)
+{
+  const CfmModule *m = &s->net->modules[i - 1];
+  float slope;
+
+  return i >= 1 && i <= s->last && m->kind == CFM_MODULE_CONV
+         && conv_is_square (m) && !conv_needs_slices (m)
+         && fused_activation (&s->net->modules[i], &slope) != CFM_ACT_NONE;
+}
+
+/* Moves every layer on to the rows output rows [O0, O0 + ON) of module
+ * LAST need, computing only the rows the layer did not hold. */
+static CfmStatus
+stream_advance (Stream *s, int o0, int on, CfmError *err)
+{
+  int r0[CFM_NETWORK_MAX_MODULES + 2], rn[CFM_NETWORK_MAX_MODULES + 2];
+  float *fused_dst = NULL;
+  int i, ch;
   CfmStatus status = CFM_OK;
 
-  r0[last + 1] = o0;
-  rn[last + 1] = on;
-  for (i = last; i >= 0; i--)
-    input_rows (&net->modules[i], h[i], r0[i + 1], rn[i + 1], &r0[i],
+  r0[s->last + 1] = o0;
+  rn[s->last + 1] = on;
+  for (i = s->last; i >= 0; i--)
+    input_rows (&s->net->modules[i], s->h[i], r0[i + 1], rn[i + 1], &r0[i],
                 &rn[i]);
-  cur = malloc (((size_t) c[0] * rn[0] * w[0] + 1) * sizeof (float));
-  if (cur == NULL)
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a band");
-  status = read (read_data, r0[0], rn[0], cur, err);
-  for (i = 0; i <= last && status == CFM_OK; i++)
+  for (i = 0; i <= s->last + 1 && status == CFM_OK; i++)
     {
-      Rows in = { cur, c[i], h[i], w[i], r0[i], rn[i] };
+      Held *hd = &s->held[i];
+      int next = 1 - hd->cur, w = s->w[i], kept = 0;
+      size_t stride = (size_t) rn[i] * w;
+      float *dst;
 
-      next = malloc (((size_t) c[i + 1] * rn[i + 1] * w[i + 1] + 1)
-                     * sizeof (float));
-      if (next == NULL)
-        status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the "
-                                "output of %s", net->modules[i].name);
+      if (!reserve (&hd->buf[next], &hd->cap[next], (size_t) s->c[i]
+                                                    * stride))
+        return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the "
+                              "rows of %s", i == 0 ? "the input"
+                              : s->net->modules[i - 1].name);
+      dst = hd->buf[next];
+      /* the rows this band shares with the one before */
+      if (hd->rows > 0 && r0[i] >= hd->row0 && r0[i] < hd->row0 + hd->rows)
+        {
+          kept = hd->row0 + hd->rows - r0[i];
+          kept = kept < rn[i] ? kept : rn[i];
+          for (ch = 0; ch < s->c[i]; ch++)
+            memcpy (dst + ch * stride,
+                    hd->buf[hd->cur] + ((size_t) ch * hd->rows
+                                        + (size_t) (r0[i] - hd->row0)) * w,
+                    (size_t) kept * w * sizeof (float));
+        }
+      if (kept < rn[i] && fused_dst == NULL)
+        {
+          float *act = NULL;
+
+          if (fuses_next (s, i) && rn[i + 1] == rn[i] && r0[i + 1] == r0[i])
+            {
+              Held *up = &s->held[i + 1];
+
+              if (!reserve (&up->buf[1 - up->cur], &up->cap[1 - up->cur],
+                            (size_t) s->c[i + 1] * stride))
+                return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for "
+                                      "the rows of %s",
+                                      s->net->modules[i].name);
+              act = up->buf[1 - up->cur];
+            }
+          status = compute_rows (s, i, r0[i] + kept, r0[i] + rn[i],
+                                 dst + (size_t) kept * w, stride,
+                                 act ? act + (size_t) kept * w : NULL, err);
+          fused_dst = act;
+        }
       else
-        status = run_module (&net->modules[i], &in, next, r0[i + 1],
-                             rn[i + 1], w[i + 1], err);
-      if (kept == 0 || outs[kept - 1] != cur)   /* not a wanted output */
-        free (cur);
-      cur = next;
-      if (kept < n && want[kept] == i)
-        outs[kept++] = cur;
-    }
-  if (status != CFM_OK)
-    {
-      for (j = 0; j < kept; j++)
-        if (outs[j] != cur)
-          free (outs[j]);
-      free (cur);
-      memset (outs, 0, (size_t) n * sizeof *outs);
+        fused_dst = NULL;   /* computed below, or nothing new */
+      hd->cur = next;
+      hd->row0 = r0[i];
+      hd->rows = rn[i];
     }
   return status;
 }
@@ -497,6 +785,21 @@ read_whole (void *data, int row0, int rows, float *dst, CfmError *err)
   return CFM_OK;
 }
 
+/* Starts a banded pass of modules 0 .. LAST on sizes C, H, W. */
+static void
+stream_init (Stream *s, const CfmNetwork *net, int last, const int *c,
+             const int *h, const int *w, CfmRowReader read, void *read_data)
+{
+  memset (s, 0, sizeof *s);
+  s->net = net;
+  s->last = last;
+  s->c = c;
+  s->h = h;
+  s->w = w;
+  s->read = read;
+  s->read_data = read_data;
+}
+
 CfmStatus
 cfm_network_forward_bands (const CfmNetwork *net, const int *want, int n,
                            int c, int h, int w, int band_rows,
@@ -507,24 +810,29 @@ cfm_network_forward_bands (const CfmNetwork *net, const int *want, int n,
     = { h }, ws[CFM_NETWORK_MAX_MODULES + 1] = { w };
   CfmStatus status = check_wanted (net, want, n, err);
   int last = n > 0 ? want[n - 1] : 0, row0, j;
+  Stream s;
 
   if (status == CFM_OK)
     status = chain_sizes (net, last, cs, hs, ws, err);
+  if (status != CFM_OK)
+    return status;
+  stream_init (&s, net, last, cs, hs, ws, read, read_data);
   band_rows = band_rows < 1 ? 1 : band_rows;
   for (row0 = 0; status == CFM_OK && row0 < hs[last + 1]; row0 += band_rows)
     {
       int rows = hs[last + 1] - row0 < band_rows ? hs[last + 1] - row0
                                                  : band_rows;
-      float *outs[CFM_NETWORK_FORWARD_MAX] = { NULL };
 
-      status = forward_rows (net, want, n, cs, hs, ws, row0, rows, read,
-                             read_data, outs, err);
+      status = stream_advance (&s, row0, rows, err);
       for (j = 0; j < n && status == CFM_OK; j++)
-        status = output (data, want[j], outs[j], cs[want[j] + 1],
-                         hs[want[j] + 1], ws[want[j] + 1], row0, rows, err);
-      for (j = 0; j < n; j++)
-        free (outs[j]);
+        {
+          const Held *out = &s.held[want[j] + 1];
+
+          status = output (data, want[j], out->buf[out->cur], cs[want[j] + 1],
+                           hs[want[j] + 1], ws[want[j] + 1], row0, rows, err);
+        }
     }
+  stream_free (&s);
   return status;
 }
 
@@ -559,18 +867,17 @@ cfm_network_forward (const CfmNetwork *net, int last, const float *in, int c,
   CfmStatus status = chain_sizes (net, last, cs, hs, ws, err);
   int i;
 
-  for (i = 0; i <= last && status == CFM_OK; i++)
+  /* each module's whole output, from a pass of its own */
+  for (i = output ? 0 : last; i <= last && status == CFM_OK; i++)
     {
-      float *out = NULL;
+      Stream s;
 
-      if (output == NULL && i < last)
-        continue;
-      status = forward_rows (net, &i, 1, cs, hs, ws, 0, hs[i + 1],
-                             read_whole, &whole, &out, err);
+      stream_init (&s, net, i, cs, hs, ws, read_whole, &whole);
+      status = stream_advance (&s, 0, hs[i + 1], err);
       if (status == CFM_OK && output)
-        status = output (data, i, out, cs[i + 1], hs[i + 1], ws[i + 1], err);
-      free (out);
+        status = output (data, i, s.held[i + 1].buf[s.held[i + 1].cur],
+                         cs[i + 1], hs[i + 1], ws[i + 1], err);
+      stream_free (&s);
     }
   return status;
 }
-
