@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cfm_conv.h"
+#include "cfm_parallel.h"
 
 /* ---- sizes ---------------------------------------------------------------- */
 
@@ -393,29 +394,64 @@ pool_inner_row (const CfmModule *m, const float *band, const Rows *in, int y,
     }
 }
 
+/* One channel's pooled rows [O0, O0 + ON) of width OW from BAND into
+ * ROWS. */
+static void
+pool_channel (const CfmModule *m, const Rows *in, const float *band,
+              float *rows, int o0, int on, int ow)
+{
+  int y, x, y0, y1, x0, x1;
+
+  inner_columns (m, 0, in->h, o0 + on, &y0, &y1);
+  inner_columns (m, 1, in->w, ow, &x0, &x1);
+  for (y = 0; y < on; y++)
+    {
+      float *row = rows + (size_t) y * ow;
+      int inner = o0 + y >= y0 && o0 + y < y1;
+
+      if (inner)
+        pool_inner_row (m, band, in, o0 + y, x0, x1, row);
+      for (x = 0; x < ow; x++)
+        if (!inner || x < x0 || x >= x1)
+          row[x] = pool_window (m, band, in, o0 + y, x);
+    }
+}
+
+/* A pooling run's channels, shared out among workers. */
+typedef struct
+{
+  const CfmModule *m;
+  const Rows      *in;
+  float           *out;
+  size_t           stride;
+  int              o0, on, ow, workers;
+} PoolRun;
+
+static void
+pool_worker (void *data, int worker)
+{
+  const PoolRun *p = data;
+  int c0 = (int) ((long long) p->in->c * worker / p->workers);
+  int c1 = (int) ((long long) p->in->c * (worker + 1) / p->workers), ch;
+
+  for (ch = c0; ch < c1; ch++)
+    pool_channel (p->m, p->in, p->in->data + (size_t) ch * p->in->rows
+                                             * p->in->w,
+                  p->out + ch * p->stride, p->o0, p->on, p->ow);
+}
+
 /* Max or average pooling, as F.max_pool2d / F.avg_pool2d: output rows
- * [O0, O0 + ON) of width OW, planes STRIDE apart. */
+ * [O0, O0 + ON) of width OW, planes STRIDE apart, the channels shared
+ * among the threads cfm_thread_count gives ($CFM_THREADS). */
 static void
 pool (const CfmModule *m, const Rows *in, float *out, size_t stride, int o0,
       int on, int ow)
 {
-  int ch, y, x, y0, y1, x0, x1;
+  PoolRun run = { m, in, out, stride, o0, on, ow, 1 };
 
-  inner_columns (m, 0, in->h, o0 + on, &y0, &y1);
-  inner_columns (m, 1, in->w, ow, &x0, &x1);
-  for (ch = 0; ch < in->c; ch++)
-    for (y = 0; y < on; y++)
-      {
-        const float *band = in->data + (size_t) ch * in->rows * in->w;
-        float *row = out + ch * stride + (size_t) y * ow;
-        int inner = o0 + y >= y0 && o0 + y < y1;
-
-        if (inner)
-          pool_inner_row (m, band, in, o0 + y, x0, x1, row);
-        for (x = 0; x < ow; x++)
-          if (!inner || x < x0 || x >= x1)
-            row[x] = pool_window (m, band, in, o0 + y, x);
-      }
+  run.workers = cfm_thread_count (0, in->c < CFM_WORKERS_MAX
+                                     ? in->c : CFM_WORKERS_MAX);
+  cfm_parallel_run (run.workers, pool_worker, &run);
 }
 
 /* ---- the forward pass ----------------------------------------------------- */
@@ -674,71 +710,113 @@ fuses_next (const Stream *s, int i)
          && fused_activation (&s->net->modules[i], &slope) != CFM_ACT_NONE;
 }
 
+/* Of rows [R0, R0 + RN), how many at their start HD already holds. */
+static int
+kept_rows (const Held *hd, int r0, int rn)
+{
+  int kept;
+
+  if (hd->rows <= 0 || r0 < hd->row0 || r0 >= hd->row0 + hd->rows)
+    return 0;
+  kept = hd->row0 + hd->rows - r0;
+  return kept < rn ? kept : rn;
+}
+
+/* The rows each layer holds for output rows [O0, O0 + ON) of module LAST:
+ * [R0[i], R0[i] + RN[i]), of which KEPT[i] it held already.  A layer holds
+ * what its successor reads for its new rows (its kernel's rows, not the
+ * whole chain's field), or, below a row-for-row module, what that holds. */
+static void
+plan_rows (const Stream *s, int o0, int on, int *r0, int *rn, int *kept)
+{
+  int i;
+
+  r0[s->last + 1] = o0;
+  rn[s->last + 1] = on;
+  kept[s->last + 1] = kept_rows (&s->held[s->last + 1], o0, on);
+  for (i = s->last; i >= 0; i--)
+    {
+      const CfmModule *m = &s->net->modules[i];
+      int fresh = rn[i + 1] - kept[i + 1];
+
+      if (keeps_rows (m))
+        {
+          r0[i] = r0[i + 1];
+          rn[i] = rn[i + 1];
+        }
+      else if (fresh > 0)
+        input_rows (m, s->h[i], r0[i + 1] + kept[i + 1], fresh, &r0[i],
+                    &rn[i]);
+      else   /* nothing new above: hold what it holds */
+        {
+          r0[i] = s->held[i].row0;
+          rn[i] = s->held[i].rows;
+        }
+      kept[i] = kept_rows (&s->held[i], r0[i], rn[i]);
+    }
+}
+
+/* Moves layer I on to rows [R0, R0 + RN): copies the KEPT rows it held
+ * and computes the others, into ACT_DST too when the layer's convolution
+ * gives the next layer's rows (*FUSED: whether it did); with FUSED_IN set,
+ * the layer below computed this layer's new rows already. */
+static CfmStatus
+advance_layer (Stream *s, int i, int r0, int rn, int kept, int fused_in,
+               int *fused, CfmError *err)
+{
+  Held *hd = &s->held[i], *up = i <= s->last ? &s->held[i + 1] : NULL;
+  int next = 1 - hd->cur, w = s->w[i], ch;
+  size_t stride = (size_t) rn * w;
+  float *act = NULL;
+  CfmStatus status = CFM_OK;
+
+  *fused = 0;
+  if (kept == rn && r0 == hd->row0 && rn == hd->rows)
+    return CFM_OK;   /* nothing moves */
+  if (!reserve (&hd->buf[next], &hd->cap[next], (size_t) s->c[i] * stride))
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the rows "
+                          "of %s", i == 0 ? "the input"
+                          : s->net->modules[i - 1].name);
+  for (ch = 0; ch < s->c[i]; ch++)
+    memcpy (hd->buf[next] + ch * stride,
+            hd->buf[hd->cur] + ((size_t) ch * hd->rows
+                                + (size_t) (r0 - hd->row0)) * w,
+            (size_t) kept * w * sizeof (float));
+  if (kept < rn && !fused_in)
+    {
+      /* a row-for-row successor holds the same rows as this layer */
+      if (fuses_next (s, i))
+        {
+          if (!reserve (&up->buf[1 - up->cur], &up->cap[1 - up->cur],
+                        (size_t) s->c[i + 1] * stride))
+            return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for "
+                                  "the rows of %s", s->net->modules[i].name);
+          act = up->buf[1 - up->cur] + (size_t) kept * w;
+          *fused = 1;
+        }
+      status = compute_rows (s, i, r0 + kept, r0 + rn,
+                             hd->buf[next] + (size_t) kept * w, stride, act,
+                             err);
+    }
+  hd->cur = next;
+  hd->row0 = r0;
+  hd->rows = rn;
+  return status;
+}
+
 /* Moves every layer on to the rows output rows [O0, O0 + ON) of module
  * LAST need, computing only the rows the layer did not hold. */
 static CfmStatus
 stream_advance (Stream *s, int o0, int on, CfmError *err)
 {
   int r0[CFM_NETWORK_MAX_MODULES + 2], rn[CFM_NETWORK_MAX_MODULES + 2];
-  float *fused_dst = NULL;
-  int i, ch;
+  int kept[CFM_NETWORK_MAX_MODULES + 2], fused = 0, i;
   CfmStatus status = CFM_OK;
 
-  r0[s->last + 1] = o0;
-  rn[s->last + 1] = on;
-  for (i = s->last; i >= 0; i--)
-    input_rows (&s->net->modules[i], s->h[i], r0[i + 1], rn[i + 1], &r0[i],
-                &rn[i]);
+  plan_rows (s, o0, on, r0, rn, kept);
   for (i = 0; i <= s->last + 1 && status == CFM_OK; i++)
-    {
-      Held *hd = &s->held[i];
-      int next = 1 - hd->cur, w = s->w[i], kept = 0;
-      size_t stride = (size_t) rn[i] * w;
-      float *dst;
-
-      if (!reserve (&hd->buf[next], &hd->cap[next], (size_t) s->c[i]
-                                                    * stride))
-        return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the "
-                              "rows of %s", i == 0 ? "the input"
-                              : s->net->modules[i - 1].name);
-      dst = hd->buf[next];
-      /* the rows this band shares with the one before */
-      if (hd->rows > 0 && r0[i] >= hd->row0 && r0[i] < hd->row0 + hd->rows)
-        {
-          kept = hd->row0 + hd->rows - r0[i];
-          kept = kept < rn[i] ? kept : rn[i];
-          for (ch = 0; ch < s->c[i]; ch++)
-            memcpy (dst + ch * stride,
-                    hd->buf[hd->cur] + ((size_t) ch * hd->rows
-                                        + (size_t) (r0[i] - hd->row0)) * w,
-                    (size_t) kept * w * sizeof (float));
-        }
-      if (kept < rn[i] && fused_dst == NULL)
-        {
-          float *act = NULL;
-
-          if (fuses_next (s, i) && rn[i + 1] == rn[i] && r0[i + 1] == r0[i])
-            {
-              Held *up = &s->held[i + 1];
-
-              if (!reserve (&up->buf[1 - up->cur], &up->cap[1 - up->cur],
-                            (size_t) s->c[i + 1] * stride))
-                return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for "
-                                      "the rows of %s",
-                                      s->net->modules[i].name);
-              act = up->buf[1 - up->cur];
-            }
-          status = compute_rows (s, i, r0[i] + kept, r0[i] + rn[i],
-                                 dst + (size_t) kept * w, stride,
-                                 act ? act + (size_t) kept * w : NULL, err);
-          fused_dst = act;
-        }
-      else
-        fused_dst = NULL;   /* computed below, or nothing new */
-      hd->cur = next;
-      hd->row0 = r0[i];
-      hd->rows = rn[i];
-    }
+    status = advance_layer (s, i, r0[i], rn[i], kept[i], fused, &fused,
+                            err);
   return status;
 }
 

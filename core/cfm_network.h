@@ -142,8 +142,11 @@ typedef CfmStatus (*CfmBandOutput) (void *data, int module, const float *out,
  * their rows, each band from just the input rows READ gives for it, with
  * whole-image semantics: every layer's padding lies at the true image
  * border, never at a band's edge.  Each band's rows go to OUTPUT, module
- * by module.  Memory is a band of each layer, whatever the image height;
- * rows that bands share are computed again. */
+ * by module.  Each layer keeps the rows its successor reads again for the
+ * next band and computes only the others, so every row of every layer is
+ * computed once; memory is a band of each layer plus its kernel's rows,
+ * whatever the image height.  A convolution followed by ReLU or LeakyReLU
+ * writes both in one pass. */
 CfmStatus cfm_network_forward_bands (const CfmNetwork *net, const int *want,
                                      int n, int c, int h, int w,
                                      int band_rows, CfmRowReader read,

@@ -12,10 +12,12 @@
 #include "cfm_bands.h"
 #include "cfm_i18n.h"
 
-/* Working memory of one band of the whole chain up to the block: a deep
- * layer reads many input rows a row, and small bands compute their shared
- * rows again. */
-#define MODEL_BAND_BYTES ((gsize) 192 << 20)
+/* Working memory of one band of the whole chain up to the block.  A band
+ * computes only rows no band before it did, so small bands cost no
+ * arithmetic; on VGG-16's first three blocks bands of 16 to 128 rows of
+ * the first layer took the same time, and larger ones more (their buffers
+ * are pages the system must first clear, and leave the caches). */
+#define MODEL_BAND_BYTES ((gsize) 32 << 20)
 #define MODEL_BAND_ROWS_MIN 4
 #define MODEL_BAND_ROWS_MAX 1024
 
