@@ -598,9 +598,9 @@ keeps_rows (const CfmModule *m)
 }
 
 /* What one layer of a banded pass holds: rows [row0, row0 + rows) of its
- * C planes (plane stride rows x W) in buf[cur]; the other buffer takes the
- * next band's rows, of which those both bands need are copied, not
- * computed again. */
+ * C planes (plane stride rows x W) in buf[cur]; the rows the next band
+ * needs too are moved, not computed again (into the other buffer only
+ * when the number of rows changes). */
 typedef struct
 {
   float  *buf[2];
@@ -756,56 +756,69 @@ plan_rows (const Stream *s, int o0, int on, int *r0, int *rn, int *kept)
     }
 }
 
-/* Moves layer I on to rows [R0, R0 + RN): copies the KEPT rows it held
- * and computes the others, into ACT_DST too when the layer's convolution
- * gives the next layer's rows (*FUSED: whether it did); with FUSED_IN set,
- * the layer below computed this layer's new rows already. */
+/* Moves layer I's held rows on to [R0, R0 + RN), the KEPT rows it held at
+ * their start: in place when the number of rows stays (the planes keep
+ * their stride), else into a buffer of the new size, the old one freed so
+ * that a layer keeps one buffer from band to band. */
 static CfmStatus
-advance_layer (Stream *s, int i, int r0, int rn, int kept, int fused_in,
-               int *fused, CfmError *err)
+shift_layer (Stream *s, int i, int r0, int rn, int kept, CfmError *err)
 {
-  Held *hd = &s->held[i], *up = i <= s->last ? &s->held[i + 1] : NULL;
-  int next = 1 - hd->cur, w = s->w[i], ch;
-  size_t stride = (size_t) rn * w;
-  float *act = NULL;
-  CfmStatus status = CFM_OK;
+  Held *hd = &s->held[i];
+  int w = s->w[i], ch, to = hd->cur;
+  size_t stride = (size_t) rn * w, skip = (size_t) (r0 - hd->row0) * w;
 
-  *fused = 0;
-  if (kept == rn && r0 == hd->row0 && rn == hd->rows)
-    return CFM_OK;   /* nothing moves */
-  if (!reserve (&hd->buf[next], &hd->cap[next], (size_t) s->c[i] * stride))
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the rows "
-                          "of %s", i == 0 ? "the input"
-                          : s->net->modules[i - 1].name);
-  for (ch = 0; ch < s->c[i]; ch++)
-    memcpy (hd->buf[next] + ch * stride,
-            hd->buf[hd->cur] + ((size_t) ch * hd->rows
-                                + (size_t) (r0 - hd->row0)) * w,
-            (size_t) kept * w * sizeof (float));
-  if (kept < rn && !fused_in)
+  if (rn != hd->rows || hd->buf[to] == NULL)
     {
-      /* a row-for-row successor holds the same rows as this layer */
-      if (fuses_next (s, i))
-        {
-          if (!reserve (&up->buf[1 - up->cur], &up->cap[1 - up->cur],
-                        (size_t) s->c[i + 1] * stride))
-            return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for "
-                                  "the rows of %s", s->net->modules[i].name);
-          act = up->buf[1 - up->cur] + (size_t) kept * w;
-          *fused = 1;
-        }
-      status = compute_rows (s, i, r0 + kept, r0 + rn,
-                             hd->buf[next] + (size_t) kept * w, stride, act,
-                             err);
+      to = 1 - hd->cur;
+      if (!reserve (&hd->buf[to], &hd->cap[to], (size_t) s->c[i] * stride))
+        return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the "
+                              "rows of %s", i == 0 ? "the input"
+                              : s->net->modules[i - 1].name);
     }
-  hd->cur = next;
+  for (ch = 0; ch < s->c[i] && kept > 0; ch++)
+    memmove (hd->buf[to] + ch * stride,
+             hd->buf[hd->cur] + (size_t) ch * hd->rows * w + skip,
+             (size_t) kept * w * sizeof (float));
+  if (to != hd->cur)
+    {
+      free (hd->buf[hd->cur]);
+      hd->buf[hd->cur] = NULL;
+      hd->cap[hd->cur] = 0;
+    }
+  hd->cur = to;
   hd->row0 = r0;
   hd->rows = rn;
-  return status;
+  return CFM_OK;
+}
+
+/* Computes layer I's rows after its KEPT ones, into the next layer's
+ * rows too when the layer's convolution gives them (*FUSED: whether it
+ * did); with FUSED_IN set, the layer below computed them already. */
+static CfmStatus
+fill_layer (Stream *s, int i, int kept, int fused_in, int *fused,
+            CfmError *err)
+{
+  Held *hd = &s->held[i];
+  size_t stride = (size_t) hd->rows * s->w[i], at = (size_t) kept * s->w[i];
+  float *act = NULL;
+
+  *fused = 0;
+  if (kept >= hd->rows || fused_in)
+    return CFM_OK;
+  /* a row-for-row successor holds the same rows as this layer */
+  if (fuses_next (s, i))
+    {
+      act = s->held[i + 1].buf[s->held[i + 1].cur] + at;
+      *fused = 1;
+    }
+  return compute_rows (s, i, hd->row0 + kept, hd->row0 + hd->rows,
+                       hd->buf[hd->cur] + at, stride, act, err);
 }
 
 /* Moves every layer on to the rows output rows [O0, O0 + ON) of module
- * LAST need, computing only the rows the layer did not hold. */
+ * LAST need, computing only the rows the layer did not hold: first every
+ * layer's kept rows move to the start of its planes, then the new rows
+ * are computed from the input up. */
 static CfmStatus
 stream_advance (Stream *s, int o0, int on, CfmError *err)
 {
@@ -815,8 +828,11 @@ stream_advance (Stream *s, int o0, int on, CfmError *err)
 
   plan_rows (s, o0, on, r0, rn, kept);
   for (i = 0; i <= s->last + 1 && status == CFM_OK; i++)
-    status = advance_layer (s, i, r0[i], rn[i], kept[i], fused, &fused,
-                            err);
+    if (kept[i] < rn[i] || r0[i] != s->held[i].row0
+        || rn[i] != s->held[i].rows)
+      status = shift_layer (s, i, r0[i], rn[i], kept[i], err);
+  for (i = 0; i <= s->last + 1 && status == CFM_OK; i++)
+    status = fill_layer (s, i, kept[i], fused, &fused, err);
   return status;
 }
 
