@@ -30,6 +30,18 @@
  * reference path takes any. */
 #define CFM_CONV_FAST_ROWS (CFM_CHANNELS_MAX * CFM_KERNEL_MAX)
 
+/* A bank's weights as the vector path reads them, kept by a caller that
+ * runs the same bank band after band (zero it first; cfm_conv_packed_free
+ * frees it).  It names what it holds, so another bank is packed anew. */
+typedef struct
+{
+  const float *weights, *bias;   /* the bank's weights and bias packed */
+  int          n, c, kh, kw;
+  float       *packed, *pbias;
+} CfmConvPacked;
+
+void cfm_conv_packed_free (CfmConvPacked *packed);
+
 /* One convolution of a band. */
 typedef struct
 {
@@ -53,6 +65,11 @@ typedef struct
   size_t               work_floats; /* what WORK holds; when it is less
                                        than cfm_conv2d_work_floats says,
                                        the path allocates its own */
+  CfmConvPacked       *packed;      /* the packed weights kept, or NULL:
+                                       packed for this run alone */
+  int                  read_soon;   /* the maps are read again at once
+                                       (the next layer's input): never
+                                       streamed past the caches */
 } CfmConvJob;
 
 /* The floats of the vector path's padded copy of the band IN for a

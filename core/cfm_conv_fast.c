@@ -34,8 +34,6 @@ typedef struct
   int           chunk_taps;   /* taps summed per pass over a row */
   int           col_vectors;  /* vectors of columns per block */
   int           c, kh, kw, dilation, padding, stride;
-  int          *tap_row;      /* per tap: ch * kh + ky */
-  int          *tap_col;      /* per tap: kx * dilation */
   const float  *padded;       /* c planes of band rows, each pw wide */
   const float  *zero_row;
   int           pw, band_row0, band_rows, in_h, row0, out_w;
@@ -282,54 +280,88 @@ run_slice (Slice *s)
   free (part[0]);
 }
 
-/* Copies the band into padded rows of width w + 2 * padding. */
-static void
-pad_band (const CfmBand *in, int padding, CfmPadMode mode, float *dst)
+/* A padded copy of a band, its channels shared among workers. */
+typedef struct
 {
-  int pw = in->w + 2 * padding, ch, r;
+  const CfmBand *in;
+  int            padding, workers;
+  CfmPadMode     mode;
+  float         *dst;
+} PadRun;
 
-  for (ch = 0; ch < in->c; ch++)
+static void
+pad_worker (void *data, int worker)
+{
+  const PadRun *p = data;
+  const CfmBand *in = p->in;
+  int pw = in->w + 2 * p->padding, r;
+  int c0 = (int) ((long long) in->c * worker / p->workers);
+  int c1 = (int) ((long long) in->c * (worker + 1) / p->workers), ch;
+
+  for (ch = c0; ch < c1; ch++)
     for (r = 0; r < in->rows; r++)
       cfm_pad_row (in->data + ((size_t) ch * in->rows + r) * in->w, in->w,
-                   padding, mode, dst + ((size_t) ch * in->rows + r) * pw);
+                   p->padding, p->mode,
+                   p->dst + ((size_t) ch * in->rows + r) * pw);
 }
 
-/* Packs the weights filter-group-major and tap-minor (see FastJob). */
+/* Copies the band into padded rows of width w + 2 * padding, on up to
+ * THREADS threads. */
+static void
+pad_band (const CfmBand *in, int padding, CfmPadMode mode, float *dst,
+          int threads)
+{
+  PadRun run = { in, padding, 1, mode, dst };
+
+  run.workers = cfm_thread_count (threads, in->c < CFM_WORKERS_MAX
+                                           ? in->c : CFM_WORKERS_MAX);
+  cfm_parallel_run (run.workers, pad_worker, &run);
+}
+
+/* Packs BANK's weights filter-group-major and tap-minor (see FastJob)
+ * into P, unless P holds them already. */
 static int
-pack_weights (FastJob *job, const CfmBank *bank, const float *bias,
-              float **packed, float **pbias)
+pack_weights (const FastJob *job, const CfmBank *bank, const float *bias,
+              CfmConvPacked *p)
 {
   int nf = job->groups * job->group, f, t;
 
-  *packed = calloc ((size_t) nf * job->taps, sizeof (float));
-  *pbias = calloc ((size_t) nf, sizeof (float));
-  job->tap_row = malloc ((size_t) job->taps * sizeof (int));
-  job->tap_col = malloc ((size_t) job->taps * sizeof (int));
-  if (!*packed || !*pbias || !job->tap_row || !job->tap_col)
+  if (p->packed && p->weights == bank->weights && p->bias == bias
+      && p->n == bank->n && p->c == bank->c && p->kh == bank->kh
+      && p->kw == bank->kw)
+    return 1;
+  cfm_conv_packed_free (p);
+  p->packed = calloc ((size_t) nf * job->taps, sizeof (float));
+  p->pbias = calloc ((size_t) nf, sizeof (float));
+  if (!p->packed || !p->pbias)
     return 0;
   for (f = 0; f < bank->n; f++)
     {
       int g0 = f / job->group * job->group;
 
       for (t = 0; t < job->taps; t++)
-        (*packed)[(size_t) g0 * job->taps + (size_t) t * job->group
+        p->packed[(size_t) g0 * job->taps + (size_t) t * job->group
                   + (f - g0)] = bank->weights[(size_t) f * job->taps + t];
-      (*pbias)[f] = bias ? bias[f] : 0.0f;
+      p->pbias[f] = bias ? bias[f] : 0.0f;
     }
-  for (t = 0; t < job->taps; t++)
-    {
-      int kx = t % bank->kw, row = t / bank->kw;   /* row = ch * kh + ky */
-
-      job->tap_row[t] = row;
-      job->tap_col[t] = kx * job->dilation;
-    }
+  *p = (CfmConvPacked) { bank->weights, bias, bank->n, bank->c, bank->kh,
+                         bank->kw, p->packed, p->pbias };
   return 1;
 }
 
+void
+cfm_conv_packed_free (CfmConvPacked *packed)
+{
+  free (packed->packed);
+  free (packed->pbias);
+  memset (packed, 0, sizeof *packed);
+}
+
 /* Whether outputs go through a buffer and are streamed: for maps far larger
- * than the caches ($CFM_STREAM "always" or "never" decides instead). */
+ * than the caches that are not READ_SOON ($CFM_STREAM "always" or "never"
+ * decides instead). */
 static int
-use_stream (size_t out_bytes)
+use_stream (size_t out_bytes, int read_soon)
 {
   const char *env = getenv ("CFM_STREAM");
 
@@ -337,7 +369,7 @@ use_stream (size_t out_bytes)
     return 1;
   if (env && strcmp (env, "never") == 0)
     return 0;
-  return out_bytes >= CFM_STREAM_BYTES;
+  return !read_soon && out_bytes >= CFM_STREAM_BYTES;
 }
 
 /* Kernel rows (input channels times kernel height) summed in one pass
@@ -429,7 +461,8 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   const CfmConvParams *p = &cj->params;
   int rows = cj->out_rows;
   FastJob job;
-  float *padded, *own, *zero, *dummy, *packed = NULL, *pbias = NULL;
+  float *padded, *own, *zero, *dummy;
+  CfmConvPacked local = { 0 }, *pk = cj->packed ? cj->packed : &local;
   size_t need;
   int ok;
 
@@ -442,7 +475,7 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   job.pool = fuse_pool ? cj->pool : NULL;
   job.pool_size = job.pool ? job.pool->params->stride : 1;
   job.stream = use_stream ((size_t) bank->n * rows * out_w * sizeof (float)
-                           * (cj->act ? 2 : 1));
+                           * (cj->act ? 2 : 1), cj->read_soon);
 
   /* Without padding the band's own rows serve as they are; a caller that
    * runs band after band lends the room for the copy (a fresh allocation
@@ -454,25 +487,22 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   zero = calloc ((size_t) job.pw, sizeof (float));
   dummy = malloc ((size_t) out_w * sizeof (float));
   ok = (padded || need == 0) && zero && dummy
-       && pack_weights (&job, bank, cj->bias, &packed, &pbias);
+       && pack_weights (&job, bank, cj->bias, pk);
   if (ok)
     {
       if (padded)
-        pad_band (in, p->padding, p->pad_mode, padded);
+        pad_band (in, p->padding, p->pad_mode, padded, cj->threads);
       job.padded = padded ? padded : in->data;
       job.zero_row = zero;
       job.dummy = dummy;
-      job.packed = packed;
-      job.bias = pbias;
+      job.packed = pk->packed;
+      job.bias = pk->pbias;
       ok = run_slices (&job, path, cj->threads, rows);
     }
   free (own);
   free (zero);
   free (dummy);
-  free (packed);
-  free (pbias);
-  free (job.tap_row);
-  free (job.tap_col);
+  cfm_conv_packed_free (&local);
   if (!ok)
     return cfm_error_set (err, CFM_ERR_NOMEM,
                           "out of memory for a band of %d rows", in->rows);

@@ -68,6 +68,7 @@ typedef struct
   float          slope;
   float         *work;
   size_t         work_floats;
+  CfmConvPacked *packed;   /* the module's packed weights, or NULL */
 } Dest;
 
 /* Filters F0.. of DEST. */
@@ -108,6 +109,8 @@ conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
   job.plane_stride = out->stride;
   job.work = out->work;
   job.work_floats = out->work_floats;
+  job.packed = out->packed;
+  job.read_soon = 1;   /* the next module reads these rows right away */
   return cfm_conv2d_run (&job, NULL, err);
 }
 
@@ -138,11 +141,14 @@ conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
   int step = CFM_CONV_FAST_ROWS / m->k[0], s, f;
   float *w = malloc ((size_t) n * step * tap * sizeof (float));
   float *part = malloc ((size_t) n * plane * sizeof (float) + 1);
+  /* the slices' weights are packed anew for each pass (W is this call's) */
   Dest slice = { part, NULL, plane, CFM_ACT_NONE, 0.0f, out->work,
-                 out->work_floats };
+                 out->work_floats, NULL };
+  Dest first = *out;
   CfmStatus status = w && part ? CFM_OK
     : cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for %s", m->name);
 
+  first.packed = NULL;
   for (s = 0; s < gin && status == CFM_OK; s += step)
     {
       int cc = gin - s < step ? gin - s : step;
@@ -153,7 +159,7 @@ conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
                 (size_t) cc * tap * sizeof (float));
       status = conv_pass (m, in, c0 + s, cc, n, w,
                           s == 0 && m->bias ? m->bias + f0 : NULL,
-                          s == 0 ? out : &slice, o0, on, err);
+                          s == 0 ? &first : &slice, o0, on, err);
       for (f = 0; s > 0 && status == CFM_OK && f < n; f++)
         for (i = 0; i < plane; i++)
           out->conv[f * out->stride + i] += part[f * plane + i];
@@ -365,33 +371,38 @@ inner_columns (const CfmModule *m, int a, int in, int out, int *x0, int *x1)
 
 /* Pooled row Y (absolute) of one channel, columns [X0, X1) whose windows
  * lie inside the map: the same values in the same order as pool_window,
- * without its bounds. */
+ * without its bounds, a window position at a time over the whole row (a
+ * loop compilers vectorise). */
 static void
 pool_inner_row (const CfmModule *m, const float *band, const Rows *in, int y,
                 int x0, int x1, float *out)
 {
   const float *top = band + (size_t) (y * m->stride[0] - m->pad[0]
                                       - in->row0) * in->w;
-  float size = (float) (m->k[0] * m->k[1]);
-  int x, ky, kx;
+  int s = m->stride[1], max = m->kind == CFM_MODULE_MAXPOOL, x, ky, kx;
 
   for (x = x0; x < x1; x++)
-    {
-      const float *win = top + x * m->stride[1] - m->pad[1];
-      float acc = m->kind == CFM_MODULE_MAXPOOL ? -INFINITY : 0.0f;
+    out[x] = max ? -INFINITY : 0.0f;
+  for (ky = 0; ky < m->k[0]; ky++)
+    for (kx = 0; kx < m->k[1]; kx++)
+      {
+        const float *src = top + (size_t) ky * m->dil[0] * in->w
+                           + kx * m->dil[1] - m->pad[1];
 
-      for (ky = 0; ky < m->k[0]; ky++)
-        for (kx = 0; kx < m->k[1]; kx++)
-          {
-            float v = win[(size_t) ky * m->dil[0] * in->w + kx * m->dil[1]];
+        if (max)
+          for (x = x0; x < x1; x++)
+            {
+              float v = src[x * s], acc = out[x];
 
-            if (m->kind == CFM_MODULE_AVGPOOL)
-              acc += v;
-            else if (v > acc || isnan (v))
-              acc = v;
-          }
-      out[x] = m->kind == CFM_MODULE_AVGPOOL ? acc / size : acc;
-    }
+              out[x] = v > acc || v != v ? v : acc;
+            }
+        else
+          for (x = x0; x < x1; x++)
+            out[x] += src[x * s];
+      }
+  if (!max)
+    for (x = x0; x < x1; x++)
+      out[x] /= (float) (m->k[0] * m->k[1]);
 }
 
 /* One channel's pooled rows [O0, O0 + ON) of width OW from BAND into
@@ -620,6 +631,7 @@ typedef struct
   size_t            scratch_cap;
   float            *work;      /* lent to each convolution (see Dest) */
   size_t            work_cap;
+  CfmConvPacked     packed[CFM_NETWORK_MAX_MODULES];   /* per module */
   CfmRowReader      read;
   void             *read_data;
 } Stream;
@@ -652,6 +664,8 @@ stream_free (Stream *s)
     }
   free (s->scratch);
   free (s->work);
+  for (i = 0; i <= s->last; i++)
+    cfm_conv_packed_free (&s->packed[i]);
 }
 
 /* Computes rows [A, B) of layer I (module I - 1's output, or the input
@@ -682,7 +696,8 @@ compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
     const CfmModule *m = &s->net->modules[i - 1];
     Rows in = { below->buf[below->cur], s->c[i - 1], s->h[i - 1],
                 s->w[i - 1], below->row0, below->rows };
-    Dest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f, NULL, 0 };
+    Dest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f, NULL, 0,
+               &s->packed[i - 1] };
     size_t work = m->kind == CFM_MODULE_CONV
                   ? cfm_conv2d_work_floats (&in, m->pad[0]) : 0;
 
@@ -756,6 +771,42 @@ plan_rows (const Stream *s, int o0, int on, int *r0, int *rn, int *kept)
     }
 }
 
+/* A copy of N floats of each of C planes, shared among workers. */
+typedef struct
+{
+  float       *dst;
+  const float *src;
+  size_t       dst_stride, src_stride, n;
+  int          c, workers;
+} PlaneCopy;
+
+static void
+copy_worker (void *data, int worker)
+{
+  const PlaneCopy *p = data;
+  int c0 = (int) ((long long) p->c * worker / p->workers);
+  int c1 = (int) ((long long) p->c * (worker + 1) / p->workers), ch;
+
+  for (ch = c0; ch < c1; ch++)
+    memmove (p->dst + ch * p->dst_stride, p->src + ch * p->src_stride,
+             p->n * sizeof (float));
+}
+
+/* Copies N floats of each of C planes (within a plane they may overlap)
+ * on the threads cfm_thread_count gives. */
+static void
+copy_planes (float *dst, size_t dst_stride, const float *src,
+             size_t src_stride, size_t n, int c)
+{
+  PlaneCopy run = { dst, src, dst_stride, src_stride, n, c, 1 };
+
+  if (n == 0)
+    return;
+  run.workers = cfm_thread_count (0, c < CFM_WORKERS_MAX ? c
+                                                         : CFM_WORKERS_MAX);
+  cfm_parallel_run (run.workers, copy_worker, &run);
+}
+
 /* Moves layer I's held rows on to [R0, R0 + RN), the KEPT rows it held at
  * their start: in place when the number of rows stays (the planes keep
  * their stride), else into a buffer of the new size, the old one freed so
@@ -764,7 +815,7 @@ static CfmStatus
 shift_layer (Stream *s, int i, int r0, int rn, int kept, CfmError *err)
 {
   Held *hd = &s->held[i];
-  int w = s->w[i], ch, to = hd->cur;
+  int w = s->w[i], to = hd->cur;
   size_t stride = (size_t) rn * w, skip = (size_t) (r0 - hd->row0) * w;
 
   if (rn != hd->rows || hd->buf[to] == NULL)
@@ -775,10 +826,9 @@ shift_layer (Stream *s, int i, int r0, int rn, int kept, CfmError *err)
                               "rows of %s", i == 0 ? "the input"
                               : s->net->modules[i - 1].name);
     }
-  for (ch = 0; ch < s->c[i] && kept > 0; ch++)
-    memmove (hd->buf[to] + ch * stride,
-             hd->buf[hd->cur] + (size_t) ch * hd->rows * w + skip,
-             (size_t) kept * w * sizeof (float));
+  if (kept > 0)
+    copy_planes (hd->buf[to], stride, hd->buf[hd->cur] + skip,
+                 (size_t) hd->rows * w, (size_t) kept * w, s->c[i]);
   if (to != hd->cur)
     {
       free (hd->buf[hd->cur]);

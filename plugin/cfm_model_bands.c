@@ -18,7 +18,7 @@
  * the first layer took the same time, and larger ones more (their buffers
  * are pages the system must first clear, and leave the caches). */
 #define MODEL_BAND_BYTES ((gsize) 32 << 20)
-#define MODEL_BAND_ROWS_MIN 4
+#define MODEL_BAND_ROWS_MIN 2
 #define MODEL_BAND_ROWS_MAX 1024
 
 typedef struct

@@ -206,9 +206,9 @@ chain_sink (void *data, int module, const float *out, int c, int h, int w,
   return CFM_OK;
 }
 
-/* Rows of the chain's last output per band: 16 rows of the first layer's,
+/* Rows of the chain's last output per band: 32 rows of the first layer's,
  * whose bands share their rows with the next (computed once). */
-#define CHAIN_BAND_ROWS 2
+#define CHAIN_BAND_ROWS 4
 
 /* The VGG chain on W x H in bands of CHAIN_BAND_ROWS of its last rows:
  * seconds, and in a child process of its own the whole process's peak
