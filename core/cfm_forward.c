@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_forward.c: a network's forward pass as model.eval () computes it,
- * whole or in bands of rows, and the sizes of every module's output (its
- * API: cfm_network.h). */
+ * whole or in bands of rows that share the rows they both need, and the
+ * sizes of every module's output (its API: cfm_network.h; each module's
+ * arithmetic: cfm_module_run.c). */
 #include "cfm_network.h"
 
 #include <float.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfm_conv.h"
+#include "cfm_module_run.h"
 #include "cfm_parallel.h"
 
 /* ---- sizes ---------------------------------------------------------------- */
@@ -48,421 +49,6 @@ out_length (const CfmModule *m, int a, int in, CfmError *err)
     return cfm_error_set (err, CFM_ERR_SIZE, "%s: an input of %d pixels "
                           "leaves no output pixel", m->name, in), 0;
   return (int) out;
-}
-
-/* ---- the layers ------------------------------------------------------------ */
-
-/* Rows [row0, row0 + rows) of C planes of a map of H x W, laid out as
- * CfmBand is (channel, band row, column). */
-typedef CfmBand Rows;
-
-/* Where a module's rows go: channel f's row r at conv[f * stride + r *
- * out width], a convolution's fused activation (or NULL) laid out the
- * same; WORK (WORK_FLOATS of them, or NULL) is lent to the convolution for
- * its padded copy of the band. */
-typedef struct
-{
-  float         *conv, *act;
-  size_t         stride;
-  CfmActivation  activation;
-  float          slope;
-  float         *work;
-  size_t         work_floats;
-  CfmConvPacked *packed;   /* the module's packed weights, or NULL */
-} Dest;
-
-/* Filters F0.. of DEST. */
-static Dest
-dest_from (const Dest *d, int f0)
-{
-  Dest r = *d;
-
-  r.conv += (size_t) f0 * d->stride;
-  r.act = d->act ? d->act + (size_t) f0 * d->stride : NULL;
-  return r;
-}
-
-/* One pass of the core's convolution: output rows [O0, O0 + ON) of the N
- * filters whose weights are W (N x C x KH x KW) and bias B (or NULL), over
- * channels of IN starting at C0, into OUT. */
-static CfmStatus
-conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
-           const float *w, const float *b, const Dest *out, int o0, int on,
-           CfmError *err)
-{
-  CfmBank bank = { n, c, m->k[0], m->k[1], (float *) w };
-  CfmBand band = { in->data + (size_t) c0 * in->rows * in->w, c, in->h,
-                   in->w, in->row0, in->rows };
-  CfmConvJob job = { 0 };
-
-  job.bank = &bank;
-  job.bias = b;
-  job.in = &band;
-  job.params = (CfmConvParams) { m->stride[0], m->pad[0], m->dil[0],
-                                 m->pad_mode };
-  job.out_row0 = o0;
-  job.out_rows = on;
-  job.conv = out->conv;
-  job.act = out->act;
-  job.activation = out->activation;
-  job.negative_slope = out->slope;
-  job.plane_stride = out->stride;
-  job.work = out->work;
-  job.work_floats = out->work_floats;
-  job.packed = out->packed;
-  job.read_soon = 1;   /* the next module reads these rows right away */
-  return cfm_conv2d_run (&job, NULL, err);
-}
-
-/* Whether M's kernels have more rows than the vector path takes at once. */
-static int
-conv_needs_slices (const CfmModule *m)
-{
-  return m->in_c / m->groups * m->k[0] > CFM_CONV_FAST_ROWS;
-}
-
-/* Whether M has the same stride, padding and dilation along both axes. */
-static int
-conv_is_square (const CfmModule *m)
-{
-  return m->stride[0] == m->stride[1] && m->pad[0] == m->pad[1]
-         && m->dil[0] == m->dil[1];
-}
-
-/* Filters [F0, F0 + N) of one group over more input channels than the
- * vector path takes at once: a pass per slice of channels (their weights
- * packed for it), summed; the bias comes with the first. */
-static CfmStatus
-conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
-                     int f0, int n, const Dest *out, int o0, int on, int ow,
-                     CfmError *err)
-{
-  size_t tap = (size_t) m->k[0] * m->k[1], plane = (size_t) on * ow, i;
-  int step = CFM_CONV_FAST_ROWS / m->k[0], s, f;
-  float *w = malloc ((size_t) n * step * tap * sizeof (float));
-  float *part = malloc ((size_t) n * plane * sizeof (float) + 1);
-  /* the slices' weights are packed anew for each pass (W is this call's) */
-  Dest slice = { part, NULL, plane, CFM_ACT_NONE, 0.0f, out->work,
-                 out->work_floats, NULL };
-  Dest first = *out;
-  CfmStatus status = w && part ? CFM_OK
-    : cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for %s", m->name);
-
-  first.packed = NULL;
-  for (s = 0; s < gin && status == CFM_OK; s += step)
-    {
-      int cc = gin - s < step ? gin - s : step;
-
-      for (f = 0; f < n; f++)
-        memcpy (w + (size_t) f * cc * tap,
-                m->weight + ((size_t) (f0 + f) * gin + s) * tap,
-                (size_t) cc * tap * sizeof (float));
-      status = conv_pass (m, in, c0 + s, cc, n, w,
-                          s == 0 && m->bias ? m->bias + f0 : NULL,
-                          s == 0 ? &first : &slice, o0, on, err);
-      for (f = 0; s > 0 && status == CFM_OK && f < n; f++)
-        for (i = 0; i < plane; i++)
-          out->conv[f * out->stride + i] += part[f * plane + i];
-    }
-  free (w);
-  free (part);
-  return status;
-}
-
-/* A convolution with the same stride, padding and dilation along both
- * axes on the core's convolution (the vector paths), group by group, at
- * most CFM_FILTERS_MAX filters and CFM_CONV_FAST_ROWS kernel rows at a
- * time: output rows [O0, O0 + ON) of width OW into OUT (its activation
- * too only when no slices are needed). */
-static CfmStatus
-conv_square (const CfmModule *m, const Rows *in, const Dest *out, int o0,
-             int on, int ow, CfmError *err)
-{
-  int gin = m->in_c / m->groups, gout = m->out_c / m->groups, f0 = 0;
-  size_t kernel = (size_t) gin * m->k[0] * m->k[1];
-  CfmStatus status = CFM_OK;
-
-  while (f0 < m->out_c && status == CFM_OK)
-    {
-      int g = f0 / gout, left = gout - f0 % gout;   /* in this group */
-      int n = left < CFM_FILTERS_MAX ? left : CFM_FILTERS_MAX;
-      Dest o = dest_from (out, f0);
-
-      if (conv_needs_slices (m))
-        status = conv_channel_slices (m, in, g * gin, gin, f0, n, &o, o0, on,
-                                      ow, err);
-      else
-        status = conv_pass (m, in, g * gin, gin, n,
-                            m->weight + (size_t) f0 * kernel,
-                            m->bias ? m->bias + f0 : NULL, &o, o0, on, err);
-      f0 += n;
-    }
-  return status;
-}
-
-/* Any convolution, a tap at a time (non-square strides, padding or
- * dilation): output rows [O0, O0 + ON) of width OW, planes STRIDE apart. */
-static void
-conv_general (const CfmModule *m, const Rows *in, float *out, size_t stride,
-              int o0, int on, int ow)
-{
-  int gin = m->in_c / m->groups, gout = m->out_c / m->groups;
-  size_t plane = (size_t) on * ow, i;
-  int f, ch, ky, kx, y, x;
-
-  for (f = 0; f < m->out_c; f++)
-    {
-      float *o = out + (size_t) f * stride;
-      int g = f / gout;
-
-      for (i = 0; i < plane; i++)
-        o[i] = 0.0f;
-      for (ch = 0; ch < gin; ch++)
-        for (ky = 0; ky < m->k[0]; ky++)
-          for (kx = 0; kx < m->k[1]; kx++)
-            {
-              float wt = m->weight[(((size_t) f * gin + ch) * m->k[0] + ky)
-                                   * m->k[1] + kx];
-              const float *band = in->data
-                                  + (size_t) (g * gin + ch) * in->rows * in->w;
-
-              for (y = 0; y < on; y++)
-                {
-                  int iy = cfm_pad_index ((o0 + y) * m->stride[0] - m->pad[0]
-                                          + ky * m->dil[0], in->h,
-                                          m->pad_mode);
-                  const float *row;
-
-                  if (iy < 0)
-                    continue;
-                  row = band + (size_t) (iy - in->row0) * in->w;
-                  for (x = 0; x < ow; x++)
-                    {
-                      int ix = cfm_pad_index (x * m->stride[1] - m->pad[1]
-                                              + kx * m->dil[1], in->w,
-                                              m->pad_mode);
-
-                      if (ix >= 0)
-                        o[(size_t) y * ow + x] += wt * row[ix];
-                    }
-                }
-            }
-      if (m->bias)   /* after the products, as PyTorch adds it */
-        for (i = 0; i < plane; i++)
-          o[i] += m->bias[f];
-    }
-}
-
-/* BatchNorm2d in eval mode on N values of each channel: IN's planes
- * IN_STRIDE apart, OUT's OUT_STRIDE. */
-static void
-batchnorm (const CfmModule *m, const float *in, size_t in_stride, float *out,
-           size_t out_stride, size_t n)
-{
-  int c;
-  size_t i;
-
-  for (c = 0; c < m->features; c++)
-    {
-      float inv = 1.0f / sqrtf (m->var[c] + m->eps);
-      float scale = m->weight ? m->weight[c] * inv : inv;
-      float shift = (m->bias ? m->bias[c] : 0.0f) - m->mean[c] * scale;
-      const float *x = in + c * in_stride;
-      float *y = out + c * out_stride;
-
-      for (i = 0; i < n; i++)
-        y[i] = x[i] * scale + shift;
-    }
-}
-
-static float
-apply_function (const CfmModule *m, float v)
-{
-  switch (m->fn)
-    {
-    case CFM_FN_RELU: return v > 0.0f ? v : 0.0f;
-    case CFM_FN_RELU6: return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
-    case CFM_FN_LEAKY_RELU: return v > 0.0f ? v : v * m->alpha;
-    case CFM_FN_ELU: return v > 0.0f ? v : m->alpha * expm1f (v);
-    case CFM_FN_GELU: return 0.5f * v * (1.0f + erff (v * 0.70710678118654752f));
-    case CFM_FN_GELU_TANH:
-      return 0.5f * v * (1.0f + tanhf (0.79788456080286536f
-                                       * (v + 0.044715f * v * v * v)));
-    case CFM_FN_SILU: return v / (1.0f + expf (-v));
-    case CFM_FN_SIGMOID: return 1.0f / (1.0f + expf (-v));
-    case CFM_FN_TANH: return tanhf (v);
-    case CFM_FN_HARDTANH: return v < m->lo ? m->lo : v > m->hi ? m->hi : v;
-    default: return v;
-    }
-}
-
-/* M's function on N values from IN to OUT: the common ones in loops of
- * their own (which compilers vectorise), the others value by value. */
-static void
-apply_function_rows (const CfmModule *m, const float *in, float *out,
-                     size_t n)
-{
-  size_t i;
-
-  switch (m->fn)
-    {
-    case CFM_FN_RELU:
-      for (i = 0; i < n; i++)
-        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
-      return;
-    case CFM_FN_RELU6:
-      for (i = 0; i < n; i++)
-        out[i] = in[i] < 0.0f ? 0.0f : in[i] > 6.0f ? 6.0f : in[i];
-      return;
-    case CFM_FN_LEAKY_RELU:
-      for (i = 0; i < n; i++)
-        out[i] = in[i] > 0.0f ? in[i] : in[i] * m->alpha;
-      return;
-    default:
-      for (i = 0; i < n; i++)
-        out[i] = apply_function (m, in[i]);
-    }
-}
-
-/* One pooled value: the window of output pixel (Y, X) (Y an absolute
- * row). */
-static float
-pool_window (const CfmModule *m, const float *band, const Rows *in, int y,
-             int x)
-{
-  int y0 = y * m->stride[0] - m->pad[0], x0 = x * m->stride[1] - m->pad[1];
-  int y1 = y0 + m->k[0] < in->h + m->pad[0] ? y0 + m->k[0] : in->h + m->pad[0];
-  int x1 = x0 + m->k[1] < in->w + m->pad[1] ? x0 + m->k[1] : in->w + m->pad[1];
-  int size = (y1 - y0) * (x1 - x0), n = 0, ky, kx;
-  float acc = m->kind == CFM_MODULE_MAXPOOL ? -INFINITY : 0.0f;
-
-  for (ky = 0; ky < m->k[0]; ky++)
-    for (kx = 0; kx < m->k[1]; kx++)
-      {
-        int iy = y0 + ky * m->dil[0], ix = x0 + kx * m->dil[1];
-        float v;
-
-        if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w)
-          continue;
-        v = band[(size_t) (iy - in->row0) * in->w + ix];
-        n++;
-        if (m->kind == CFM_MODULE_AVGPOOL)
-          acc += v;
-        else if (v > acc || isnan (v))
-          acc = v;
-      }
-  if (m->kind == CFM_MODULE_AVGPOOL)
-    acc /= (float) (m->count_include_pad ? size : n);
-  return acc;
-}
-
-/* Output columns [*X0, *X1) of M along axis A, for an input of IN: those
- * whose windows lie wholly inside it. */
-static void
-inner_columns (const CfmModule *m, int a, int in, int out, int *x0, int *x1)
-{
-  int span = m->dil[a] * (m->k[a] - 1) + 1, s = m->stride[a], p = m->pad[a];
-
-  *x0 = (p + s - 1) / s;
-  *x1 = in - span + p >= 0 ? (in - span + p) / s + 1 : 0;
-  *x1 = *x1 < out ? *x1 : out;
-  *x1 = *x1 > *x0 ? *x1 : *x0;
-}
-
-/* Pooled row Y (absolute) of one channel, columns [X0, X1) whose windows
- * lie inside the map: the same values in the same order as pool_window,
- * without its bounds, a window position at a time over the whole row (a
- * loop compilers vectorise). */
-static void
-pool_inner_row (const CfmModule *m, const float *band, const Rows *in, int y,
-                int x0, int x1, float *out)
-{
-  const float *top = band + (size_t) (y * m->stride[0] - m->pad[0]
-                                      - in->row0) * in->w;
-  int s = m->stride[1], max = m->kind == CFM_MODULE_MAXPOOL, x, ky, kx;
-
-  for (x = x0; x < x1; x++)
-    out[x] = max ? -INFINITY : 0.0f;
-  for (ky = 0; ky < m->k[0]; ky++)
-    for (kx = 0; kx < m->k[1]; kx++)
-      {
-        const float *src = top + (size_t) ky * m->dil[0] * in->w
-                           + kx * m->dil[1] - m->pad[1];
-
-        if (max)
-          for (x = x0; x < x1; x++)
-            {
-              float v = src[x * s], acc = out[x];
-
-              out[x] = v > acc || v != v ? v : acc;
-            }
-        else
-          for (x = x0; x < x1; x++)
-            out[x] += src[x * s];
-      }
-  if (!max)
-    for (x = x0; x < x1; x++)
-      out[x] /= (float) (m->k[0] * m->k[1]);
-}
-
-/* One channel's pooled rows [O0, O0 + ON) of width OW from BAND into
- * ROWS. */
-static void
-pool_channel (const CfmModule *m, const Rows *in, const float *band,
-              float *rows, int o0, int on, int ow)
-{
-  int y, x, y0, y1, x0, x1;
-
-  inner_columns (m, 0, in->h, o0 + on, &y0, &y1);
-  inner_columns (m, 1, in->w, ow, &x0, &x1);
-  for (y = 0; y < on; y++)
-    {
-      float *row = rows + (size_t) y * ow;
-      int inner = o0 + y >= y0 && o0 + y < y1;
-
-      if (inner)
-        pool_inner_row (m, band, in, o0 + y, x0, x1, row);
-      for (x = 0; x < ow; x++)
-        if (!inner || x < x0 || x >= x1)
-          row[x] = pool_window (m, band, in, o0 + y, x);
-    }
-}
-
-/* A pooling run's channels, shared out among workers. */
-typedef struct
-{
-  const CfmModule *m;
-  const Rows      *in;
-  float           *out;
-  size_t           stride;
-  int              o0, on, ow, workers;
-} PoolRun;
-
-static void
-pool_worker (void *data, int worker)
-{
-  const PoolRun *p = data;
-  int c0 = (int) ((long long) p->in->c * worker / p->workers);
-  int c1 = (int) ((long long) p->in->c * (worker + 1) / p->workers), ch;
-
-  for (ch = c0; ch < c1; ch++)
-    pool_channel (p->m, p->in, p->in->data + (size_t) ch * p->in->rows
-                                             * p->in->w,
-                  p->out + ch * p->stride, p->o0, p->on, p->ow);
-}
-
-/* Max or average pooling, as F.max_pool2d / F.avg_pool2d: output rows
- * [O0, O0 + ON) of width OW, planes STRIDE apart, the channels shared
- * among the threads cfm_thread_count gives ($CFM_THREADS). */
-static void
-pool (const CfmModule *m, const Rows *in, float *out, size_t stride, int o0,
-      int on, int ow)
-{
-  PoolRun run = { m, in, out, stride, o0, on, ow, 1 };
-
-  run.workers = cfm_thread_count (0, in->c < CFM_WORKERS_MAX
-                                     ? in->c : CFM_WORKERS_MAX);
-  cfm_parallel_run (run.workers, pool_worker, &run);
 }
 
 /* ---- the forward pass ----------------------------------------------------- */
@@ -522,65 +108,6 @@ input_rows (const CfmModule *m, int h, int o0, int on, int *i0, int *in)
     }
   *i0 = o0;
   *in = on;
-}
-
-/* The activation that module M (a function) is as the convolution's fused
- * activation, or CFM_ACT_NONE when it is none of those. */
-static CfmActivation
-fused_activation (const CfmModule *m, float *slope)
-{
-  *slope = m->kind == CFM_MODULE_FUNCTION && m->fn == CFM_FN_LEAKY_RELU
-           ? m->alpha : 0.0f;
-  if (m->kind != CFM_MODULE_FUNCTION)
-    return CFM_ACT_NONE;
-  return m->fn == CFM_FN_RELU ? CFM_ACT_RELU
-         : m->fn == CFM_FN_LEAKY_RELU ? CFM_ACT_LEAKY_RELU : CFM_ACT_NONE;
-}
-
-/* Runs module M on the rows IN into output rows [O0, O0 + ON) of width OW
- * at OUT; a convolution writes its fused activation to OUT->act as well
- * when that is not NULL (the next module ACT, a function fused_activation
- * names). */
-static CfmStatus
-run_module (const CfmModule *m, const Rows *in, const Dest *out,
-            const CfmModule *act, int o0, int on, int ow, CfmError *err)
-{
-  size_t n = (size_t) on * ow, in_stride = (size_t) in->rows * in->w;
-  const float *src = in->data + (size_t) (o0 - in->row0) * in->w;
-  size_t stride = out->stride;
-  int ch;
-
-  switch (m->kind)
-    {
-    case CFM_MODULE_CONV:
-      if (conv_is_square (m))
-        {
-          Dest d = *out;
-
-          if (d.act)
-            d.activation = fused_activation (act, &d.slope);
-          return conv_square (m, in, &d, o0, on, ow, err);
-        }
-      conv_general (m, in, out->conv, stride, o0, on, ow);
-      return CFM_OK;
-    case CFM_MODULE_MAXPOOL:
-    case CFM_MODULE_AVGPOOL:
-      pool (m, in, out->conv, stride, o0, on, ow);
-      return CFM_OK;
-    case CFM_MODULE_BATCHNORM:
-      batchnorm (m, src, in_stride, out->conv, stride, n);
-      return CFM_OK;
-    case CFM_MODULE_FUNCTION:
-      for (ch = 0; ch < in->c; ch++)
-        apply_function_rows (m, src + ch * in_stride,
-                             out->conv + ch * stride, n);
-      return CFM_OK;
-    default:   /* row for row: copy the rows wanted (O0 >= IN's row0) */
-      for (ch = 0; ch < in->c; ch++)
-        memcpy (out->conv + ch * stride, src + ch * in_stride,
-                n * sizeof (float));
-      return CFM_OK;
-    }
 }
 
 /* The sizes of every module's output up to LAST for an input of C x H x
@@ -694,9 +221,9 @@ compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
   {
     const Held *below = &s->held[i - 1];
     const CfmModule *m = &s->net->modules[i - 1];
-    Rows in = { below->buf[below->cur], s->c[i - 1], s->h[i - 1],
-                s->w[i - 1], below->row0, below->rows };
-    Dest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f, NULL, 0,
+    CfmBand in = { below->buf[below->cur], s->c[i - 1], s->h[i - 1],
+                   s->w[i - 1], below->row0, below->rows };
+    CfmModuleDest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f, NULL, 0,
                &s->packed[i - 1] };
     size_t work = m->kind == CFM_MODULE_CONV
                   ? cfm_conv2d_work_floats (&in, m->pad[0]) : 0;
@@ -707,8 +234,9 @@ compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
         d.work = s->work;
         d.work_floats = s->work_cap;
       }
-    return run_module (m, &in, &d, i <= s->last ? &s->net->modules[i] : NULL,
-                       a, b - a, w, err);
+    return cfm_module_run (m, &in, &d,
+                           i <= s->last ? &s->net->modules[i] : NULL, a,
+                           b - a, w, err);
   }
 }
 
@@ -717,12 +245,8 @@ compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
 static int
 fuses_next (const Stream *s, int i)
 {
-  const CfmModule *m = &s->net->modules[i - 1];
-  float slope;
-
-  return i >= 1 && i <= s->last && m->kind == CFM_MODULE_CONV
-         && conv_is_square (m) && !conv_needs_slices (m)
-         && fused_activation (&s->net->modules[i], &slope) != CFM_ACT_NONE;
+  return i >= 1 && i <= s->last
+         && cfm_module_fuses (&s->net->modules[i - 1], &s->net->modules[i]);
 }
 
 /* Of rows [R0, R0 + RN), how many at their start HD already holds. */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_module_run.h: one module of a network on a band of rows (internal to
+ * the core; the forward pass, cfm_forward.c, runs the chain with it). */
+#ifndef CFM_MODULE_RUN_H
+#define CFM_MODULE_RUN_H
+
+#include "cfm_conv.h"
+#include "cfm_network.h"
+
+/* Where a module's rows go: channel f's row r at conv[f * stride + r *
+ * out width], a convolution's fused activation (or NULL) laid out the
+ * same; WORK (WORK_FLOATS of them, or NULL) is lent to the convolution for
+ * its padded copy of the band. */
+typedef struct
+{
+  float         *conv, *act;
+  size_t         stride;
+  CfmActivation  activation;
+  float          slope;
+  float         *work;
+  size_t         work_floats;
+  CfmConvPacked *packed;   /* the module's packed weights, or NULL */
+} CfmModuleDest;
+
+/* Runs module M on IN (the rows of its input it reads) into output rows
+ * [O0, O0 + ON) of width OW at OUT; a convolution writes its fused
+ * activation to OUT->act as well when that is not NULL (NEXT, the module
+ * after it, being one cfm_module_fuses accepts). */
+CfmStatus cfm_module_run (const CfmModule *m, const CfmBand *in,
+                          const CfmModuleDest *out, const CfmModule *next,
+                          int o0, int on, int ow, CfmError *err);
+
+/* Whether convolution CONV can write NEXT's output (a ReLU or LeakyReLU)
+ * in the same pass. */
+int cfm_module_fuses (const CfmModule *conv, const CfmModule *next);
+
+#endif
