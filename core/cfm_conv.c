@@ -60,10 +60,3 @@ cfm_conv2d_run (const CfmConvJob *job, int *pooled, CfmError *err)
     *pooled = 1;
   return status;
 }
-
-size_t
-cfm_conv2d_work_floats (const CfmBand *in, int padding)
-{
-  return padding == 0 ? 0 : ((size_t) in->c * in->rows + 1)
-                            * (size_t) (in->w + 2 * padding);
-}

@@ -60,21 +60,12 @@ typedef struct
   const CfmPoolTarget *pool;        /* pool ACT here when it can, or NULL */
   CfmPath              path;        /* CFM_PATH_AUTO: the fastest */
   int                  threads;     /* 0: every processor ($CFM_THREADS) */
-  float               *work;        /* room for the vector path's padded
-                                       copy of the band, or NULL */
-  size_t               work_floats; /* what WORK holds; when it is less
-                                       than cfm_conv2d_work_floats says,
-                                       the path allocates its own */
   CfmConvPacked       *packed;      /* the packed weights kept, or NULL:
                                        packed for this run alone */
   int                  read_soon;   /* the maps are read again at once
                                        (the next layer's input): never
                                        streamed past the caches */
 } CfmConvJob;
-
-/* The floats of the vector path's padded copy of the band IN for a
- * convolution with PADDING (0: none). */
-size_t cfm_conv2d_work_floats (const CfmBand *in, int padding);
 
 /* Runs JOB.  With JOB->pool, *POOLED (which may be NULL otherwise) says
  * whether the windows were pooled here: on the vector paths, for windows

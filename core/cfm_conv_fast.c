@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_conv_fast.c: the vector path; see cfm_conv_fast.h.
  *
- * The input band is first copied into padded rows (the padding mode
- * applied once), so the kernels run without a branch per pixel.  Threads
- * take contiguous runs of output rows, cut at pooling windows.  Each
+ * Each thread pads the input rows it reads into a few rows of its own as
+ * it reaches them (the padding mode applied once per row), so the kernels
+ * run without a branch per pixel.  Threads take contiguous runs of output
+ * rows, cut at pooling windows.  Each
  * window's activation rows are pooled as soon as they are computed, while
  * they are in cache.  Large maps are computed a row at a time into a small
  * buffer and streamed to memory from there (see stream_*), which halves
@@ -20,6 +21,7 @@
 #endif
 
 #define CFM_FAST_MAX_ROWS CFM_CONV_FAST_ROWS
+#define CACHE_LINE_FLOATS 16
 #define CFM_CAT_(a, b) a##_##b
 #define CFM_CAT(a, b) CFM_CAT_ (a, b)
 #define CFM_CAT3_(a, b, c) a##_##b##_##c
@@ -34,9 +36,10 @@ typedef struct
   int           chunk_taps;   /* taps summed per pass over a row */
   int           col_vectors;  /* vectors of columns per block */
   int           c, kh, kw, dilation, padding, stride;
-  const float  *padded;       /* c planes of band rows, each pw wide */
+  const float  *band;         /* the input band's c planes */
+  int           direct;       /* its rows are read where they are */
   const float  *zero_row;
-  int           pw, band_row0, band_rows, in_h, row0, out_w;
+  int           in_w, pw, pitch, band_row0, band_rows, in_h, row0, out_w;
   CfmPadMode    pad_mode;
   float        *conv, *act_out, *dummy;
   size_t        plane_stride;
@@ -46,22 +49,88 @@ typedef struct
   int           pool_size;    /* window side = stride; 1 without pooling */
 } FastJob;
 
-static void
-fast_row_pointers (const FastJob *job, int r, const float **rows)
+/* A slice's padded input rows: per channel KH slots of PW floats (PITCH
+ * apart), and the band row each holds (-1: none). */
+typedef struct
 {
-  int ch, ky;
+  float *rows;   /* channel ch's slot i at rows + (ch * kh + i) * pitch */
+  int   *tag;
+} RowCache;
 
+/* The slot of TAG[0 .. N) that holds row Y, or -1. */
+static int
+find_slot (const int *tag, int n, int y)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (tag[i] == y)
+      return i;
+  return -1;
+}
+
+/* A slot of TAG[0 .. N) that is empty or holds none of the rows NEED[0 ..
+ * N) (negative: a row of zeros, held nowhere).  There is one: the row
+ * wanted is needed and not held, and at most N rows are needed. */
+static int
+spare_slot (const int *tag, const int *need, int n)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (tag[i] < 0 || find_slot (need, n, tag[i]) < 0)
+      return i;
+  return 0;
+}
+
+/* Points ROWS[ch * kh + ky] at the input rows output row R (job-relative)
+ * reads: the band's own rows when they serve as they are, else CACHE's
+ * padded copies, padding the rows it does not hold yet (in the interior
+ * one a channel, the row the kernel reaches first). */
+static void
+fast_row_pointers (const FastJob *job, int r, RowCache *cache,
+                   const float **rows)
+{
+  int need[CFM_KERNEL_MAX], ch, ky;
+
+  for (ky = 0; ky < job->kh; ky++)
+    need[ky] = cfm_pad_index ((job->row0 + r) * job->stride - job->padding
+                              + ky * job->dilation, job->in_h,
+                              job->pad_mode);
   for (ch = 0; ch < job->c; ch++)
-    for (ky = 0; ky < job->kh; ky++)
-      {
-        int y = cfm_pad_index ((job->row0 + r) * job->stride - job->padding
-                         + ky * job->dilation, job->in_h, job->pad_mode);
+    {
+      const float *plane = job->band + (size_t) ch * job->band_rows
+                                       * job->in_w;
+      int *tag = cache->tag + ch * job->kh;
+      float *slots = cache->rows + (size_t) ch * job->kh * job->pitch;
 
-        rows[ch * job->kh + ky]
-          = y < 0 ? job->zero_row
-                  : job->padded + ((size_t) ch * job->band_rows
-                                   + (y - job->band_row0)) * job->pw;
-      }
+      for (ky = 0; ky < job->kh; ky++)
+        {
+          const float *src;
+          int slot;
+
+          if (need[ky] < 0)
+            {
+              rows[ch * job->kh + ky] = job->zero_row;
+              continue;
+            }
+          src = plane + (size_t) (need[ky] - job->band_row0) * job->in_w;
+          if (job->direct)
+            {
+              rows[ch * job->kh + ky] = src;
+              continue;
+            }
+          slot = find_slot (tag, job->kh, need[ky]);
+          if (slot < 0)
+            {
+              slot = spare_slot (tag, need, job->kh);
+              cfm_pad_row (src, job->in_w, job->padding, job->pad_mode,
+                           slots + (size_t) slot * job->pitch);
+              tag[slot] = need[ky];
+            }
+          rows[ch * job->kh + ky] = slots + (size_t) slot * job->pitch;
+        }
+    }
 }
 
 #if defined(__GNUC__)
@@ -114,8 +183,9 @@ cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
 #endif
 }
 
-typedef void (*RowFunc) (const FastJob *job, int r, float *const *conv,
-                         float *const *act, float *const *part);
+typedef void (*RowFunc) (const FastJob *job, int r, RowCache *cache,
+                         float *const *conv, float *const *act,
+                         float *const *part);
 typedef void (*StreamFunc) (float *dst, const float *src, size_t n);
 
 typedef struct
@@ -239,11 +309,22 @@ run_slice (Slice *s)
   int nf = job->groups * job->group, r;
   float *conv[CFM_FILTERS_MAX + 8], *act[CFM_FILTERS_MAX + 8];
   float *buf = NULL, *part[2] = { NULL, NULL };
+  RowCache cache = { NULL, NULL };
   RowFunc row;
   StreamFunc stream;
+  int i;
 
   isa_functions (s->path, &row, &stream);
   s->ok = row != NULL;
+  if (!job->direct)
+    {
+      cache.rows = malloc (((size_t) job->c * job->kh * job->pitch + 1)
+                           * sizeof (float));
+      cache.tag = malloc ((size_t) job->c * job->kh * sizeof (int));
+      s->ok = s->ok && cache.rows && cache.tag;
+      for (i = 0; cache.tag && i < job->c * job->kh; i++)
+        cache.tag[i] = -1;
+    }
   if (job->chunk_taps < job->taps)
     {
       /* two rows of partial sums per filter (see the kernel's row) */
@@ -264,7 +345,7 @@ run_slice (Slice *s)
       float *abuf = buf ? buf + (size_t) nf * job->out_w : NULL;
 
       out_pointers (job, r, buf, abuf, conv, act);
-      row (job, r, conv, act, part);
+      row (job, r, &cache, conv, act, part);
       if (job->stream)
         stream_row (job, r, conv, act, stream);
       s->ok = pool_window (job, r, abuf,
@@ -278,44 +359,31 @@ run_slice (Slice *s)
 #endif
   free (buf);
   free (part[0]);
+  free (cache.rows);
+  free (cache.tag);
 }
 
-/* A padded copy of a band, its channels shared among workers. */
-typedef struct
+/* The distance in floats between the rows of the padded copy of rows W
+ * wide with PADDING: whole cache lines, an odd number of them, so that the
+ * many input rows a block reads (48 kernel rows) fall in different sets of
+ * the first-level cache, not in one (as rows 4 KB apart do). */
+static int
+copy_pitch (int w, int padding)
 {
-  const CfmBand *in;
-  int            padding, workers;
-  CfmPadMode     mode;
-  float         *dst;
-} PadRun;
+  int lines = (w + 2 * padding + CACHE_LINE_FLOATS - 1) / CACHE_LINE_FLOATS;
 
-static void
-pad_worker (void *data, int worker)
-{
-  const PadRun *p = data;
-  const CfmBand *in = p->in;
-  int pw = in->w + 2 * p->padding, r;
-  int c0 = (int) ((long long) in->c * worker / p->workers);
-  int c1 = (int) ((long long) in->c * (worker + 1) / p->workers), ch;
-
-  for (ch = c0; ch < c1; ch++)
-    for (r = 0; r < in->rows; r++)
-      cfm_pad_row (in->data + ((size_t) ch * in->rows + r) * in->w, in->w,
-                   p->padding, p->mode,
-                   p->dst + ((size_t) ch * in->rows + r) * pw);
+  return (lines | 1) * CACHE_LINE_FLOATS;
 }
 
-/* Copies the band into padded rows of width w + 2 * padding, on up to
- * THREADS threads. */
-static void
-pad_band (const CfmBand *in, int padding, CfmPadMode mode, float *dst,
-          int threads)
+/* Whether rows W floats apart share the first-level cache's sets so much
+ * (within four lines of a multiple of 2 KB) that the kernel reads padded
+ * copies of them instead, even without padding. */
+static int
+rows_collide (int w)
 {
-  PadRun run = { in, padding, 1, mode, dst };
+  int off = (int) (((size_t) w * sizeof (float)) % 2048);
 
-  run.workers = cfm_thread_count (threads, in->c < CFM_WORKERS_MAX
-                                           ? in->c : CFM_WORKERS_MAX);
-  cfm_parallel_run (run.workers, pad_worker, &run);
+  return off < 4 * 64 || off > 2048 - 4 * 64;
 }
 
 /* Packs BANK's weights filter-group-major and tap-minor (see FastJob)
@@ -408,6 +476,10 @@ job_init (FastJob *job, const CfmBank *bank, const CfmBand *in,
   job->stride = p->stride;
   job->pad_mode = p->pad_mode;
   job->pw = in->w + 2 * p->padding;
+  job->pitch = copy_pitch (in->w, p->padding);
+  job->in_w = in->w;
+  job->band = in->data;
+  job->direct = p->padding == 0 && !rows_collide (in->w);
   job->band_row0 = in->row0;
   job->band_rows = in->rows;
   job->in_h = in->h;
@@ -461,9 +533,8 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   const CfmConvParams *p = &cj->params;
   int rows = cj->out_rows;
   FastJob job;
-  float *padded, *own, *zero, *dummy;
+  float *zero, *dummy;
   CfmConvPacked local = { 0 }, *pk = cj->packed ? cj->packed : &local;
-  size_t need;
   int ok;
 
   job_init (&job, bank, in, p, out_w, cj->out_row0, path);
@@ -477,29 +548,19 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
   job.stream = use_stream ((size_t) bank->n * rows * out_w * sizeof (float)
                            * (cj->act ? 2 : 1), cj->read_soon);
 
-  /* Without padding the band's own rows serve as they are; a caller that
-   * runs band after band lends the room for the copy (a fresh allocation
-   * of this size would be pages the system clears each time). */
-  need = cfm_conv2d_work_floats (in, p->padding);
-  own = need > 0 && (cj->work == NULL || cj->work_floats < need)
-        ? malloc (need * sizeof (float)) : NULL;
-  padded = need == 0 ? NULL : own ? own : cj->work;
+  /* Each slice pads the input rows it reads as it reaches them (see
+   * fast_row_pointers), so no padded copy of the band is made. */
   zero = calloc ((size_t) job.pw, sizeof (float));
   dummy = malloc ((size_t) out_w * sizeof (float));
-  ok = (padded || need == 0) && zero && dummy
-       && pack_weights (&job, bank, cj->bias, pk);
+  ok = zero && dummy && pack_weights (&job, bank, cj->bias, pk);
   if (ok)
     {
-      if (padded)
-        pad_band (in, p->padding, p->pad_mode, padded, cj->threads);
-      job.padded = padded ? padded : in->data;
       job.zero_row = zero;
       job.dummy = dummy;
       job.packed = pk->packed;
       job.bias = pk->pbias;
       ok = run_slices (&job, path, cj->threads, rows);
     }
-  free (own);
   free (zero);
   free (dummy);
   cfm_conv_packed_free (&local);

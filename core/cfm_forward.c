@@ -156,8 +156,6 @@ typedef struct
   Held              held[CFM_NETWORK_MAX_MODULES + 1];
   float            *scratch;   /* input rows as READ gives them */
   size_t            scratch_cap;
-  float            *work;      /* lent to each convolution (see Dest) */
-  size_t            work_cap;
   CfmConvPacked     packed[CFM_NETWORK_MAX_MODULES];   /* per module */
   CfmRowReader      read;
   void             *read_data;
@@ -190,7 +188,6 @@ stream_free (Stream *s)
       free (s->held[i].buf[1]);
     }
   free (s->scratch);
-  free (s->work);
   for (i = 0; i <= s->last; i++)
     cfm_conv_packed_free (&s->packed[i]);
 }
@@ -223,17 +220,8 @@ compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
     const CfmModule *m = &s->net->modules[i - 1];
     CfmBand in = { below->buf[below->cur], s->c[i - 1], s->h[i - 1],
                    s->w[i - 1], below->row0, below->rows };
-    CfmModuleDest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f, NULL, 0,
-               &s->packed[i - 1] };
-    size_t work = m->kind == CFM_MODULE_CONV
-                  ? cfm_conv2d_work_floats (&in, m->pad[0]) : 0;
-
-    /* failing that, the convolution allocates its own */
-    if (work > 0 && reserve (&s->work, &s->work_cap, work))
-      {
-        d.work = s->work;
-        d.work_floats = s->work_cap;
-      }
+    CfmModuleDest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f,
+                        &s->packed[i - 1] };
     return cfm_module_run (m, &in, &d,
                            i <= s->last ? &s->net->modules[i] : NULL, a,
                            b - a, w, err);

@@ -53,8 +53,6 @@ conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
   job.activation = out->activation;
   job.negative_slope = out->slope;
   job.plane_stride = out->stride;
-  job.work = out->work;
-  job.work_floats = out->work_floats;
   job.packed = out->packed;
   job.read_soon = 1;   /* the next module reads these rows right away */
   return cfm_conv2d_run (&job, NULL, err);
@@ -88,8 +86,7 @@ conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
   float *w = malloc ((size_t) n * step * tap * sizeof (float));
   float *part = malloc ((size_t) n * plane * sizeof (float) + 1);
   /* the slices' weights are packed anew for each pass (W is this call's) */
-  Dest slice = { part, NULL, plane, CFM_ACT_NONE, 0.0f, out->work,
-                 out->work_floats, NULL };
+  Dest slice = { part, NULL, plane, CFM_ACT_NONE, 0.0f, NULL };
   Dest first = *out;
   CfmStatus status = w && part ? CFM_OK
     : cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for %s", m->name);

@@ -9,16 +9,13 @@
 
 /* Where a module's rows go: channel f's row r at conv[f * stride + r *
  * out width], a convolution's fused activation (or NULL) laid out the
- * same; WORK (WORK_FLOATS of them, or NULL) is lent to the convolution for
- * its padded copy of the band. */
+ * same; a convolution's packed weights kept from band to band. */
 typedef struct
 {
   float         *conv, *act;
   size_t         stride;
   CfmActivation  activation;
   float          slope;
-  float         *work;
-  size_t         work_floats;
   CfmConvPacked *packed;   /* the module's packed weights, or NULL */
 } CfmModuleDest;
 
