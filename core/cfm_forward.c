@@ -153,10 +153,11 @@ typedef struct
   const CfmNetwork *net;
   int               last;
   const int        *c, *h, *w;
-  Held              held[CFM_NETWORK_MAX_MODULES + 1];
+  Held             *held;      /* last + 2 of them */
   float            *scratch;   /* input rows as READ gives them */
   size_t            scratch_cap;
-  CfmConvPacked     packed[CFM_NETWORK_MAX_MODULES];   /* per module */
+  CfmConvPacked    *packed;    /* per module, last + 1 of them */
+  int              *plan;      /* a band's rows per layer (plan_rows) */
   CfmRowReader      read;
   void             *read_data;
 } Stream;
@@ -182,14 +183,17 @@ stream_free (Stream *s)
 {
   int i;
 
-  for (i = 0; i <= s->last + 1; i++)
+  for (i = 0; s->held && i <= s->last + 1; i++)
     {
       free (s->held[i].buf[0]);
       free (s->held[i].buf[1]);
     }
   free (s->scratch);
-  for (i = 0; i <= s->last; i++)
+  for (i = 0; s->packed && i <= s->last; i++)
     cfm_conv_packed_free (&s->packed[i]);
+  free (s->held);
+  free (s->packed);
+  free (s->plan);
 }
 
 /* Computes rows [A, B) of layer I (module I - 1's output, or the input
@@ -384,8 +388,8 @@ fill_layer (Stream *s, int i, int kept, int fused_in, int *fused,
 static CfmStatus
 stream_advance (Stream *s, int o0, int on, CfmError *err)
 {
-  int r0[CFM_NETWORK_MAX_MODULES + 2], rn[CFM_NETWORK_MAX_MODULES + 2];
-  int kept[CFM_NETWORK_MAX_MODULES + 2], fused = 0, i;
+  int n = s->last + 2, *r0 = s->plan, *rn = r0 + n, *kept = rn + n;
+  int fused = 0, i;
   CfmStatus status = CFM_OK;
 
   plan_rows (s, o0, on, r0, rn, kept);
@@ -441,10 +445,12 @@ read_whole (void *data, int row0, int rows, float *dst, CfmError *err)
   return CFM_OK;
 }
 
-/* Starts a banded pass of modules 0 .. LAST on sizes C, H, W. */
-static void
+/* Starts a banded pass of modules 0 .. LAST on sizes C, H, W (when it
+ * fails, stream_free still frees S). */
+static CfmStatus
 stream_init (Stream *s, const CfmNetwork *net, int last, const int *c,
-             const int *h, const int *w, CfmRowReader read, void *read_data)
+             const int *h, const int *w, CfmRowReader read, void *read_data,
+             CfmError *err)
 {
   memset (s, 0, sizeof *s);
   s->net = net;
@@ -454,6 +460,13 @@ stream_init (Stream *s, const CfmNetwork *net, int last, const int *c,
   s->w = w;
   s->read = read;
   s->read_data = read_data;
+  s->held = calloc ((size_t) last + 2, sizeof *s->held);
+  s->packed = calloc ((size_t) last + 1, sizeof *s->packed);
+  s->plan = calloc (3 * ((size_t) last + 2), sizeof *s->plan);
+  if (s->held == NULL || s->packed == NULL || s->plan == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a pass of "
+                          "%d modules", last + 1);
+  return CFM_OK;
 }
 
 CfmStatus
@@ -472,7 +485,7 @@ cfm_network_forward_bands (const CfmNetwork *net, const int *want, int n,
     status = chain_sizes (net, last, cs, hs, ws, err);
   if (status != CFM_OK)
     return status;
-  stream_init (&s, net, last, cs, hs, ws, read, read_data);
+  status = stream_init (&s, net, last, cs, hs, ws, read, read_data, err);
   band_rows = band_rows < 1 ? 1 : band_rows;
   for (row0 = 0; status == CFM_OK && row0 < hs[last + 1]; row0 += band_rows)
     {
@@ -528,8 +541,10 @@ cfm_network_forward (const CfmNetwork *net, int last, const float *in, int c,
     {
       Stream s;
 
-      stream_init (&s, net, i, cs, hs, ws, read_whole, &whole);
-      status = stream_advance (&s, 0, hs[i + 1], err);
+      status = stream_init (&s, net, i, cs, hs, ws, read_whole, &whole,
+                            err);
+      if (status == CFM_OK)
+        status = stream_advance (&s, 0, hs[i + 1], err);
       if (status == CFM_OK && output)
         status = output (data, i, s.held[i + 1].buf[s.held[i + 1].cur],
                          cs[i + 1], hs[i + 1], ws[i + 1], err);
