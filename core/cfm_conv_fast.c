@@ -101,8 +101,10 @@ fast_row_pointers (const FastJob *job, int r, RowCache *cache,
     {
       const float *plane = job->band + (size_t) ch * job->band_rows
                                        * job->in_w;
-      int *tag = cache->tag + ch * job->kh;
-      float *slots = cache->rows + (size_t) ch * job->kh * job->pitch;
+      /* no cache when the band's rows are read where they are */
+      int *tag = job->direct ? NULL : cache->tag + ch * job->kh;
+      float *slots = job->direct ? NULL
+                     : cache->rows + (size_t) ch * job->kh * job->pitch;
 
       for (ky = 0; ky < job->kh; ky++)
         {

@@ -329,19 +329,19 @@ pool_inner_row (const CfmModule *m, const float *band, const Rows *in, int y,
   for (ky = 0; ky < m->k[0]; ky++)
     for (kx = 0; kx < m->k[1]; kx++)
       {
-        const float *src = top + (size_t) ky * m->dil[0] * in->w
-                           + kx * m->dil[1] - m->pad[1];
+        const float *row = top + (size_t) ky * m->dil[0] * in->w;
+        int dx = kx * m->dil[1] - m->pad[1];   /* x * s + dx >= 0 here */
 
         if (max)
           for (x = x0; x < x1; x++)
             {
-              float v = src[x * s], acc = out[x];
+              float v = row[x * s + dx], acc = out[x];
 
               out[x] = v > acc || v != v ? v : acc;
             }
         else
           for (x = x0; x < x1; x++)
-            out[x] += src[x * s];
+            out[x] += row[x * s + dx];
       }
   if (!max)
     for (x = x0; x < x1; x++)
@@ -427,9 +427,13 @@ cfm_module_run (const CfmModule *m, const CfmBand *in,
                 int on, int ow, CfmError *err)
 {
   size_t n = (size_t) on * ow, in_stride = (size_t) in->rows * in->w;
-  const float *src = in->data + (size_t) (o0 - in->row0) * in->w;
   size_t stride = out->stride;
+  const float *src = in->data;   /* a row-for-row module's rows, below */
   int ch;
+
+  if (m->kind != CFM_MODULE_CONV && m->kind != CFM_MODULE_MAXPOOL
+      && m->kind != CFM_MODULE_AVGPOOL)
+    src += (size_t) (o0 - in->row0) * in->w;   /* O0 >= IN's row0 */
 
   switch (m->kind)
     {
