@@ -136,14 +136,14 @@ keeps_rows (const CfmModule *m)
 }
 
 /* What one layer of a banded pass holds: rows [row0, row0 + rows) of its
- * C planes (plane stride rows x W) in buf[cur]; the rows the next band
- * needs too are moved, not computed again (into the other buffer only
- * when the number of rows changes). */
+ * C planes (plane stride rows x W) in buf; the rows the next band needs
+ * too are moved, not computed again (into a new buffer only when the
+ * number of rows changes). */
 typedef struct
 {
-  float  *buf[2];
-  size_t  cap[2];    /* floats each holds */
-  int     cur, row0, rows;
+  float  *buf;
+  size_t  cap;       /* floats it holds */
+  int     row0, rows;
 } Held;
 
 /* The layers of a banded pass: Held[0] the input, Held[i + 1] module i's
@@ -184,10 +184,7 @@ stream_free (Stream *s)
   int i;
 
   for (i = 0; s->held && i <= s->last + 1; i++)
-    {
-      free (s->held[i].buf[0]);
-      free (s->held[i].buf[1]);
-    }
+    free (s->held[i].buf);
   free (s->scratch);
   for (i = 0; s->packed && i <= s->last; i++)
     cfm_conv_packed_free (&s->packed[i]);
@@ -222,7 +219,7 @@ compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
   {
     const Held *below = &s->held[i - 1];
     const CfmModule *m = &s->net->modules[i - 1];
-    CfmBand in = { below->buf[below->cur], s->c[i - 1], s->h[i - 1],
+    CfmBand in = { below->buf, s->c[i - 1], s->h[i - 1],
                    s->w[i - 1], below->row0, below->rows };
     CfmModuleDest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f,
                         &s->packed[i - 1] };
@@ -325,35 +322,32 @@ copy_planes (float *dst, size_t dst_stride, const float *src,
 
 /* Moves layer I's held rows on to [R0, R0 + RN), the KEPT rows it held at
  * their start: in place when the number of rows stays (the planes keep
- * their stride), else into a buffer of the new size, the old one freed so
- * that a layer keeps one buffer from band to band. */
+ * their stride), else into a buffer of the new size that replaces the
+ * old one. */
 static CfmStatus
 shift_layer (Stream *s, int i, int r0, int rn, int kept, CfmError *err)
 {
   Held *hd = &s->held[i];
-  int w = s->w[i], to = hd->cur;
+  int w = s->w[i];
   size_t stride = (size_t) rn * w, skip = (size_t) (r0 - hd->row0) * w;
+  float *to = hd->buf;
+  size_t cap = hd->cap;
 
-  if (rn != hd->rows || hd->buf[to] == NULL)
+  if (rn != hd->rows || to == NULL)
     {
-      to = 1 - hd->cur;
-      if (!reserve (&hd->buf[to], &hd->cap[to], (size_t) s->c[i] * stride))
+      to = NULL;
+      cap = 0;
+      if (!reserve (&to, &cap, (size_t) s->c[i] * stride))
         return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the "
                               "rows of %s", i == 0 ? "the input"
                               : s->net->modules[i - 1].name);
     }
   if (kept > 0)
-    copy_planes (hd->buf[to], stride, hd->buf[hd->cur] + skip,
-                 (size_t) hd->rows * w, (size_t) kept * w, s->c[i]);
-  if (to != hd->cur)
-    {
-      free (hd->buf[hd->cur]);
-      hd->buf[hd->cur] = NULL;
-      hd->cap[hd->cur] = 0;
-    }
-  hd->cur = to;
-  hd->row0 = r0;
-  hd->rows = rn;
+    copy_planes (to, stride, hd->buf + skip, (size_t) hd->rows * w,
+                 (size_t) kept * w, s->c[i]);
+  if (to != hd->buf)
+    free (hd->buf);
+  *hd = (Held) { to, cap, r0, rn };
   return CFM_OK;
 }
 
@@ -374,11 +368,11 @@ fill_layer (Stream *s, int i, int kept, int fused_in, int *fused,
   /* a row-for-row successor holds the same rows as this layer */
   if (fuses_next (s, i))
     {
-      act = s->held[i + 1].buf[s->held[i + 1].cur] + at;
+      act = s->held[i + 1].buf + at;
       *fused = 1;
     }
   return compute_rows (s, i, hd->row0 + kept, hd->row0 + hd->rows,
-                       hd->buf[hd->cur] + at, stride, act, err);
+                       hd->buf + at, stride, act, err);
 }
 
 /* Moves every layer on to the rows output rows [O0, O0 + ON) of module
@@ -497,7 +491,7 @@ cfm_network_forward_bands (const CfmNetwork *net, const int *want, int n,
         {
           const Held *out = &s.held[want[j] + 1];
 
-          status = output (data, want[j], out->buf[out->cur], cs[want[j] + 1],
+          status = output (data, want[j], out->buf, cs[want[j] + 1],
                            hs[want[j] + 1], ws[want[j] + 1], row0, rows, err);
         }
     }
@@ -546,8 +540,8 @@ cfm_network_forward (const CfmNetwork *net, int last, const float *in, int c,
       if (status == CFM_OK)
         status = stream_advance (&s, 0, hs[i + 1], err);
       if (status == CFM_OK && output)
-        status = output (data, i, s.held[i + 1].buf[s.held[i + 1].cur],
-                         cs[i + 1], hs[i + 1], ws[i + 1], err);
+        status = output (data, i, s.held[i + 1].buf, cs[i + 1], hs[i + 1],
+                         ws[i + 1], err);
       stream_free (&s);
     }
   return status;

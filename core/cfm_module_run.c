@@ -16,7 +16,6 @@
 typedef CfmBand Rows;
 typedef CfmModuleDest Dest;
 
-
 /* Filters F0.. of D. */
 static Dest
 dest_from (const Dest *d, int f0)
@@ -239,8 +238,9 @@ apply_function (const CfmModule *m, float v)
     }
 }
 
-/* M's function on N values from IN to OUT: the common ones in loops of
- * their own (which compilers vectorise), the others value by value. */
+/* M's function on N values from IN to OUT: ReLU and LeakyReLU as the
+ * tutorial's activations (cfm_activation_apply), ReLU6 in a loop of its own
+ * (loops that compilers vectorise), the others value by value. */
 static void
 apply_function_rows (const CfmModule *m, const float *in, float *out,
                      size_t n)
@@ -250,16 +250,14 @@ apply_function_rows (const CfmModule *m, const float *in, float *out,
   switch (m->fn)
     {
     case CFM_FN_RELU:
-      for (i = 0; i < n; i++)
-        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      cfm_activation_apply (CFM_ACT_RELU, 0.0f, in, out, n);
+      return;
+    case CFM_FN_LEAKY_RELU:
+      cfm_activation_apply (CFM_ACT_LEAKY_RELU, m->alpha, in, out, n);
       return;
     case CFM_FN_RELU6:
       for (i = 0; i < n; i++)
         out[i] = in[i] < 0.0f ? 0.0f : in[i] > 6.0f ? 6.0f : in[i];
-      return;
-    case CFM_FN_LEAKY_RELU:
-      for (i = 0; i < n; i++)
-        out[i] = in[i] > 0.0f ? in[i] : in[i] * m->alpha;
       return;
     default:
       for (i = 0; i < n; i++)
