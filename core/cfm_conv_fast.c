@@ -90,7 +90,9 @@ static void
 fast_row_pointers (const FastJob *job, int r, RowCache *cache,
                    const float **rows)
 {
-  int need[CFM_KERNEL_MAX], ch, ky;
+  /* a trained model's kernel may be taller than a bank's: KH is bounded by
+   * the vector path's kernel rows alone (C * KH) */
+  int need[CFM_FAST_MAX_ROWS], ch, ky;
 
   for (ky = 0; ky < job->kh; ky++)
     need[ky] = cfm_pad_index ((job->row0 + r) * job->stride - job->padding

@@ -3,8 +3,9 @@
  * reference path, on inputs wide enough for the vector kernels: all
  * padding modes, dilations, filter counts around the kernels' filter
  * blocks, 1 and 3 channels, and channels enough for the kernel to sum
- * them in several passes (with a last, shorter one), fused activations,
- * 1 and several threads.
+ * them in several passes (with a last, shorter one), a kernel taller than
+ * a bank's (a trained model's), fused activations, 1 and several
+ * threads.
  * Agreement within 1e-6 of each map's range. */
 #include "test_util.h"
 
@@ -139,6 +140,49 @@ check_case (CfmPath path, int n, int c, int k, CfmPadMode mode, int pad,
   cfm_bank_free (&bank);
 }
 
+/* A kernel taller than any bank may be (a trained model's, which the
+ * network readers allow), of few channels so the vector path takes it,
+ * against the reference path. */
+static void
+check_tall_kernel (CfmPath path)
+{
+  enum { N = 5, C = 2, KH = 41, KW = 3, H = 60, W = 70 };
+  static float x[C * H * W], weights[N * C * KH * KW];
+  float *ref, *got;
+  CfmBank bank = { N, C, KH, KW, weights };
+  CfmBand in = { x, C, H, W, 0, H };
+  CfmConvParams p = { 1, 20, 1, CFM_PAD_REFLECT };
+  unsigned seed = 777u;
+  int oh, ow, f;
+  size_t i;
+  CfmError err;
+  CfmConvJob job;
+
+  for (i = 0; i < sizeof x / sizeof x[0]; i++)
+    x[i] = next_random (&seed);
+  for (i = 0; i < sizeof weights / sizeof weights[0]; i++)
+    weights[i] = next_random (&seed);
+  cfm_conv2d_shape (&bank, C, H, W, &p, &oh, &ow, &err);
+  ref = malloc ((size_t) N * oh * ow * sizeof (float));
+  got = malloc ((size_t) N * oh * ow * sizeof (float));
+  job = (CfmConvJob) { .bank = &bank, .in = &in, .params = p,
+                       .out_rows = oh, .conv = ref,
+                       .plane_stride = (size_t) oh * ow,
+                       .path = CFM_PATH_REFERENCE, .threads = 1 };
+  cfm_conv2d_run (&job, NULL, &err);
+  job.conv = got;
+  job.path = path;
+  job.threads = 2;
+  CHECK (cfm_conv2d_run (&job, NULL, &err) == CFM_OK, "%s", err.message);
+  for (f = 0; f < N; f++)
+    CHECK (max_rel_diff (got + (size_t) f * oh * ow, ref + (size_t) f * oh * ow,
+                         (size_t) oh * ow) <= 1e-6,
+           "%s, a %dx%d kernel: filter %d differs", cfm_path_name (path), KH,
+           KW, f + 1);
+  free (ref);
+  free (got);
+}
+
 int
 main (void)
 {
@@ -168,6 +212,7 @@ main (void)
         check_case (path, deep[fi][0], deep[fi][1], deep[fi][2],
                     (CfmPadMode) (fi % 4), fi % 4 == 0 ? 0 : 2, 1 + fi % 2,
                     (CfmActivation) (1 + fi % 3), 1 + fi % 2);
+      check_tall_kernel (path);
     }
   CHECK (tried >= 1, "no vector path");
   return test_finish ("paths");
