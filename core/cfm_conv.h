@@ -53,7 +53,8 @@ typedef struct
   float               *conv;        /* filter f's row r at conv[f *
                                        plane_stride + r * out_w] */
   float               *act;         /* the activation, laid out as conv, or
-                                       NULL */
+                                       NULL; it may be conv itself, which
+                                       then holds the activation alone */
   size_t               plane_stride;
   CfmActivation        activation;
   float                negative_slope;

@@ -138,12 +138,15 @@ keeps_rows (const CfmModule *m)
 /* What one layer of a banded pass holds: rows [row0, row0 + rows) of its
  * C planes (plane stride rows x W) in buf; the rows the next band needs
  * too are moved, not computed again (into a new buffer only when the
- * number of rows changes). */
+ * number of rows changes).  A convolution's output that only its fused
+ * activation reads is never held: its rows are counted, its buf stays
+ * NULL, and the convolution writes the activation's layer alone. */
 typedef struct
 {
   float  *buf;
   size_t  cap;       /* floats it holds */
   int     row0, rows;
+  int     elided;    /* rows counted, none held */
 } Held;
 
 /* The layers of a banded pass: Held[0] the input, Held[i + 1] module i's
@@ -333,6 +336,12 @@ shift_layer (Stream *s, int i, int r0, int rn, int kept, CfmError *err)
   float *to = hd->buf;
   size_t cap = hd->cap;
 
+  if (hd->elided)
+    {
+      hd->row0 = r0;
+      hd->rows = rn;
+      return CFM_OK;
+    }
   if (rn != hd->rows || to == NULL)
     {
       to = NULL;
@@ -347,7 +356,7 @@ shift_layer (Stream *s, int i, int r0, int rn, int kept, CfmError *err)
                  (size_t) kept * w, s->c[i]);
   if (to != hd->buf)
     free (hd->buf);
-  *hd = (Held) { to, cap, r0, rn };
+  *hd = (Held) { to, cap, r0, rn, 0 };
   return CFM_OK;
 }
 
@@ -360,7 +369,7 @@ fill_layer (Stream *s, int i, int kept, int fused_in, int *fused,
 {
   Held *hd = &s->held[i];
   size_t stride = (size_t) hd->rows * s->w[i], at = (size_t) kept * s->w[i];
-  float *act = NULL;
+  float *conv = hd->buf + at, *act = NULL;
 
   *fused = 0;
   if (kept >= hd->rows || fused_in)
@@ -370,9 +379,11 @@ fill_layer (Stream *s, int i, int kept, int fused_in, int *fused,
     {
       act = s->held[i + 1].buf + at;
       *fused = 1;
+      if (hd->elided)   /* the activation alone (cfm_conv.h) */
+        conv = act;
     }
-  return compute_rows (s, i, hd->row0 + kept, hd->row0 + hd->rows,
-                       hd->buf + at, stride, act, err);
+  return compute_rows (s, i, hd->row0 + kept, hd->row0 + hd->rows, conv,
+                       stride, act, err);
 }
 
 /* Moves every layer on to the rows output rows [O0, O0 + ON) of module
@@ -439,13 +450,15 @@ read_whole (void *data, int row0, int rows, float *dst, CfmError *err)
   return CFM_OK;
 }
 
-/* Starts a banded pass of modules 0 .. LAST on sizes C, H, W (when it
- * fails, stream_free still frees S). */
+/* Starts a banded pass of modules 0 .. LAST on sizes C, H, W that gives
+ * modules WANT[0 .. N) (when it fails, stream_free still frees S). */
 static CfmStatus
 stream_init (Stream *s, const CfmNetwork *net, int last, const int *c,
-             const int *h, const int *w, CfmRowReader read, void *read_data,
-             CfmError *err)
+             const int *h, const int *w, const int *want, int n,
+             CfmRowReader read, void *read_data, CfmError *err)
 {
+  int i, j;
+
   memset (s, 0, sizeof *s);
   s->net = net;
   s->last = last;
@@ -460,6 +473,14 @@ stream_init (Stream *s, const CfmNetwork *net, int last, const int *c,
   if (s->held == NULL || s->packed == NULL || s->plan == NULL)
     return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a pass of "
                           "%d modules", last + 1);
+  /* a fused convolution's own output, when nobody wants it, is not held */
+  for (i = 1; i <= last; i++)
+    {
+      s->held[i].elided = fuses_next (s, i);
+      for (j = 0; j < n; j++)
+        if (want[j] == i - 1)
+          s->held[i].elided = 0;
+    }
   return CFM_OK;
 }
 
@@ -479,7 +500,8 @@ cfm_network_forward_bands (const CfmNetwork *net, const int *want, int n,
     status = chain_sizes (net, last, cs, hs, ws, err);
   if (status != CFM_OK)
     return status;
-  status = stream_init (&s, net, last, cs, hs, ws, read, read_data, err);
+  status = stream_init (&s, net, last, cs, hs, ws, want, n, read, read_data,
+                        err);
   band_rows = band_rows < 1 ? 1 : band_rows;
   for (row0 = 0; status == CFM_OK && row0 < hs[last + 1]; row0 += band_rows)
     {
@@ -535,8 +557,8 @@ cfm_network_forward (const CfmNetwork *net, int last, const float *in, int c,
     {
       Stream s;
 
-      status = stream_init (&s, net, i, cs, hs, ws, read_whole, &whole,
-                            err);
+      status = stream_init (&s, net, i, cs, hs, ws, &i, 1, read_whole,
+                            &whole, err);
       if (status == CFM_OK)
         status = stream_advance (&s, 0, hs[i + 1], err);
       if (status == CFM_OK && output)

@@ -312,7 +312,7 @@ time_torch_chain (int w, int h, int threads)
 void
 vgg_chain_table (long cpus)
 {
-  long mem2, mem12, mem_n;
+  long mem2, mem12, mem_wide, mem_n;
   double t1 = time_chain (1632, 1224, 1, &mem2);
   double tn = time_chain (1632, 1224, (int) cpus, &mem_n);
   double p1 = time_torch_chain (1632, 1224, 1);
@@ -326,6 +326,7 @@ vgg_chain_table (long cpus)
   double on = time_onnxruntime (vgg_py, 3, 1224, 1632, (int) cpus);
 
   time_chain (4000, 3000, (int) cpus, &mem12);
+  time_chain (4000, 500, (int) cpus, &mem_wide);
   printf ("4. VGG-16 to its third block (10 convolutions and pools), "
           "1632x1224 (2 MP), in bands of %d rows of its output (%d of "
           "its input)\n\n", CHAIN_BAND_ROWS, CHAIN_BAND_ROWS * 8);
@@ -343,6 +344,7 @@ vgg_chain_table (long cpus)
   printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld\n",
           o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus);
   printf ("\nPeak memory of the whole process (banded): %ld MB at 2 MP, %ld "
-          "MB at 12 MP (4000x3000)\n\n", mem2, mem12);
+          "MB at 12 MP (4000x3000), %ld MB at 2 MP as wide (4000x500)\n\n",
+          mem2, mem12, mem_wide);
 }
 
