@@ -407,26 +407,18 @@ stream_advance (Stream *s, int o0, int on, CfmError *err)
   return status;
 }
 
-/* Checks that WANT[0 .. N) are modules in order with only modules that
- * keep the rows between them. */
+/* Checks that WANT[0 .. N) are modules in order. */
 static CfmStatus
 check_wanted (const CfmNetwork *net, const int *want, int n, CfmError *err)
 {
-  int i, j;
+  int i;
 
   if (n < 1 || n > CFM_NETWORK_FORWARD_MAX)
     return cfm_error_set (err, CFM_ERR_ARG, "%d modules wanted at once", n);
   for (i = 0; i < n; i++)
-    {
-      if (want[i] < 0 || want[i] >= net->n || (i > 0 && want[i] <= want[i - 1]))
-        return cfm_error_set (err, CFM_ERR_ARG, "the modules wanted are not "
-                              "in the chain's order");
-      for (j = i > 0 ? want[i - 1] + 1 : want[i]; i > 0 && j <= want[i]; j++)
-        if (!keeps_rows (&net->modules[j]))
-          return cfm_error_set (err, CFM_ERR_ARG, "%s changes the size "
-                                "between two modules wanted at once",
-                                net->modules[j].name);
-    }
+    if (want[i] < 0 || want[i] >= net->n || (i > 0 && want[i] <= want[i - 1]))
+      return cfm_error_set (err, CFM_ERR_ARG, "the modules wanted are not "
+                            "in the chain's order");
   return CFM_OK;
 }
 
@@ -484,40 +476,140 @@ stream_init (Stream *s, const CfmNetwork *net, int last, const int *c,
   return CFM_OK;
 }
 
+/* What a banded pass hands on: the wanted modules' rows, each module's
+ * in order and once. */
+typedef struct
+{
+  const int    *want;
+  int           n;
+  int           next[CFM_NETWORK_FORWARD_MAX];   /* first row not handed on */
+  CfmBandOutput output;
+  void         *data;
+  float        *rows;       /* a part of a layer's rows, planes together */
+  size_t        rows_cap;
+} Handing;
+
+/* Hands on rows [R0, R0 + RN) of wanted module J, held in HD's rows from
+ * the one past those already handed on. */
+static CfmStatus
+hand_rows (Handing *hg, int j, const Held *hd, const Stream *s, int r0,
+           int rn, CfmError *err)
+{
+  int m = hg->want[j], from = hg->next[j] > r0 ? hg->next[j] : r0, ch;
+  size_t w = (size_t) s->w[m + 1], n = (size_t) (r0 + rn - from) * w;
+  const float *out = hd->buf;
+
+  if (from >= r0 + rn)
+    return CFM_OK;
+  if (from != hd->row0 || r0 + rn != hd->row0 + hd->rows)
+    {
+      /* the callback takes planes of just the rows it is given */
+      if (!reserve (&hg->rows, &hg->rows_cap, n * s->c[m + 1]))
+        return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for the "
+                              "rows of %s", s->net->modules[m].name);
+      for (ch = 0; ch < s->c[m + 1]; ch++)
+        memcpy (hg->rows + ch * n, hd->buf + ch * (size_t) hd->rows * w
+                                   + (size_t) (from - hd->row0) * w,
+                n * sizeof (float));
+      out = hg->rows;
+    }
+  hg->next[j] = r0 + rn;
+  return hg->output (hg->data, m, out, s->c[m + 1], s->h[m + 1], (int) w,
+                     from, r0 + rn - from, err);
+}
+
+static CfmStatus forward_rows (const CfmNetwork *net, int module, int c,
+                               int h, int w, int row0, int rows,
+                               int band_rows, CfmRowReader read,
+                               void *read_data, Handing *hg, int j,
+                               CfmError *err);
+
+/* Hands on what wanted module J (one before the last) holds after a band,
+ * from its first row not yet handed on: rows before the ones it holds (a
+ * module after it that skips rows) come from a pass of their own first. */
+static CfmStatus
+hand_earlier (const Stream *s, Handing *hg, int j, CfmRowReader read,
+              void *read_data, CfmError *err)
+{
+  const Held *hd = &s->held[hg->want[j] + 1];
+  CfmStatus status = CFM_OK;
+
+  if (hg->next[j] < hd->row0)
+    status = forward_rows (s->net, hg->want[j], s->c[0], s->h[0], s->w[0],
+                           hg->next[j], hd->row0 - hg->next[j], hd->rows,
+                           read, read_data, hg, j, err);
+  if (status == CFM_OK)
+    status = hand_rows (hg, j, hd, s, hd->row0, hd->rows, err);
+  return status;
+}
+
+/* Rows [ROW0, ROW0 + ROWS) of module LAST (ROWS < 0: to its last row),
+ * the last of HG's WANT[0 .. J], in bands of BAND_ROWS, and those of the
+ * modules before it in HG after each band. */
+static CfmStatus
+forward_rows (const CfmNetwork *net, int last, int c, int h, int w,
+              int row0, int rows, int band_rows, CfmRowReader read,
+              void *read_data, Handing *hg, int j, CfmError *err)
+{
+  /* (the sizes on the heap: the pass may call itself, for rows it skips) */
+  int *cs = malloc (3 * ((size_t) last + 2) * sizeof *cs), *hs, *ws;
+  int end, k;
+  CfmStatus status;
+  Stream s;
+
+  if (cs == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a pass of "
+                          "%d modules", last + 1);
+  hs = cs + last + 2;
+  ws = hs + last + 2;
+  cs[0] = c;
+  hs[0] = h;
+  ws[0] = w;
+  status = chain_sizes (net, last, cs, hs, ws, err);
+  if (status != CFM_OK)
+    {
+      free (cs);
+      return status;
+    }
+  end = rows < 0 ? hs[last + 1] : row0 + rows;
+  status = stream_init (&s, net, last, cs, hs, ws, hg->want, j + 1, read,
+                        read_data, err);
+  band_rows = band_rows < 1 ? 1 : band_rows;
+  for (; status == CFM_OK && row0 < end; row0 += band_rows)
+    {
+      int n = end - row0 < band_rows ? end - row0 : band_rows;
+
+      status = stream_advance (&s, row0, n, err);
+      for (k = 0; k < j && status == CFM_OK; k++)
+        status = hand_earlier (&s, hg, k, read, read_data, err);
+      if (status == CFM_OK)
+        status = hand_rows (hg, j, &s.held[last + 1], &s, row0, n, err);
+    }
+  /* at the end, the rows of the earlier modules no band of this one
+   * reads (the last row of an odd height before a 2/2 pooling) */
+  for (k = 0; k < j && status == CFM_OK && end == hs[last + 1]; k++)
+    if (hg->next[k] < hs[hg->want[k] + 1])
+      status = forward_rows (net, hg->want[k], c, h, w, hg->next[k],
+                             hs[hg->want[k] + 1] - hg->next[k], band_rows,
+                             read, read_data, hg, k, err);
+  stream_free (&s);
+  free (cs);
+  return status;
+}
+
 CfmStatus
 cfm_network_forward_bands (const CfmNetwork *net, const int *want, int n,
                            int c, int h, int w, int band_rows,
                            CfmRowReader read, void *read_data,
                            CfmBandOutput output, void *data, CfmError *err)
 {
-  int cs[CFM_NETWORK_MAX_MODULES + 1] = { c }, hs[CFM_NETWORK_MAX_MODULES + 1]
-    = { h }, ws[CFM_NETWORK_MAX_MODULES + 1] = { w };
+  Handing hg = { want, n, { 0 }, output, data, NULL, 0 };
   CfmStatus status = check_wanted (net, want, n, err);
-  int last = n > 0 ? want[n - 1] : 0, row0, j;
-  Stream s;
 
   if (status == CFM_OK)
-    status = chain_sizes (net, last, cs, hs, ws, err);
-  if (status != CFM_OK)
-    return status;
-  status = stream_init (&s, net, last, cs, hs, ws, want, n, read, read_data,
-                        err);
-  band_rows = band_rows < 1 ? 1 : band_rows;
-  for (row0 = 0; status == CFM_OK && row0 < hs[last + 1]; row0 += band_rows)
-    {
-      int rows = hs[last + 1] - row0 < band_rows ? hs[last + 1] - row0
-                                                 : band_rows;
-
-      status = stream_advance (&s, row0, rows, err);
-      for (j = 0; j < n && status == CFM_OK; j++)
-        {
-          const Held *out = &s.held[want[j] + 1];
-
-          status = output (data, want[j], out->buf, cs[want[j] + 1],
-                           hs[want[j] + 1], ws[want[j] + 1], row0, rows, err);
-        }
-    }
-  stream_free (&s);
+    status = forward_rows (net, want[n - 1], c, h, w, 0, -1, band_rows,
+                           read, read_data, &hg, n - 1, err);
+  free (hg.rows);
   return status;
 }
 

@@ -136,17 +136,20 @@ typedef CfmStatus (*CfmBandOutput) (void *data, int module, const float *out,
 /* Most modules cfm_network_forward_bands gives at once. */
 #define CFM_NETWORK_FORWARD_MAX 8
 
-/* The outputs of modules WANT[0 .. N) (in the chain's order, with only
- * modules between them that keep the rows: BatchNorm2d, activations,
- * Dropout, Identity) for an input of C x H x W, in bands of BAND_ROWS of
- * their rows, each band from just the input rows READ gives for it, with
- * whole-image semantics: every layer's padding lies at the true image
- * border, never at a band's edge.  Each band's rows go to OUTPUT, module
- * by module.  Each layer keeps the rows its successor reads again for the
- * next band and computes only the others, so every row of every layer is
- * computed once; memory is a band of each layer plus its kernel's rows,
- * whatever the image height.  A convolution followed by ReLU or LeakyReLU
- * writes both in one pass. */
+/* The outputs of modules WANT[0 .. N) (in the chain's order) for an
+ * input of C x H x W, in bands of BAND_ROWS rows of the last of them, each
+ * band from just the input rows READ gives for it, with whole-image
+ * semantics: every layer's padding lies at the true image border, never
+ * at a band's edge.  Each band's rows go to OUTPUT, module by module: the
+ * last module's band, and of each module before it the rows computed
+ * since (every module's rows come once and in order; rows that no band of
+ * the last module reads, such as an odd height's last row before a 2/2
+ * pooling, come from a short pass of their own).  Each layer keeps the
+ * rows its successor reads again for the next band and computes only the
+ * others, so every row of every layer is computed once; memory is a band
+ * of each layer plus its kernel's rows, whatever the image height.  A
+ * convolution followed by ReLU or LeakyReLU writes both in one pass, and
+ * holds its own output only when it is wanted. */
 CfmStatus cfm_network_forward_bands (const CfmNetwork *net, const int *want,
                                      int n, int c, int h, int w,
                                      int band_rows, CfmRowReader read,

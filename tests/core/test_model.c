@@ -128,8 +128,9 @@ compare_stages (const CfmModel *model, const int *want, int n,
 }
 
 /* Every block of NAME's FILE: its conv and activation together, its pool
- * on its own, in bands of 5 rows, equal PyTorch's outputs (for ONNX,
- * whose Conv holds the BatchNorm folded in, the activation and pool). */
+ * on its own, in bands of 5 rows, and all three in one pass, equal
+ * PyTorch's outputs (for ONNX, whose Conv holds the BatchNorm folded in,
+ * the activation and pool). */
 static void
 check_blocks (const char *name, const char *file)
 {
@@ -153,7 +154,7 @@ check_blocks (const char *name, const char *file)
   for (i = 0; i < model.net.n; i++)
     {
       CfmBlock b;
-      int want[2], n = 0;
+      int want[3], n = 0;
 
       if (model.net.modules[i].kind != CFM_MODULE_CONV)
         continue;
@@ -167,8 +168,17 @@ check_blocks (const char *name, const char *file)
         want[n++] = b.module[CFM_BLOCK_ACTIVATION];
       bad += compare_stages (&model, want, n, &input, &out, 5, &compared);
       if (b.module[CFM_BLOCK_POOL] >= 0)
-        bad += compare_stages (&model, &b.module[CFM_BLOCK_POOL], 1, &input,
-                               &out, 5, &compared);
+        {
+          bad += compare_stages (&model, &b.module[CFM_BLOCK_POOL], 1,
+                                 &input, &out, 5, &compared);
+          /* and the whole block in one pass, the pool's bands setting the
+           * pace: 1 and 3 of its rows */
+          want[n++] = b.module[CFM_BLOCK_POOL];
+          bad += compare_stages (&model, want, n, &input, &out, 1,
+                                 &compared);
+          bad += compare_stages (&model, want, n, &input, &out, 3,
+                                 &compared);
+        }
       blocks++;
     }
   CHECK (blocks > 0 && compared >= blocks && bad == 0, "%s: %d blocks, %d "
@@ -203,12 +213,12 @@ check_block_names (void)
   CHECK_MSG (err.message, "no module \"features.9\"");
   CHECK_MSG (err.message, "its modules: 0, 1, 2, 3");
   {
-    int want[2] = { 3, 7 };   /* a pool between */
+    int want[2] = { 7, 3 };
 
     CHECK (cfm_network_forward_bands (&model.net, want, 2, 3, 32, 32, 8,
                                       read_rows, NULL, gather, NULL, &err)
-           == CFM_ERR_ARG, "stages across a pool at once");
-    CHECK_MSG (err.message, "6 changes the size");
+           == CFM_ERR_ARG, "stages out of order");
+    CHECK_MSG (err.message, "not in the chain's order");
   }
   cfm_model_free (&model);
 }

@@ -302,6 +302,111 @@ check_bands (const char *name)
   cfm_network_free (&net);
 }
 
+/* The rows of several modules at once, each gathered into its map. */
+typedef struct
+{
+  const CfmArray *input;
+  const int      *want;
+  int             n;
+  Gather          maps[CFM_NETWORK_FORWARD_MAX];
+} GatherMany;
+
+static CfmStatus
+read_many_rows (void *data, int row0, int rows, float *dst, CfmError *err)
+{
+  GatherMany *g = data;
+
+  return read_input_rows (&g->maps[0], row0, rows, dst, err);
+}
+
+static CfmStatus
+gather_many (void *data, int module, const float *out, int c, int h, int w,
+             int row0, int rows, CfmError *err)
+{
+  GatherMany *g = data;
+  int j;
+
+  for (j = 0; j < g->n && g->want[j] != module; j++)
+    ;
+  CHECK (j < g->n, "module %d was not wanted", module);
+  return j < g->n ? gather_rows (&g->maps[j], module, out, c, h, w, row0,
+                                 rows, err)
+                  : CFM_ERR_ARG;
+}
+
+/* Modules of NAME eight at a time (pools and strides between them), in
+ * bands of 1, 7 and 64 rows of the last, each equal to PyTorch's output
+ * of it over the whole image, every row once and in order. */
+static void
+check_bands_together (const char *name)
+{
+  static const int bands[] = { 1, 7, 64 };
+  char rel[256];
+  CfmNetwork net;
+  CfmTensorSet w, want;
+  CfmArray input;
+  CfmError err;
+  size_t b;
+  int first, j, bad = 0, compared = 0;
+
+  snprintf (rel, sizeof rel, "networks/%s.txt", name);
+  parse_fixture (rel, &net);
+  snprintf (rel, sizeof rel, "networks/%s.pth", name);
+  read_set (rel, &w);
+  cfm_network_bind (&net, &w, &err);
+  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
+  load_fixture (rel, &input);
+  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
+  read_set (rel, &want);
+  for (b = 0; b < sizeof bands / sizeof bands[0]; b++)
+    for (first = 0; first < net.n; first += CFM_NETWORK_FORWARD_MAX / 2)
+      {
+        int modules[CFM_NETWORK_FORWARD_MAX], n = 0;
+        GatherMany g;
+
+        memset (&g, 0, sizeof g);
+        for (j = first; j < net.n && n < CFM_NETWORK_FORWARD_MAX; j++)
+          modules[n++] = j;
+        g.input = &input;
+        g.want = modules;
+        g.n = n;
+        g.maps[0].input = &input;
+        CHECK (cfm_network_forward_bands (&net, modules, n,
+                                          (int) input.shape[0],
+                                          (int) input.shape[1],
+                                          (int) input.shape[2], bands[b],
+                                          read_many_rows, &g, gather_many,
+                                          &g, &err) == CFM_OK, "%s: %s",
+               name, err.message);
+        for (j = 0; j < n; j++)
+          {
+            const CfmTensor *t = cfm_tensors_find (&want,
+                                                   net.modules[modules[j]]
+                                                   .name);
+
+            if (t == NULL)
+              continue;
+            compared++;
+            if (g.maps[j].map == NULL
+                || g.maps[j].rows_seen != (int) t->shape[1]
+                || max_rel_diff (g.maps[j].map, t->data, t->count) > 1e-4)
+              {
+                bad++;
+                fprintf (stderr, "%s %s with %d after it, bands of %d, "
+                         "differs\n", name, net.modules[modules[j]].name,
+                         n - 1 - j, bands[b]);
+              }
+            free (g.maps[j].map);
+          }
+      }
+  CHECK (bad == 0 && compared > 0, "%s: %d of %d maps given together "
+         "differ", name, bad, compared);
+  cfm_array_free (&input);
+  cfm_tensors_free (&want);
+  cfm_tensors_free (&w);
+  cfm_network_free (&net);
+}
+
 /* print() of torchvision's models: the chain ends where they branch or
  * leave the maps. */
 static void
@@ -453,6 +558,7 @@ main (void)
   check_network ("depthwise", "depthwise.npz", 21, NULL);
   check_network ("pools", "pools.pth", 6, NULL);
   check_network ("wide", "wide.pth", 8, NULL);   /* 300 filters, 700 channels */
+  check_network ("skips", "skips.pth", 6, NULL);
   check_onnx ("wide", 8, NULL);
   /* PyTorch 2.x's files, with its own outputs */
   check_network_from ("vgg_bn", "torch2/vgg_bn.pth", "torch2/", 11, NULL);
@@ -471,6 +577,13 @@ main (void)
   check_bands ("depthwise");
   check_bands ("pools");
   check_bands ("wide");
+  check_bands ("skips");
+  check_bands_together ("vgg_bn");
+  check_bands_together ("lenet");
+  check_bands_together ("resnet_stem");
+  check_bands_together ("depthwise");
+  check_bands_together ("pools");
+  check_bands_together ("skips");   /* rows no band reads, between and after */
   check_torchvision ("resnet18-print.txt", 4, "maxpool",
                      "layer1.0 (BasicBlock)");
   check_torchvision ("vgg16-print.txt", 31, "features.30",
