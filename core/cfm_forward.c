@@ -369,11 +369,12 @@ fill_layer (Stream *s, int i, int kept, int fused_in, int *fused,
 {
   Held *hd = &s->held[i];
   size_t stride = (size_t) hd->rows * s->w[i], at = (size_t) kept * s->w[i];
-  float *conv = hd->buf + at, *act = NULL;
+  float *conv, *act = NULL;
 
   *fused = 0;
   if (kept >= hd->rows || fused_in)
     return CFM_OK;
+  conv = hd->elided ? NULL : hd->buf + at;
   /* a row-for-row successor holds the same rows as this layer */
   if (fuses_next (s, i))
     {

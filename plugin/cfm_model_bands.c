@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_model_bands.c: the band loop of a trained model's block.  The
- * stages whose modules lie row for row after one another (a Conv2d, its
- * BatchNorm and activation) come from one forward pass in bands; a stage
- * after a change of size (the pooling) from a pass of its own.  Each band
- * of each stage goes to the loop's function as a band of that stage alone
- * (its API: cfm_bands.h). */
+/* cfm_model_bands.c: the band loop of a trained model's block.  Its
+ * stages (a Conv2d, its BatchNorm and activation, the pooling) come from
+ * one forward pass in bands of the last stage's rows; each band of each
+ * stage goes to the loop's function as a band of that stage alone (its
+ * API: cfm_bands.h). */
 #include "config.h"
 
 #include <string.h>
@@ -115,13 +114,12 @@ model_band_rows (const CfmPlan *plan, gint module)
   return (gint) CLAMP (rows, MODEL_BAND_ROWS_MIN, MODEL_BAND_ROWS_MAX);
 }
 
-/* The shown stages in chain order, grouped into passes: *N_PASSES of
- * them, pass p being STAGES[FIRST[p] .. FIRST[p + 1]). */
+/* The shown stages in chain order: how many. */
 static gint
-group_passes (const CfmPlan *plan, gint *stages, gint *first)
+sorted_stages (const CfmPlan *plan, gint *stages)
 {
   const CfmPlanModel *pm = plan->model;
-  gint n = 0, passes = 0, i, j, s;
+  gint n = 0, i, s;
 
   for (s = 0; s < CFM_N_STAGES; s++)
     if (pm->module[s] >= 0)
@@ -131,23 +129,7 @@ group_passes (const CfmPlan *plan, gint *stages, gint *first)
         stages[i] = s;
         n++;
       }
-  for (i = 0; i < n; i++)
-    {
-      gboolean joins = i > 0;
-
-      for (j = i > 0 ? pm->module[stages[i - 1]] + 1 : 0;
-           joins && j <= pm->module[stages[i]]; j++)
-        {
-          CfmModuleKind kind = pm->model->net.modules[j].kind;
-
-          joins = kind == CFM_MODULE_BATCHNORM || kind == CFM_MODULE_FUNCTION
-                  || kind == CFM_MODULE_IDENTITY;
-        }
-      if (!joins)
-        first[passes++] = i;
-    }
-  first[passes] = n;
-  return passes;
+  return n;
 }
 
 gboolean
@@ -155,32 +137,28 @@ cfm_bands_run_model (const CfmPlan *plan, CfmInput *input,
                      const CfmBandLoop *loop, GError **error)
 {
   const CfmPlanModel *pm = plan->model;
-  gint stages[CFM_N_STAGES], first[CFM_N_STAGES + 1], want[CFM_N_STAGES];
-  gint passes = group_passes (plan, stages, first), p, i;
+  gint stages[CFM_N_STAGES], want[CFM_N_STAGES], i;
   ModelPass mp = { plan, input, loop, { 0 }, want, 0, NULL, 0, 0.0, 0.0,
                    NULL };
-  CfmStatus status = CFM_OK;
+  CfmStatus status;
   CfmError err;
 
-  for (p = 0; p < passes; p++)   /* progress: the rows of each pass */
-    mp.total += plan->stages[stages[first[p + 1] - 1]].map_h;
-  for (p = 0; p < passes && status == CFM_OK; p++)
+  mp.n_want = sorted_stages (plan, stages);
+  if (mp.n_want == 0)
+    return TRUE;
+  for (i = 0; i < mp.n_want; i++)
     {
-      mp.n_want = first[p + 1] - first[p];
-      for (i = 0; i < mp.n_want; i++)
-        {
-          mp.stage_of[i] = stages[first[p] + i];
-          want[i] = pm->module[mp.stage_of[i]];
-        }
-      status = cfm_network_forward_bands (&pm->model->net, want, mp.n_want,
-                                          plan->channels, plan->height,
-                                          plan->width,
-                                          model_band_rows (plan,
-                                                           want[mp.n_want
-                                                                - 1]),
-                                          read_rows, &mp, hand_band, &mp,
-                                          &err);
+      mp.stage_of[i] = stages[i];
+      want[i] = pm->module[stages[i]];
     }
+  /* progress: the rows of the last stage, which set the bands */
+  mp.total = plan->stages[stages[mp.n_want - 1]].map_h;
+  status = cfm_network_forward_bands (&pm->model->net, want, mp.n_want,
+                                      plan->channels, plan->height,
+                                      plan->width,
+                                      model_band_rows (plan,
+                                                       want[mp.n_want - 1]),
+                                      read_rows, &mp, hand_band, &mp, &err);
   g_free (mp.picked);
   if (status == CFM_OK)
     return TRUE;
