@@ -113,10 +113,10 @@ vgg_layer_table (double peak, long cpus)
   snprintf (label, sizeof label, "onnxruntime %ld threads", cpus);
   printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, on * 1e3,
           on > 0 ? macs / on / 1e9 : 0, "", "");
-  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld "
-          "(-1 ms: onnxruntime-node is not installed)\n",
-          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus);
-  printf ("\n");
+  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld"
+          "%s\n\n", o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus,
+          o1 > 0 && on > 0 ? "" : " (-1 ms: onnxruntime-node is not "
+                                  "installed)");
 }
 
 /* VGG-16 to its third block, as print(model) writes it. */
