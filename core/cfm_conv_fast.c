@@ -538,8 +538,9 @@ run_slice_worker (void *data, int worker)
 
 /* A job's rows go out in runs of its rows / (threads x RUNS_PER_THREAD),
  * at least RUN_ROWS_MIN, in whole pooling windows: the thread that ends
- * last ends at most a short run after the others (on a band of a deep
- * layer, 8 rows, runs of 4 rows left a thread idle 10% of the time).  A
+ * last ends at most a short run after the other (VGG-16's chain in bands
+ * on two threads: with a fixed half each, one waited for the other about
+ * a tenth of the run's time; with these runs, about a sixteenth).  A
  * thread's first row of a run pads all its kernel's input rows, the
  * others one row each. */
 #define RUN_ROWS_MIN 1
