@@ -482,7 +482,6 @@ stream_init (Stream *s, const CfmNetwork *net, int last, const int *c,
 typedef struct
 {
   const int    *want;
-  int           n;
   int           next[CFM_NETWORK_FORWARD_MAX];   /* first row not handed on */
   CfmBandOutput output;
   void         *data;
@@ -604,7 +603,7 @@ cfm_network_forward_bands (const CfmNetwork *net, const int *want, int n,
                            CfmRowReader read, void *read_data,
                            CfmBandOutput output, void *data, CfmError *err)
 {
-  Handing hg = { want, n, { 0 }, output, data, NULL, 0 };
+  Handing hg = { want, { 0 }, output, data, NULL, 0 };
   CfmStatus status = check_wanted (net, want, n, err);
 
   if (status == CFM_OK)
