@@ -3,8 +3,9 @@
  *
  * Each thread pads the input rows it reads into a few rows of its own as
  * it reaches them (the padding mode applied once per row), so the kernels
- * run without a branch per pixel.  Threads claim runs of output rows one
- * after another (whole pooling windows), so a slower one takes fewer.
+ * run without a branch per pixel.  Threads claim runs of output rows (or
+ * parts of a run's filters) one after another, so a slower one takes
+ * fewer.
  * Each window's activation rows are pooled as soon as they are computed,
  * while they are in cache.  Large maps are computed a row at a time into
  * a small buffer and streamed to memory from there (see stream_*), which
@@ -188,9 +189,9 @@ cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
 #endif
 }
 
-typedef void (*RowFunc) (const FastJob *job, int r, RowCache *cache,
-                         float *const *conv, float *const *act,
-                         float *const *part);
+typedef void (*RowFunc) (const FastJob *job, int r, int g0, int g1,
+                         RowCache *cache, float *const *conv,
+                         float *const *act, float *const *part);
 typedef void (*StreamFunc) (float *dst, const float *src, size_t n);
 
 /* Output rows shared out among threads a run at a time, so that a thread
@@ -202,6 +203,7 @@ typedef struct
   atomic_int next;
   int        first, run;
   int        rows;        /* the job's output rows */
+  int        parts;       /* each run's filter groups in this many parts */
 } RowClaim;
 
 typedef struct
@@ -319,26 +321,34 @@ stream_row (const FastJob *job, int r, float *const *conv, float *const *act,
     }
 }
 
-/* The next rows of slice S, [*R0, *R1): its own the first time, or the
- * next run unclaimed; 0 when there are none. */
+/* The next rows of slice S, [*R0, *R1), and their filter groups [*G0,
+ * *G1): its own the first time, or the next part of a run unclaimed; 0
+ * when there are none. */
 static int
-next_rows (Slice *s, int *r0, int *r1)
+next_rows (Slice *s, int *r0, int *r1, int *g0, int *g1)
 {
   const FastJob *job = s->job;
-  int k, a, b;
+  const RowClaim *c = s->claim;
+  int u, k, p, a, b;
 
-  if (s->claim == NULL)
+  *g0 = 0;
+  *g1 = job->groups;
+  if (c == NULL)
     {
       *r0 = s->r0;
       *r1 = s->r1;
       s->r0 = s->r1;
       return *r0 < *r1;
     }
-  k = atomic_fetch_add (&s->claim->next, 1) + s->claim->first;
-  a = k * s->claim->run - job->row0;
-  b = a + s->claim->run;
+  u = atomic_fetch_add (&s->claim->next, 1);
+  k = u / c->parts + c->first;
+  p = u % c->parts;
+  a = k * c->run - job->row0;
+  b = a + c->run;
   *r0 = a > 0 ? a : 0;
-  *r1 = b < s->claim->rows ? b : s->claim->rows;
+  *r1 = b < c->rows ? b : c->rows;
+  *g0 = (int) ((long long) job->groups * p / c->parts);
+  *g1 = (int) ((long long) job->groups * (p + 1) / c->parts);
   return *r0 < *r1;
 }
 
@@ -352,7 +362,7 @@ run_slice (Slice *s)
   RowCache cache = { NULL, NULL };
   RowFunc row;
   StreamFunc stream;
-  int i, r0, r1;
+  int i, r0, r1, g0, g1;
 
   isa_functions (s->path, &row, &stream);
   s->ok = row != NULL;
@@ -380,20 +390,20 @@ run_slice (Slice *s)
                     * sizeof (float));
       s->ok = s->ok && buf != NULL;
     }
-  while (s->ok && next_rows (s, &r0, &r1))
+  while (s->ok && next_rows (s, &r0, &r1, &g0, &g1))
     for (r = r0; s->ok && r < r1; r++)
-    {
-      float *abuf = buf ? buf + (size_t) nf * job->out_w : NULL;
+      {
+        float *abuf = buf ? buf + (size_t) nf * job->out_w : NULL;
 
-      out_pointers (job, r, buf, abuf, conv, act);
-      row (job, r, &cache, conv, act, part);
-      if (job->stream)
-        stream_row (job, r, conv, act, stream);
-      s->ok = pool_window (job, r, abuf,
-                           abuf ? abuf + (size_t) nf * job->pool_size
-                                         * job->out_w : NULL,
-                           stream);
-    }
+        out_pointers (job, r, buf, abuf, conv, act);
+        row (job, r, g0, g1, &cache, conv, act, part);
+        if (job->stream)
+          stream_row (job, r, conv, act, stream);
+        s->ok = pool_window (job, r, abuf,
+                             abuf ? abuf + (size_t) nf * job->pool_size
+                                           * job->out_w : NULL,
+                             stream);
+      }
 #if defined(__GNUC__) && defined(CFM_HAVE_X86)
   if (job->stream)
     _mm_sfence ();   /* streamed stores are seen before the thread ends */
@@ -537,12 +547,14 @@ run_slice_worker (void *data, int worker)
 }
 
 /* A job's rows go out in runs of its rows / (threads x RUNS_PER_THREAD),
- * at least RUN_ROWS_MIN, in whole pooling windows: the thread that ends
- * last ends at most a short run after the other (VGG-16's chain in bands
- * on two threads: with a fixed half each, one waited for the other about
- * a tenth of the run's time; with these runs, about a sixteenth).  A
- * thread's first row of a run pads all its kernel's input rows, the
- * others one row each. */
+ * at least RUN_ROWS_MIN, in whole pooling windows, and where that makes
+ * fewer runs than RUNS_PER_THREAD a thread, each run's filter groups in
+ * parts: the thread that ends last ends at most a short part after the
+ * other.  On VGG-16's chain in bands of 4 rows on two threads, one thread
+ * waited for the other 0.5 s of a 4.5 s run with a fixed half each, 0.3 s
+ * with runs of rows, 0.12 s with the parts.  A thread's first row of a run
+ * pads all its kernel's input rows, the others one row each; threads that
+ * share a row's parts both pad it. */
 #define RUN_ROWS_MIN 1
 #define RUNS_PER_THREAD 16
 
@@ -566,6 +578,17 @@ run_slices (const FastJob *job, CfmPath path, int threads, int rows)
   claim.first = job->row0 / run;
   claim.run = run;
   claim.rows = rows;
+  /* Too few rows for the runs (a deep layer's band): each row's filter
+   * groups go in parts too.  Not where rows are streamed or pooled here,
+   * which take a row's filters together. */
+  claim.parts = 1;
+  if (!job->stream && job->pool == NULL)
+    {
+      int runs = (rows + run - 1) / run, units = nt * RUNS_PER_THREAD;
+
+      claim.parts = runs >= units ? 1 : (units + runs - 1) / runs;
+      claim.parts = claim.parts > job->groups ? job->groups : claim.parts;
+    }
   for (i = 0; i < nt; i++)
     slices[i] = (Slice) { job, path, 0, nt == 1 ? rows : 0,
                           nt == 1 ? NULL : &claim, 1 };
