@@ -5,11 +5,10 @@
  * it reaches them (the padding mode applied once per row), so the kernels
  * run without a branch per pixel.  Threads claim runs of output rows (or
  * parts of a run's filters) one after another, so a slower one takes
- * fewer.
- * Each window's activation rows are pooled as soon as they are computed,
- * while they are in cache.  Large maps are computed a row at a time into
- * a small buffer and streamed to memory from there (see stream_*), which
- * halves the memory traffic of writing them. */
+ * fewer.  Each window's activation rows are pooled as soon as they are
+ * computed, while they are in cache.  Large maps are computed a row at a
+ * time into a small buffer and streamed to memory from there (see
+ * stream_*), which halves the memory traffic of writing them. */
 #include "cfm_conv_fast.h"
 #include "cfm_parallel.h"
 
