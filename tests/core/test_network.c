@@ -91,32 +91,55 @@ compare_output (void *data, int module, const float *out, int c, int h,
 
 /* NET's modules run on its input match PyTorch's, read from WEIGHTS
  * (their outputs from OUTPUTS, "" for NET's own). */
+/* Fixture network NAME: its print(model) text bound to the weights of
+ * WEIGHTS, its input, and PyTorch's output of every module from
+ * OUTPUTS (a folder of the fixtures, or ""). */
+static void
+load_network (const char *name, const char *weights, const char *outputs,
+              CfmNetwork *net, CfmTensorSet *w, CfmArray *input,
+              CfmTensorSet *want)
+{
+  char rel[256];
+  CfmError err;
+
+  snprintf (rel, sizeof rel, "networks/%s.txt", name);
+  parse_fixture (rel, net);
+  snprintf (rel, sizeof rel, "networks/%s", weights);
+  read_set (rel, w);
+  CHECK (cfm_network_bind (net, w, &err) == CFM_OK, "%s: %s", name,
+         err.message);
+  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
+  load_fixture (rel, input);
+  snprintf (rel, sizeof rel, "networks/%s%s-out.npz", outputs, name);
+  read_set (rel, want);
+}
+
+static void
+free_network (CfmNetwork *net, CfmTensorSet *w, CfmArray *input,
+              CfmTensorSet *want)
+{
+  cfm_array_free (input);
+  cfm_tensors_free (want);
+  cfm_tensors_free (w);
+  cfm_network_free (net);
+}
+
 static void
 check_network_from (const char *name, const char *weights,
                     const char *outputs, int want_modules,
                     const char *ends_at)
 {
-  char rel[256];
   CfmNetwork net;
   CfmTensorSet w, want;
   CfmArray input;
   CfmError err;
   Compare cmp;
 
-  snprintf (rel, sizeof rel, "networks/%s.txt", name);
-  parse_fixture (rel, &net);
+  load_network (name, weights, outputs, &net, &w, &input, &want);
   CHECK (net.n == want_modules, "%s: %d modules in the chain, not %d (%s)",
          name, net.n, want_modules, net.ended);
   if (ends_at)
     CHECK_MSG (net.ended, ends_at);
-  snprintf (rel, sizeof rel, "networks/%s", weights);
-  read_set (rel, &w);
-  CHECK (cfm_network_bind (&net, &w, &err) == CFM_OK, "%s: %s", name,
-         err.message);
-  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
-  load_fixture (rel, &input);
-  snprintf (rel, sizeof rel, "networks/%s%s-out.npz", outputs, name);
-  read_set (rel, &want);
   cmp = (Compare) { &net, &want, weights, 0 };
   CHECK (cfm_network_forward (&net, net.n - 1, input.data,
                               (int) input.shape[0], (int) input.shape[1],
@@ -124,10 +147,7 @@ check_network_from (const char *name, const char *weights,
                               &err) == CFM_OK, "%s: %s", name, err.message);
   CHECK (cmp.compared == net.n, "%s: %d of %d modules compared", name,
          cmp.compared, net.n);
-  cfm_array_free (&input);
-  cfm_tensors_free (&want);
-  cfm_tensors_free (&w);
-  cfm_network_free (&net);
+  free_network (&net, &w, &input, &want);
 }
 
 /* The ONNX export of NAME, run, against PyTorch's module outputs.  The
@@ -248,23 +268,16 @@ static void
 check_bands (const char *name)
 {
   static const int bands[] = { 1, 7, 64 };
-  char rel[256];
   CfmNetwork net;
   CfmTensorSet w, want;
   CfmArray input;
   CfmError err;
   size_t b;
   int i, bad = 0, compared = 0;
+  char weights[64];
 
-  snprintf (rel, sizeof rel, "networks/%s.txt", name);
-  parse_fixture (rel, &net);
-  snprintf (rel, sizeof rel, "networks/%s.pth", name);
-  read_set (rel, &w);
-  cfm_network_bind (&net, &w, &err);
-  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
-  load_fixture (rel, &input);
-  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
-  read_set (rel, &want);
+  snprintf (weights, sizeof weights, "%s.pth", name);
+  load_network (name, weights, "", &net, &w, &input, &want);
   for (b = 0; b < sizeof bands / sizeof bands[0]; b++)
     for (i = 0; i < net.n; i++)
       {
@@ -296,10 +309,7 @@ check_bands (const char *name)
       }
   CHECK (bad == 0 && compared == 3 * net.n, "%s: %d of %d banded maps "
          "differ", name, bad, compared);
-  cfm_array_free (&input);
-  cfm_tensors_free (&want);
-  cfm_tensors_free (&w);
-  cfm_network_free (&net);
+  free_network (&net, &w, &input, &want);
 }
 
 /* The rows of several modules at once, each gathered into its map. */
@@ -341,23 +351,16 @@ static void
 check_bands_together (const char *name)
 {
   static const int bands[] = { 1, 7, 64 };
-  char rel[256];
   CfmNetwork net;
   CfmTensorSet w, want;
   CfmArray input;
   CfmError err;
   size_t b;
   int first, j, bad = 0, compared = 0;
+  char weights[64];
 
-  snprintf (rel, sizeof rel, "networks/%s.txt", name);
-  parse_fixture (rel, &net);
-  snprintf (rel, sizeof rel, "networks/%s.pth", name);
-  read_set (rel, &w);
-  cfm_network_bind (&net, &w, &err);
-  snprintf (rel, sizeof rel, "networks/%s-input.npy", name);
-  load_fixture (rel, &input);
-  snprintf (rel, sizeof rel, "networks/%s-out.npz", name);
-  read_set (rel, &want);
+  snprintf (weights, sizeof weights, "%s.pth", name);
+  load_network (name, weights, "", &net, &w, &input, &want);
   for (b = 0; b < sizeof bands / sizeof bands[0]; b++)
     for (first = 0; first < net.n; first += CFM_NETWORK_FORWARD_MAX / 2)
       {
@@ -401,10 +404,7 @@ check_bands_together (const char *name)
       }
   CHECK (bad == 0 && compared > 0, "%s: %d of %d maps given together "
          "differ", name, bad, compared);
-  cfm_array_free (&input);
-  cfm_tensors_free (&want);
-  cfm_tensors_free (&w);
-  cfm_network_free (&net);
+  free_network (&net, &w, &input, &want);
 }
 
 /* print() of torchvision's models: the chain ends where they branch or
