@@ -436,45 +436,6 @@ rows_collide (int w)
   return off < 4 * 64 || off > 2048 - 4 * 64;
 }
 
-/* Packs BANK's weights filter-group-major and tap-minor (see FastJob)
- * into P, unless P holds them already. */
-static int
-pack_weights (const FastJob *job, const CfmBank *bank, const float *bias,
-              CfmConvPacked *p)
-{
-  int nf = job->groups * job->group, f, t;
-
-  if (p->packed && p->weights == bank->weights && p->bias == bias
-      && p->n == bank->n && p->c == bank->c && p->kh == bank->kh
-      && p->kw == bank->kw)
-    return 1;
-  cfm_conv_packed_free (p);
-  p->packed = calloc ((size_t) nf * job->taps, sizeof (float));
-  p->pbias = calloc ((size_t) nf, sizeof (float));
-  if (!p->packed || !p->pbias)
-    return 0;
-  for (f = 0; f < bank->n; f++)
-    {
-      int g0 = f / job->group * job->group;
-
-      for (t = 0; t < job->taps; t++)
-        p->packed[(size_t) g0 * job->taps + (size_t) t * job->group
-                  + (f - g0)] = bank->weights[(size_t) f * job->taps + t];
-      p->pbias[f] = bias ? bias[f] : 0.0f;
-    }
-  *p = (CfmConvPacked) { bank->weights, bias, bank->n, bank->c, bank->kh,
-                         bank->kw, p->packed, p->pbias };
-  return 1;
-}
-
-void
-cfm_conv_packed_free (CfmConvPacked *packed)
-{
-  free (packed->packed);
-  free (packed->pbias);
-  memset (packed, 0, sizeof *packed);
-}
-
 /* Whether outputs go through a buffer and are streamed: for maps far larger
  * than the caches that are not READ_SOON ($CFM_STREAM "always" or "never"
  * decides instead). */
@@ -625,7 +586,8 @@ cfm_conv_fast_run (const CfmConvJob *cj, int out_w, int fuse_pool,
    * fast_row_pointers), so no padded copy of the band is made. */
   zero = calloc ((size_t) job.pw, sizeof (float));
   dummy = malloc ((size_t) out_w * sizeof (float));
-  ok = zero && dummy && pack_weights (&job, bank, cj->bias, pk);
+  ok = zero && dummy && cfm_conv_pack (bank, cj->bias, job.group,
+                                        job.groups, pk);
   if (ok)
     {
       job.zero_row = zero;

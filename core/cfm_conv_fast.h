@@ -22,4 +22,11 @@ int cfm_conv_fast_eligible (const CfmBank *bank, const CfmConvParams *p,
 CfmStatus cfm_conv_fast_run (const CfmConvJob *job, int out_w, int fuse_pool,
                              CfmPath path, CfmError *err);
 
+/* Packs BANK's weights into P for the kernel, GROUPS groups of GROUP
+ * filters (the last padded with zeros), filter-group-major and tap-minor:
+ * group g0, tap t, filter f at packed[g0 * taps + t * GROUP + f]; unless P
+ * holds them already.  0 when out of memory. */
+int cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
+                   int groups, CfmConvPacked *p);
+
 #endif
