@@ -376,9 +376,8 @@ run_slice (Slice *s)
     }
   if (job->chunk_taps < job->taps)
     {
-      /* two rows of partial sums per filter (see the kernel's row) */
-      part[0] = malloc ((2 * (size_t) nf * job->out_w + 1) * sizeof (float));
-      part[1] = part[0] ? part[0] + (size_t) nf * job->out_w : NULL;
+      /* a row of partial sums per filter (see the kernel's row) */
+      part[0] = malloc (((size_t) nf * job->out_w + 1) * sizeof (float));
       s->ok = s->ok && part[0] != NULL;
     }
   if (job->stream)
