@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_conv.c: checks a convolution job and dispatches it to the reference
- * or the vector path (its API: cfm_conv.h).  Checks a job and hands it to a
- * path. */
+/* cfm_conv.c: checks a convolution job and dispatches it to the reference,
+ * the vector or the Winograd path (its API: cfm_conv.h). */
 #include "cfm_conv.h"
 #include "cfm_conv_fast.h"
 #include "cfm_conv_ref.h"
+#include "cfm_conv_wino.h"
 
 /* Checks JOB's sizes and rows; gives the map width. */
 static CfmStatus
@@ -49,6 +49,8 @@ cfm_conv2d_run (const CfmConvJob *job, int *pooled, CfmError *err)
   status = check_job (job, &out_w, err);
   if (status != CFM_OK)
     return status;
+  if (path != CFM_PATH_REFERENCE && cfm_conv_wino_eligible (job, out_w, path))
+    return cfm_conv_wino_run (job, out_w, path, err);
   if (path == CFM_PATH_REFERENCE
       || !cfm_conv_fast_eligible (job->bank, &job->params, out_w, path))
     return cfm_conv_ref_run (job, out_w, err);

@@ -11,8 +11,9 @@
  * can be written while it is still in a register, and the activation
  * pooled while its rows are in cache.
  *
- * This file dispatches; the paths are cfm_conv_ref.c (plain C) and
- * cfm_conv_fast.c (vectors, threads), which call nothing back. */
+ * This file dispatches; the paths are cfm_conv_ref.c (plain C),
+ * cfm_conv_fast.c (vectors, threads) and cfm_conv_wino.c (Winograd's
+ * F(2x2, 3x3) on vectors and threads), which call nothing back. */
 #ifndef CFM_CONV_H
 #define CFM_CONV_H
 
@@ -38,6 +39,7 @@ typedef struct
   const float *weights, *bias;   /* the bank's weights and bias packed */
   int          n, c, kh, kw;
   float       *packed, *pbias;
+  float       *wino;   /* the Winograd path's transformed kernels, or NULL */
 } CfmConvPacked;
 
 void cfm_conv_packed_free (CfmConvPacked *packed);
@@ -66,6 +68,10 @@ typedef struct
   int                  read_soon;   /* the maps are read again at once
                                        (the next layer's input): never
                                        streamed past the caches */
+  int                  winograd;    /* a 3x3 kernel of many channels may go
+                                       the Winograd path (cfm_conv_wino.h):
+                                       a network's, not a bank's, whose
+                                       maps match PyTorch's bit for bit */
 } CfmConvJob;
 
 /* Runs JOB.  With JOB->pool, *POOLED (which may be NULL otherwise) says

@@ -33,7 +33,7 @@ cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
       p->pbias[f] = bias ? bias[f] : 0.0f;
     }
   *p = (CfmConvPacked) { bank->weights, bias, bank->n, bank->c, bank->kh,
-                         bank->kw, p->packed, p->pbias };
+                         bank->kw, p->packed, p->pbias, NULL };
   return 1;
 }
 
@@ -42,5 +42,6 @@ cfm_conv_packed_free (CfmConvPacked *packed)
 {
   free (packed->packed);
   free (packed->pbias);
+  free (packed->wino);
   memset (packed, 0, sizeof *packed);
 }

@@ -54,6 +54,7 @@ conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
   job.plane_stride = out->stride;
   job.packed = out->packed;
   job.read_soon = 1;   /* the next module reads these rows right away */
+  job.winograd = 1;    /* a network's maps: within PyTorch's tolerance */
   return cfm_conv2d_run (&job, NULL, err);
 }
 

@@ -128,7 +128,7 @@ cfm_pipeline_run_band (const CfmPipeline *pl, const CfmBandPlan *plan,
                      plan->conv_rows, conv, act,
                      (size_t) plan->conv_rows * pl->conv_w, pl->activation,
                      pl->negative_slope, pl->pool_enabled ? &target : NULL,
-                     pl->path, pl->threads, NULL, 0 };
+                     pl->path, pl->threads, NULL, 0, 0 };
   PoolJob pj = { pl, plan, act, pool, 1, { CFM_OK }, { { CFM_OK, "" } } };
   CfmStatus status;
   int i, pooled = 0;
