@@ -111,7 +111,7 @@ pair_function (CfmPath path, int *vl)
 #endif
 }
 
-/* Floats of a thread's buffer: V, M, the split rows, Y (see pair_*). */
+/* Floats of a thread's buffer: V, M, the padded rows, Y (see pair_*). */
 static size_t
 wino_buffer_floats (int c, int vl)
 {
