@@ -559,6 +559,8 @@ main (void)
   check_network ("pools", "pools.pth", 6, NULL);
   check_network ("wide", "wide.pth", 8, NULL);   /* 300 filters, 700 channels */
   check_network ("skips", "skips.pth", 6, NULL);
+  /* 3x3 convolutions of 16 channels and more: the Winograd path */
+  check_network ("winograd", "winograd.safetensors", 14, NULL);
   check_onnx ("wide", 8, NULL);
   /* PyTorch 2.x's files, with its own outputs */
   check_network_from ("vgg_bn", "torch2/vgg_bn.pth", "torch2/", 11, NULL);
@@ -578,12 +580,14 @@ main (void)
   check_bands ("pools");
   check_bands ("wide");
   check_bands ("skips");
+  check_bands ("winograd");
   check_bands_together ("vgg_bn");
   check_bands_together ("lenet");
   check_bands_together ("resnet_stem");
   check_bands_together ("depthwise");
   check_bands_together ("pools");
   check_bands_together ("skips");   /* rows no band reads, between and after */
+  check_bands_together ("winograd");
   check_torchvision ("resnet18-print.txt", 4, "maxpool",
                      "layer1.0 (BasicBlock)");
   check_torchvision ("vgg16-print.txt", 31, "features.30",
