@@ -12,6 +12,17 @@
 #define WINO_GROUP 8     /* filters summed together in registers */
 #define WINO_VECTORS 3   /* vectors of 2x2 blocks summed together */
 
+/* Lanes LIST (constants) of vectors a and b: clang's and GCC 12's builtin,
+ * or older GCC's. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define WINO_SHUFFLE(a, b, list) __builtin_shufflevector (a, b, list)
+#endif
+#endif
+#ifndef WINO_SHUFFLE
+#define WINO_SHUFFLE(a, b, list) __builtin_shuffle (a, b, (IVEC) { list })
+#endif
+
 #define CFM_CAT_(a, b) a##_##b
 #define CFM_CAT(a, b) CFM_CAT_ (a, b)
 
