@@ -93,8 +93,7 @@ wino_patch_rows (const WinoJob *job, int k, long *rows)
 #endif
 #endif
 
-typedef void (*PairFunc) (const WinoJob *job, int k, int g0, int g1,
-                          float *buf);
+typedef void (*PairFunc) (const WinoJob *job, int k, int t0, float *buf);
 
 /* The kernel of PATH and its vector width, or NULL. */
 static PairFunc
@@ -198,15 +197,16 @@ wino_pack (const CfmBank *bank, const float *bias, CfmConvPacked *p)
   return 1;
 }
 
-/* Pairs of output rows claimed one after another, each pair's filter
- * groups in PARTS parts (a deep layer's band has few rows). */
+/* Chunks of a pair of output rows (WINO_VECTORS vectors of 2x2 blocks,
+ * every filter) claimed one after another: a chunk's patches are
+ * transformed once, by the thread that claims it. */
 typedef struct
 {
   const WinoJob *job;
   PairFunc       pair;
   int            vl;
   atomic_int     next;
-  int            k0, pairs, parts;
+  int            k0, pairs, chunks;
 } PairClaim;
 
 typedef struct
@@ -227,19 +227,11 @@ wino_worker (void *data, int worker)
   int u;
 
   s->ok = buf != NULL;
-  while (s->ok && (u = atomic_fetch_add (&c->next, 1)) < c->pairs * c->parts)
-    {
-      int part = u % c->parts;
-
-      c->pair (job, c->k0 + u / c->parts,
-               (int) ((long long) job->groups * part / c->parts),
-               (int) ((long long) job->groups * (part + 1) / c->parts), buf);
-    }
+  while (s->ok && (u = atomic_fetch_add (&c->next, 1)) < c->pairs * c->chunks)
+    c->pair (job, c->k0 + u / c->chunks, u % c->chunks * WINO_VECTORS * c->vl,
+             buf);
   free (buf);
 }
-
-/* Runs per thread, so that the one that ends last waits little. */
-#define UNITS_PER_THREAD 8
 
 CfmStatus
 cfm_conv_wino_run (const CfmConvJob *cj, int out_w, CfmPath path,
@@ -268,11 +260,11 @@ cfm_conv_wino_run (const CfmConvJob *cj, int out_w, CfmPath path,
   atomic_init (&claim.next, 0);
   claim.k0 = cj->out_row0 / 2;
   claim.pairs = (cj->out_row0 + cj->out_rows - 1) / 2 - claim.k0 + 1;
-  nt = cfm_thread_count (cj->threads, CFM_WORKERS_MAX);
-  units = nt * UNITS_PER_THREAD;
-  claim.parts = nt == 1 || claim.pairs >= units ? 1
-                : (units + claim.pairs - 1) / claim.pairs;
-  claim.parts = claim.parts > job.groups ? job.groups : claim.parts;
+  claim.chunks = (job.tiles + WINO_VECTORS * claim.vl - 1)
+                 / (WINO_VECTORS * claim.vl);
+  units = claim.pairs * claim.chunks;
+  nt = cfm_thread_count (cj->threads, units < CFM_WORKERS_MAX
+                                      ? units : CFM_WORKERS_MAX);
   for (i = 0; i < nt; i++)
     slices[i] = (WinoSlice) { &claim, 1 };
   cfm_parallel_run (nt, wino_worker, slices);
