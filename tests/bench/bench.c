@@ -134,11 +134,12 @@ time_pipeline (const float *gray, CfmPath path, int threads, int reps)
   return best;
 }
 
-/* Conv alone on THREADS threads (0: all): returns the best time; *macs
- * gets the work. */
+/* Conv alone on THREADS threads (0: all), by the Winograd path where
+ * WINOGRAD is set and the job is one it takes: returns the best time;
+ * *macs gets the work (a direct convolution's multiply-adds). */
 double
-time_conv_threads (const float *x, int c, int h, int w, int n, int k,
-                   int reps, int threads, double *macs)
+time_conv_path (const float *x, int c, int h, int w, int n, int k, int reps,
+                int threads, int winograd, double *macs)
 {
   CfmBank bank;
   CfmError err;
@@ -161,7 +162,8 @@ time_conv_threads (const float *x, int c, int h, int w, int n, int k,
       CfmConvJob job = { .bank = &bank, .in = &band, .params = p,
                          .out_rows = oh, .conv = out,
                          .plane_stride = (size_t) oh * ow,
-                         .path = CFM_PATH_AUTO, .threads = threads };
+                         .path = CFM_PATH_AUTO, .threads = threads,
+                         .winograd = winograd };
 
       cfm_conv2d_run (&job, NULL, &err);
       t0 = now () - t0;
@@ -171,6 +173,13 @@ time_conv_threads (const float *x, int c, int h, int w, int n, int k,
   free (out);
   cfm_bank_free (&bank);
   return best;
+}
+
+double
+time_conv_threads (const float *x, int c, int h, int w, int n, int k,
+                   int reps, int threads, double *macs)
+{
+  return time_conv_path (x, c, h, w, n, k, reps, threads, 0, macs);
 }
 
 double

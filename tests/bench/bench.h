@@ -20,6 +20,11 @@ double time_conv_threads (const float *x, int c, int h, int w, int n, int k,
 double time_conv (const float *x, int c, int h, int w, int n, int k,
                   int reps, double *macs);
 
+/* The same by the Winograd path where WINOGRAD is set (a network's 3x3
+ * convolutions of many channels take it); *MACS: a direct convolution's. */
+double time_conv_path (const float *x, int c, int h, int w, int n, int k,
+                       int reps, int threads, int winograd, double *macs);
+
 /* Where results are written, so that the compiler keeps the work. */
 extern volatile float sink;
 

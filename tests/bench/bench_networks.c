@@ -100,50 +100,75 @@ time_onnxruntime (const char *model, int c, int h, int w, int threads)
   return t;
 }
 
+/* One row of table 3: LABEL's time T for MACS multiply-adds, the share of
+ * PEAK its own multiply-adds (MACS x SHARE) take, and T against PyTorch's
+ * (P) and onnxruntime's (O) times; figures that are missing (< 0) or do
+ * not apply (SHARE 0, P or O 0) are left blank. */
+static void
+layer_row (const char *label, double t, double macs, double share,
+           double peak, double p, double o)
+{
+  char of_peak[16] = "", vs_p[16] = "", vs_o[16] = "";
+
+  if (share > 0 && peak > 0)
+    snprintf (of_peak, sizeof of_peak, "%.1f%%", 100 * macs * share / t
+                                                 / peak);
+  if (p > 0)
+    snprintf (vs_p, sizeof vs_p, "%.2fx", p / t);
+  if (o > 0)
+    snprintf (vs_o, sizeof vs_o, "%.2fx", o / t);
+  printf ("| %-32s | %7.1f ms | %8.2f | %8s | %10s | %10s |\n", label,
+          t * 1e3, t > 0 ? macs / t / 1e9 : 0, of_peak, vs_p, vs_o);
+}
+
 /* The 64-to-64-channel 3x3 convolution of VGG-16's second layer on
- * 1024x1024, against PyTorch on one thread and on all. */
+ * 1024x1024, direct and by the Winograd path (which does 4/9 of the
+ * multiply-adds: 16 for a 2x2 block instead of 36), against PyTorch and
+ * onnxruntime on one thread and on all. */
 void
 vgg_layer_table (double peak, long cpus)
 {
   size_t n = (size_t) 64 * 1024 * 1024, i;
   float *x = malloc (n * sizeof (float));
-  double macs, t1, tn, p1, pn, o1, on;
+  double macs, t1, tn, w1, wn, p1, pn, o1, on;
   char label[64];
 
   for (i = 0; i < n; i++)
     x[i] = (float) ((i * 2654435761u) % 1000) / 1000.0f;
-  t1 = time_conv_threads (x, 64, 1024, 1024, 64, 3, 3, 1, &macs);
-  tn = time_conv_threads (x, 64, 1024, 1024, 64, 3, 3, 0, &macs);
+  t1 = time_conv_path (x, 64, 1024, 1024, 64, 3, 3, 1, 0, &macs);
+  w1 = time_conv_path (x, 64, 1024, 1024, 64, 3, 3, 1, 1, &macs);
+  tn = time_conv_path (x, 64, 1024, 1024, 64, 3, 3, 0, 0, &macs);
+  wn = time_conv_path (x, 64, 1024, 1024, 64, 3, 3, 0, 1, &macs);
   free (x);
   p1 = time_torch_conv64 (1);
   pn = time_torch_conv64 ((int) cpus);
   o1 = time_onnxruntime ("nn.Conv2d(64, 64, 3)", 64, 1024, 1024, 1);
   on = time_onnxruntime ("nn.Conv2d(64, 64, 3)", 64, 1024, 1024, (int) cpus);
   printf ("3. VGG-16's second layer: 64 to 64 channels 3x3 on 1024x1024 "
-          "(%.2f GMAC)\n\n", macs / 1e9);
-  printf ("| %-30s | %10s | %8s | %8s | %10s |\n", "", "time", "GMAC/s",
-          "of peak", "vs PyTorch");
-  printf ("|--------------------------------|------------|----------|"
-          "----------|------------|\n");
-  printf ("| %-30s | %7.1f ms | %8.2f | %7.1f%% | %9.2fx |\n",
-          "core, 1 thread", t1 * 1e3, macs / t1 / 1e9,
-          peak > 0 ? 100 * macs / t1 / peak : 0, p1 > 0 ? p1 / t1 : 0);
-  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n",
-          "PyTorch 1 thread", p1 * 1e3, p1 > 0 ? macs / p1 / 1e9 : 0, "", "");
-  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n",
-          "onnxruntime 1 thread", o1 * 1e3, o1 > 0 ? macs / o1 / 1e9 : 0, "",
-          "");
-  snprintf (label, sizeof label, "core, %ld threads", cpus);
-  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %9.2fx |\n", label, tn * 1e3,
-          macs / tn / 1e9, "", pn > 0 ? pn / tn : 0);
+          "(%.2f GMAC; GMAC/s: a direct convolution's multiply-adds per "
+          "second; of peak: the share of one core's FMA peak its own "
+          "multiply-adds take, 4/9 of them by Winograd's F(2x2, 3x3))\n\n",
+          macs / 1e9);
+  printf ("| %-32s | %10s | %8s | %8s | %10s | %10s |\n", "", "time",
+          "GMAC/s", "of peak", "vs PyTorch", "vs onnxrt");
+  printf ("|----------------------------------|------------|----------|"
+          "----------|------------|------------|\n");
+  layer_row ("core direct, 1 thread", t1, macs, 1, peak, p1, o1);
+  layer_row ("core Winograd, 1 thread", w1, macs, 4.0 / 9, peak, p1, o1);
+  layer_row ("PyTorch 1 thread", p1, macs, 0, 0, 0, 0);
+  layer_row ("onnxruntime 1 thread", o1, macs, 0, 0, 0, 0);
+  snprintf (label, sizeof label, "core direct, %ld threads", cpus);
+  layer_row (label, tn, macs, 0, 0, pn, on);
+  snprintf (label, sizeof label, "core Winograd, %ld threads", cpus);
+  layer_row (label, wn, macs, 0, 0, pn, on);
   snprintf (label, sizeof label, "PyTorch %ld threads", cpus);
-  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, pn * 1e3,
-          pn > 0 ? macs / pn / 1e9 : 0, "", "");
+  layer_row (label, pn, macs, 0, 0, 0, 0);
   snprintf (label, sizeof label, "onnxruntime %ld threads", cpus);
-  printf ("| %-30s | %7.1f ms | %8.2f | %8s | %10s |\n", label, on * 1e3,
-          on > 0 ? macs / on / 1e9 : 0, "", "");
-  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld"
-          "%s\n\n", o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus,
+  layer_row (label, on, macs, 0, 0, 0, 0);
+  printf ("\nThe core's direct path against onnxruntime: %.2fx on 1 thread, "
+          "%.2fx on %ld; the Winograd path: %.2fx and %.2fx%s\n\n",
+          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus,
+          o1 > 0 ? o1 / w1 : 0, on > 0 ? on / wn : 0,
           o1 > 0 && on > 0 ? "" : " (-1 ms: onnxruntime-node is not "
                                   "installed)");
 }
@@ -239,11 +264,11 @@ chain_sink (void *data, int module, const float *out, int c, int h, int w,
  * whose bands share their rows with the next (computed once). */
 #define CHAIN_BAND_ROWS 4
 
-/* The VGG chain on W x H in bands of CHAIN_BAND_ROWS of its last rows:
- * seconds, and in a child process of its own the whole process's peak
- * memory in MB. */
+/* The VGG chain on W x H in bands of CHAIN_BAND_ROWS of its last rows,
+ * by the Winograd path where WINOGRAD is set, else direct: seconds, and
+ * in a child process of its own the whole process's peak memory in MB. */
 static double
-time_chain (int w, int h, int threads, long *peak_mb)
+time_chain_path (int w, int h, int threads, int winograd, long *peak_mb)
 {
   CfmNetwork net;
   CfmTensorSet weights;
@@ -267,6 +292,8 @@ time_chain (int w, int h, int threads, long *peak_mb)
 
       snprintf (env, sizeof env, "%d", threads);
       setenv ("CFM_THREADS", env, 1);
+      if (!winograd)
+        setenv ("CFM_WINOGRAD", "never", 1);
       if (vgg_chain (&net, &weights))
         {
           int last = net.n - 1, run;
@@ -308,6 +335,14 @@ time_chain (int w, int h, int threads, long *peak_mb)
   return t;
 }
 
+/* The chain as the core runs a network (3x3 convolutions of many
+ * channels by the Winograd path). */
+static double
+time_chain (int w, int h, int threads, long *peak_mb)
+{
+  return time_chain_path (w, h, threads, 1, peak_mb);
+}
+
 /* PyTorch's run of the same chain on W x H, THREADS threads: seconds. */
 static double
 time_torch_chain (int w, int h, int threads)
@@ -346,6 +381,20 @@ keep_best (double *best, double t)
     *best = t;
 }
 
+/* One row of table 4: LABEL's time T against PyTorch's P and
+ * onnxruntime's O (blank where 0 or missing). */
+static void
+chain_row (const char *label, double t, double p, double o)
+{
+  char vs_p[16] = "", vs_o[16] = "";
+
+  if (p > 0)
+    snprintf (vs_p, sizeof vs_p, "%.2fx", p / t);
+  if (o > 0)
+    snprintf (vs_o, sizeof vs_o, "%.2fx", o / t);
+  printf ("| %-30s | %8.2f s | %10s | %10s |\n", label, t, vs_p, vs_o);
+}
+
 /* Rounds of the chain's runs: in each, the core and onnxruntime run one
  * after the other, so both meet the same moments of a shared machine (in
  * single runs the ratio between them moved from 0.65x to 0.97x); the
@@ -355,8 +404,8 @@ keep_best (double *best, double t)
 void
 vgg_chain_table (long cpus)
 {
-  long mem2, mem12, mem_wide, mem_n;
-  double t1 = -1, tn = -1, o1 = -1, on = -1;
+  long mem2, mem12, mem_wide, mem_n, mem_d;
+  double t1 = -1, tn = -1, o1 = -1, on = -1, d1 = -1, dn = -1;
   double p1 = time_torch_chain (1632, 1224, 1);
   double pn = time_torch_chain (1632, 1224, (int) cpus);
   static const char vgg_py[] =
@@ -364,15 +413,17 @@ vgg_chain_table (long cpus)
     "nn.Conv2d(c, v, 3, padding=1), nn.ReLU()) for c, v in [(3, 64), "
     "(64, 64), (0, 0), (64, 128), (128, 128), (0, 0), (128, 256), (256, "
     "256), (256, 256), (0, 0)]])";
-  char onnx[64];
+  char onnx[64], label[64];
   int ort = export_onnx (vgg_py, 3, onnx), r;
 
   for (r = 0; r < CHAIN_ROUNDS; r++)
     {
       keep_best (&t1, time_chain (1632, 1224, 1, &mem2));
+      keep_best (&d1, time_chain_path (1632, 1224, 1, 0, &mem_d));
       if (ort)
         keep_best (&o1, time_onnx_file (onnx, 3, 1224, 1632, 1));
       keep_best (&tn, time_chain (1632, 1224, (int) cpus, &mem_n));
+      keep_best (&dn, time_chain_path (1632, 1224, (int) cpus, 0, &mem_d));
       if (ort)
         keep_best (&on, time_onnx_file (onnx, 3, 1224, 1632, (int) cpus));
     }
@@ -383,22 +434,31 @@ vgg_chain_table (long cpus)
   time_chain (4000, 500, (int) cpus, &mem_wide);
   printf ("4. VGG-16 to its third block (10 convolutions and pools), "
           "1632x1224 (2 MP), in bands of %d rows of its output (%d of "
-          "its input); the core and onnxruntime: the best of %d rounds "
-          "in turn\n\n", CHAIN_BAND_ROWS, CHAIN_BAND_ROWS * 8,
+          "its input); the core as it runs a network (its 3x3 "
+          "convolutions of 16 channels or more by the Winograd path) and "
+          "by its direct path alone; the core and onnxruntime: the best "
+          "of %d rounds in turn\n\n", CHAIN_BAND_ROWS, CHAIN_BAND_ROWS * 8,
           CHAIN_ROUNDS);
-  printf ("| %-24s | %10s | %10s |\n", "", "time", "vs PyTorch");
-  printf ("|--------------------------|------------|------------|\n");
-  printf ("| %-24s | %8.2f s | %9.2fx |\n", "core, 1 thread", t1,
-          p1 > 0 ? p1 / t1 : 0);
-  printf ("| %-24s | %8.2f s | %10s |\n", "PyTorch, 1 thread", p1, "");
-  printf ("| core, %ld threads%10s | %8.2f s | %9.2fx |\n", cpus, "", tn,
-          pn > 0 ? pn / tn : 0);
-  printf ("| PyTorch, %ld threads%7s | %8.2f s | %10s |\n", cpus, "", pn, "");
-  printf ("| %-24s | %8.2f s | %10s |\n", "onnxruntime, 1 thread", o1, "");
-  printf ("| onnxruntime, %ld threads%3s | %8.2f s | %10s |\n", cpus, "", on,
-          "");
-  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld\n",
-          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus);
+  printf ("| %-30s | %10s | %10s | %10s |\n", "", "time", "vs PyTorch",
+          "vs onnxrt");
+  printf ("|--------------------------------|------------|------------|"
+          "------------|\n");
+  chain_row ("core, 1 thread", t1, p1, o1);
+  chain_row ("core direct, 1 thread", d1, p1, o1);
+  chain_row ("PyTorch, 1 thread", p1, 0, 0);
+  chain_row ("onnxruntime, 1 thread", o1, 0, 0);
+  snprintf (label, sizeof label, "core, %ld threads", cpus);
+  chain_row (label, tn, pn, on);
+  snprintf (label, sizeof label, "core direct, %ld threads", cpus);
+  chain_row (label, dn, pn, on);
+  snprintf (label, sizeof label, "PyTorch, %ld threads", cpus);
+  chain_row (label, pn, 0, 0);
+  snprintf (label, sizeof label, "onnxruntime, %ld threads", cpus);
+  chain_row (label, on, 0, 0);
+  printf ("\nThe core against onnxruntime: %.2fx on 1 thread, %.2fx on %ld "
+          "(its direct path alone: %.2fx and %.2fx)\n",
+          o1 > 0 ? o1 / t1 : 0, on > 0 ? on / tn : 0, cpus,
+          o1 > 0 ? o1 / d1 : 0, on > 0 ? on / dn : 0);
   printf ("\nPeak memory of the whole process (banded): %ld MB at 2 MP, %ld "
           "MB at 12 MP (4000x3000), %ld MB at 2 MP as wide (4000x500)\n\n",
           mem2, mem12, mem_wide);
