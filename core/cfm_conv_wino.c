@@ -11,6 +11,7 @@
 
 #define WINO_GROUP 8     /* filters summed together in registers */
 #define WINO_VECTORS 3   /* vectors of 2x2 blocks summed together */
+#define CACHE_LINE_FLOATS 16
 
 /* Lanes LIST (constants) of vectors a and b: clang's and GCC 12's builtin,
  * or older GCC's. */
