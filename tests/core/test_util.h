@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfm_cpu.h"
 #include "cfm_npy.h"
 
 static int test_passed, test_failed;
@@ -36,6 +37,25 @@ static int test_passed, test_failed;
 #define CHECK_MSG(message, needle)                                          \
   CHECK (strstr ((message), (needle)) != NULL,                              \
          "message \"%s\" lacks \"%s\"", (message), (needle))
+
+/* A fixed pseudo-random sequence in [-1, 1). */
+static inline float
+test_random (unsigned *state)
+{
+  *state = *state * 1664525u + 1013904223u;
+  return (float) (*state >> 8) / (float) (1u << 23) - 1.0f;
+}
+
+/* Whether vector path PATH runs on this processor (saying so when not). */
+static inline int
+test_path_runs (CfmPath path)
+{
+  if (cfm_path_supported (path))
+    return 1;
+  printf ("(path %s: not supported by this processor)\n",
+          cfm_path_name (path));
+  return 0;
+}
 
 static inline int
 test_finish (const char *name)
