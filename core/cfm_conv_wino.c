@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_conv_wino.c: the Winograd path (its API: cfm_conv_wino.h): the
- * kernels' transform, kept from band to band, and threads claiming pairs
- * of output rows; the arithmetic is cfm_conv_wino_kernel.inc's. */
+ * kernels' transform, kept from band to band, and threads claiming chunks
+ * of pairs of output rows; the arithmetic is cfm_conv_wino_kernel.inc's. */
 #include "cfm_conv_wino.h"
 #include "cfm_parallel.h"
 
