@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_onnx_chain.c: an ONNX graph's chain of nodes as a network: Conv,
- * BatchNormalization, the activations, pooling (with the Pad PyTorch's
- * exporter writes before an AveragePool), Identity and Dropout, named by
- * the module paths of their scope names (its API: cfm_onnx_graph.h). */
+ * BatchNormalization, the activations, pooling, the Pad PyTorch's exporter
+ * writes before an AveragePool and before a Conv of reflect or replicate
+ * padding, Identity and Dropout, named by the module paths of their scope
+ * names (its API: cfm_onnx_graph.h). */
 #include "cfm_onnx_graph.h"
 
 #include <math.h>
@@ -184,27 +185,53 @@ make_pool (const Node *n, CfmModule *m)
                                  || (m->dil[0] == 1 && m->dil[1] == 1));
 }
 
-/* A Pad of zeros before an AveragePool, as PyTorch exports AvgPool2d's
- * padding: the pool's padding, counted in the divisor. */
+/* The padding mode of Pad node PAD (a constant one of zeros, "reflect" or
+ * "edge"), or -1. */
 static int
-merge_pad (const Node *pad, const Node *pool, const CfmTensorSet *w,
+pad_mode (const Node *pad, const CfmTensorSet *w)
+{
+  const Attr *mode = attr (pad, "mode");
+
+  if (mode == NULL || buf_is (mode->s, "constant"))
+    return clip_bound (pad, w, 2, 0.0f) == 0.0f ? CFM_PAD_ZEROS : -1;
+  if (buf_is (mode->s, "reflect"))
+    return CFM_PAD_REFLECT;
+  if (buf_is (mode->s, "edge"))
+    return CFM_PAD_REPLICATE;
+  return -1;
+}
+
+/* A Pad before the node NEXT: before an AveragePool, zeros, as PyTorch
+ * exports AvgPool2d's padding (the pool's padding, counted in the
+ * divisor); before a Conv without padding of its own, as PyTorch exports
+ * Conv2d's reflect and replicate padding modes.  The rows and columns
+ * padded alike on both sides, the batch and channels not. */
+static int
+merge_pad (const Node *pad, const Node *next, const CfmTensorSet *w,
            CfmModule *m)
 {
   const CfmTensor *pads = pad->n_in > 1 ? tensor_of (w, pad->input[1]) : NULL;
-  const Attr *mode = attr (pad, "mode");
-  float value = clip_bound (pad, w, 2, 0.0f);
+  int mode = pad_mode (pad, w);
 
-  if (pads == NULL || pads->count != 8 || value != 0.0f
-      || (mode && !buf_is (mode->s, "constant")) || !make_pool (pool, m)
-      || m->kind != CFM_MODULE_AVGPOOL || m->pad[0] || m->pad[1]
+  if (pads == NULL || pads->count != 8 || mode < 0
       || pads->data[0] || pads->data[1] || pads->data[4] || pads->data[5]
       || pads->data[2] != pads->data[6] || pads->data[3] != pads->data[7]
       || pads->data[2] < 0 || pads->data[3] < 0 || pads->data[2] > 1 << 16
       || pads->data[3] > 1 << 16)
     return 0;
+  if (buf_is (next->op, "Conv"))
+    {
+      if (!make_conv (next, w, m) || m->pad[0] || m->pad[1])
+        return 0;
+      m->pad_mode = (CfmPadMode) mode;
+    }
+  else if (!make_pool (next, m) || m->kind != CFM_MODULE_AVGPOOL
+           || m->pad[0] || m->pad[1] || mode != CFM_PAD_ZEROS)
+    return 0;
+  else
+    m->count_include_pad = 1;
   m->pad[0] = (int) pads->data[2];
   m->pad[1] = (int) pads->data[3];
-  m->count_include_pad = 1;
   return 1;
 }
 
@@ -254,9 +281,12 @@ cfm_onnx_build_chain (const Graph *g, const CfmTensorSet *w, CfmNetwork *net,
       else if (buf_is (n->op, "Pad") && i + 1 < g->n
                && buf_eq (g->nodes[i + 1].input[0], n->output))
         {
-          ok = merge_pad (n, &g->nodes[i + 1], w, m);
+          const Node *next = &g->nodes[i + 1];
+
+          ok = merge_pad (n, next, w, m);
           used = 2;
-          snprintf (m->type, sizeof m->type, "AveragePool");
+          snprintf (m->type, sizeof m->type, "%.*s",
+                    (int) (next->op.end - next->op.p), next->op.p);
         }
       else
         ok = make_function (n, w, m);
