@@ -70,8 +70,8 @@ typedef struct
                                        streamed past the caches */
   int                  winograd;    /* a 3x3 kernel of many channels may go
                                        the Winograd path (cfm_conv_wino.h):
-                                       a network's, not a bank's, whose
-                                       maps match PyTorch's bit for bit */
+                                       a network's; a bank's maps stay the
+                                       direct sums */
 } CfmConvJob;
 
 /* Runs JOB.  With JOB->pool, *POOLED (which may be NULL otherwise) says

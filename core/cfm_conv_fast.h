@@ -29,4 +29,11 @@ CfmStatus cfm_conv_fast_run (const CfmConvJob *job, int out_w, int fuse_pool,
 int cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
                    int groups, CfmConvPacked *p);
 
+/* Whether P holds BANK's weights with BIAS (packed by some path), and
+ * P named as holding them. */
+int cfm_conv_packed_holds (const CfmConvPacked *p, const CfmBank *bank,
+                           const float *bias);
+void cfm_conv_packed_name (CfmConvPacked *p, const CfmBank *bank,
+                           const float *bias);
+
 #endif

@@ -1,11 +1,31 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_conv_pack.c: a bank's weights packed for the vector kernel, kept
- * from call to call (its API: cfm_conv_fast.h, cfm_conv_packed_free in
- * cfm_conv.h). */
+ * from call to call, and what a CfmConvPacked holds (its API:
+ * cfm_conv_fast.h, cfm_conv_packed_free in cfm_conv.h). */
 #include "cfm_conv_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+int
+cfm_conv_packed_holds (const CfmConvPacked *p, const CfmBank *bank,
+                       const float *bias)
+{
+  return p->weights == bank->weights && p->bias == bias && p->n == bank->n
+         && p->c == bank->c && p->kh == bank->kh && p->kw == bank->kw;
+}
+
+void
+cfm_conv_packed_name (CfmConvPacked *p, const CfmBank *bank,
+                      const float *bias)
+{
+  p->weights = bank->weights;
+  p->bias = bias;
+  p->n = bank->n;
+  p->c = bank->c;
+  p->kh = bank->kh;
+  p->kw = bank->kw;
+}
 
 int
 cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
@@ -14,9 +34,7 @@ cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
   int nf = groups * group, f, t;
   size_t taps = (size_t) bank->c * bank->kh * bank->kw;
 
-  if (p->packed && p->weights == bank->weights && p->bias == bias
-      && p->n == bank->n && p->c == bank->c && p->kh == bank->kh
-      && p->kw == bank->kw)
+  if (p->packed && cfm_conv_packed_holds (p, bank, bias))
     return 1;
   cfm_conv_packed_free (p);
   p->packed = calloc ((size_t) nf * taps, sizeof (float));
@@ -32,8 +50,7 @@ cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
           = bank->weights[(size_t) f * taps + t];
       p->pbias[f] = bias ? bias[f] : 0.0f;
     }
-  *p = (CfmConvPacked) { bank->weights, bias, bank->n, bank->c, bank->kh,
-                         bank->kw, p->packed, p->pbias, NULL };
+  cfm_conv_packed_name (p, bank, bias);
   return 1;
 }
 

@@ -3,6 +3,7 @@
  * kernels' transform, kept from band to band, and threads claiming chunks
  * of pairs of output rows; the arithmetic is cfm_conv_wino_kernel.inc's. */
 #include "cfm_conv_wino.h"
+#include "cfm_conv_fast.h"
 #include "cfm_parallel.h"
 
 #include <stdatomic.h>
@@ -155,9 +156,7 @@ wino_pack (const CfmBank *bank, const float *bias, CfmConvPacked *p)
                                   { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
   int groups = (bank->n + WINO_GROUP - 1) / WINO_GROUP, f, ch, i, j, a, b;
 
-  if (p->wino && p->weights == bank->weights && p->bias == bias
-      && p->n == bank->n && p->c == bank->c && p->kh == bank->kh
-      && p->kw == bank->kw)
+  if (p->wino && cfm_conv_packed_holds (p, bank, bias))
     return 1;
   cfm_conv_packed_free (p);
   p->wino = calloc ((size_t) groups * 16 * bank->c * WINO_GROUP,
@@ -189,12 +188,7 @@ wino_pack (const CfmBank *bank, const float *bias, CfmConvPacked *p)
                 = (float) s;
             }
       }
-  p->weights = bank->weights;
-  p->bias = bias;
-  p->n = bank->n;
-  p->c = bank->c;
-  p->kh = bank->kh;
-  p->kw = bank->kw;
+  cfm_conv_packed_name (p, bank, bias);
   return 1;
 }
 

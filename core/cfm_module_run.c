@@ -313,9 +313,10 @@ inner_columns (const CfmModule *m, int a, int in, int out, int *x0, int *x1)
 
 /* MaxPool2d (2, 2)'s row of windows whose top row is TOP and bottom row
  * BOTTOM, window X's first column 2 * X + DX (>= 0), columns [X0, X1)
- * (inside the map): pool_window's values in its
- * order, written as one expression per window so that compilers vectorise
- * it (the general loop below, one window position at a time with a stride
+ * (inside the map): pool_window's values in its order (NaN kept, as
+ * PyTorch does; cfm_pool.c's tutorial pooling compares without it),
+ * written as one expression per window so that compilers vectorise it
+ * (the general loop below, one window position at a time with a stride
  * known only at run time, took twice as long on VGG-16's pools). */
 static void
 max_pool_row_2x2 (const float *top, const float *bottom, int dx, int x0,
