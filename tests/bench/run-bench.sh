@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
 ROOT=${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}
-CFM_EXTRA_PACKAGES="python3-opencv" bash tests/setup-deps.sh
+# OpenCV (table 1), PyTorch (tables 3 and 4, the model in GIMP: torchvision)
+CFM_EXTRA_PACKAGES="python3-opencv python3-torch python3-torchvision" \
+  bash tests/setup-deps.sh
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 if [ "$(id -u)" = 0 ] && bash tests/gimp/make-gimp3-root.sh "$ROOT" >/dev/null 2>&1; then
