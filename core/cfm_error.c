@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 CfmStatus
 cfm_error_set (CfmError *err, CfmStatus status, const char *fmt, ...)
@@ -19,6 +20,18 @@ cfm_error_set (CfmError *err, CfmStatus status, const char *fmt, ...)
   vsnprintf (err->message, sizeof err->message, fmt, ap);
   va_end (ap);
   return status;
+}
+
+CfmStatus
+cfm_error_prefix (CfmError *err, CfmStatus status, const char *prefix)
+{
+  char message[CFM_ERROR_MAX];
+
+  if (err == NULL)
+    return status;
+  memcpy (message, err->message, sizeof message);
+  message[sizeof message - 1] = '\0';
+  return cfm_error_set (err, status, "%s: %s", prefix, message);
 }
 
 void

@@ -38,6 +38,12 @@ CfmStatus cfm_error_set (CfmError *err, CfmStatus status, const char *fmt, ...)
 #endif
   ;
 
+/* Puts "PREFIX: " before ERR's message (ERR may be NULL) and returns
+ * STATUS; the message is copied first, as formatting a message into
+ * itself is undefined. */
+CfmStatus cfm_error_prefix (CfmError *err, CfmStatus status,
+                            const char *prefix);
+
 /* Resets ERR to CFM_OK with an empty message. */
 void cfm_error_clear (CfmError *err);
 

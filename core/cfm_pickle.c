@@ -194,24 +194,31 @@ int_items (const Machine *m, int t, int64_t *out, int max)
   return (int) tv->n;
 }
 
-/* _rebuild_tensor_v2 (storage, offset, size, stride, ...). */
+/* _rebuild_tensor_v2 (storage, offset, size, stride, ...), its arguments
+ * the tuple value ARGS.  Values are named by index only: new_value may
+ * move the array, so no pointer into it is held across that call. */
 static CfmStatus
-rebuild_tensor (Machine *m, const Value *args)
+rebuild_tensor (Machine *m, int args)
 {
-  int t, nsize, nstride;
+  int storage, offset, size, stride, t, nsize, nstride;
   Value *tv;
 
-  if (args->n < 4 || m->values[args->items[0]].kind != V_STORAGE
-      || m->values[args->items[1]].kind != V_INT)
+  if (m->values[args].n < 4)
+    return bad (m, "a tensor is described oddly");
+  storage = m->values[args].items[0];
+  offset = m->values[args].items[1];
+  size = m->values[args].items[2];
+  stride = m->values[args].items[3];
+  if (m->values[storage].kind != V_STORAGE || m->values[offset].kind != V_INT)
     return bad (m, "a tensor is described oddly");
   t = new_value (m, V_TENSOR);
   if (t < 0)
     return push (m, -1);
-  tv = &m->values[t];
-  tv->storage = args->items[0];
-  tv->offset = m->values[args->items[1]].i;
-  nsize = int_items (m, args->items[2], tv->size, CFM_TENSOR_MAX_DIMS);
-  nstride = int_items (m, args->items[3], tv->stride, CFM_TENSOR_MAX_DIMS);
+  tv = &m->values[t];   /* valid until the next new_value */
+  tv->storage = storage;
+  tv->offset = m->values[offset].i;
+  nsize = int_items (m, size, tv->size, CFM_TENSOR_MAX_DIMS);
+  nstride = int_items (m, stride, tv->stride, CFM_TENSOR_MAX_DIMS);
   if (nsize < 0 || nsize != nstride || tv->offset < 0)
     return bad (m, "a tensor's size or stride is not a tuple of ints");
   tv->ndim = nsize;
@@ -221,25 +228,24 @@ rebuild_tensor (Machine *m, const Value *args)
 static CfmStatus
 op_reduce (Machine *m)
 {
-  int args = pop (m), callable = pop (m);
-  const Value *a, *c;
+  int args = pop (m), callable = pop (m), param;
 
   if (args < 0 || callable < 0)
     return bad (m, "the stack is too short");
-  a = &m->values[args];
-  c = &m->values[callable];
-  if (c->kind != V_GLOBAL || a->kind != V_TUPLE)
+  if (m->values[callable].kind != V_GLOBAL
+      || m->values[args].kind != V_TUPLE)
     return bad (m, "REDUCE calls something that is not allowed");
-  switch ((Global) c->i)
+  switch ((Global) m->values[callable].i)
     {
     case G_ORDERED_DICT:
       return push (m, new_value (m, V_DICT));
     case G_REBUILD_TENSOR:
-      return rebuild_tensor (m, a);
+      return rebuild_tensor (m, args);
     case G_REBUILD_PARAMETER:
-      if (a->n < 1 || m->values[a->items[0]].kind != V_TENSOR)
+      param = m->values[args].n < 1 ? -1 : m->values[args].items[0];
+      if (param < 0 || m->values[param].kind != V_TENSOR)
         return bad (m, "a parameter holds no tensor");
-      return push (m, a->items[0]);
+      return push (m, param);
     default:
       return bad (m, "REDUCE calls something that is not allowed");
     }
@@ -249,27 +255,22 @@ op_reduce (Machine *m)
 static CfmStatus
 op_persid (Machine *m)
 {
-  int pid = pop (m), s;
-  const Value *t;
+  int pid = pop (m), type, key, s;
 
   if (pid < 0 || m->values[pid].kind != V_TUPLE || m->values[pid].n < 3)
     return bad (m, "a persistent id is not a storage");
-  t = &m->values[pid];
-  if (!str_is (m, &m->values[t->items[0]], "storage")
-      || m->values[t->items[1]].kind != V_GLOBAL
-      || m->values[t->items[1]].i != G_STORAGE
-      || m->values[t->items[2]].kind != V_STR
-      || m->values[t->items[2]].len > 64)
+  type = m->values[pid].items[1];
+  key = m->values[pid].items[2];
+  if (!str_is (m, &m->values[m->values[pid].items[0]], "storage")
+      || m->values[type].kind != V_GLOBAL || m->values[type].i != G_STORAGE
+      || m->values[key].kind != V_STR || m->values[key].len > 64)
     return bad (m, "a persistent id is not a storage");
   s = new_value (m, V_STORAGE);
   if (s >= 0)
     {
-      Value *sv = &m->values[s];
-      const Value *key = &m->values[m->values[pid].items[2]];
-
-      sv->i = (int64_t) m->values[m->values[pid].items[1]].f;
-      sv->at = key->at;
-      sv->len = key->len;
+      m->values[s].i = (int64_t) m->values[type].f;
+      m->values[s].at = m->values[key].at;
+      m->values[s].len = m->values[key].len;
     }
   return push (m, s);
 }

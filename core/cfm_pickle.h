@@ -4,7 +4,9 @@
  * saved state dict needs, as torch.load (weights_only=True) allows, and
  * refuses every other Python global before anything is called.  Values
  * live in one array and refer to each other by index, so no file can drive
- * a recursion. */
+ * a recursion.  The array moves whenever it grows, which making a value
+ * may do: code names a value by its index and holds no pointer into the
+ * array across a call that may make one. */
 #ifndef CFM_PICKLE_H
 #define CFM_PICKLE_H
 

@@ -521,7 +521,7 @@ add_npy (CfmTensorSet *set, const CfmZipEntry *e, const unsigned char *data,
   status = cfm_npy_parse (data, data_len, CFM_TENSORS_MAX_VALUES, &array,
                           err);
   if (status != CFM_OK)
-    return cfm_error_set (err, status, "%s: %s", e->name, err->message);
+    return cfm_error_prefix (err, status, e->name);
   for (d = 0; d < array.ndim; d++)
     shape[d] = (int64_t) array.shape[d];
   status = cfm_tensors_add (set, e->name, name_len - 4, array.ndim, shape,
