@@ -3,6 +3,7 @@
  * float16 and float64 storages, strided tensors) against the sums and
  * values PyTorch wrote beside each file, and their refusals. */
 #include "test_util.h"
+#include "test_manifest.h"
 
 #include "cfm_tensors.h"
 
@@ -29,58 +30,15 @@ read_weights (const char *name, CfmTensorSet *set, CfmError *err)
   return status;
 }
 
-/* Checks SET against the manifest networks/NET-weights.txt: every float
- * tensor there, with its shape, sum and first values within TOL. */
+/* Checks SET against the manifest networks/NET-weights.txt. */
 static void
-check_manifest (const char *net, const char *file, const CfmTensorSet *set,
-                double tol)
+check_net_manifest (const char *net, const char *file,
+                    const CfmTensorSet *set, double tol)
 {
-  char rel[256], name[256], shape[64];
-  double sum, first[3];
-  FILE *f;
-  int rows = 0;
+  char rel[256];
 
   snprintf (rel, sizeof rel, "networks/%s-weights.txt", net);
-  f = fopen (fixture_path (rel), "r");
-  if (f == NULL)
-    {
-      CHECK (0, "no manifest %s", rel);
-      return;
-    }
-  while (fscanf (f, "%255s %63s %lf %lf %lf %lf", name, shape, &sum,
-                 &first[0], &first[1], &first[2]) >= 4)
-    {
-      const CfmTensor *t = cfm_tensors_find (set, name);
-      char got[64] = "";
-      double s = 0.0, scale = 0.0;
-      size_t k;
-      int d;
-
-      rows++;
-      CHECK (t != NULL, "%s: no tensor %s", file, name);
-      if (t == NULL)
-        continue;
-      for (d = 0; d < t->ndim; d++)
-        snprintf (got + strlen (got), sizeof got - strlen (got), "%s%lld",
-                  d ? "x" : "", (long long) t->shape[d]);
-      CHECK (strcmp (got, t->ndim ? shape : "") == 0
-             || (t->ndim == 0 && strcmp (shape, "1") == 0),
-             "%s: %s has shape %s, not %s", file, name, got, shape);
-      for (k = 0; k < t->count; k++)
-        {
-          s += t->data[k];
-          scale += fabs (t->data[k]);
-        }
-      CHECK (fabs (s - sum) <= tol * (scale + 1e-12), "%s: %s sums to %.9g, "
-             "PyTorch %.9g", file, name, s, sum);
-      for (k = 0; k < 3 && k < t->count; k++)
-        CHECK (fabs (t->data[k] - first[k]) <= tol * (fabs (first[k]) + 1e-6),
-               "%s: %s[%zu] is %.9g, PyTorch %.9g", file, name, k,
-               (double) t->data[k], first[k]);
-    }
-  fclose (f);
-  CHECK (rows > 0 && (size_t) rows == set->n, "%s: %zu tensors read, the "
-         "manifest has %d", file, set->n, rows);
+  check_manifest (fixture_path (rel), file, set, tol);
 }
 
 static void
@@ -101,7 +59,7 @@ check_formats (void)
         snprintf (file, sizeof file, "%s%s", networks[i], suffixes[j]);
         CHECK (read_weights (file, &set, &err) == CFM_OK, "%s: %s", file,
                err.message);
-        check_manifest (networks[i], file, &set, 1e-6);
+        check_net_manifest (networks[i], file, &set, 1e-6);
         cfm_tensors_free (&set);
       }
 }
@@ -127,7 +85,7 @@ check_torch2 (void)
         snprintf (net, sizeof net, "torch2/%s", networks[i]);
         CHECK (read_weights (file, &set, &err) == CFM_OK, "%s: %s", file,
                err.message);
-        check_manifest (net, file, &set, 1e-6);
+        check_net_manifest (net, file, &set, 1e-6);
         cfm_tensors_free (&set);
       }
 }
@@ -140,11 +98,11 @@ check_precisions (void)
 
   CHECK (read_weights ("vgg_bn-fp64.pth", &set, &err) == CFM_OK, "%s",
          err.message);
-  check_manifest ("vgg_bn", "vgg_bn-fp64.pth (strided)", &set, 1e-6);
+  check_net_manifest ("vgg_bn", "vgg_bn-fp64.pth (strided)", &set, 1e-6);
   cfm_tensors_free (&set);
   CHECK (read_weights ("vgg_bn-fp16.safetensors", &set, &err) == CFM_OK,
          "%s", err.message);
-  check_manifest ("vgg_bn", "vgg_bn-fp16.safetensors", &set, 2e-3);
+  check_net_manifest ("vgg_bn", "vgg_bn-fp16.safetensors", &set, 2e-3);
   cfm_tensors_free (&set);
 }
 
