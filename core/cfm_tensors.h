@@ -29,6 +29,10 @@ typedef struct
 {
   CfmTensor *tensors;
   size_t     n, room;
+  size_t     values;                   /* in all of them */
+  /* names hashed: slot holds a tensor's index + 1, 0 when empty; at most
+   * half the slots are used */
+  size_t    *slots, n_slots;
 } CfmTensorSet;
 
 void cfm_tensors_free (CfmTensorSet *set);

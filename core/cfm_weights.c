@@ -21,29 +21,66 @@ cfm_tensors_free (CfmTensorSet *set)
       free (set->tensors[i].data);
     }
   free (set->tensors);
+  free (set->slots);
   memset (set, 0, sizeof *set);
+}
+
+/* FNV-1a of NAME: files hold thousands of tensors, each looked up as it
+ * is added (a duplicate is refused) and as modules bind. */
+static size_t
+name_hash (const char *name)
+{
+  uint64_t h = 14695981039346656037u;
+
+  for (; *name; name++)
+    h = (h ^ (unsigned char) *name) * 1099511628211u;
+  return (size_t) h;
+}
+
+/* The slot of NAME in SET's table: its tensor's, or the empty one where it
+ * would go. */
+static size_t
+slot_of (const CfmTensorSet *set, const char *name)
+{
+  size_t mask = set->n_slots - 1, k = name_hash (name) & mask;
+
+  while (set->slots[k] != 0
+         && strcmp (set->tensors[set->slots[k] - 1].name, name) != 0)
+    k = (k + 1) & mask;
+  return k;
 }
 
 const CfmTensor *
 cfm_tensors_find (const CfmTensorSet *set, const char *name)
 {
-  size_t i;
+  size_t k;
 
-  for (i = 0; i < set->n; i++)
-    if (strcmp (set->tensors[i].name, name) == 0)
-      return &set->tensors[i];
-  return NULL;
+  if (set->n_slots == 0)
+    return NULL;
+  k = slot_of (set, name);
+  return set->slots[k] ? &set->tensors[set->slots[k] - 1] : NULL;
 }
 
-/* The values so far in all of SET's tensors. */
-static size_t
-total_values (const CfmTensorSet *set)
+/* Room in SET's table for one more name (rehashing into a table twice as
+ * large when half would be used); 0 when out of memory. */
+static int
+reserve_slot (CfmTensorSet *set)
 {
-  size_t i, n = 0;
+  CfmTensorSet grown = *set;
+  size_t i;
 
+  if (2 * (set->n + 1) <= set->n_slots)
+    return 1;
+  grown.n_slots = set->n_slots ? 2 * set->n_slots : 64;
+  grown.slots = calloc (grown.n_slots, sizeof *grown.slots);
+  if (grown.slots == NULL)
+    return 0;
   for (i = 0; i < set->n; i++)
-    n += set->tensors[i].count;
-  return n;
+    grown.slots[slot_of (&grown, set->tensors[i].name)] = i + 1;
+  free (set->slots);
+  set->slots = grown.slots;
+  set->n_slots = grown.n_slots;
+  return 1;
 }
 
 /* Checks SHAPE and gives its number of values. */
@@ -85,8 +122,7 @@ cfm_tensors_add (CfmTensorSet *set, const char *name, size_t name_len,
     status = cfm_error_set (err, CFM_ERR_PARSE, "the tensor name \"%s\" "
                             "appears twice", copy);
   if (status == CFM_OK && (set->n >= CFM_TENSORS_MAX
-                           || count > CFM_TENSORS_MAX_VALUES
-                                      - total_values (set)))
+                           || count > CFM_TENSORS_MAX_VALUES - set->values))
     status = cfm_error_set (err, CFM_ERR_SIZE, "the file holds more tensors "
                             "or values than a model can have");
   if (status == CFM_OK && set->n == set->room)
@@ -99,6 +135,8 @@ cfm_tensors_add (CfmTensorSet *set, const char *name, size_t name_len,
       else
         set->tensors = grown, set->room = room;
     }
+  if (status == CFM_OK && !reserve_slot (set))
+    status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
   if (status != CFM_OK)
     {
       free (copy);
@@ -117,7 +155,8 @@ cfm_tensors_add (CfmTensorSet *set, const char *name, size_t name_len,
   t->ndim = ndim;
   memcpy (t->shape, shape, (size_t) ndim * sizeof *shape);
   t->count = count;
-  set->n++;
+  set->slots[slot_of (set, copy)] = ++set->n;
+  set->values += count;
   *data = t->data;
   return CFM_OK;
 }
