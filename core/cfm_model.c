@@ -33,12 +33,15 @@ blank (const char *text)
 }
 
 CfmStatus
-cfm_model_read (const void *buf, size_t len, const char *name,
-                const char *network_text, CfmModel *model, CfmError *err)
+cfm_model_read (CfmFile *file, const char *name, const char *network_text,
+                CfmModel *model, CfmError *err)
 {
+  const unsigned char *buf = cfm_file_data (file);
+  size_t len = cfm_file_size (file);
   CfmStatus status;
 
   memset (model, 0, sizeof *model);
+  model->file = file;
   if (is_onnx (buf, len, name))
     {
       model->onnx = 1;
@@ -46,7 +49,7 @@ cfm_model_read (const void *buf, size_t len, const char *name,
     }
   else
     {
-      status = cfm_weights_read (buf, len, &model->weights, err);
+      status = cfm_weights_open (buf, len, &model->weights, err);
       if (status == CFM_OK && blank (network_text))
         status = cfm_error_set (err, CFM_ERR_ARG, "this file holds only "
                                 "weights: paste the text print(model) "
@@ -67,11 +70,29 @@ cfm_model_read (const void *buf, size_t len, const char *name,
   return status;
 }
 
+CfmStatus
+cfm_model_open (const char *path, size_t max_bytes, const char *network_text,
+                CfmModel *model, CfmError *err)
+{
+  const char *slash = strrchr (path, '/');
+  CfmFile *file;
+  CfmStatus status = cfm_file_open (path, max_bytes, &file, err);
+
+  if (status != CFM_OK)
+    {
+      memset (model, 0, sizeof *model);
+      return status;
+    }
+  return cfm_model_read (file, slash ? slash + 1 : path, network_text, model,
+                         err);
+}
+
 void
 cfm_model_free (CfmModel *model)
 {
   cfm_network_free (&model->net);
   cfm_tensors_free (&model->weights);
+  cfm_file_close (model->file);
   memset (model, 0, sizeof *model);
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_model.h: a trained model as a user hands it over, one file's bytes
+/* cfm_model.h: a trained model as a user hands it over, one file
  * (.pth/.pt, .safetensors, .npz or .onnx) and, for the files that hold
  * only weights, the text print(model) printed; and the block of the layer
  * the user picks: its Conv2d with the activation and pooling after it. */
@@ -9,21 +9,30 @@
 #include <stddef.h>
 
 #include "cfm_error.h"
+#include "cfm_file.h"
 #include "cfm_network.h"
 #include "cfm_tensors.h"
 
 typedef struct
 {
-  CfmTensorSet weights;
+  CfmFile     *file;      /* the bytes the weights are views into */
+  CfmTensorSet weights;   /* only the network's loaded */
   CfmNetwork   net;       /* bound to WEIGHTS */
   int          onnx;      /* read from an ONNX graph */
 } CfmModel;
 
-/* Reads the file BUF of LEN bytes (NAME, its file name, tells an ONNX
- * graph by its extension where its first bytes do not) into MODEL; for a
- * weights-only file, NETWORK_TEXT gives the layers (ignored for ONNX).
- * The message says what is wrong and, for a missing text, what to paste. */
-CfmStatus cfm_model_read (const void *buf, size_t len, const char *name,
+/* Reads FILE (NAME, its file name, tells an ONNX graph by its extension
+ * where its first bytes do not) into MODEL, which takes FILE (closed with
+ * the model, or at once when it is refused); for a weights-only file,
+ * NETWORK_TEXT gives the layers (ignored for ONNX).  Only the tensors the
+ * network binds are loaded.  The message says what is wrong and, for a
+ * missing text, what to paste. */
+CfmStatus cfm_model_read (CfmFile *file, const char *name,
+                          const char *network_text, CfmModel *model,
+                          CfmError *err);
+
+/* cfm_model_read of the file at PATH (at most MAX_BYTES), mapped. */
+CfmStatus cfm_model_open (const char *path, size_t max_bytes,
                           const char *network_text, CfmModel *model,
                           CfmError *err);
 

@@ -47,11 +47,12 @@ find_weight (const CfmTensorSet *w, const char *module, const char *field)
 
 /* Binds MODULE.FIELD of shape SHAPE (NDIM dimensions) to *DATA. */
 static CfmStatus
-bind_one (const CfmTensorSet *w, const CfmModule *m, const char *field,
+bind_one (CfmTensorSet *w, const CfmModule *m, const char *field,
           int ndim, const int64_t *shape, const float **data, CfmError *err)
 {
   const CfmTensor *t = find_weight (w, m->name, field);
   int d, same;
+  CfmStatus status;
 
   if (t == NULL)
     return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): the weights have no "
@@ -73,12 +74,13 @@ bind_one (const CfmTensorSet *w, const CfmModule *m, const char *field,
                           (long long) (ndim > 1 ? shape[1] : 0),
                           (long long) (ndim > 2 ? shape[2] : 0),
                           (long long) (ndim > 3 ? shape[3] : 0));
+  status = cfm_tensors_load (w, t, err);   /* only what the chain uses */
   *data = t->data;
-  return CFM_OK;
+  return status;
 }
 
 static CfmStatus
-bind_module (CfmModule *m, const CfmTensorSet *w, int channels,
+bind_module (CfmModule *m, CfmTensorSet *w, int channels,
              CfmError *err)
 {
   CfmStatus status = CFM_OK;
@@ -115,7 +117,7 @@ bind_module (CfmModule *m, const CfmTensorSet *w, int channels,
 }
 
 CfmStatus
-cfm_network_bind (CfmNetwork *net, const CfmTensorSet *w, CfmError *err)
+cfm_network_bind (CfmNetwork *net, CfmTensorSet *w, CfmError *err)
 {
   int i, channels = 0;
   CfmStatus status = CFM_OK;

@@ -73,13 +73,15 @@ CfmStatus cfm_network_parse (const char *text, CfmNetwork *net,
 
 void cfm_network_free (CfmNetwork *net);
 
-/* Binds the modules' weights from WEIGHTS (which must outlive NET) and
- * checks every shape against the printed one, naming the module. */
-CfmStatus cfm_network_bind (CfmNetwork *net, const CfmTensorSet *weights,
+/* Binds the modules' weights from WEIGHTS (which must outlive NET),
+ * loading those tensors and no others, and checks every shape against the
+ * printed one, naming the module. */
+CfmStatus cfm_network_bind (CfmNetwork *net, CfmTensorSet *weights,
                             CfmError *err);
 
 /* An ONNX model (its graph and initializers) into NET, its weights in
- * WEIGHTS, bound.  Modules are named by the module path the exporter's
+ * WEIGHTS, bound (the tensors of its chain loaded: BUF must outlive
+ * WEIGHTS).  Modules are named by the module path the exporter's
  * scope names give (features.3), their node names too.  PyTorch's exporter
  * folds a BatchNorm into the Conv before it: that Conv gives the
  * BatchNorm's output.  Weights stored outside the file are refused: no

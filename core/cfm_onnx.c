@@ -252,40 +252,6 @@ tensor_fields (Buf b, TensorFields *t, CfmError *err)
                                 "damaged") : CFM_OK;
 }
 
-/* COUNT little-endian values of TYPE (SIZE bytes each) at RAW into DST. */
-static void
-tensor_values (const unsigned char *raw, int type, size_t size, size_t count,
-               float *dst)
-{
-  size_t i, k;
-
-  for (i = 0; i < count; i++)
-    {
-      const unsigned char *q = raw + i * size;
-      uint64_t bits = 0;
-      double d;
-
-      if (type == T_FLOAT16)
-        cfm_half_to_float (q, 1, &dst[i]);
-      else if (type == T_BFLOAT16)
-        cfm_bfloat16_to_float (q, 1, &dst[i]);
-      else
-        {
-          for (k = size; k-- > 0;)
-            bits = bits << 8 | q[k];
-          if (type == T_FLOAT)
-            dst[i] = as_float (bits);
-          else if (type == T_INT64)
-            dst[i] = (float) (int64_t) bits;
-          else
-            {
-              memcpy (&d, &bits, 8);
-              dst[i] = (float) d;
-            }
-        }
-    }
-}
-
 /* Adds the TensorProto B (an initializer, or a Constant's value) to SET,
  * named AS when it is not NULL (a Constant's output), else by its own
  * name. */
@@ -296,10 +262,11 @@ read_tensor (Buf b, const Buf *as, CfmTensorSet *set, CfmError *err)
   size_t count = 1, i, size;
   CfmStatus status = tensor_fields (b, &t, err);
   Buf name, raw;
-  float *dst;
+  CfmTensorSource src;
 
   if (status != CFM_OK)
     return status;
+  memset (&src, 0, sizeof src);
   name = as ? *as : t.name;
   raw = t.raw;
   if (name.p == NULL || name.p == name.end)
@@ -328,12 +295,14 @@ read_tensor (Buf b, const Buf *as, CfmTensorSet *set, CfmError *err)
     return cfm_error_set (err, CFM_ERR_PARSE, "onnx: the data of tensor "
                           "\"%.*s\" does not match its shape",
                           (int) (name.end - name.p), name.p);
-  status = cfm_tensors_add (set, (const char *) name.p,
-                            (size_t) (name.end - name.p), t.ndim, t.dims,
-                            &dst, err);
-  if (status == CFM_OK)
-    tensor_values (raw.p, t.type, size, count, dst);
-  return status;
+  src.bytes = raw.p;
+  src.dtype = t.type == T_FLOAT ? CFM_DTYPE_FLOAT32
+              : t.type == T_DOUBLE ? CFM_DTYPE_FLOAT64
+              : t.type == T_FLOAT16 ? CFM_DTYPE_FLOAT16
+              : t.type == T_BFLOAT16 ? CFM_DTYPE_BFLOAT16 : CFM_DTYPE_INT64;
+  return cfm_tensors_add_source (set, (const char *) name.p,
+                                 (size_t) (name.end - name.p), t.ndim,
+                                 t.dims, &src, err);
 }
 
 /* ---- the graph ---------------------------------------------------------------- */
@@ -435,8 +404,6 @@ cfm_onnx_read (const void *buf, size_t len, CfmNetwork *net,
     status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
   if (status == CFM_OK)
     status = read_graph (graph, &g, weights, err);
-  if (status == CFM_OK)
-    status = cfm_tensors_check_finite (weights, err);
   if (status == CFM_OK)
     status = cfm_onnx_build_chain (&g, weights, net, err);
   free (g.nodes);

@@ -10,15 +10,31 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The weights as the chain reads them: a tensor is loaded when a node of
+ * the chain reads it, and the first tensor that cannot be loaded (a NaN)
+ * ends the chain with its message. */
+typedef struct
+{
+  CfmTensorSet *set;
+  CfmError     *err;
+  CfmStatus     status;
+} Weights;
+
+/* The tensor NAME, loaded, or NULL. */
 static const CfmTensor *
-tensor_of (const CfmTensorSet *w, Buf name)
+tensor_of (Weights *w, Buf name)
 {
   char s[256];
+  const CfmTensor *t;
 
   if (name.p == NULL || name.end - name.p >= (long) sizeof s)
     return NULL;
   snprintf (s, sizeof s, "%.*s", (int) (name.end - name.p), name.p);
-  return cfm_tensors_find (w, s);
+  t = cfm_tensors_find (w->set, s);
+  if (t == NULL || w->status != CFM_OK)
+    return NULL;
+  w->status = cfm_tensors_load (w->set, t, w->err);
+  return w->status == CFM_OK ? t : NULL;
 }
 
 /* The module path of node name NAME ("/features/features.3/Conv" ->
@@ -83,7 +99,7 @@ window (const Node *n, CfmModule *m, const CfmTensor *weight)
 }
 
 static int
-make_conv (const Node *n, const CfmTensorSet *w, CfmModule *m)
+make_conv (const Node *n, Weights *w, CfmModule *m)
 {
   const CfmTensor *weight = tensor_of (w, n->input[1]);
   const CfmTensor *bias = n->n_in > 2 ? tensor_of (w, n->input[2]) : NULL;
@@ -108,7 +124,7 @@ make_conv (const Node *n, const CfmTensorSet *w, CfmModule *m)
 }
 
 static int
-make_batchnorm (const Node *n, const CfmTensorSet *w, CfmModule *m)
+make_batchnorm (const Node *n, Weights *w, CfmModule *m)
 {
   const CfmTensor *t[4];
   int i;
@@ -138,7 +154,7 @@ make_batchnorm (const Node *n, const CfmTensorSet *w, CfmModule *m)
 
 /* A scalar Clip bound from input K (a Constant or initializer), or DEF. */
 static float
-clip_bound (const Node *n, const CfmTensorSet *w, int k, float def)
+clip_bound (const Node *n, Weights *w, int k, float def)
 {
   const CfmTensor *t = k < n->n_in ? tensor_of (w, n->input[k]) : NULL;
 
@@ -146,7 +162,7 @@ clip_bound (const Node *n, const CfmTensorSet *w, int k, float def)
 }
 
 static int
-make_function (const Node *n, const CfmTensorSet *w, CfmModule *m)
+make_function (const Node *n, Weights *w, CfmModule *m)
 {
   const Attr *a = attr (n, "alpha");
 
@@ -188,7 +204,7 @@ make_pool (const Node *n, CfmModule *m)
 /* The padding mode of Pad node PAD (a constant one of zeros, "reflect" or
  * "edge"), or -1. */
 static int
-pad_mode (const Node *pad, const CfmTensorSet *w)
+pad_mode (const Node *pad, Weights *w)
 {
   const Attr *mode = attr (pad, "mode");
 
@@ -207,7 +223,7 @@ pad_mode (const Node *pad, const CfmTensorSet *w)
  * Conv2d's reflect and replicate padding modes.  The rows and columns
  * padded alike on both sides, the batch and channels not. */
 static int
-merge_pad (const Node *pad, const Node *next, const CfmTensorSet *w,
+merge_pad (const Node *pad, const Node *next, Weights *w,
            CfmModule *m)
 {
   const CfmTensor *pads = pad->n_in > 1 ? tensor_of (w, pad->input[1]) : NULL;
@@ -248,9 +264,10 @@ readers (const Graph *g, Buf name)
 }
 
 CfmStatus
-cfm_onnx_build_chain (const Graph *g, const CfmTensorSet *w, CfmNetwork *net,
+cfm_onnx_build_chain (const Graph *g, CfmTensorSet *set, CfmNetwork *net,
                       CfmError *err)
 {
+  Weights weights = { set, err, CFM_OK }, *w = &weights;
   Buf cur = g->input;
   int i;
 
@@ -290,6 +307,8 @@ cfm_onnx_build_chain (const Graph *g, const CfmTensorSet *w, CfmNetwork *net,
         }
       else
         ok = make_function (n, w, m);
+      if (w->status != CFM_OK)
+        return w->status;
       if (!ok)
         {
           snprintf (net->ended, sizeof net->ended, "the chain ends at node "

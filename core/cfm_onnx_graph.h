@@ -106,8 +106,9 @@ typedef struct
 } Graph;
 
 /* Follows G's chain of nodes from its input into NET, with the weights
- * W; the chain ends at the first node it cannot follow. */
-CfmStatus cfm_onnx_build_chain (const Graph *g, const CfmTensorSet *w,
+ * W (each loaded when a node of the chain reads it); the chain ends at
+ * the first node it cannot follow. */
+CfmStatus cfm_onnx_build_chain (const Graph *g, CfmTensorSet *w,
                                 CfmNetwork *net, CfmError *err);
 
 #endif

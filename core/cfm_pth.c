@@ -30,62 +30,11 @@ element_size (Dtype d)
          : d == D_FLOAT16 || d == D_BFLOAT16 ? 2 : 0;
 }
 
-/* One element of storage DATA of DTYPE at index I as a float. */
-static float
-element (const unsigned char *data, Dtype d, size_t i)
+static CfmDtype
+dtype_of (Dtype d)
 {
-  float f;
-
-  if (d == D_FLOAT16)
-    cfm_half_to_float (data + 2 * i, 1, &f);
-  else if (d == D_BFLOAT16)
-    cfm_bfloat16_to_float (data + 2 * i, 1, &f);
-  else if (d == D_FLOAT32)
-    memcpy (&f, data + 4 * i, 4);   /* torch.save writes little-endian */
-  else
-    {
-      double x;
-
-      memcpy (&x, data + 8 * i, 8);
-      f = (float) x;
-    }
-  return f;
-}
-
-/* Copies tensor T (its storage's bytes in DATA, N elements) into DST,
- * honouring its offset and strides. */
-static CfmStatus
-copy_tensor (const Value *t, Dtype d, const unsigned char *data, size_t n,
-             float *dst, size_t count, const char *name, CfmError *err)
-{
-  int64_t index[CFM_TENSOR_MAX_DIMS] = { 0 }, last = t->offset;
-  size_t k;
-  int dim;
-
-  for (dim = 0; dim < t->ndim; dim++)
-    {
-      if (t->stride[dim] < 0 || t->size[dim] < 0
-          || (t->size[dim] > 0 && t->stride[dim] > (INT64_MAX - last)
-                                                  / t->size[dim]))
-        return cfm_error_set (err, CFM_ERR_PARSE, ".pth: tensor \"%s\" has "
-                              "odd strides", name);
-      if (t->size[dim] > 0)
-        last += (t->size[dim] - 1) * t->stride[dim];
-    }
-  if (count > 0 && (uint64_t) last >= n)
-    return cfm_error_set (err, CFM_ERR_PARSE, ".pth: tensor \"%s\" reaches "
-                          "beyond its storage", name);
-  for (k = 0; k < count; k++)
-    {
-      int64_t at = t->offset;
-
-      for (dim = 0; dim < t->ndim; dim++)
-        at += index[dim] * t->stride[dim];
-      dst[k] = element (data, d, (size_t) at);
-      for (dim = t->ndim - 1; dim >= 0 && ++index[dim] == t->size[dim]; dim--)
-        index[dim] = 0;
-    }
-  return CFM_OK;
+  return d == D_FLOAT32 ? CFM_DTYPE_FLOAT32 : d == D_FLOAT64 ? CFM_DTYPE_FLOAT64
+         : d == D_FLOAT16 ? CFM_DTYPE_FLOAT16 : CFM_DTYPE_BFLOAT16;
 }
 
 /* The values of tensor view T (SIZE_MAX when that overflows); a state
@@ -102,7 +51,41 @@ view_count (const Value *t)
   return n;
 }
 
-/* Adds tensor value T as NAME, its storage read from the archive. */
+/* Where tensor T's values lie in its storage (N elements at DATA): checked
+ * to lie inside it, strided unless its strides are C order's. */
+static CfmStatus
+locate (const Value *t, Dtype d, const unsigned char *data, size_t n,
+        const char *name, CfmTensorSource *src, CfmError *err)
+{
+  int64_t last = t->offset, contiguous = 1;
+  int dim;
+
+  memset (src, 0, sizeof *src);
+  for (dim = t->ndim - 1; dim >= 0; dim--)
+    {
+      if (t->stride[dim] < 0 || t->size[dim] < 0
+          || (t->size[dim] > 0 && t->stride[dim] > (INT64_MAX - last)
+                                                  / t->size[dim]))
+        return cfm_error_set (err, CFM_ERR_PARSE, ".pth: tensor \"%s\" has "
+                              "odd strides", name);
+      if (t->size[dim] > 0)
+        last += (t->size[dim] - 1) * t->stride[dim];
+      /* a dimension of size 1 may have any stride */
+      src->strided |= t->size[dim] > 1 && t->stride[dim] != contiguous;
+      src->stride[dim] = t->stride[dim];
+      if (t->size[dim] > 0 && contiguous <= INT64_MAX / t->size[dim])
+        contiguous *= t->size[dim];
+    }
+  if (view_count (t) > 0 && (uint64_t) last >= n)
+    return cfm_error_set (err, CFM_ERR_PARSE, ".pth: tensor \"%s\" reaches "
+                          "beyond its storage", name);
+  src->bytes = data;
+  src->dtype = dtype_of (d);
+  src->offset = (size_t) t->offset;
+  return CFM_OK;
+}
+
+/* Adds tensor value T as NAME, its storage found in the archive. */
 static CfmStatus
 add_tensor (const Machine *m, const Archive *a, const Value *t,
             const char *name, CfmTensorSet *set, CfmError *err)
@@ -113,7 +96,7 @@ add_tensor (const Machine *m, const Archive *a, const Value *t,
   const CfmZipEntry *e;
   const unsigned char *data;
   size_t len;
-  float *dst;
+  CfmTensorSource src;
   CfmStatus status;
 
   if (element_size (d) == 0)
@@ -129,11 +112,11 @@ add_tensor (const Machine *m, const Archive *a, const Value *t,
     status = cfm_error_set (err, CFM_ERR_PARSE, ".pth: tensor \"%s\" has "
                             "more values than its storage", name);
   if (status == CFM_OK)
-    status = cfm_tensors_add (set, name, strlen (name), t->ndim, t->size,
-                              &dst, err);
+    status = locate (t, d, data, len / (size_t) element_size (d), name, &src,
+                     err);
   if (status == CFM_OK)
-    status = copy_tensor (t, d, data, len / (size_t) element_size (d), dst,
-                          set->tensors[set->n - 1].count, name, err);
+    status = cfm_tensors_add_source (set, name, strlen (name), t->ndim,
+                                     t->size, &src, err);
   return status;
 }
 
@@ -272,8 +255,6 @@ cfm_pth_read (const void *buf, size_t len, CfmTensorSet *set, CfmError *err)
   if (status == CFM_OK && set->n == 0)
     status = cfm_error_set (err, CFM_ERR_PARSE, "the .pth file holds no "
                             "float tensors");
-  if (status == CFM_OK)
-    status = cfm_tensors_check_finite (set, err);
   if (status != CFM_OK)
     cfm_tensors_free (set);
   cfm_pickle_free (&m);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_weights.c: the tensor set, and the safetensors and .npz readers (its
- * API: cfm_tensors.h; .pth is cfm_pth.c). */
+/* cfm_weights.c: the safetensors and .npz readers, and the reader that
+ * tells the formats apart (its API: cfm_tensors.h; .pth is cfm_pth.c, the
+ * tensor set cfm_tensors.c). */
 #include "cfm_tensors.h"
 
 #include <math.h>
@@ -9,202 +10,6 @@
 
 #include "cfm_npy.h"
 #include "cfm_zip.h"
-
-void
-cfm_tensors_free (CfmTensorSet *set)
-{
-  size_t i;
-
-  for (i = 0; set->tensors && i < set->n; i++)
-    {
-      free (set->tensors[i].name);
-      free (set->tensors[i].data);
-    }
-  free (set->tensors);
-  free (set->slots);
-  memset (set, 0, sizeof *set);
-}
-
-/* FNV-1a of NAME: files hold thousands of tensors, each looked up as it
- * is added (a duplicate is refused) and as modules bind. */
-static size_t
-name_hash (const char *name)
-{
-  uint64_t h = 14695981039346656037u;
-
-  for (; *name; name++)
-    h = (h ^ (unsigned char) *name) * 1099511628211u;
-  return (size_t) h;
-}
-
-/* The slot of NAME in SET's table: its tensor's, or the empty one where it
- * would go. */
-static size_t
-slot_of (const CfmTensorSet *set, const char *name)
-{
-  size_t mask = set->n_slots - 1, k = name_hash (name) & mask;
-
-  while (set->slots[k] != 0
-         && strcmp (set->tensors[set->slots[k] - 1].name, name) != 0)
-    k = (k + 1) & mask;
-  return k;
-}
-
-const CfmTensor *
-cfm_tensors_find (const CfmTensorSet *set, const char *name)
-{
-  size_t k;
-
-  if (set->n_slots == 0)
-    return NULL;
-  k = slot_of (set, name);
-  return set->slots[k] ? &set->tensors[set->slots[k] - 1] : NULL;
-}
-
-/* Room in SET's table for one more name (rehashing into a table twice as
- * large when half would be used); 0 when out of memory. */
-static int
-reserve_slot (CfmTensorSet *set)
-{
-  CfmTensorSet grown = *set;
-  size_t i;
-
-  if (2 * (set->n + 1) <= set->n_slots)
-    return 1;
-  grown.n_slots = set->n_slots ? 2 * set->n_slots : 64;
-  grown.slots = calloc (grown.n_slots, sizeof *grown.slots);
-  if (grown.slots == NULL)
-    return 0;
-  for (i = 0; i < set->n; i++)
-    grown.slots[slot_of (&grown, set->tensors[i].name)] = i + 1;
-  free (set->slots);
-  set->slots = grown.slots;
-  set->n_slots = grown.n_slots;
-  return 1;
-}
-
-/* Checks SHAPE and gives its number of values. */
-static CfmStatus
-shape_count (const char *name, int ndim, const int64_t *shape, size_t *count,
-             CfmError *err)
-{
-  int d;
-
-  *count = 1;
-  if (ndim < 0 || ndim > CFM_TENSOR_MAX_DIMS)
-    return cfm_error_set (err, CFM_ERR_SIZE, "tensor \"%s\" has %d "
-                          "dimensions (at most %d)", name, ndim,
-                          CFM_TENSOR_MAX_DIMS);
-  for (d = 0; d < ndim; d++)
-    if (shape[d] < 0 || !cfm_size_mul (*count, (size_t) shape[d], count)
-        || *count > CFM_TENSORS_MAX_VALUES)
-      return cfm_error_set (err, CFM_ERR_SIZE, "tensor \"%s\" has an absurd "
-                            "shape", name);
-  return CFM_OK;
-}
-
-CfmStatus
-cfm_tensors_add (CfmTensorSet *set, const char *name, size_t name_len,
-                 int ndim, const int64_t *shape, float **data, CfmError *err)
-{
-  CfmTensor *t;
-  char *copy;
-  size_t count;
-  CfmStatus status;
-
-  copy = malloc (name_len + 1);
-  if (copy == NULL)
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-  memcpy (copy, name, name_len);
-  copy[name_len] = '\0';
-  status = shape_count (copy, ndim, shape, &count, err);
-  if (status == CFM_OK && cfm_tensors_find (set, copy))
-    status = cfm_error_set (err, CFM_ERR_PARSE, "the tensor name \"%s\" "
-                            "appears twice", copy);
-  if (status == CFM_OK && (set->n >= CFM_TENSORS_MAX
-                           || count > CFM_TENSORS_MAX_VALUES - set->values))
-    status = cfm_error_set (err, CFM_ERR_SIZE, "the file holds more tensors "
-                            "or values than a model can have");
-  if (status == CFM_OK && set->n == set->room)
-    {
-      size_t room = set->room ? 2 * set->room : 16;
-      CfmTensor *grown = realloc (set->tensors, room * sizeof *grown);
-
-      if (grown == NULL)
-        status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-      else
-        set->tensors = grown, set->room = room;
-    }
-  if (status == CFM_OK && !reserve_slot (set))
-    status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-  if (status != CFM_OK)
-    {
-      free (copy);
-      return status;
-    }
-  t = &set->tensors[set->n];
-  memset (t, 0, sizeof *t);
-  t->data = malloc ((count ? count : 1) * sizeof (float));
-  if (t->data == NULL)
-    {
-      free (copy);
-      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for tensor "
-                            "\"%.*s\"", (int) name_len, name);
-    }
-  t->name = copy;
-  t->ndim = ndim;
-  memcpy (t->shape, shape, (size_t) ndim * sizeof *shape);
-  t->count = count;
-  set->slots[slot_of (set, copy)] = ++set->n;
-  set->values += count;
-  *data = t->data;
-  return CFM_OK;
-}
-
-CfmStatus
-cfm_tensors_check_finite (const CfmTensorSet *set, CfmError *err)
-{
-  size_t i, k;
-
-  for (i = 0; i < set->n; i++)
-    for (k = 0; k < set->tensors[i].count; k++)
-      if (!isfinite (set->tensors[i].data[k]))
-        return cfm_error_set (err, CFM_ERR_VALUE, "tensor \"%s\" holds a "
-                              "value that is not finite (NaN or infinite)",
-                              set->tensors[i].name);
-  return CFM_OK;
-}
-
-void
-cfm_half_to_float (const unsigned char *src, size_t n, float *dst)
-{
-  size_t i;
-
-  for (i = 0; i < n; i++)
-    {
-      unsigned h = (unsigned) src[2 * i] | (unsigned) src[2 * i + 1] << 8;
-      int e = (int) (h >> 10 & 31), m = (int) (h & 1023);
-      float v = e == 0 ? ldexpf ((float) m, -24)
-                : e == 31 ? (m ? NAN : INFINITY)
-                : ldexpf ((float) (m | 1024), e - 25);
-
-      dst[i] = h & 0x8000 ? -v : v;
-    }
-}
-
-void
-cfm_bfloat16_to_float (const unsigned char *src, size_t n, float *dst)
-{
-  size_t i;
-
-  for (i = 0; i < n; i++)
-    {
-      uint32_t bits = (uint32_t) src[2 * i] << 16
-                      | (uint32_t) src[2 * i + 1] << 24;
-
-      memcpy (&dst[i], &bits, sizeof bits);
-    }
-}
 
 /* ---- safetensors -------------------------------------------------------- */
 
@@ -368,14 +173,21 @@ json_entry (Json *j, Entry *e)
 }
 
 /* Bytes a value of safetensors dtype NAME takes, or 0 when the core cannot
- * read it; *FLOAT says whether it is a float kept as a tensor. */
+ * read it; *FLOAT says whether it is a float kept as a tensor, of *DTYPE. */
 static int
-dtype_size (const char *name, size_t len, int *is_float)
+dtype_size (const char *name, size_t len, int *is_float, CfmDtype *dtype)
 {
-  static const struct { const char *name; int size, is_float; } types[] = {
-    { "F32", 4, 1 }, { "F64", 8, 1 }, { "F16", 2, 1 }, { "BF16", 2, 1 },
-    { "I64", 8, 0 }, { "I32", 4, 0 }, { "I16", 2, 0 }, { "I8", 1, 0 },
-    { "U8", 1, 0 }, { "BOOL", 1, 0 },
+  static const struct
+  {
+    const char *name;
+    int size, is_float;
+    CfmDtype dtype;
+  } types[] = {
+    { "F32", 4, 1, CFM_DTYPE_FLOAT32 }, { "F64", 8, 1, CFM_DTYPE_FLOAT64 },
+    { "F16", 2, 1, CFM_DTYPE_FLOAT16 }, { "BF16", 2, 1, CFM_DTYPE_BFLOAT16 },
+    { "I64", 8, 0, CFM_DTYPE_INT64 }, { "I32", 4, 0, CFM_DTYPE_INT64 },
+    { "I16", 2, 0, CFM_DTYPE_INT64 }, { "I8", 1, 0, CFM_DTYPE_INT64 },
+    { "U8", 1, 0, CFM_DTYPE_INT64 }, { "BOOL", 1, 0, CFM_DTYPE_INT64 },
   };
   size_t i;
 
@@ -383,59 +195,22 @@ dtype_size (const char *name, size_t len, int *is_float)
     if (strlen (types[i].name) == len && memcmp (types[i].name, name, len) == 0)
       {
         *is_float = types[i].is_float;
+        *dtype = types[i].dtype;
         return types[i].size;
       }
   return 0;
 }
 
-/* Converts N little-endian values of SIZE bytes (a float dtype) to DST. */
-static void
-floats_from (const unsigned char *src, const char *dtype, int size, size_t n,
-             float *dst)
-{
-  size_t i;
-
-  if (size == 2)
-    {
-      if (dtype[0] == 'B')
-        cfm_bfloat16_to_float (src, n, dst);
-      else
-        cfm_half_to_float (src, n, dst);
-      return;
-    }
-  for (i = 0; i < n; i++)
-    {
-      uint64_t bits = 0;
-      int b;
-
-      for (b = size - 1; b >= 0; b--)
-        bits = bits << 8 | src[i * (size_t) size + (size_t) b];
-      if (size == 4)
-        {
-          uint32_t b32 = (uint32_t) bits;
-
-          memcpy (&dst[i], &b32, 4);
-        }
-      else
-        {
-          double d;
-
-          memcpy (&d, &bits, 8);
-          dst[i] = (float) d;
-        }
-    }
-}
-
-/* Adds the tensor NAME that E describes, its data from DATA[0..DATA_LEN). */
+/* Adds the tensor NAME that E describes, its data in DATA[0..DATA_LEN). */
 static CfmStatus
 add_safetensor (CfmTensorSet *set, const char *name, size_t name_len,
                 const Entry *e, const unsigned char *data, size_t data_len,
                 CfmError *err)
 {
-  int is_float, size = dtype_size (e->dtype, e->dtype_len, &is_float), d;
+  CfmTensorSource src = { data + e->begin, CFM_DTYPE_FLOAT32, 0, 0, { 0 } };
+  int is_float, size = dtype_size (e->dtype, e->dtype_len, &is_float,
+                                   &src.dtype), d;
   size_t count = 1;
-  float *dst;
-  CfmStatus status;
 
   if (size == 0)
     return cfm_error_set (err, CFM_ERR_PARSE, "safetensors: tensor \"%.*s\" "
@@ -455,11 +230,8 @@ add_safetensor (CfmTensorSet *set, const char *name, size_t name_len,
                           "outside the file", (int) name_len, name);
   if (!is_float)
     return CFM_OK;   /* integer buffers (num_batches_tracked) are not weights */
-  status = cfm_tensors_add (set, name, name_len, e->ndim, e->shape, &dst,
-                            err);
-  if (status == CFM_OK)
-    floats_from (data + e->begin, e->dtype, size, count / (size_t) size, dst);
-  return status;
+  return cfm_tensors_add_source (set, name, name_len, e->ndim, e->shape,
+                                 &src, err);
 }
 
 CfmStatus
@@ -514,8 +286,6 @@ cfm_safetensors_read (const void *buf, size_t len, CfmTensorSet *set,
     while (status == CFM_OK && json_char (&j, ','));
   if (status == CFM_OK && !json_char (&j, '}'))
     status = cfm_error_set (err, CFM_ERR_PARSE, "safetensors: bad header");
-  if (status == CFM_OK)
-    status = cfm_tensors_check_finite (set, err);
   if (status != CFM_OK)
     cfm_tensors_free (set);
   return status;
@@ -591,8 +361,6 @@ cfm_npz_read (const void *buf, size_t len, CfmTensorSet *set, CfmError *err)
     }
   if (status == CFM_OK)
     cfm_zip_free (&zip);
-  if (status == CFM_OK)
-    status = cfm_tensors_check_finite (set, err);
   if (status != CFM_OK)
     {
       cfm_zip_free (&zip);
@@ -602,7 +370,7 @@ cfm_npz_read (const void *buf, size_t len, CfmTensorSet *set, CfmError *err)
 }
 
 CfmStatus
-cfm_weights_read (const void *buf, size_t len, CfmTensorSet *set,
+cfm_weights_open (const void *buf, size_t len, CfmTensorSet *set,
                   CfmError *err)
 {
   static const unsigned char legacy[10] = {
@@ -632,4 +400,17 @@ cfm_weights_read (const void *buf, size_t len, CfmTensorSet *set,
                     : cfm_npz_read (buf, len, set, err);
     }
   return cfm_safetensors_read (buf, len, set, err);
+}
+
+CfmStatus
+cfm_weights_read (const void *buf, size_t len, CfmTensorSet *set,
+                  CfmError *err)
+{
+  CfmStatus status = cfm_weights_open (buf, len, set, err);
+
+  if (status == CFM_OK)
+    status = cfm_tensors_load_all (set, 1, err);
+  if (status != CFM_OK)
+    cfm_tensors_free (set);
+  return status;
 }

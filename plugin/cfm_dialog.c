@@ -158,9 +158,12 @@ cfm_dialog_set_values (CfmDialogState *st, const CfmArgValues *vals)
     cfm_args_clear (&st->vals);
   cfm_args_copy (&st->vals, vals);
   st->has_vals = TRUE;
-  /* A file's contents can change under the same name: read it anew. */
+  /* A file's contents can change under the same name: a kernel file is
+   * read anew, a model kept while its file's size and time stay (a change
+   * of layer, channel or input reads nothing). */
   if (st->bank_key && strcmp (key, st->bank_key) == 0
-      && vals->v[CFM_ARG_FILTER_BANK].i != CFM_BANK_FILE)
+      && vals->v[CFM_ARG_FILTER_BANK].i != CFM_BANK_FILE
+      && !(st->loaded.model && cfm_file_changed (st->loaded.model->file)))
     {
       g_free (key);
       return;

@@ -120,9 +120,16 @@ void     cfm_plan_model_release (CfmModel *model);
 /* Refuses a colormap other than gray on a gray image. */
 gboolean cfm_plan_check_colormap (const CfmPlan *plan, GError **error);
 
-/* Reads the model file and network VALS name into LOADED. */
+/* Opens the model file and network VALS name into LOADED (the file
+ * mapped, only the network's tensors read). */
 gboolean cfm_plan_load_model (const CfmArgValues *vals, CfmLoaded *loaded,
                               GError **error);
+
+/* Whether MODEL's file (NAME) changed on disk since it was opened (written,
+ * replaced, resized, or shrunk under its mapping), with ERROR saying so:
+ * what was computed from it is to be discarded. */
+gboolean cfm_plan_model_changed (const CfmModel *model, const gchar *name,
+                                 GError **error);
 
 void cfm_plan_free (CfmPlan *plan);
 

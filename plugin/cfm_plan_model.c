@@ -9,7 +9,6 @@
 
 #include "cfm_plan.h"
 #include "cfm_i18n.h"
-#include "cfm_npy.h"
 
 /* The largest model file read (VGG-16's weights are 528 MB). */
 #define MODEL_FILE_MAX_BYTES ((gsize) 4 << 30)
@@ -29,9 +28,6 @@ cfm_plan_load_model (const CfmArgValues *vals, CfmLoaded *loaded,
   CfmModel *model;
   CfmError err;
   gchar *name;
-  void *data;
-  size_t len;
-  CfmStatus status;
 
   if (path == NULL || *path == '\0')
     {
@@ -40,17 +36,10 @@ cfm_plan_load_model (const CfmArgValues *vals, CfmLoaded *loaded,
       return FALSE;
     }
   name = g_path_get_basename (path);
-  if (cfm_file_read (path, MODEL_FILE_MAX_BYTES, &data, &len, &err) != CFM_OK)
-    {
-      core_error (name, &err, error);
-      g_free (name);
-      return FALSE;
-    }
   model = g_rc_box_new0 (CfmModel);
-  status = cfm_model_read (data, len, name, vals->v[CFM_ARG_NETWORK].s, model,
-                           &err);
-  g_free (data);
-  if (status != CFM_OK)
+  /* mapped: only the pages of the tensors the network binds are read */
+  if (cfm_model_open (path, MODEL_FILE_MAX_BYTES, vals->v[CFM_ARG_NETWORK].s,
+                      model, &err) != CFM_OK)
     {
       core_error (name, &err, error);
       g_free (name);
@@ -59,6 +48,17 @@ cfm_plan_load_model (const CfmArgValues *vals, CfmLoaded *loaded,
     }
   loaded->model = model;
   loaded->model_name = name;
+  return TRUE;
+}
+
+gboolean
+cfm_plan_model_changed (const CfmModel *model, const gchar *name,
+                        GError **error)
+{
+  if (model == NULL || !cfm_file_changed (model->file))
+    return FALSE;
+  g_set_error (error, CFM_ERROR, 0, _("%s: the model file changed while it "
+                                      "was in use; run again."), name);
   return TRUE;
 }
 

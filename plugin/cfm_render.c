@@ -103,6 +103,10 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
       ok = write_maps (plan, input, writer, transfer, sink, tree, error);
       cfm_report_mark (&report, CFM_PHASE_MAPS);
       ok = ok && add_figures (plan, ranges, sink, tree, error);
+      /* maps of a model file that changed during the run are not shown */
+      ok = ok && !(plan->model
+                   && cfm_plan_model_changed (plan->model->model,
+                                              plan->model->name, error));
       cfm_writer_release (writer);
       if (ok)
         {

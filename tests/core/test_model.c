@@ -21,14 +21,14 @@ read_bytes (const char *rel, size_t *len)
   return data;
 }
 
-/* Reads the fixture FILE with the print(model) text of NAME. */
+/* Opens the fixture FILE with the print(model) text of NAME. */
 static CfmStatus
 read_model (const char *name, const char *file, CfmModel *model,
             CfmError *err)
 {
   char rel[256];
-  size_t len, text_len;
-  void *data, *text;
+  size_t text_len;
+  void *text;
   char *z;
   CfmStatus status;
 
@@ -38,12 +38,22 @@ read_model (const char *name, const char *file, CfmModel *model,
   memcpy (z, text, text_len);
   z[text_len] = '\0';
   snprintf (rel, sizeof rel, "networks/%s", file);
-  data = read_bytes (rel, &len);
-  status = cfm_model_read (data, len, file, z, model, err);
-  free (data);
+  status = cfm_model_open (fixture_path (rel), (size_t) 1 << 30, z, model,
+                           err);
   free (text);
   free (z);
   return status;
+}
+
+/* cfm_model_read of fixture REL's bytes, held in memory, as NAME. */
+static CfmStatus
+read_model_bytes (const char *rel, const char *name, const char *text,
+                  CfmModel *model, CfmError *err)
+{
+  size_t len;
+  void *data = read_bytes (rel, &len);
+
+  return cfm_model_read (cfm_file_wrap (data, len), name, text, model, err);
 }
 
 /* A band's rows of each wanted module, gathered into whole maps. */
@@ -228,22 +238,18 @@ check_refusals (void)
 {
   CfmModel model;
   CfmError err;
-  size_t len;
-  void *data = read_bytes ("networks/lenet.pth", &len);
 
-  CHECK (cfm_model_read (data, len, "lenet.pth", "  \n", &model, &err)
-         != CFM_OK, "weights without a network text");
+  CHECK (read_model_bytes ("networks/lenet.pth", "lenet.pth", "  \n",
+                           &model, &err) != CFM_OK,
+         "weights without a network text");
   CHECK_MSG (err.message, "print(model)");
-  CHECK (cfm_model_read (data, len, "lenet.pth",
-                         "Sequential(\n  (0): Conv2d(3, 6, kernel_size=(5, "
-                         "5), stride=(1, 1))\n)\n", &model, &err) != CFM_OK,
-         "a text that does not match the weights");
-  free (data);
-  data = read_bytes ("networks/refuse-whole-model.pth", &len);
-  CHECK (cfm_model_read (data, len, "m.pth", "x", &model, &err) != CFM_OK,
-         "a whole saved model");
+  CHECK (read_model_bytes ("networks/lenet.pth", "lenet.pth",
+                           "Sequential(\n  (0): Conv2d(3, 6, kernel_size=(5, "
+                           "5), stride=(1, 1))\n)\n", &model, &err)
+         != CFM_OK, "a text that does not match the weights");
+  CHECK (read_model_bytes ("networks/refuse-whole-model.pth", "m.pth", "x",
+                           &model, &err) != CFM_OK, "a whole saved model");
   CHECK_MSG (err.message, "state_dict");
-  free (data);
 }
 
 int

@@ -65,7 +65,6 @@ check_onnx_file (const char *name, const char *file, int want_modules,
     }
   CHECK (cfm_onnx_read (data, len, &net, &w, &err) == CFM_OK, "%s: %s", rel,
          err.message);
-  free (data);
   CHECK (net.n == want_modules, "%s: %d modules in the chain, not %d (%s)",
          rel, net.n, want_modules, net.ended);
   if (ends_at)
@@ -98,6 +97,7 @@ check_onnx_file (const char *name, const char *file, int want_modules,
   cfm_tensors_free (&want);
   cfm_tensors_free (&w);
   cfm_network_free (&net);
+  free (data);   /* the weights were views into it */
   cfm_network_free (&printed);
 }
 

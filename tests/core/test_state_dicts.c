@@ -104,7 +104,7 @@ check_file (const char *dir, const char *name, const char *file,
   n_tensors = set.n;
   cfm_tensors_free (&set);
   err.message[0] = '\0';
-  status = cfm_model_read (data, len, file, text, &model, &err);
+  status = cfm_model_open (path, FILE_MAX, text, &model, &err);
   CHECK (status == CFM_OK || err.message[0] != '\0', "%s: refused with no "
          "message", file);
   if (status == CFM_OK)

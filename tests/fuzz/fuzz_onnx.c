@@ -27,6 +27,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (net.n < 1)
     abort ();
   cfm_network_geometry (&net, net.n - 1, stride, centre);
+  /* the tensors off the chain too, as views or converted */
+  if (cfm_tensors_load_all (&weights, 0, &err) != CFM_OK
+      && err.message[0] == '\0')
+    abort ();
   cfm_network_free (&net);
   cfm_tensors_free (&weights);
   return 0;
