@@ -46,14 +46,20 @@ def write_model(folder):
         f.write(text.getvalue())
 
 
-def run(build, folder, size):
+def run(build, folder, size, model=None, text=None, layer="features.14",
+        filters="1"):
+    """The plug-in in GIMP 2.10 on the photo scaled to SIZE, LAYER's maps
+    of FILTERS of MODEL (default: the VGG-16 blocks write_model wrote);
+    (run s, process peak MB, run added MB)."""
     w, h = size.split("x")
     batch = os.path.join(build, "plugin", "cnn-feature-maps-batch")
     args = ["--set", "filter-bank=model",
-            "--set", "model-file=" + os.path.join(folder, "vgg16-3.pth"),
-            "--set", "network=@" + os.path.join(folder, "vgg16-3.txt"),
-            "--set", "layer=features.14", "--set", "input=rgb",
-            "--set", "input-normalize=imagenet", "--set", "filters=1",
+            "--set", "model-file=" + (model or os.path.join(folder,
+                                                            "vgg16-3.pth")),
+            "--set", "network=@" + (text or os.path.join(folder,
+                                                         "vgg16-3.txt")),
+            "--set", "layer=" + layer, "--set", "input=rgb",
+            "--set", "input-normalize=imagenet", "--set", "filters=" + filters,
             "-o", os.path.join(folder, "out"),
             "--before", "(gimp-image-scale image %s %s)" % (w, h)]
     script = subprocess.run([batch, "--print-script"] + args + [PHOTO],

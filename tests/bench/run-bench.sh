@@ -38,3 +38,7 @@ CFM_FIXTURES=$SRC/tests/fixtures CFM_SOURCE_ROOT=$SRC CFM_BUILD_ROOT=$SRC/build 
 if command -v gimp-console-2.10 >/dev/null && [ -x build/plugin/cnn-feature-maps ]; then
   /usr/bin/python3 tests/bench/model_memory.py build
 fi
+# Opening a model file: VGG-11 as a state dict, safetensors and ONNX,
+# mapped and read as before, and in GIMP 2.10 (needs python3-torch and
+# python3-torchvision).
+/usr/bin/python3 tests/bench/model_files.py build

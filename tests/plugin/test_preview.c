@@ -8,7 +8,12 @@
  * PyTorch maps give at that place: the map pixel under it found from the
  * alignment rule (a map pixel is centred on the input pixels it read,
  * rounding toward the top-left), the range from the visible map pixels. */
+#define _DEFAULT_SOURCE   /* utimensat */
+#include <fcntl.h>
 #include <gegl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "test_util.h"
 #include "cfm_args.h"
@@ -271,6 +276,60 @@ check_model_summary (void)
   g_free (text);
 }
 
+/* The dialog keeps an open model while its file stays as it was: a
+ * change of layer or input reads nothing; a file written since is opened
+ * again. */
+static void
+check_model_kept (void)
+{
+  static const GeglRectangle area = { 0, 0, 96, 72 };
+  gchar *text = NULL, *copy = g_build_filename (g_get_tmp_dir (),
+                                                "cfm-kept.pth", NULL);
+  gchar *bytes = NULL;
+  gsize len;
+  CfmDialogState st;
+  CfmArgValues vals;
+  CfmModel *first;
+  struct timespec later[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+
+  g_file_get_contents (fixture_path ("networks/vgg_bn.txt"), &text, NULL,
+                       NULL);
+  g_file_get_contents (fixture_path ("networks/vgg_bn.pth"), &bytes, &len,
+                       NULL);
+  g_file_set_contents (copy, bytes, (gssize) len, NULL);
+  cfm_args_init (&vals);
+  cfm_args_set_from_string (&vals, "filter-bank", "model", NULL);
+  cfm_args_set_from_string (&vals, "model-file", copy, NULL);
+  cfm_args_set_from_string (&vals, "network", text, NULL);
+  cfm_args_set_from_string (&vals, "layer", "3", NULL);
+  cfm_args_set_from_string (&vals, "input", "rgb", NULL);
+  cfm_dialog_init (&st, &area, TRUE);
+  cfm_dialog_set_values (&st, &vals);
+  first = st.loaded.model;
+  CHECK (first != NULL, "the model was not opened");
+  if (first == NULL)
+    return;
+  g_rc_box_acquire (first);   /* so a new model cannot take its address */
+  cfm_args_set_from_string (&vals, "layer", "7", NULL);
+  cfm_args_set_from_string (&vals, "filters", "2-4", NULL);
+  cfm_dialog_set_values (&st, &vals);
+  CHECK (st.loaded.model == first, "a change of layer opened the model "
+         "again");
+  /* the file written again, with a time of its own */
+  later[1].tv_sec = time (NULL) + 5;
+  utimensat (AT_FDCWD, copy, later, 0);
+  cfm_dialog_set_values (&st, &vals);
+  CHECK (st.loaded.model != NULL && st.loaded.model != first,
+         "a model whose file changed was kept");
+  cfm_plan_model_release (first);
+  cfm_dialog_clear (&st);
+  cfm_args_clear (&vals);
+  g_unlink (copy);
+  g_free (copy);
+  g_free (bytes);
+  g_free (text);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -329,6 +388,7 @@ main (int argc, char **argv)
   view = (GeglRectangle) { 30, 20, 60, 48 };
   check_model_preview (buf, "6", CFM_STAGE_POOL, 2, &view, 4);
   check_model_summary ();
+  check_model_kept ();
 
   /* Refusals: a filter the bank lacks, bad settings; dark gray drawn. */
   view = (GeglRectangle) { 0, 0, 16, 16 };

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The benchmark's table of model files: torchvision's VGG-11 (random
+weights, fixed seed) saved as a state dict (531 MB, most of it the
+classifier's Linear weights), as safetensors and as ONNX, with its
+print(model) text; each opened by cfm-model-open in a process of its own,
+features.8 (its third block's convolution, 256 channels) run on a 2
+megapixel input in bands, mapped (as the plug-in opens models) and as
+models were read before (the file in memory, every tensor copied), and
+PyTorch's torch.load of the state dict beside them.
+
+    model_files.py BUILD [FOLDER]
+FOLDER (default BUILD/bench-models) keeps the files between runs.  Prints
+a Markdown table: format, way, file MB, opening s, run s, resident after
+the opening MB, process peak MB.  Needs python3-torch and
+python3-torchvision.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+LAYER, WIDTH, HEIGHT = "features.8", 1632, 1224
+
+
+def write_models(folder):
+    import torch
+    import torchvision
+    from make_network_fixtures import write_safetensors
+    os.makedirs(folder, exist_ok=True)
+    base = os.path.join(folder, "vgg11")
+    if os.path.exists(base + ".onnx"):
+        return base
+    torch.manual_seed(0)
+    model = torchvision.models.vgg11().eval()
+    sd = model.state_dict()
+    torch.save(sd, base + ".pth")
+    write_safetensors(base + ".safetensors", sd)
+    with open(base + ".txt", "w") as f:
+        f.write(str(model) + "\n")
+    torch.onnx.export(model, torch.zeros(1, 3, 224, 224), base + ".onnx",
+                      opset_version=13, input_names=["input"],
+                      output_names=["output"])   # AdaptiveAvgPool2d: a
+    # fixed size (the core reads the chain, not the graph's input size)
+    return base
+
+
+def open_row(program, path, text, copy):
+    args = [program, path, text, LAYER, str(WIDTH), str(HEIGHT)]
+    out = subprocess.run(args + (["--copy"] if copy else []),
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return ["failed: " + out.stderr.strip()] + [""] * 3
+    return out.stdout.strip().split("|")
+
+
+HWM = ("int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
+       " / 1024")
+
+
+def torch_load_row(path):
+    """torch.load's seconds and the process's peak MB, and the peak of a
+    process that only imports torch (VmHWM: a child's ru_maxrss may be
+    its parent's)."""
+    code = ("import time, torch\n"
+            "t = time.time()\n"
+            "sd = torch.load(%r)\n"
+            "print('%%.3f|%%.0f' %% (time.time() - t, %s))\n" % (path, HWM))
+    base = "import torch\nprint('%%.0f' %% (%s))\n" % HWM
+    out = subprocess.run(["/usr/bin/python3", "-c", code],
+                         capture_output=True, text=True).stdout.split("|")
+    empty = subprocess.run(["/usr/bin/python3", "-c", base],
+                           capture_output=True, text=True).stdout.strip()
+    return out[0], out[1].strip(), empty
+
+
+def main():
+    build = sys.argv[1]
+    folder = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
+        build, "bench-models")
+    base = write_models(folder)
+    program = os.path.join(build, "tests", "bench", "cfm-model-open")
+    print("| file | way | MB | opening s | run s | resident after opening MB"
+          " | process peak MB |")
+    print("|---|---|---|---|---|---|---|")
+    for ext in (".pth", ".safetensors", ".onnx"):
+        path = base + ext
+        mb = os.path.getsize(path) / 2 ** 20
+        for copy in (False, True):
+            row = open_row(program, path, base + ".txt", copy)
+            print("| vgg11%s | %s | %.0f | %s |" % (
+                ext, "read, copied" if copy else "mapped", mb,
+                " | ".join(row)))
+    t, peak, empty = torch_load_row(base + ".pth")
+    print("| vgg11.pth | torch.load (PyTorch %s) | %.0f | %s | | | %s "
+          "(%s with torch imported) |" % (
+              torch_version(), os.path.getsize(base + ".pth") / 2 ** 20, t,
+              peak, empty))
+    if shutil.which("gimp-console-2.10") and os.path.exists(
+            os.path.join(build, "plugin", "cnn-feature-maps")):
+        gimp_rows(build, base)
+
+
+def gimp_rows(build, base):
+    """The plug-in in GIMP 2.10: LAYER's 8 channels over the photo scaled
+    to WIDTH x HEIGHT, from each file (CFM_REPORT)."""
+    import tempfile
+    from model_memory import run
+    print("\n| file in GIMP 2.10, %s, 8 channels, %dx%d | run s | process "
+          "peak MB | the run added MB |" % (LAYER, WIDTH, HEIGHT))
+    print("|---|---|---|---|")
+    for ext in (".pth", ".safetensors", ".onnx"):
+        with tempfile.TemporaryDirectory(prefix="cfm-model-files-") as tmp:
+            got = run(build, tmp, "%dx%d" % (WIDTH, HEIGHT), base + ext,
+                      base + ".txt", LAYER, "1-8")
+        print("| vgg11%s | %s |" % (ext, " | ".join(got)))
+
+
+def torch_version():
+    return subprocess.run(["/usr/bin/python3", "-c",
+                           "import torch; print(torch.__version__)"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+if __name__ == "__main__":
+    main()
