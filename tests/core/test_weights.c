@@ -104,6 +104,11 @@ check_precisions (void)
          "%s", err.message);
   check_net_manifest ("vgg_bn", "vgg_bn-fp16.safetensors", &set, 2e-3);
   cfm_tensors_free (&set);
+  CHECK (read_weights ("views.pth", &set, &err) == CFM_OK, "%s",
+         err.message);
+  check_net_manifest ("views", "views.pth (offsets, bfloat16, strides)",
+                      &set, 1e-6);
+  cfm_tensors_free (&set);
 }
 
 /* FILE is refused with a message holding NEEDLE. */
