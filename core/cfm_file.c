@@ -10,13 +10,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfm_npy.h"
 
 /* Mappings the guard watches at once; a file opened beyond them is read
  * into memory instead. */
@@ -258,4 +258,69 @@ cfm_file_close (CfmFile *file)
     free (file->data);
   free (file->path);
   free (file);
+}
+
+CfmStatus
+cfm_file_read (const char *path, size_t max_bytes, void **data, size_t *len,
+               CfmError *err)
+{
+  FILE *f;
+  unsigned char *buf;
+  size_t cap = 65536, n = 0;
+
+  *data = NULL;
+  *len = 0;
+  f = fopen (path, "rb");
+  if (f == NULL)
+    return cfm_error_set (err, CFM_ERR_IO, "cannot open \"%s\": %s", path,
+                          strerror (errno));
+  buf = malloc (cap);
+  while (buf != NULL)
+    {
+      size_t got = fread (buf + n, 1, cap - n, f);
+
+      n += got;
+      if (n > max_bytes)
+        {
+          free (buf);
+          fclose (f);
+          return cfm_error_set (err, CFM_ERR_SIZE,
+                                "\"%s\" is larger than %zu bytes", path,
+                                max_bytes);
+        }
+      if (got == 0)
+        break;
+      if (n == cap)
+        {
+          unsigned char *bigger = realloc (buf, cap * 2);
+
+          if (bigger == NULL)
+            {
+              free (buf);
+              buf = NULL;
+              break;
+            }
+          buf = bigger;
+          cap *= 2;
+        }
+    }
+  if (buf == NULL)
+    {
+      fclose (f);
+      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory reading %s",
+                            path);
+    }
+  if (ferror (f))
+    {
+      int e = errno;
+
+      free (buf);
+      fclose (f);
+      return cfm_error_set (err, CFM_ERR_IO, "cannot read \"%s\": %s", path,
+                            strerror (e));
+    }
+  fclose (f);
+  *data = buf;
+  *len = n;
+  return CFM_OK;
 }

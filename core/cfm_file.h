@@ -38,6 +38,10 @@ int cfm_file_mapped (const CfmFile *file);
  * Results computed from a changed file are to be discarded. */
 int cfm_file_changed (const CfmFile *file);
 
+/* Reads a whole file into a malloc'ed buffer of at most MAX_BYTES. */
+CfmStatus cfm_file_read (const char *path, size_t max_bytes, void **data,
+                         size_t *len, CfmError *err);
+
 /* Unmaps or frees; NULL is ignored. */
 void cfm_file_close (CfmFile *file);
 

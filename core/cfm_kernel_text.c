@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfm_file.h"
 #include "cfm_npy.h"
 #include "cfm_number.h"
 

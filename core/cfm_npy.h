@@ -35,8 +35,5 @@ void cfm_array_free (CfmArray *array);
 CfmStatus cfm_bank_from_array (const CfmArray *array, CfmBank *bank,
                                CfmError *err);
 
-/* Reads a whole file into a malloc'ed buffer of at most MAX_BYTES. */
-CfmStatus cfm_file_read (const char *path, size_t max_bytes, void **data,
-                         size_t *len, CfmError *err);
 
 #endif

@@ -27,6 +27,7 @@
 #include "cfm_conv.h"
 #include "cfm_input.h"
 #include "cfm_network.h"
+#include "cfm_file.h"
 #include "cfm_npy.h"
 #include "cfm_pipeline.h"
 #include "bench.h"

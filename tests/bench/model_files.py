@@ -9,8 +9,9 @@ megapixel input in bands, mapped (as the plug-in opens models) and as
 models were read before (the file in memory, every tensor copied), and
 PyTorch's torch.load of the state dict beside them.
 
-    model_files.py BUILD [FOLDER]
-FOLDER (default BUILD/bench-models) keeps the files between runs.  Prints
+    model_files.py BUILD [FOLDER] [--before=OTHER-BUILD]
+FOLDER (default BUILD/bench-models) keeps the files between runs; with
+--before, the GIMP rows are run with OTHER-BUILD's plug-in too.  Prints
 a Markdown table: format, way, file MB, opening s, run s, resident after
 the opening MB, process peak MB.  Needs python3-torch and
 python3-torchvision.
@@ -78,9 +79,12 @@ def torch_load_row(path):
 
 
 def main():
-    build = sys.argv[1]
-    folder = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
-        build, "bench-models")
+    args = [a for a in sys.argv[1:] if not a.startswith("--before=")]
+    before = [a[len("--before="):] for a in sys.argv[1:]
+              if a.startswith("--before=")]
+    build = os.path.abspath(args[0])
+    folder = args[1] if len(args) > 1 else os.path.join(build,
+                                                        "bench-models")
     base = write_models(folder)
     program = os.path.join(build, "tests", "bench", "cfm-model-open")
     print("| file | way | MB | opening s | run s | resident after opening MB"
@@ -101,22 +105,27 @@ def main():
               peak, empty))
     if shutil.which("gimp-console-2.10") and os.path.exists(
             os.path.join(build, "plugin", "cnn-feature-maps")):
-        gimp_rows(build, base)
+        gimp_rows(build, base, os.path.abspath(before[0]) if before
+                  else None)
 
 
-def gimp_rows(build, base):
+def gimp_rows(build, base, before=None):
     """The plug-in in GIMP 2.10: LAYER's 8 channels over the photo scaled
-    to WIDTH x HEIGHT, from each file (CFM_REPORT)."""
+    to WIDTH x HEIGHT, from each file (CFM_REPORT); with BEFORE, another
+    build's plug-in (an earlier commit's) in turn, in the same run."""
     import tempfile
     from model_memory import run
-    print("\n| file in GIMP 2.10, %s, 8 channels, %dx%d | run s | process "
-          "peak MB | the run added MB |" % (LAYER, WIDTH, HEIGHT))
-    print("|---|---|---|---|")
+    builds = [build] + ([before] if before else [])
+    print("\n| file in GIMP 2.10, %s, 8 channels, %dx%d | plug-in | run s | "
+          "process peak MB | the run added MB |" % (LAYER, WIDTH, HEIGHT))
+    print("|---|---|---|---|---|")
     for ext in (".pth", ".safetensors", ".onnx"):
-        with tempfile.TemporaryDirectory(prefix="cfm-model-files-") as tmp:
-            got = run(build, tmp, "%dx%d" % (WIDTH, HEIGHT), base + ext,
-                      base + ".txt", LAYER, "1-8")
-        print("| vgg11%s | %s |" % (ext, " | ".join(got)))
+        for b in builds:
+            with tempfile.TemporaryDirectory(prefix="cfm-model-files-") as t:
+                got = run(b, t, "%dx%d" % (WIDTH, HEIGHT), base + ext,
+                          base + ".txt", LAYER, "1-8")
+            print("| vgg11%s | %s | %s |" % (
+                ext, "this" if b == build else "before", " | ".join(got)))
 
 
 def torch_version():

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cfm_model.h"
+#include "cfm_file.h"
 #include "cfm_npy.h"
 
 #define FILE_MAX ((size_t) 4 << 30)

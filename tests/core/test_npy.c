@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "cfm_file.h"
 #include "cfm_npy.h"
 
 static void

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cfm_cpu.h"
+#include "cfm_file.h"
 #include "cfm_npy.h"
 
 static int test_passed, test_failed;
