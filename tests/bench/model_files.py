@@ -7,7 +7,9 @@ print(model) text; each opened by cfm-model-open in a process of its own,
 features.8 (its third block's convolution, 256 channels) run on a 2
 megapixel input in bands, mapped (as the plug-in opens models) and as
 models were read before (the file in memory, every tensor copied), and
-PyTorch's torch.load of the state dict beside them.
+PyTorch's torch.load of the state dict beside them: Debian 12's, and the
+GIMP 3 root's (CFM_GIMP3_ROOT, where PyTorch is installed there) whole and
+with mmap=True.
 
     model_files.py BUILD [FOLDER] [--before=OTHER-BUILD]
 FOLDER (default BUILD/bench-models) keeps the files between runs; with
@@ -62,20 +64,55 @@ HWM = ("int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
        " / 1024")
 
 
-def torch_load_row(path):
+def torch_load_row(path, python=("/usr/bin/python3",), mmap=False):
     """torch.load's seconds and the process's peak MB, and the peak of a
     process that only imports torch (VmHWM: a child's ru_maxrss may be
-    its parent's)."""
+    its parent's).  PYTHON: the command that runs Python (a chroot's)."""
     code = ("import time, torch\n"
             "t = time.time()\n"
-            "sd = torch.load(%r)\n"
-            "print('%%.3f|%%.0f' %% (time.time() - t, %s))\n" % (path, HWM))
+            "sd = torch.load(%r%s)\n"
+            "s = sum(float(v.float().sum()) for v in list(sd.values())[:2])\n"
+            "print('%%.3f|%%.0f' %% (time.time() - t, %s))\n"
+            % (path, ", mmap=True, weights_only=True" if mmap else "", HWM))
     base = "import torch\nprint('%%.0f' %% (%s))\n" % HWM
-    out = subprocess.run(["/usr/bin/python3", "-c", code],
+    out = subprocess.run(list(python) + ["-c", code],
                          capture_output=True, text=True).stdout.split("|")
-    empty = subprocess.run(["/usr/bin/python3", "-c", base],
+    empty = subprocess.run(list(python) + ["-c", base],
                            capture_output=True, text=True).stdout.strip()
+    if len(out) < 2:
+        return None
     return out[0], out[1].strip(), empty
+
+
+def torch_rows(base):
+    """torch.load of the state dict by Debian 12's PyTorch and, where the
+    GIMP 3 root (CFM_GIMP3_ROOT) has PyTorch, by its 2.x, whole and with
+    mmap=True (the first two tensors summed, so mapped data is read)."""
+    path = base + ".pth"
+    mb = os.path.getsize(path) / 2 ** 20
+    runs = [(("/usr/bin/python3",), False, None)]
+    root = os.environ.get("CFM_GIMP3_ROOT", "")
+    if root and os.path.exists(os.path.join(root, "usr/lib/python3/"
+                                            "dist-packages/torch")):
+        chroot = ("chroot", root, "python3")
+        runs += [(chroot, False, root), (chroot, True, root)]
+    for python, mmap, root in runs:
+        inside = path
+        if root:   # the file is copied into the root for its Python
+            inside = "/tmp/vgg11.pth"
+            shutil.copyfile(path, os.path.join(root, "tmp", "vgg11.pth"))
+        got = torch_load_row(inside, python, mmap)
+        if got is None:
+            continue
+        version = subprocess.run(list(python) + [
+            "-c", "import torch; print(torch.__version__)"],
+            capture_output=True, text=True).stdout.strip()
+        print("| vgg11.pth | torch.load%s (PyTorch %s) | %.0f | %s | | | %s "
+              "(%s with torch imported) |" % (
+                  "(mmap=True)" if mmap else "", version, mb, got[0], got[1],
+                  got[2]))
+        if root:
+            os.unlink(os.path.join(root, "tmp", "vgg11.pth"))
 
 
 def main():
@@ -98,11 +135,7 @@ def main():
             print("| vgg11%s | %s | %.0f | %s |" % (
                 ext, "read, copied" if copy else "mapped", mb,
                 " | ".join(row)))
-    t, peak, empty = torch_load_row(base + ".pth")
-    print("| vgg11.pth | torch.load (PyTorch %s) | %.0f | %s | | | %s "
-          "(%s with torch imported) |" % (
-              torch_version(), os.path.getsize(base + ".pth") / 2 ** 20, t,
-              peak, empty))
+    torch_rows(base)
     if shutil.which("gimp-console-2.10") and os.path.exists(
             os.path.join(build, "plugin", "cnn-feature-maps")):
         gimp_rows(build, base, os.path.abspath(before[0]) if before
@@ -126,12 +159,6 @@ def gimp_rows(build, base, before=None):
                           base + ".txt", LAYER, "1-8")
             print("| vgg11%s | %s | %s |" % (
                 ext, "this" if b == build else "before", " | ".join(got)))
-
-
-def torch_version():
-    return subprocess.run(["/usr/bin/python3", "-c",
-                           "import torch; print(torch.__version__)"],
-                          capture_output=True, text=True).stdout.strip()
 
 
 if __name__ == "__main__":

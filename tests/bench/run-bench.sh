@@ -20,6 +20,11 @@ if [ "$(id -u)" = 0 ] && bash tests/gimp/make-gimp3-root.sh "$ROOT" >/dev/null 2
   trap 'umount -l "$ROOT/src" "$ROOT/proc" 2>/dev/null' EXIT
   chroot "$ROOT" sh -c "cd /src && { [ -f build-gimp3/build.ninja ] || meson setup build-gimp3; } && ninja -C build-gimp3" >/dev/null
   export CFM_GIMP3_BUILD=$SRC/build-gimp3 CFM_GIMP3_ROOT=$ROOT
+  # PyTorch 2.x beside it, for torch.load in the model files' table
+  chroot "$ROOT" sh -c "dpkg-query -W python3-torch >/dev/null 2>&1 || \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends python3-torch >/dev/null" \
+    || echo "PyTorch could not be installed in the GIMP 3 root"
 fi
 # onnxruntime's CPU build, for the benchmark only (never the plug-in's):
 # from the npm registry, without its download of GPU libraries.
