@@ -273,6 +273,9 @@ load (CfmTensor *t, int own, CfmError *err)
 {
   size_t k;
 
+  if (t->data == NULL && t->src.bytes == NULL)   /* its room was not had */
+    return cfm_error_set (err, CFM_ERR_NOMEM, "tensor \"%s\" has no "
+                          "values", t->name);
   if (t->data == NULL && !own && viewable (t))
     t->data = (const float *) (const void *) (t->src.bytes
                                               + t->src.offset * 4);
