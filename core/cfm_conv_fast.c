@@ -40,7 +40,8 @@ typedef struct
   const float  *band;         /* the input band's c planes */
   int           direct;       /* its rows are read where they are */
   const float  *zero_row;
-  int           in_w, pw, pitch, band_row0, band_rows, in_h, row0, out_w;
+  int           in_w, pw, pitch, band_row0, in_h, row0, out_w;
+  size_t        band_plane;
   CfmPadMode    pad_mode;
   float        *conv, *act_out, *dummy;
   size_t        plane_stride;
@@ -102,8 +103,7 @@ fast_row_pointers (const FastJob *job, int r, RowCache *cache,
                               job->pad_mode);
   for (ch = 0; ch < job->c; ch++)
     {
-      const float *plane = job->band + (size_t) ch * job->band_rows
-                                       * job->in_w;
+      const float *plane = job->band + (size_t) ch * job->band_plane;
       /* no cache when the band's rows are read where they are */
       int *tag = job->direct ? NULL : cache->tag + ch * job->kh;
       float *slots = job->direct ? NULL
@@ -492,7 +492,7 @@ job_init (FastJob *job, const CfmBank *bank, const CfmBand *in,
   job->band = in->data;
   job->direct = p->padding == 0 && !rows_collide (in->w);
   job->band_row0 = in->row0;
-  job->band_rows = in->rows;
+  job->band_plane = cfm_band_plane (in);
   job->in_h = in->h;
   job->row0 = row0;
   job->out_w = out_w;

@@ -44,8 +44,8 @@ conv_row (const CfmConvJob *job, int oy, int out_w, float *prow)
 
         if (y < 0)
           continue;   /* a zero-padding row adds nothing */
-        src = in->data + ((size_t) ch * in->rows + (y - in->row0))
-              * (size_t) in->w;
+        src = in->data + ch * cfm_band_plane (in)
+              + (size_t) (y - in->row0) * in->w;
         cfm_pad_row (src, in->w, p->padding, p->pad_mode, prow);
         for (f = 0; f < bank->n; f++)
           {

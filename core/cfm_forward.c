@@ -108,7 +108,7 @@ compute_rows (Stream *s, int i, int a, int b, float *dst, size_t stride,
     const Held *below = &s->held[i - 1];
     const CfmModule *m = &s->net->modules[i - 1];
     CfmBand in = { below->buf, s->c[i - 1], s->h[i - 1],
-                   s->w[i - 1], below->row0, below->rows };
+                   s->w[i - 1], below->row0, below->rows, 0 };
     CfmModuleDest d = { dst, act_dst, stride, CFM_ACT_NONE, 0.0f,
                         &s->packed[i - 1] };
     return cfm_module_run (m, &in, &d,

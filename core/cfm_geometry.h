@@ -41,13 +41,22 @@ typedef struct
 } CfmPoolParams;
 
 /* Rows [row0, row0 + rows) of a planar image of C channels, H x W.
- * Channel ch, band row r, column x is data[((size_t) ch * rows + r) * w + x]. */
+ * Channel ch, band row r, column x is data[ch * plane + r * w + x]; PLANE
+ * 0 means rows * w (the planes one after another). */
 typedef struct
 {
   const float *data;
   int          c, h, w;
   int          row0, rows;
+  size_t       plane;
 } CfmBand;
+
+/* The distance between B's planes, in floats. */
+static inline size_t
+cfm_band_plane (const CfmBand *b)
+{
+  return b->plane ? b->plane : (size_t) b->rows * b->w;
+}
 
 /* Output length of a conv along one axis of length IN for kernel side K:
  * floor((IN + 2p - d(K-1) - 1) / s) + 1.  Reports an error when the kernel

@@ -36,8 +36,8 @@ conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
            CfmError *err)
 {
   CfmBank bank = { n, c, m->k[0], m->k[1], (float *) w };
-  CfmBand band = { in->data + (size_t) c0 * in->rows * in->w, c, in->h,
-                   in->w, in->row0, in->rows };
+  CfmBand band = { in->data + c0 * cfm_band_plane (in), c, in->h, in->w,
+                   in->row0, in->rows, cfm_band_plane (in) };
   CfmConvJob job = { 0 };
 
   job.bank = &bank;
@@ -167,7 +167,7 @@ conv_general (const CfmModule *m, const Rows *in, float *out, size_t stride,
               float wt = m->weight[(((size_t) f * gin + ch) * m->k[0] + ky)
                                    * m->k[1] + kx];
               const float *band = in->data
-                                  + (size_t) (g * gin + ch) * in->rows * in->w;
+                                  + (g * gin + ch) * cfm_band_plane (in);
 
               for (y = 0; y < on; y++)
                 {
@@ -235,6 +235,15 @@ apply_function (const CfmModule *m, float v)
     case CFM_FN_SIGMOID: return 1.0f / (1.0f + expf (-v));
     case CFM_FN_TANH: return tanhf (v);
     case CFM_FN_HARDTANH: return v < m->lo ? m->lo : v > m->hi ? m->hi : v;
+    case CFM_FN_HARDSIGMOID:
+      return fmaxf (0.0f, fminf (1.0f, m->alpha * v + m->beta));
+    case CFM_FN_HARDSWISH:   /* x * relu6 (x + 3) / 6, as PyTorch */
+      return v * fminf (fmaxf (v + 3.0f, 0.0f), 6.0f) / 6.0f;
+    case CFM_FN_SOFTPLUS:   /* PyTorch: x itself past 20 */
+      return v > 20.0f ? v : log1pf (expf (v));
+    case CFM_FN_MISH:
+      return v * tanhf (v > 20.0f ? v : log1pf (expf (v)));
+    case CFM_FN_ERF: return erff (v);
     default: return v;
     }
 }
@@ -264,6 +273,18 @@ apply_function_rows (const CfmModule *m, const float *in, float *out,
       for (i = 0; i < n; i++)
         out[i] = apply_function (m, in[i]);
     }
+}
+
+/* PReLU on channel CH's N values: its slope, or the one slope. */
+static void
+prelu_rows (const CfmModule *m, int ch, const float *in, float *out,
+            size_t n)
+{
+  float slope = m->weight[m->features == 1 ? 0 : ch];
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    out[i] = in[i] > 0.0f ? in[i] : in[i] * slope;
 }
 
 /* One pooled value: the window of output pixel (Y, X) (Y an absolute
@@ -419,8 +440,7 @@ pool_worker (void *data, int worker)
   int c1 = (int) ((long long) p->in->c * (worker + 1) / p->workers), ch;
 
   for (ch = c0; ch < c1; ch++)
-    pool_channel (p->m, p->in, p->in->data + (size_t) ch * p->in->rows
-                                             * p->in->w,
+    pool_channel (p->m, p->in, p->in->data + ch * cfm_band_plane (p->in),
                   p->out + ch * p->stride, p->o0, p->on, p->ow);
 }
 
@@ -456,7 +476,7 @@ cfm_module_run (const CfmModule *m, const CfmBand *in,
                 const CfmModuleDest *out, const CfmModule *act, int o0,
                 int on, int ow, CfmError *err)
 {
-  size_t n = (size_t) on * ow, in_stride = (size_t) in->rows * in->w;
+  size_t n = (size_t) on * ow, in_stride = cfm_band_plane (in);
   size_t stride = out->stride;
   const float *src = in->data;   /* a row-for-row module's rows, below */
   int ch;
@@ -486,7 +506,9 @@ cfm_module_run (const CfmModule *m, const CfmBand *in,
       batchnorm (m, src, in_stride, out->conv, stride, n);
       return CFM_OK;
     case CFM_MODULE_FUNCTION:
-      for (ch = 0; ch < in->c; ch++)
+      for (ch = 0; ch < in->c && m->fn == CFM_FN_PRELU; ch++)
+        prelu_rows (m, ch, src + ch * in_stride, out->conv + ch * stride, n);
+      for (ch = 0; ch < in->c && m->fn != CFM_FN_PRELU; ch++)
         apply_function_rows (m, src + ch * in_stride,
                              out->conv + ch * stride, n);
       return CFM_OK;

@@ -42,9 +42,8 @@ out_length (const CfmModule *m, int a, int in, CfmError *err)
   return (int) out;
 }
 
-/* The output size of module M on C x H x W. */
-static CfmStatus
-module_size (const CfmModule *m, int c, int h, int w, int *oc, int *oh,
+CfmStatus
+cfm_module_size (const CfmModule *m, int c, int h, int w, int *oc, int *oh,
              int *ow, CfmError *err)
 {
   *oc = c;
@@ -112,7 +111,7 @@ cfm_chain_sizes (const CfmNetwork *net, int last, int *c, int *h, int *w,
   if (last < 0 || last >= net->n)
     return cfm_error_set (err, CFM_ERR_ARG, "no module %d", last);
   for (i = 0; i <= last && status == CFM_OK; i++)
-    status = module_size (&net->modules[i], c[i], h[i], w[i], &c[i + 1],
+    status = cfm_module_size (&net->modules[i], c[i], h[i], w[i], &c[i + 1],
                           &h[i + 1], &w[i + 1], err);
   return status;
 }
@@ -129,7 +128,7 @@ cfm_network_shapes (const CfmNetwork *net, int last, int c, int h, int w,
   for (i = 0; i <= last; i++)
     {
       if (status == CFM_OK)
-        status = module_size (&net->modules[i], c, h, w, &c, &h, &w, err);
+        status = cfm_module_size (&net->modules[i], c, h, w, &c, &h, &w, err);
       shape[i][0] = status == CFM_OK ? c : 0;
       shape[i][1] = status == CFM_OK ? h : 0;
       shape[i][2] = status == CFM_OK ? w : 0;

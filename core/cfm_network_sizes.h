@@ -12,6 +12,11 @@
 CfmStatus cfm_chain_sizes (const CfmNetwork *net, int last, int *c, int *h,
                            int *w, CfmError *err);
 
+/* The output size *OC x *OH x *OW of module M on C x H x W, or a
+ * refusal naming it. */
+CfmStatus cfm_module_size (const CfmModule *m, int c, int h, int w, int *oc,
+                           int *oh, int *ow, CfmError *err);
+
 /* The input rows module M reads for output rows [O0, O0 + ON), its input
  * being H rows: [*I0, *I0 + *IN). */
 void cfm_module_input_rows (const CfmModule *m, int h, int o0, int on,

@@ -140,11 +140,12 @@ read_node (Buf b, Node *n)
   int r;
 
   memset (n, 0, sizeof *n);
+  n->raw = b;
   while ((r = next_field (&b, &f)) > 0)
     {
       if (f.wire != 2)
         continue;
-      if (f.num == 1 && n->n_in < 4)
+      if (f.num == 1 && n->n_in < 8)
         n->input[n->n_in++] = f.sub;
       else if (f.num == 2 && n->output.p == NULL)
         n->output = f.sub;
@@ -159,6 +160,24 @@ read_node (Buf b, Node *n)
         }
     }
   return r == 0;
+}
+
+
+int
+cfm_onnx_node_io (const Node *n, int field, Buf *out, int max)
+{
+  Buf b = n->raw;
+  Field f;
+  int k = 0;
+
+  while (next_field (&b, &f) > 0)
+    if (f.wire == 2 && f.num == (uint32_t) field)
+      {
+        if (k == max)
+          return -1;
+        out[k++] = f.sub;
+      }
+  return k;
 }
 
 
@@ -305,6 +324,23 @@ read_tensor (Buf b, const Buf *as, CfmTensorSet *set, CfmError *err)
                                  t.dims, &src, err);
 }
 
+/* The weights' tensor NAME, loaded when first read. */
+const CfmTensor *
+cfm_onnx_tensor (OnnxWeights *w, Buf name)
+{
+  char s[256];
+  const CfmTensor *t;
+
+  if (name.p == NULL || name.end - name.p >= (long) sizeof s)
+    return NULL;
+  snprintf (s, sizeof s, "%.*s", (int) (name.end - name.p), name.p);
+  t = cfm_tensors_find (w->set, s);
+  if (t == NULL || w->status != CFM_OK)
+    return NULL;
+  w->status = cfm_tensors_load (w->set, t, w->err);
+  return w->status == CFM_OK ? t : NULL;
+}
+
 /* ---- the graph ---------------------------------------------------------------- */
 
 
@@ -344,6 +380,15 @@ read_graph (Buf b, Graph *g, CfmTensorSet *weights, CfmError *err)
         }
       else if (f.num == 5)
         status = read_tensor (f.sub, NULL, weights, err);
+      else if (f.num == 12 && g->n_outputs < 64)
+        {
+          Buf vb = f.sub;
+          Field vf;
+
+          while (next_field (&vb, &vf) > 0)
+            if (vf.num == 1 && vf.wire == 2)
+              g->outputs[g->n_outputs++] = vf.sub;
+        }
       else if (f.num == 11 && n_inputs < 64)
         {
           Buf vb = f.sub;
@@ -381,17 +426,109 @@ read_graph (Buf b, Graph *g, CfmTensorSet *weights, CfmError *err)
 }
 
 
+/* The module path of node name NAME, built from its scope names
+ * ("/features/features.1/conv/conv.0/Conv" -> "features.1.conv.0": a
+ * Sequential's child is named with its parent's name in front), or the
+ * node name itself when it has no scope. */
+void
+cfm_onnx_module_path (Buf name, char *out)
+{
+  const unsigned char *p = name.p, *end = name.end, *op = end, *q;
+  size_t len = 0, last = 0;
+
+  for (q = p; q < end; q++)   /* the op's name, after the last '/' */
+    if (*q == '/')
+      op = q;
+  out[0] = '\0';
+  if (p == end || *p != '/' || op == p)
+    {
+      snprintf (out, CFM_NETWORK_NAME_MAX, "%.*s", (int) (end - p), p);
+      return;
+    }
+  for (p++; p < op;)
+    {
+      size_t n = 0;
+
+      while (p + n < op && p[n] != '/')
+        n++;
+      if (last > 0 && n > last && p[last] == '.' && len >= last
+          && memcmp (p, out + len - last, last) == 0)
+        len -= last;   /* "conv" then "conv.0": the child replaces it */
+      else if (len > 0 && len + 1 < CFM_NETWORK_NAME_MAX)
+        out[len++] = '.';
+      if (len + n >= CFM_NETWORK_NAME_MAX)
+        n = CFM_NETWORK_NAME_MAX - 1 - len;
+      memcpy (out + len, p, n);
+      len += n;
+      out[len] = '\0';
+      last = n;
+      p += n + 1;
+    }
+}
+
+/* Tensors that Identity nodes pass on under another name (PyTorch's
+ * exporter shares one initializer among several Convs so): the same
+ * values under the output's name too. */
+static CfmStatus
+alias_identities (const Graph *g, CfmTensorSet *weights, CfmError *err)
+{
+  CfmStatus status = CFM_OK;
+  int i;
+
+  for (i = 0; i < g->n && status == CFM_OK; i++)
+    {
+      const Node *n = &g->nodes[i];
+      char in[256], out[256];
+      const CfmTensor *t;
+
+      if (!buf_is (n->op, "Identity") || n->n_in != 1 || n->output.p == NULL
+          || n->input[0].end - n->input[0].p >= (long) sizeof in
+          || n->output.end - n->output.p >= (long) sizeof out)
+        continue;
+      snprintf (in, sizeof in, "%.*s", (int) (n->input[0].end - n->input[0].p),
+                n->input[0].p);
+      snprintf (out, sizeof out, "%.*s", (int) (n->output.end - n->output.p),
+                n->output.p);
+      t = cfm_tensors_find (weights, in);
+      if (t == NULL || cfm_tensors_find (weights, out) != NULL)
+        continue;
+      if (t->src.bytes != NULL)
+        {
+          CfmTensorSource src = t->src;
+          int64_t shape[CFM_TENSOR_MAX_DIMS];
+          int ndim = t->ndim;
+
+          memcpy (shape, t->shape, sizeof shape);
+          status = cfm_tensors_add_source (weights, out, strlen (out), ndim,
+                                           shape, &src, err);
+        }
+      else if (t->data != NULL)
+        {
+          const float *data = t->data;   /* its own copy: it stays */
+          int64_t shape[CFM_TENSOR_MAX_DIMS];
+          size_t count = t->count;
+          float *dst;
+
+          memcpy (shape, t->shape, sizeof shape);
+          status = cfm_tensors_add (weights, out, strlen (out), t->ndim, shape,
+                                    &dst, err);
+          if (status == CFM_OK)
+            memcpy (dst, data, count * sizeof (float));
+        }
+    }
+  return status;
+}
+
 CfmStatus
-cfm_onnx_read (const void *buf, size_t len, CfmNetwork *net,
-               CfmTensorSet *weights, CfmError *err)
+cfm_onnx_parse (const void *buf, size_t len, Graph *g, CfmTensorSet *weights,
+                CfmError *err)
 {
   Buf b = { buf, (const unsigned char *) buf + len }, graph = { NULL, NULL };
-  Graph g = { NULL, 0, 0, { NULL, NULL } };
   Field f;
-  CfmStatus status = CFM_OK;
+  CfmStatus status;
   int r;
 
-  memset (net, 0, sizeof *net);
+  memset (g, 0, sizeof *g);
   memset (weights, 0, sizeof *weights);
   while ((r = next_field (&b, &f)) > 0)
     if (f.num == 7 && f.wire == 2)
@@ -399,11 +536,25 @@ cfm_onnx_read (const void *buf, size_t len, CfmNetwork *net,
   if (r < 0 || graph.p == NULL)
     return cfm_error_set (err, CFM_ERR_PARSE, "not an ONNX model (no graph "
                           "in its protobuf)");
-  net->modules = calloc (CFM_NETWORK_MAX_MODULES, sizeof *net->modules);
-  if (net->modules == NULL)
-    status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+  status = read_graph (graph, g, weights, err);
+  return status == CFM_OK ? alias_identities (g, weights, err) : status;
+}
+
+CfmStatus
+cfm_onnx_read (const void *buf, size_t len, CfmNetwork *net,
+               CfmTensorSet *weights, CfmError *err)
+{
+  Graph g;
+  CfmStatus status;
+
+  memset (net, 0, sizeof *net);
+  status = cfm_onnx_parse (buf, len, &g, weights, err);
   if (status == CFM_OK)
-    status = read_graph (graph, &g, weights, err);
+    {
+      net->modules = calloc (CFM_NETWORK_MAX_MODULES, sizeof *net->modules);
+      if (net->modules == NULL)
+        status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+    }
   if (status == CFM_OK)
     status = cfm_onnx_build_chain (&g, weights, net, err);
   free (g.nodes);

@@ -44,9 +44,10 @@ typedef struct
 
 typedef struct
 {
-  Buf   input[4];
-  int   n_in;
-  Buf   output;
+  Buf   input[8];
+  int   n_in;         /* of input[] (all inputs: cfm_onnx_node_io) */
+  Buf   output;       /* the first output */
+  Buf   raw;          /* the NodeProto's bytes */
   Buf   name, op;
   Attr  attrs[MAX_ATTRS];
   int   n_attrs;
@@ -103,7 +104,35 @@ typedef struct
   Node *nodes;
   int   n, room;
   Buf   input;        /* the first graph input that is no initializer */
+  Buf   outputs[64];  /* the graph's outputs */
+  int   n_outputs;
 } Graph;
+
+/* The module path of node name NAME ("/features/features.3/Conv" ->
+ * "features.3"), or the node name itself, into OUT
+ * (CFM_NETWORK_NAME_MAX bytes). */
+void cfm_onnx_module_path (Buf name, char *out);
+
+/* The inputs (FIELD 1) or outputs (FIELD 2) of node N into OUT (room for
+ * MAX); their number, or -1 when there are more. */
+int cfm_onnx_node_io (const Node *n, int field, Buf *out, int max);
+
+/* Reads the ONNX model in BUF: its graph into G (free G->nodes), its
+ * initializers and Constants into WEIGHTS (recorded, not loaded). */
+CfmStatus cfm_onnx_parse (const void *buf, size_t len, Graph *g,
+                          CfmTensorSet *weights, CfmError *err);
+
+/* The weights as a reader takes them: a tensor is loaded when a node reads
+ * it, and the first that cannot be (a NaN) keeps its message. */
+typedef struct
+{
+  CfmTensorSet *set;
+  CfmError     *err;
+  CfmStatus     status;
+} OnnxWeights;
+
+/* The tensor NAME, loaded, or NULL. */
+const CfmTensor *cfm_onnx_tensor (OnnxWeights *w, Buf name);
 
 /* Follows G's chain of nodes from its input into NET, with the weights
  * W (each loaded when a node of the chain reads it); the chain ends at

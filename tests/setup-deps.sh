@@ -16,7 +16,7 @@ fi
 # classifier's state dict (tests/core/run-state-dicts.sh).
 PACKAGES="meson ninja-build gcc clang pkg-config gettext locales \
 libglib2.0-dev libgegl-dev libbabl-dev python3 python3-numpy python3-pil \
-python3-matplotlib python3-torch python3-torchvision valgrind debootstrap \
+python3-matplotlib python3-torch python3-torchvision python3-onnx valgrind debootstrap \
 xvfb xauth x11-utils xdotool imagemagick fonts-wqy-microhei"
 if apt-cache show libgimp-3.0-dev >/dev/null 2>&1; then
   PACKAGES="$PACKAGES gimp libgimp-3.0-dev"

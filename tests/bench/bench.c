@@ -96,7 +96,7 @@ time_pipeline (const float *gray, CfmPath path, int threads, int reps)
   CfmPipeline pl;
   CfmBandPlan plan;
   CfmError err;
-  CfmBand band = { gray, 1, H, W, 0, H };
+  CfmBand band = { gray, 1, H, W, 0, H, 0 };
   float *conv, *act, *pool;
   double best = INFINITY;
   int conv_done = 0, pool_done = 0, r;
@@ -145,7 +145,7 @@ time_conv_path (const float *x, int c, int h, int w, int n, int k, int reps,
   CfmBank bank;
   CfmError err;
   CfmConvParams p = { 1, 0, 1, CFM_PAD_ZEROS };
-  CfmBand band = { x, c, h, w, 0, h };
+  CfmBand band = { x, c, h, w, 0, h, 0 };
   double best = INFINITY;
   int oh, ow, r;
   size_t i;

@@ -65,7 +65,7 @@ conv_by_rows (const CfmBank *bank, const float *bias, const float *x,
         memcpy (band + (size_t) ch * rows * c->w,
                 x + ((size_t) ch * c->h + r0) * c->w,
                 (size_t) rows * c->w * sizeof (float));
-      in = (CfmBand) { band, c->cin, c->h, c->w, r0, rows };
+      in = (CfmBand) { band, c->cin, c->h, c->w, r0, rows, 0 };
       job = (CfmConvJob) { .bank = bank, .bias = bias, .in = &in,
                            .params = *p, .out_row0 = r, .out_rows = 1,
                            .conv = out + (size_t) r * c->conv_w,
@@ -175,7 +175,7 @@ run_case (const Case *c)
   conv_rows = malloc (plane * c->n * sizeof (float));
   act = malloc (plane * c->n * sizeof (float));
   pool = malloc ((pplane + 1) * c->n * sizeof (float));
-  in = (CfmBand) { x, c->cin, c->h, c->w, 0, c->h };
+  in = (CfmBand) { x, c->cin, c->h, c->w, 0, c->h, 0 };
   job = (CfmConvJob) { .bank = &bank, .bias = c->bias ? b : NULL,
                        .in = &in, .params = p, .out_rows = c->conv_h,
                        .conv = conv, .plane_stride = plane };

@@ -96,7 +96,7 @@ check_case (CfmPath path, int n, int c, int k, CfmPadMode mode, int pad,
   ref_act = malloc (plane * n * sizeof (float));
   got = malloc (plane * n * sizeof (float));
   got_act = malloc (plane * n * sizeof (float));
-  in = (CfmBand) { x, c, h, w, 0, h };
+  in = (CfmBand) { x, c, h, w, 0, h, 0 };
   job = (CfmConvJob) { .bank = &bank, .bias = bias, .in = &in, .params = p,
                        .out_rows = oh, .conv = ref, .act = ref_act,
                        .plane_stride = plane, .activation = act,
@@ -142,7 +142,7 @@ check_tall_kernel (CfmPath path)
   static float x[C * H * W], weights[N * C * KH * KW];
   float *ref, *got;
   CfmBank bank = { N, C, KH, KW, weights };
-  CfmBand in = { x, C, H, W, 0, H };
+  CfmBand in = { x, C, H, W, 0, H, 0 };
   CfmConvParams p = { 1, 20, 1, CFM_PAD_REFLECT };
   unsigned seed = 777u;
   int oh, ow, f;

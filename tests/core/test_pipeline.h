@@ -30,7 +30,7 @@ run_banded (const CfmPipeline *pl, const float *x, int max_rows,
       float *bpool = malloc (((size_t) plan.pool_rows * pl->pool_w + 1)
                              * pl->bank->n * sizeof (float));
       CfmBand band = { bin, pl->in_c, pl->in_h, pl->in_w, plan.in_row0,
-                       plan.in_rows };
+                       plan.in_rows, 0 };
 
       for (ch = 0; ch < pl->in_c; ch++)
         memcpy (bin + ch * bi,

@@ -45,7 +45,7 @@ check_band (const CfmConvJob *whole_job, const float *x, CfmPath path,
     memcpy (band_x + (size_t) ch * need_rows * in->w,
             x + ((size_t) ch * in->h + need0) * in->w,
             (size_t) need_rows * in->w * sizeof (float));
-  band = (CfmBand) { band_x, in->c, in->h, in->w, need0, need_rows };
+  band = (CfmBand) { band_x, in->c, in->h, in->w, need0, need_rows, 0 };
   job.in = &band;
   job.out_row0 = r0;
   job.out_rows = rn;
@@ -99,7 +99,7 @@ check_case (CfmPath path, const Case *k)
   got = malloc (plane * k->n * sizeof (float));
   got_act = malloc (plane * k->n * sizeof (float));
   alone = malloc (plane * k->n * sizeof (float));
-  in = (CfmBand) { x, k->c, k->h, k->w, 0, k->h };
+  in = (CfmBand) { x, k->c, k->h, k->w, 0, k->h, 0 };
   job = (CfmConvJob) { .bank = &bank, .bias = bias, .in = &in, .params = p,
                        .out_rows = oh, .conv = ref, .act = ref_act,
                        .plane_stride = plane, .activation = k->act,
@@ -154,7 +154,7 @@ check_eligible (CfmPath path)
 {
   float w[1] = { 0 };
   CfmBank b = { 8, 16, 3, 3, w };
-  CfmBand in = { w, 16, 8, 8, 0, 8 };
+  CfmBand in = { w, 16, 8, 8, 0, 8, 0 };
   CfmConvJob job = { .bank = &b, .in = &in, .params = { 1, 1, 1,
                                                         CFM_PAD_ZEROS },
                      .winograd = 1 };

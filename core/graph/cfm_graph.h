@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_graph.h: a network as a graph of nodes that read and write named
+ * values, checked, sized for an input and run in bands by one engine.
+ *
+ * A value is a map of C channels by H rows by W columns (an NCHW tensor of
+ * batch 1; a vector after Flatten is C x 1 x 1) computed by the node that
+ * produces it, a constant (an initializer or a Constant node's tensor), or
+ * the graph's input.  Each node runs one operator of the registry
+ * (ops/cfm_op.h) on its inputs.  The nodes are kept in an order where
+ * every input is computed before it is read; a graph that has no such
+ * order, an input nothing produces and more than CFM_GRAPH_MAX_NODES nodes
+ * are refused before anything runs.  No step follows the graph by
+ * recursion: a file's depth never reaches the stack.
+ *
+ * Built from ONNX by cfm_graph_onnx.c; sized by cfm_graph_shape.c; run by
+ * cfm_graph_run.c. */
+#ifndef CFM_GRAPH_H
+#define CFM_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfm_error.h"
+#include "cfm_network.h"
+#include "cfm_tensors.h"
+
+#define CFM_GRAPH_MAX_NODES 65536
+#define CFM_GRAPH_NAME_MAX  CFM_NETWORK_NAME_MAX
+
+/* The largest value (in bytes, the whole map at the input's size) a graph
+ * may have: larger ones, and sizes that overflow, are refused with the
+ * node's name before the run. */
+#define CFM_GRAPH_MAX_VALUE_BYTES ((size_t) 16 << 30)
+
+typedef struct CfmOp CfmOp;
+
+typedef enum
+{
+  CFM_VALUE_MAP,     /* computed by a node, or the graph's input */
+  CFM_VALUE_CONST    /* a tensor of the file */
+} CfmValueKind;
+
+typedef struct
+{
+  char             *name;
+  CfmValueKind      kind;
+  int               producer;    /* the node that computes it, or -1 */
+  int               output;      /* which of the producer's outputs */
+  const CfmTensor  *tensor;      /* a constant's values (loaded) */
+  int               rank;        /* 4: N x C x H x W; 2: N x C (a vector) */
+  int               c, h, w;     /* for the graph's input size */
+  int               consumers;   /* nodes that read it */
+} CfmValue;
+
+/* Most inputs and outputs a node has (a DenseNet block concatenates every
+ * layer's output: DenseNet-201 has 49 in one Concat). */
+#define CFM_NODE_MAX_INPUTS  256
+#define CFM_NODE_MAX_OUTPUTS 64
+
+typedef struct
+{
+  const CfmOp *op;        /* NULL: the core cannot run it (see type) */
+  char         name[CFM_GRAPH_NAME_MAX];     /* the node's own name */
+  char         module[CFM_GRAPH_NAME_MAX];   /* its module path, or "" */
+  char         type[32];                     /* its ONNX op type */
+  char         why[160];  /* what keeps the core from running it, or "" */
+  int         *inputs;    /* value indices; -1: an optional one left out */
+  int          n_inputs;
+  int         *outputs;
+  int          n_outputs;
+  /* the operator's attributes and weights: a convolution's, a pooling's,
+   * a BatchNorm's and a function's as a chain module holds them, and */
+  CfmModule    m;
+  int          axis;           /* Concat, Softmax, Flatten, Split */
+  int          trans_a, trans_b;
+  float        alpha, beta;    /* Gemm, HardSigmoid */
+  int          splits[CFM_NODE_MAX_OUTPUTS];   /* Split: channels each */
+} CfmNode;
+
+typedef struct
+{
+  CfmValue     *values;
+  int           n_values, room_values;
+  CfmNode      *nodes;      /* in an order where inputs come first */
+  int           n_nodes, room_nodes;
+  int           input;      /* the value the image goes in as */
+  int           n_outputs;  /* the graph's outputs, by value index */
+  int          *outputs;
+  int           sized;      /* the shapes below are for input c x h x w */
+  int           c, h, w;
+  size_t       *slots, n_slots;   /* value names hashed: index + 1 */
+} CfmGraph;
+
+void cfm_graph_free (CfmGraph *g);
+
+/* An ONNX model's whole graph into G, its weights (initializers and
+ * Constants) in WEIGHTS, those the nodes read loaded (BUF must outlive
+ * WEIGHTS).  Every node is kept: one the core cannot run is marked so
+ * (node->op NULL, node->why), and only nodes that depend on it are
+ * refused.  Weights stored outside the file are refused: no other file
+ * is opened. */
+CfmStatus cfm_graph_read_onnx (const void *buf, size_t len, CfmGraph *g,
+                               CfmTensorSet *weights, CfmError *err);
+
+/* The index of the value NAME, or -1. */
+int cfm_graph_find_value (const CfmGraph *g, const char *name);
+
+/* The node named NAME: a module path (the last node of that module's
+ * scope: layer2.1 is /layer2/layer2.1/relu_1/Relu), or a node's own name;
+ * -1 when none is. */
+int cfm_graph_find_node (const CfmGraph *g, const char *name);
+
+/* The name a node's maps are given: its module path where it has one,
+ * else its node name (unique within G). */
+const char *cfm_graph_node_label (const CfmGraph *g, int node);
+
+/* Sizes every value for an input of C x H x W, refusing with the node's
+ * name a node whose inputs it cannot take, and sizes that overflow or
+ * pass CFM_GRAPH_MAX_VALUE_BYTES.  Nodes that cannot run, and those that
+ * depend on them, are left unsized (0 x 0 x 0). */
+CfmStatus cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err);
+
+/* Whether NODE can be computed: it and every node it depends on run.
+ * When not, WHY (CFM_ERROR_MAX bytes, or NULL) says which node and
+ * operator stop it. */
+int cfm_graph_node_runs (const CfmGraph *g, int node, char *why);
+
+/* Rows [ROW0, ROW0 + ROWS) of value VALUE (C x H x W), channel ch's row r
+ * at DATA[ch * PLANE + (r - ROW0) * W]. */
+typedef CfmStatus (*CfmGraphOutput) (void *data, int value, const float *rows,
+                                     size_t plane, int c, int h, int w,
+                                     int row0, int nrows, CfmError *err);
+
+/* Computes values WANT[0 .. N) (sized by cfm_graph_shapes) for the input
+ * READ gives (rows on demand, cfm_network.h), with whole-image semantics,
+ * in bands: the first wanted value advances BAND_ROWS rows a step and the
+ * others in proportion to their heights.  Every node computes each of its
+ * rows once; each value keeps only the rows its consumers have not read
+ * yet (a global step, such as a squeeze-excitation gate or a classifier's
+ * pooling, reads its whole input, which its value then keeps).  Each
+ * wanted value's rows go to OUTPUT once, in order. */
+CfmStatus cfm_graph_run (const CfmGraph *g, const int *want, int n,
+                         int band_rows, CfmRowReader read, void *read_data,
+                         CfmGraphOutput output, void *data, CfmError *err);
+
+/* The most memory (bytes) a run's values may hold at once; past it a run
+ * stops with a message naming the value ($CFM_MEMORY_LIMIT in MB, read
+ * once; default 8192). */
+size_t cfm_graph_memory_limit (void);
+
+#endif

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_graph_shape.c: every value's size for an input size, node by node
+ * in order, each by its operator's shape rule; sizes that overflow or pass
+ * the stated limit are refused with the node's name (its API:
+ * cfm_graph.h). */
+#include "cfm_graph.h"
+
+#include <stdlib.h>
+
+#include "cfm_op.h"
+
+/* A constant's shape, its last three dimensions as channels, rows and
+ * columns (NumPy's broadcasting against N x C x H x W); 0 x 0 x 0 when it
+ * has more dimensions that are not 1. */
+static void
+size_constant (CfmValue *v)
+{
+  const CfmTensor *t = v->tensor;
+  int64_t d[3] = { 1, 1, 1 };
+  int i;
+
+  v->rank = 4;
+  v->c = v->h = v->w = 0;
+  for (i = 0; i < t->ndim - 3; i++)
+    if (t->shape[i] != 1)
+      return;
+  for (i = 0; i < 3 && i < t->ndim; i++)
+    d[2 - i] = t->shape[t->ndim - 1 - i];
+  if (d[0] > 1 << 24 || d[1] > 1 << 24 || d[2] > 1 << 24)
+    return;
+  v->c = (int) d[0];
+  v->h = (int) d[1];
+  v->w = (int) d[2];
+}
+
+/* Refuses output values of NODE whose whole size overflows or passes
+ * CFM_GRAPH_MAX_VALUE_BYTES. */
+static CfmStatus
+check_outputs (const CfmGraph *g, const CfmNode *node, CfmError *err)
+{
+  int k;
+
+  for (k = 0; k < node->n_outputs; k++)
+    {
+      const CfmValue *v = &g->values[node->outputs[k]];
+      size_t bytes = sizeof (float);
+
+      if (v->c < 1 || v->h < 1 || v->w < 1
+          || !cfm_size_mul (bytes, (size_t) v->c, &bytes)
+          || !cfm_size_mul (bytes, (size_t) v->h, &bytes)
+          || !cfm_size_mul (bytes, (size_t) v->w, &bytes)
+          || bytes > CFM_GRAPH_MAX_VALUE_BYTES)
+        return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): its output of %d x "
+                              "%d x %d is more than %zu GB", node->name,
+                              node->type, v->c, v->h, v->w,
+                              CFM_GRAPH_MAX_VALUE_BYTES >> 30);
+    }
+  return CFM_OK;
+}
+
+/* Whether every map input of NODE is sized (its producer ran). */
+static int
+inputs_sized (const CfmGraph *g, const CfmNode *node)
+{
+  int k;
+
+  for (k = 0; k < node->n_inputs; k++)
+    {
+      const CfmValue *v = cfm_op_input (g, node, k);
+
+      if (v && v->kind == CFM_VALUE_MAP && v->c == 0)
+        return 0;
+    }
+  return node->n_inputs > 0 && cfm_op_input (g, node, 0) != NULL
+         && cfm_op_input (g, node, 0)->c > 0;
+}
+
+CfmStatus
+cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
+{
+  CfmStatus status = CFM_OK;
+  int i, k;
+
+  if (c < 1 || h < 1 || w < 1)
+    return cfm_error_set (err, CFM_ERR_SIZE, "an input of %d x %d x %d", c,
+                          h, w);
+  for (i = 0; i < g->n_values; i++)
+    {
+      CfmValue *v = &g->values[i];
+
+      if (v->kind == CFM_VALUE_CONST)
+        size_constant (v);
+      else
+        v->rank = 4, v->c = v->h = v->w = 0;
+    }
+  g->values[g->input].c = c;
+  g->values[g->input].h = h;
+  g->values[g->input].w = w;
+  for (i = 0; i < g->n_nodes && status == CFM_OK; i++)
+    {
+      CfmNode *node = &g->nodes[i];
+
+      if (node->op == NULL || !inputs_sized (g, node))
+        continue;   /* it, or a node it depends on, cannot run */
+      status = node->op->shape (g, node, err);
+      if (status == CFM_OK)
+        status = check_outputs (g, node, err);
+    }
+  for (k = 0; k < g->n_values && status != CFM_OK; k++)
+    g->values[k].c = g->values[k].h = g->values[k].w = 0;
+  g->sized = status == CFM_OK;
+  g->c = c;
+  g->h = h;
+  g->w = w;
+  return status;
+}

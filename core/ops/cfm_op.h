@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op.h: the operator descriptor (internal to the core).  Each operator
+ * (or family) is one file of ops/ with one CfmOp: the ONNX op types and
+ * PyTorch modules it runs, how it reads its attributes and weights, its
+ * output shape, the input rows a band of its output rows reads, and its
+ * band kernel.  cfm_op_registry.c lists them; adding an operator is its
+ * file and one line there. */
+#ifndef CFM_OP_H
+#define CFM_OP_H
+
+#include "cfm_conv.h"
+#include "cfm_graph.h"
+#include "cfm_onnx_graph.h"
+
+/* One band of a node's run: output rows [O0, O0 + ON) of each output k at
+ * OUT[k] (channel ch's row o0 + r at OUT[k][ch * PLANE[k] + r * w]), from
+ * IN[i], the rows of input i that input_rows named (a constant: its whole
+ * broadcast shape; plane stride IN[i].plane). */
+typedef struct
+{
+  const CfmBand  *in;
+  int             n_in;
+  float *const   *out;
+  const size_t   *plane;
+  int             o0, on;
+  CfmConvPacked  *packed;   /* the node's packed weights, kept per run */
+} CfmOpRun;
+
+struct CfmOp
+{
+  const char        *name;
+  const char *const *onnx;      /* ONNX op types, NULL-terminated */
+  const char *const *modules;   /* PyTorch modules, NULL-terminated */
+  /* Reads NODE's attributes and weights from ONNX node SRC; 0 with
+   * NODE->why set when the core cannot run it as it is. */
+  int (*from_onnx) (CfmNode *node, const Node *src, OnnxWeights *w);
+  /* Sizes NODE's outputs from its inputs (G's values), or refuses. */
+  CfmStatus (*shape) (CfmGraph *g, CfmNode *node, CfmError *err);
+  /* The rows of input I that output rows [O0, O0 + ON) read; NULL: the
+   * same rows (row 0 alone of an input one row high). */
+  void (*input_rows) (const CfmGraph *g, const CfmNode *node, int i, int o0,
+                      int on, int *r0, int *rn);
+  CfmStatus (*run) (const CfmGraph *g, const CfmNode *node,
+                    const CfmOpRun *run, CfmError *err);
+};
+
+/* The operator that runs ONNX op type TYPE, or NULL. */
+const CfmOp *cfm_op_for_onnx (Buf type);
+
+/* Row for row: the rows [O0, O0 + ON), or row 0 of an input one row high
+ * (broadcast). */
+void cfm_op_same_rows (const CfmGraph *g, const CfmNode *node, int i, int o0,
+                       int on, int *r0, int *rn);
+
+/* Every row of input I: what a global step reads. */
+void cfm_op_all_rows (const CfmGraph *g, const CfmNode *node, int i, int o0,
+                      int on, int *r0, int *rn);
+
+/* Sets NODE->why (printf-style) and returns 0. */
+int cfm_op_refuse (CfmNode *node, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+
+/* The value of NODE's input I (NULL when left out). */
+static inline const CfmValue *
+cfm_op_input (const CfmGraph *g, const CfmNode *node, int i)
+{
+  return i < node->n_inputs && node->inputs[i] >= 0
+         ? &g->values[node->inputs[i]] : NULL;
+}
+
+static inline CfmValue *
+cfm_op_output (CfmGraph *g, const CfmNode *node, int k)
+{
+  return &g->values[node->outputs[k]];
+}
+
+/* Gives output K of NODE the shape C x H x W of rank RANK. */
+static inline void
+cfm_op_set_shape (CfmGraph *g, const CfmNode *node, int k, int rank, int c,
+                  int h, int w)
+{
+  CfmValue *v = cfm_op_output (g, node, k);
+
+  v->rank = rank;
+  v->c = c;
+  v->h = h;
+  v->w = w;
+}
+
+/* Kernel, strides, even pads and dilations of ONNX node N into M (the
+ * kernel from WEIGHT's shape when N has none); 0 when they are not. */
+int cfm_onnx_window (const Node *n, CfmModule *m, const CfmTensor *weight);
+
+/* A scalar from input K of node N (a Constant or initializer), or DEF. */
+float cfm_onnx_scalar (const Node *n, OnnxWeights *w, int k, float def);
+
+/* A Pad node PAD merged into NEXT, the Conv or AveragePool it feeds. */
+int cfm_onnx_merge_pad (const Node *pad, const Node *next, OnnxWeights *w,
+                        CfmModule *m);
+
+/* The operators that run as a chain module (NODE->m) does: its size, the
+ * input rows it reads, its band. */
+CfmStatus cfm_op_module_shape (CfmGraph *g, CfmNode *node, CfmError *err);
+void cfm_op_module_rows (const CfmGraph *g, const CfmNode *node, int i,
+                         int o0, int on, int *r0, int *rn);
+CfmStatus cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
+                             const CfmOpRun *run, CfmError *err);
+
+/* The chain modules' ONNX readers (a node into a module), shared by the
+ * chain (cfm_onnx_chain.c) and the graph. */
+int cfm_onnx_conv (const Node *n, OnnxWeights *w, CfmModule *m);
+int cfm_onnx_batchnorm (const Node *n, OnnxWeights *w, CfmModule *m);
+int cfm_onnx_pool (const Node *n, CfmModule *m);
+int cfm_onnx_function (const Node *n, OnnxWeights *w, CfmModule *m);
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op_binary.c: Add, Sub, Mul and Div of two maps with broadcasting
+ * as NumPy's rules give it over channels, rows and columns (a residual
+ * add, a squeeze-excitation gate per channel, a scalar). */
+#include "cfm_op.h"
+
+typedef enum { ADD, SUB, MUL, DIV } Arith;
+
+static Arith
+arith_of (const CfmNode *node)
+{
+  return node->type[0] == 'A' ? ADD : node->type[0] == 'S' ? SUB
+         : node->type[0] == 'M' ? MUL : DIV;
+}
+
+static int
+binary_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
+{
+  (void) src;
+  (void) w;
+  if (node->n_inputs != 2 || node->inputs[0] < 0 || node->inputs[1] < 0)
+    return cfm_op_refuse (node, "it has %d inputs, not 2", node->n_inputs);
+  return 1;
+}
+
+/* The broadcast of lengths A and B, or -1. */
+static int
+broadcast (int a, int b)
+{
+  return a == b || b == 1 ? a : a == 1 ? b : -1;
+}
+
+/* A constant beside a vector: its last dimension along the vector's
+ * (NumPy aligns the last dimensions, and a vector's is its channels). */
+static void
+align_constant (CfmValue *v, const CfmValue *other)
+{
+  const CfmTensor *t = v->tensor;
+
+  if (v->kind != CFM_VALUE_CONST || other->rank != 2 || t->ndim > 2
+      || (t->ndim == 2 && t->shape[0] != 1) || t->count > 1 << 24)
+    return;
+  v->rank = 2;
+  v->c = (int) t->count;
+  v->h = v->w = 1;
+}
+
+static CfmStatus
+binary_shape (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  CfmValue *a = &g->values[node->inputs[0]], *b = &g->values[node->inputs[1]];
+  int c, h;
+  int w;
+
+  align_constant (a, b);
+  align_constant (b, a);
+  c = broadcast (a->c, b->c);
+  h = broadcast (a->h, b->h);
+  w = broadcast (a->w, b->w);
+  if (c < 0 || h < 0 || w < 0)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): inputs of %d x %d x %d "
+                          "and %d x %d x %d do not broadcast", node->name,
+                          node->type, a->c, a->h, a->w, b->c, b->h, b->w);
+  cfm_op_set_shape (g, node, 0, a->rank > b->rank ? a->rank : b->rank, c, h,
+                    w);
+  return CFM_OK;
+}
+
+/* Row Y of channel CH of input BAND (broadcast along what it has one
+ * of). */
+static const float *
+row_of (const CfmBand *band, int ch, int y)
+{
+  return band->data + (size_t) (band->c == 1 ? 0 : ch) * cfm_band_plane (band)
+         + (size_t) ((band->h == 1 ? 0 : y) - band->row0) * band->w;
+}
+
+#define ROW_LOOP(EXPR)                                                      \
+  for (x = 0; x < w; x++)                                                   \
+    {                                                                       \
+      float u = a[sa * x], v = b[sb * x];                                   \
+      o[x] = EXPR;                                                          \
+    }
+
+static CfmStatus
+binary_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
+            CfmError *err)
+{
+  const CfmValue *out = &g->values[node->outputs[0]];
+  const CfmBand *ia = &run->in[0], *ib = &run->in[1];
+  int sa = ia->w == 1 ? 0 : 1, sb = ib->w == 1 ? 0 : 1, w = out->w;
+  Arith op = arith_of (node);
+  int ch, y, x;
+
+  (void) err;
+  for (ch = 0; ch < out->c; ch++)
+    for (y = run->o0; y < run->o0 + run->on; y++)
+      {
+        const float *a = row_of (ia, ch, y), *b = row_of (ib, ch, y);
+        float *o = run->out[0] + ch * run->plane[0]
+                   + (size_t) (y - run->o0) * w;
+
+        switch (op)
+          {
+          case ADD: ROW_LOOP (u + v); break;
+          case SUB: ROW_LOOP (u - v); break;
+          case MUL: ROW_LOOP (u * v); break;
+          default: ROW_LOOP (u / v); break;
+          }
+      }
+  return CFM_OK;
+}
+
+static const char *const onnx_types[] = { "Add", "Sub", "Mul", "Div", NULL };
+
+const CfmOp cfm_op_binary = {
+  "Binary", onnx_types, NULL, binary_from_onnx, binary_shape,
+  cfm_op_same_rows, binary_run
+};

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op_common.c: what operators share: refusals, the rows a row-for-row
+ * or a global operator reads, an ONNX window's attributes, and the
+ * operators that run as a chain module does (their arithmetic:
+ * cfm_module_run.c; their sizes: cfm_network_sizes.c). */
+#include "cfm_op.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cfm_module_run.h"
+#include "cfm_network_sizes.h"
+
+int
+cfm_op_refuse (CfmNode *node, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (node->why, sizeof node->why, fmt, ap);
+  va_end (ap);
+  return 0;
+}
+
+void
+cfm_op_same_rows (const CfmGraph *g, const CfmNode *node, int i, int o0,
+                  int on, int *r0, int *rn)
+{
+  const CfmValue *v = cfm_op_input (g, node, i);
+
+  if (v != NULL && v->h == 1)
+    o0 = 0, on = 1;   /* broadcast along the rows */
+  *r0 = o0;
+  *rn = on;
+}
+
+void
+cfm_op_all_rows (const CfmGraph *g, const CfmNode *node, int i, int o0,
+                 int on, int *r0, int *rn)
+{
+  const CfmValue *v = cfm_op_input (g, node, i);
+
+  (void) o0;
+  (void) on;
+  *r0 = 0;
+  *rn = v ? v->h : 0;
+}
+
+/* Kernel, strides, pads (symmetric) and dilations of node N into M. */
+int
+cfm_onnx_window (const Node *n, CfmModule *m, const CfmTensor *weight)
+{
+  int64_t v[8];
+  int k, a;
+
+  m->k[0] = m->k[1] = 1;
+  m->stride[0] = m->stride[1] = 1;
+  m->dil[0] = m->dil[1] = 1;
+  m->pad[0] = m->pad[1] = 0;
+  if ((k = attr_ints (n, "kernel_shape", v, 8)) == 2)
+    m->k[0] = (int) v[0], m->k[1] = (int) v[1];
+  else if (weight && weight->ndim == 4)
+    m->k[0] = (int) weight->shape[2], m->k[1] = (int) weight->shape[3];
+  else
+    return 0;
+  if ((k = attr_ints (n, "strides", v, 8)) == 2)
+    m->stride[0] = (int) v[0], m->stride[1] = (int) v[1];
+  if ((k = attr_ints (n, "dilations", v, 8)) == 2)
+    m->dil[0] = (int) v[0], m->dil[1] = (int) v[1];
+  if ((k = attr_ints (n, "pads", v, 8)) == 4)
+    {
+      if (v[0] != v[2] || v[1] != v[3])
+        return 0;   /* uneven padding */
+      m->pad[0] = (int) v[0];
+      m->pad[1] = (int) v[1];
+    }
+  for (a = 0; a < 2; a++)
+    if (m->k[a] < 1 || m->k[a] > 1 << 16 || m->stride[a] < 1
+        || m->stride[a] > 1 << 16 || m->dil[a] < 1 || m->dil[a] > 1 << 16
+        || m->pad[a] < 0 || m->pad[a] > 1 << 16)
+      return 0;
+  {
+    const Attr *ap = attr (n, "auto_pad");
+
+    return ap == NULL || buf_is (ap->s, "NOTSET") || buf_is (ap->s, "VALID");
+  }
+}
+
+/* A scalar from input K of node N (a Constant or initializer), or DEF. */
+float
+cfm_onnx_scalar (const Node *n, OnnxWeights *w, int k, float def)
+{
+  const CfmTensor *t = k < n->n_in ? cfm_onnx_tensor (w, n->input[k]) : NULL;
+
+  return t && t->count == 1 ? t->data[0] : def;
+}
+
+CfmStatus
+cfm_op_module_shape (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  int c, h, w;
+  CfmStatus status;
+
+  if (in->rank != 4)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s) takes maps, its input "
+                          "is a vector", node->name, node->type);
+  status = cfm_module_size (&node->m, in->c, in->h, in->w, &c, &h, &w, err);
+  if (status == CFM_OK)
+    cfm_op_set_shape (g, node, 0, 4, c, h, w);
+  return status;
+}
+
+void
+cfm_op_module_rows (const CfmGraph *g, const CfmNode *node, int i, int o0,
+                    int on, int *r0, int *rn)
+{
+  cfm_module_input_rows (&node->m, cfm_op_input (g, node, i)->h, o0, on, r0,
+                         rn);
+}
+
+CfmStatus
+cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
+                   const CfmOpRun *run, CfmError *err)
+{
+  const CfmValue *out = &g->values[node->outputs[0]];
+  CfmModuleDest dest = { run->out[0], NULL, run->plane[0], CFM_ACT_NONE,
+                         0.0f, run->packed };
+
+  return cfm_module_run (&node->m, &run->in[0], &dest, NULL, run->o0,
+                         run->on, out->w, err);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op_flatten.c: Flatten from axis 1 (torch.flatten (x, 1), nn.Flatten):
+ * maps into one vector, channel by channel, row by row. */
+#include "cfm_op.h"
+
+#include <string.h>
+
+static int
+flatten_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
+{
+  (void) w;
+  node->axis = (int) attr_int (src, "axis", 1);
+  if (node->axis != 1)
+    return cfm_op_refuse (node, "it flattens from axis %d, not 1",
+                          node->axis);
+  return 1;
+}
+
+static CfmStatus
+flatten_shape (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  long long n = (long long) in->c * in->h * in->w;
+
+  if (n > 1 << 28)
+    return cfm_error_set (err, CFM_ERR_SIZE, "%s (Flatten): a vector of %lld "
+                          "values", node->name, n);
+  cfm_op_set_shape (g, node, 0, 2, (int) n, 1, 1);
+  return CFM_OK;
+}
+
+static CfmStatus
+flatten_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
+             CfmError *err)
+{
+  const CfmBand *in = &run->in[0];
+  size_t k = 0;
+  int ch, y, x;
+
+  (void) g;
+  (void) node;
+  (void) err;
+  for (ch = 0; ch < in->c; ch++)
+    for (y = 0; y < in->h; y++)
+      for (x = 0; x < in->w; x++)
+        run->out[0][k++ * run->plane[0]]
+          = in->data[ch * cfm_band_plane (in)
+                     + (size_t) (y - in->row0) * in->w + x];
+  return CFM_OK;
+}
+
+static const char *const onnx_types[] = { "Flatten", NULL };
+static const char *const modules[] = { "Flatten", NULL };
+
+const CfmOp cfm_op_flatten = {
+  "Flatten", onnx_types, modules, flatten_from_onnx, flatten_shape,
+  cfm_op_all_rows, flatten_run
+};

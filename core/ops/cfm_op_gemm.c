@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op_gemm.c: Gemm and MatMul of a vector by a weight matrix (nn.Linear:
+ * a classifier's logits), alpha A B + beta C. */
+#include "cfm_op.h"
+
+/* The weights' matrix: N outputs of K inputs, output n's input k at
+ * w[n * sn + k * sk]. */
+typedef struct
+{
+  const float *w, *bias;
+  int          n, k;
+  size_t       sn, sk;
+} Matrix;
+
+static int
+gemm_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
+{
+  const CfmTensor *b = src->n_in > 1 ? cfm_onnx_tensor (w, src->input[1])
+                                     : NULL;
+  const CfmTensor *c = src->n_in > 2 ? cfm_onnx_tensor (w, src->input[2])
+                                     : NULL;
+  int matmul = buf_is (src->op, "MatMul");
+
+  node->trans_a = (int) attr_int (src, "transA", 0);
+  node->trans_b = matmul ? 0 : (int) attr_int (src, "transB", 0);
+  node->alpha = matmul ? 1.0f : attr (src, "alpha") ? attr (src, "alpha")->f
+                                                   : 1.0f;
+  node->beta = matmul ? 0.0f : attr (src, "beta") ? attr (src, "beta")->f
+                                                 : 1.0f;
+  if (b == NULL || b->ndim != 2 || node->trans_a)
+    return cfm_op_refuse (node, "its second input is not a weight matrix");
+  node->m.weight = b->data;
+  node->m.out_c = (int) b->shape[node->trans_b ? 0 : 1];
+  node->m.in_c = (int) b->shape[node->trans_b ? 1 : 0];
+  node->m.bias = NULL;
+  if (c && c->count == (size_t) node->m.out_c)
+    node->m.bias = c->data;
+  else if (c)
+    return cfm_op_refuse (node, "its bias is not one value per output");
+  return 1;
+}
+
+static CfmStatus
+gemm_shape (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+
+  if (in->rank != 2 || in->c != node->m.in_c)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s) takes a vector of %d "
+                          "values, its input is %d x %d x %d", node->name,
+                          node->type, node->m.in_c, in->c, in->h, in->w);
+  cfm_op_set_shape (g, node, 0, 2, node->m.out_c, 1, 1);
+  return CFM_OK;
+}
+
+static CfmStatus
+gemm_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
+          CfmError *err)
+{
+  const CfmBand *in = &run->in[0];
+  const CfmModule *m = &node->m;
+  size_t sn = node->trans_b ? (size_t) m->in_c : 1;
+  size_t sk = node->trans_b ? 1 : (size_t) m->out_c, ip = cfm_band_plane (in);
+  int n, k;
+
+  (void) g;
+  (void) err;
+  for (n = 0; n < m->out_c; n++)
+    {
+      double sum = 0.0;
+
+      for (k = 0; k < m->in_c; k++)
+        sum += (double) in->data[k * ip] * m->weight[n * sn + k * sk];
+      run->out[0][n * run->plane[0]]
+        = (float) (node->alpha * sum
+                   + (m->bias ? (double) node->beta * m->bias[n] : 0.0));
+    }
+  return CFM_OK;
+}
+
+static const char *const onnx_types[] = { "Gemm", "MatMul", NULL };
+static const char *const modules[] = { "Linear", NULL };
+
+const CfmOp cfm_op_gemm = {
+  "Gemm", onnx_types, modules, gemm_from_onnx, gemm_shape, NULL, gemm_run
+};

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op_global_pool.c: GlobalAveragePool, GlobalMaxPool and ReduceMean
+ * over rows and columns (nn.AdaptiveAvgPool2d (1), a squeeze-excitation's
+ * mean, a classifier's pooling): a global step, which reads its whole
+ * input before its one output row exists. */
+#include "cfm_op.h"
+
+#include <math.h>
+
+static int
+global_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
+{
+  int64_t axes[8];
+  int n = attr_ints (src, "axes", axes, 8);
+
+  node->axis = 1;   /* keep the rows and columns as 1 x 1 */
+  node->m.kind = buf_is (src->op, "GlobalMaxPool") ? CFM_MODULE_MAXPOOL
+                                                    : CFM_MODULE_AVGPOOL;
+  if (!buf_is (src->op, "ReduceMean"))
+    return 1;
+  if (n < 0 && src->n_in > 1)   /* opset 18: the axes as an input */
+    {
+      const CfmTensor *t = cfm_onnx_tensor (w, src->input[1]);
+      size_t i;
+
+      n = -2;
+      for (i = 0; t && t->count <= 8 && i < t->count; i++)
+        axes[i] = (int64_t) t->data[i];
+      if (t && t->count <= 8)
+        n = (int) t->count;
+    }
+  node->axis = attr_int (src, "keepdims", 1) != 0;
+  if (n != 2 || !((axes[0] == 2 && axes[1] == 3) || (axes[0] == -2
+                                                     && axes[1] == -1)))
+    return cfm_op_refuse (node, "a mean over other axes than the rows and "
+                          "columns");
+  return 1;
+}
+
+static CfmStatus
+global_shape (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+
+  if (in->rank != 4)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s) takes maps, its input "
+                          "is a vector", node->name, node->type);
+  cfm_op_set_shape (g, node, 0, node->axis ? 4 : 2, in->c, 1, 1);
+  return CFM_OK;
+}
+
+static CfmStatus
+global_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
+            CfmError *err)
+{
+  const CfmBand *in = &run->in[0];
+  size_t n = (size_t) in->h * in->w, i;
+  int max = node->m.kind == CFM_MODULE_MAXPOOL, ch, y;
+
+  (void) g;
+  (void) err;
+  for (ch = 0; ch < in->c; ch++)
+    {
+      double sum = 0.0;
+      float best = -INFINITY;
+
+      for (y = 0; y < in->h; y++)
+        {
+          const float *row = in->data + ch * cfm_band_plane (in)
+                             + (size_t) (y - in->row0) * in->w;
+
+          for (i = 0; i < (size_t) in->w; i++)
+            {
+              sum += row[i];
+              best = row[i] > best || row[i] != row[i] ? row[i] : best;
+            }
+        }
+      run->out[0][ch * run->plane[0]] = max ? best : (float) (sum / n);
+    }
+  return CFM_OK;
+}
+
+static const char *const onnx_types[] = { "GlobalAveragePool",
+                                          "GlobalMaxPool", "ReduceMean",
+                                          NULL };
+static const char *const modules[] = { "AdaptiveAvgPool2d",
+                                       "AdaptiveMaxPool2d", NULL };
+
+const CfmOp cfm_op_global_pool = {
+  "GlobalPool", onnx_types, modules, global_from_onnx, global_shape,
+  cfm_op_all_rows, global_run
+};

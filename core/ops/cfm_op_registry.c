@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op_registry.c: the operators the core runs, one line each. */
+#include "cfm_op.h"
+
+extern const CfmOp cfm_op_activation, cfm_op_batchnorm, cfm_op_binary,
+  cfm_op_concat, cfm_op_conv, cfm_op_flatten, cfm_op_gemm,
+  cfm_op_global_pool, cfm_op_identity, cfm_op_pool, cfm_op_softmax;
+
+static const CfmOp *const registry[] = {
+  &cfm_op_conv,
+  &cfm_op_batchnorm,
+  &cfm_op_activation,
+  &cfm_op_pool,
+  &cfm_op_global_pool,
+  &cfm_op_binary,
+  &cfm_op_concat,
+  &cfm_op_flatten,
+  &cfm_op_gemm,
+  &cfm_op_softmax,
+  &cfm_op_identity,
+};
+
+const CfmOp *
+cfm_op_for_onnx (Buf type)
+{
+  size_t i;
+  int k;
+
+  for (i = 0; i < sizeof registry / sizeof *registry; i++)
+    for (k = 0; registry[i]->onnx[k]; k++)
+      if (buf_is (type, registry[i]->onnx[k]))
+        return registry[i];
+  return NULL;
+}

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test_graph.c: the graph engine: its refusals (a cycle, an input nothing
+ * produces, a value written twice, a node that cannot run), and, given the
+ * folder tests/fixtures/make_graph_fixtures.py writes, torchvision's
+ * branching families from their ONNX exports against PyTorch's module
+ * outputs, every module at once, whole and in bands of 1, 7 and 64 rows,
+ * within 1e-4 of each map's range, and the logits. */
+#include <stdint.h>
+
+#include "cfm_graph.h"
+#include "cfm_graph_build.h"
+#include "cfm_op.h"
+#include "test_util.h"
+
+#define MAX_MAPS 2048
+
+/* A wanted value's rows gathered into one map. */
+typedef struct
+{
+  int    value;
+  float *map;
+  int    c, h, w, rows_seen;
+} Gathered;
+
+typedef struct
+{
+  Gathered *g;
+  int       n;
+  int       in_order;   /* every value's rows came once, in order */
+} Gather;
+
+typedef struct
+{
+  const CfmArray *input;
+} Source;
+
+static CfmStatus
+read_rows (void *data, int row0, int rows, float *dst, CfmError *err)
+{
+  const Source *s = data;
+  size_t c = s->input->shape[0], h = s->input->shape[1];
+  size_t w = s->input->shape[2], ch;
+
+  (void) err;
+  for (ch = 0; ch < c; ch++)
+    memcpy (dst + ch * rows * w, s->input->data + (ch * h + row0) * w,
+            (size_t) rows * w * sizeof (float));
+  return CFM_OK;
+}
+
+static CfmStatus
+gather_rows (void *data, int value, const float *rows, size_t plane, int c,
+             int h, int w, int row0, int nrows, CfmError *err)
+{
+  Gather *gt = data;
+  int i, ch;
+
+  (void) err;
+  for (i = 0; i < gt->n; i++)
+    {
+      Gathered *g = &gt->g[i];
+
+      if (g->value != value)
+        continue;
+      if (row0 != g->rows_seen || c != g->c || h != g->h || w != g->w)
+        gt->in_order = 0;
+      for (ch = 0; ch < c && row0 + nrows <= h; ch++)
+        memcpy (g->map + ((size_t) ch * h + row0) * w, rows + ch * plane,
+                (size_t) nrows * w * sizeof (float));
+      g->rows_seen = row0 + nrows;
+    }
+  return CFM_OK;
+}
+
+/* ---- refusals, on graphs built by hand ---------------------------------- */
+
+/* A node of op type TYPE reading values IN (names, NULL-ended) and
+ * writing OUT. */
+static void
+hand_node (CfmGraph *g, const char *name, const char *type,
+           const char *const *in, const char *out)
+{
+  CfmError err;
+  int n = 0, k;
+  CfmNode *node;
+
+  while (in[n])
+    n++;
+  node = cfm_graph_add_node (g, n, 1, &err);
+  node->op = cfm_op_for_onnx ((Buf) { (const unsigned char *) type,
+                                      (const unsigned char *) type
+                                      + strlen (type) });
+  snprintf (node->name, sizeof node->name, "%s", name);
+  snprintf (node->type, sizeof node->type, "%s", type);
+  for (k = 0; k < n; k++)
+    node->inputs[k] = cfm_graph_value (g, in[k], strlen (in[k]));
+  g->nodes[g->n_nodes - 1].outputs[0] = cfm_graph_value (g, out, strlen (out));
+}
+
+static void
+test_refusals (void)
+{
+  static const char *const x[] = { "x", NULL }, *const a[] = { "a", NULL };
+  static const char *const b[] = { "b", NULL }, *const ax[] = { "a", "x",
+                                                                NULL };
+  static const char *const ghost[] = { "ghost", NULL };
+  CfmGraph g;
+  CfmError err;
+  char why[CFM_ERROR_MAX];
+
+  memset (&g, 0, sizeof g);
+  g.input = cfm_graph_value (&g, "x", 1);
+  hand_node (&g, "first", "Relu", b, "a");
+  hand_node (&g, "second", "Relu", a, "b");
+  CHECK (cfm_graph_finish (&g, &err) == CFM_ERR_PARSE, "a cycle refused");
+  CHECK_MSG (err.message, "is on a cycle");
+  cfm_graph_free (&g);
+
+  memset (&g, 0, sizeof g);
+  g.input = cfm_graph_value (&g, "x", 1);
+  hand_node (&g, "reader", "Relu", ghost, "a");
+  CHECK (cfm_graph_finish (&g, &err) == CFM_ERR_PARSE, "ghost input");
+  CHECK_MSG (err.message, "node reader reads \"ghost\", which nothing "
+             "produces");
+  cfm_graph_free (&g);
+
+  memset (&g, 0, sizeof g);
+  g.input = cfm_graph_value (&g, "x", 1);
+  hand_node (&g, "one", "Relu", x, "a");
+  hand_node (&g, "two", "Relu", x, "a");
+  CHECK (cfm_graph_finish (&g, &err) == CFM_ERR_PARSE, "written twice");
+  CHECK_MSG (err.message, "node two writes \"a\", which has a value");
+  cfm_graph_free (&g);
+
+  /* out of order in the file: put in order; a node the core cannot run
+   * stops only what depends on it */
+  memset (&g, 0, sizeof g);
+  g.input = cfm_graph_value (&g, "x", 1);
+  hand_node (&g, "late", "Add", ax, "c");
+  hand_node (&g, "odd", "Frobnicate", x, "a");
+  CHECK (cfm_graph_finish (&g, &err) == CFM_OK, "%s", err.message);
+  CHECK (strcmp (g.nodes[0].name, "odd") == 0, "order: %s first",
+         g.nodes[0].name);
+  CHECK (!cfm_graph_node_runs (&g, 1, why), "late cannot run");
+  CHECK_MSG (why, "node odd (Frobnicate) cannot be run: the core has no "
+             "such operator");
+  cfm_graph_free (&g);
+}
+
+/* ---- the PyTorch fixtures --------------------------------------------------- */
+
+static int
+load_npy (const char *dir, const char *name, CfmArray *a)
+{
+  char path[4096];
+  CfmError err;
+  void *data;
+  size_t len;
+  int ok;
+
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  ok = cfm_file_read (path, (size_t) 1 << 30, &data, &len, &err) == CFM_OK;
+  ok = ok && cfm_npy_parse (data, len, (size_t) 1 << 28, a, &err) == CFM_OK;
+  if (ok)
+    free (data);
+  CHECK (ok, "%s: %s", name, err.message);
+  return ok;
+}
+
+/* The reference's C x H x W (a vector: F x 1 x 1). */
+static void
+ref_shape (const CfmArray *a, int *c, int *h, int *w)
+{
+  *c = (int) a->shape[0];
+  *h = a->ndim == 3 ? (int) a->shape[1] : 1;
+  *w = a->ndim == 3 ? (int) a->shape[2] : 1;
+}
+
+typedef struct
+{
+  char     path[CFM_GRAPH_NAME_MAX];
+  CfmArray ref;
+  int      node;
+} Map;
+
+/* Runs the maps that run, in bands of BAND rows, against their
+ * references. */
+static void
+run_maps (const CfmGraph *g, Map *maps, int n, const CfmArray *logits,
+          const CfmArray *input, int band, const char *label)
+{
+  Gathered *got = calloc ((size_t) n + 1, sizeof *got);
+  int *want = calloc ((size_t) n + 1, sizeof *want), k = 0, i;
+  Gather gt = { got, 0, 1 };
+  Source src = { input };
+  CfmError err;
+  CfmStatus status;
+
+  for (i = 0; i < n; i++)
+    if (maps[i].node >= 0 && cfm_graph_node_runs (g, maps[i].node, NULL))
+      {
+        const CfmValue *v = &g->values[g->nodes[maps[i].node].outputs[0]];
+
+        got[k].value = g->nodes[maps[i].node].outputs[0];
+        got[k].c = v->c, got[k].h = v->h, got[k].w = v->w;
+        got[k].map = calloc ((size_t) v->c * v->h * v->w + 1, sizeof (float));
+        want[k] = got[k].value;
+        k++;
+      }
+  if (logits && g->n_outputs > 0)
+    {
+      const CfmValue *v = &g->values[g->outputs[0]];
+
+      got[k].value = g->outputs[0];
+      got[k].c = v->c, got[k].h = v->h, got[k].w = v->w;
+      got[k].map = calloc ((size_t) v->c * v->h * v->w + 1, sizeof (float));
+      want[k] = got[k].value;
+      k++;
+    }
+  gt.n = k;
+  status = cfm_graph_run (g, want, k, band, read_rows, &src, gather_rows, &gt,
+                          &err);
+  CHECK (status == CFM_OK, "%s: %s", label, err.message);
+  CHECK (gt.in_order, "%s: rows out of order", label);
+  for (i = 0, k = 0; i < n && status == CFM_OK; i++)
+    if (maps[i].node >= 0 && cfm_graph_node_runs (g, maps[i].node, NULL))
+      {
+        Gathered *m = &got[k++];
+        int c, h, w;
+        double d;
+
+        ref_shape (&maps[i].ref, &c, &h, &w);
+        CHECK (c == m->c && h == m->h && w == m->w, "%s %s: %d x %d x %d, "
+               "PyTorch's %d x %d x %d", label, maps[i].path, m->c, m->h,
+               m->w, c, h, w);
+        if (c != m->c || h != m->h || w != m->w)
+          continue;
+        CHECK (m->rows_seen == h, "%s %s: %d rows of %d", label,
+               maps[i].path, m->rows_seen, h);
+        d = max_rel_diff (m->map, maps[i].ref.data, maps[i].ref.count);
+        CHECK (d <= 1e-4, "%s %s: off by %.3g of its range", label,
+               maps[i].path, d);
+      }
+  if (logits && g->n_outputs > 0 && status == CFM_OK)
+    {
+      Gathered *m = &got[k];
+      double d = max_rel_diff (m->map, logits->data, logits->count);
+
+      CHECK (m->c == (int) logits->count && d <= 1e-4, "%s logits: %d of "
+             "%zu, off by %.3g", label, m->c, logits->count, d);
+    }
+  for (i = 0; i < gt.n; i++)
+    free (got[i].map);
+  free (got);
+  free (want);
+}
+
+/* One ONNX export of a family and its maps. */
+static void
+test_export (const char *dir, const char *onnx, Map *maps, int n, int runs,
+             const CfmArray *input, const CfmArray *logits)
+{
+  static const int bands[] = { 0, 1, 7, 64 };
+  char path[4096], label[512];
+  CfmGraph g;
+  CfmTensorSet w;
+  CfmError err;
+  void *data;
+  size_t len, b;
+  int i, ran = 0, refused = 0;
+
+  snprintf (path, sizeof path, "%s/%s", dir, onnx);
+  if (cfm_file_read (path, (size_t) 1 << 30, &data, &len, &err) != CFM_OK
+      || cfm_graph_read_onnx (data, len, &g, &w, &err) != CFM_OK)
+    {
+      CHECK (0, "%s: %s", onnx, err.message);
+      return;
+    }
+  CHECK (cfm_graph_shapes (&g, (int) input->shape[0], (int) input->shape[1],
+                           (int) input->shape[2], &err) == CFM_OK,
+         "%s: %s", onnx, err.message);
+  for (i = 0; i < n; i++)
+    {
+      char why[CFM_ERROR_MAX] = "";
+
+      maps[i].node = cfm_graph_find_node (&g, maps[i].path);
+      CHECK (maps[i].node >= 0, "%s: no node for module %s", onnx,
+             maps[i].path);
+      if (maps[i].node < 0)
+        continue;
+      if (cfm_graph_node_runs (&g, maps[i].node, why))
+        ran++;
+      else
+        {
+          refused++;
+          CHECK (!runs, "%s: %s: %s", onnx, maps[i].path, why);
+          CHECK_MSG (why, "cannot be run");
+        }
+    }
+  for (b = 0; b < sizeof bands / sizeof *bands; b++)
+    {
+      snprintf (label, sizeof label, "%s (bands of %d)", onnx, bands[b]);
+      run_maps (&g, maps, n, runs ? logits : NULL, input,
+                bands[b] ? bands[b] : (int) input->shape[1], label);
+    }
+  printf ("%s: %d modules computed, %d refused\n", onnx, ran, refused);
+  cfm_graph_free (&g);
+  cfm_tensors_free (&w);
+  free (data);
+}
+
+static void
+test_family (const char *dir, const char *manifest)
+{
+  char path[4096], line[1024], a[512], b[512], onnx[512] = "";
+  CfmArray input = { 0 }, logits = { 0 };
+  Map *maps = calloc (MAX_MAPS, sizeof *maps);
+  int n = 0, runs = 1, i;
+  FILE *f;
+
+  snprintf (path, sizeof path, "%s/%s", dir, manifest);
+  f = fopen (path, "r");
+  CHECK (f != NULL, "cannot open %s", path);
+  while (f && fgets (line, sizeof line, f))
+    {
+      if (sscanf (line, "family %511s %d", a, &runs) == 2)
+        continue;
+      if (sscanf (line, "input %511s", a) == 1)
+        load_npy (dir, a, &input);
+      else if (sscanf (line, "output %511s", a) == 1)
+        load_npy (dir, a, &logits);
+      else if (sscanf (line, "onnx %511s", a) == 1)
+        {
+          if (onnx[0])
+            test_export (dir, onnx, maps, n, runs, &input, &logits);
+          for (i = 0; i < n; i++)
+            cfm_array_free (&maps[i].ref);
+          n = 0;
+          snprintf (onnx, sizeof onnx, "%s", a);
+        }
+      else if (sscanf (line, "map %159s %511s", a, b) == 2 && n < MAX_MAPS)
+        {
+          snprintf (maps[n].path, sizeof maps[n].path, "%.159s", a);
+          if (load_npy (dir, b, &maps[n].ref))
+            n++;
+        }
+    }
+  if (onnx[0])
+    test_export (dir, onnx, maps, n, runs, &input, &logits);
+  for (i = 0; i < n; i++)
+    cfm_array_free (&maps[i].ref);
+  cfm_array_free (&input);
+  cfm_array_free (&logits);
+  free (maps);
+  if (f)
+    fclose (f);
+}
+
+int
+main (int argc, char **argv)
+{
+  test_refusals ();
+  if (argc > 1)
+    {
+      char path[4096], name[512];
+      FILE *index;
+
+      snprintf (path, sizeof path, "%s/index.txt", argv[1]);
+      index = fopen (path, "r");
+      CHECK (index != NULL, "cannot open %s", path);
+      while (index && fscanf (index, "%511s", name) == 1)
+        test_family (argv[1], name);
+      if (index)
+        fclose (index);
+    }
+  return test_finish ("graph");
+}
