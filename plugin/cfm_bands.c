@@ -48,7 +48,7 @@ compute_band (const CfmPlan *plan, const CfmBandPlan *bp, BandMemory *mem,
   gsize cn = (gsize) plan->n_maps * bp->conv_rows * pl->conv_w;
   gsize pn = (gsize) plan->n_maps * bp->pool_rows * pl->pool_w;
   CfmBand in_band = { mem->in, plan->channels, plan->height, plan->width,
-                      bp->in_row0, bp->in_rows };
+                      bp->in_row0, bp->in_rows, 0 };
   CfmError err;
   gint s;
 
