@@ -324,6 +324,34 @@ read_tensor (Buf b, const Buf *as, CfmTensorSet *set, CfmError *err)
                                  t.dims, &src, err);
 }
 
+float
+cfm_onnx_attr_scalar (const Attr *a, float def)
+{
+  TensorFields t;
+  CfmError err;
+
+  if (a == NULL || a->t.p == NULL || tensor_fields (a->t, &t, &err) != CFM_OK)
+    return def;
+  if (t.raw.p && t.type == T_FLOAT && t.raw.end - t.raw.p >= 4)
+    {
+      uint32_t bits = (uint32_t) t.raw.p[0] | (uint32_t) t.raw.p[1] << 8
+                      | (uint32_t) t.raw.p[2] << 16
+                      | (uint32_t) t.raw.p[3] << 24;
+
+      return as_float (bits);
+    }
+  if (t.raw.p && t.type == T_INT64 && t.raw.end - t.raw.p >= 8)
+    {
+      uint64_t v = 0;
+      int i;
+
+      for (i = 7; i >= 0; i--)
+        v = v << 8 | t.raw.p[i];
+      return (float) (int64_t) v;
+    }
+  return def;
+}
+
 /* The weights' tensor NAME, loaded when first read. */
 const CfmTensor *
 cfm_onnx_tensor (OnnxWeights *w, Buf name)

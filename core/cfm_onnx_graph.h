@@ -113,6 +113,10 @@ typedef struct
  * (CFM_NETWORK_NAME_MAX bytes). */
 void cfm_onnx_module_path (Buf name, char *out);
 
+/* The first value of attribute A's tensor (a float or an int64 one, as
+ * ConstantOfShape's value), or DEF. */
+float cfm_onnx_attr_scalar (const Attr *a, float def);
+
 /* The inputs (FIELD 1) or outputs (FIELD 2) of node N into OUT (room for
  * MAX); their number, or -1 when there are more. */
 int cfm_onnx_node_io (const Node *n, int field, Buf *out, int max);

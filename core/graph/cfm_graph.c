@@ -17,7 +17,14 @@ cfm_graph_free (CfmGraph *g)
   int i;
 
   for (i = 0; i < g->n_values; i++)
-    free (g->values[i].name);
+    {
+      if (g->values[i].folded)
+        {
+          free (((CfmTensor *) g->values[i].tensor)->owned);
+          free ((CfmTensor *) g->values[i].tensor);
+        }
+      free (g->values[i].name);
+    }
   for (i = 0; i < g->n_nodes; i++)
     {
       free (g->nodes[i].inputs);
@@ -163,6 +170,7 @@ cfm_graph_add_node (CfmGraph *g, int n_in, int n_out, CfmError *err)
     n->outputs[i] = -1;
   n->n_inputs = n_in;
   n->n_outputs = n_out;
+  n->n_ints = -1;
   g->n_nodes++;
   return n;
 }
@@ -345,6 +353,14 @@ cfm_graph_node_label (const CfmGraph *g, int node)
          ? n->module : n->name;
 }
 
+/* Whether NODE's operator runs on maps (not only shape arithmetic). */
+static int
+node_computes (const CfmGraph *g, const CfmNode *node)
+{
+  (void) g;
+  return node->op != NULL && node->op->run != NULL;
+}
+
 int
 cfm_graph_node_runs (const CfmGraph *g, int node, char *why)
 {
@@ -358,21 +374,23 @@ cfm_graph_node_runs (const CfmGraph *g, int node, char *why)
   for (i = 0; i <= node; i++)
     {
       const CfmNode *n = &g->nodes[i];
-      int blocked = n->op == NULL ? i : -1;
+      int blocked = node_computes (g, n) ? -1 : i;
 
       for (k = 0; k < n->n_inputs && blocked < 0; k++)
         {
           int v = n->inputs[k], p = v >= 0 ? g->values[v].producer : -1;
 
-          if (p >= 0 && !runs[p])
+          if (p >= 0 && !runs[p] && g->values[v].kind == CFM_VALUE_MAP)
             blocked = p;
         }
+      if (g->values[n->outputs[0]].kind == CFM_VALUE_CONST)
+        blocked = -1;   /* shape arithmetic, computed already */
       runs[i] = blocked < 0;
       if (i == node && blocked >= 0)
         stop = blocked;
     }
   /* the first node that cannot run on the way */
-  while (stop >= 0 && g->nodes[stop].op != NULL)
+  while (stop >= 0 && node_computes (g, &g->nodes[stop]))
     {
       const CfmNode *n = &g->nodes[stop];
       int p = -1;
@@ -382,6 +400,7 @@ cfm_graph_node_runs (const CfmGraph *g, int node, char *why)
           int v = n->inputs[k];
 
           p = v >= 0 && g->values[v].producer >= 0
+              && g->values[v].kind == CFM_VALUE_MAP
               && !runs[g->values[v].producer] ? g->values[v].producer : -1;
         }
       stop = p;
@@ -391,7 +410,9 @@ cfm_graph_node_runs (const CfmGraph *g, int node, char *why)
     snprintf (why, CFM_ERROR_MAX, "node %s (%s) cannot be run: %s",
               g->nodes[stop].name, g->nodes[stop].type,
               g->nodes[stop].why[0] ? g->nodes[stop].why
-                                    : "the core has no such operator");
+              : g->nodes[stop].op ? "it computes only from constants and "
+                                    "sizes, and its input is a map"
+              : "the core has no such operator");
   free (runs);
   return ok;
 }

@@ -47,8 +47,15 @@ typedef struct
   int               producer;    /* the node that computes it, or -1 */
   int               output;      /* which of the producer's outputs */
   const CfmTensor  *tensor;      /* a constant's values (loaded) */
-  int               rank;        /* 4: N x C x H x W; 2: N x C (a vector) */
+  int               integer;     /* a constant of integers (shapes) */
+  int               folded;      /* a constant the shape arithmetic
+                                    computed for this input size (its
+                                    tensor the graph's own) */
+  int               rank;        /* 4: N x C x H x W; 2: N x C (a vector);
+                                    5: N x C_SPLIT x C / C_SPLIT x H x W
+                                    (a channel shuffle's view) */
   int               c, h, w;     /* for the graph's input size */
+  int               c_split;
   int               consumers;   /* nodes that read it */
 } CfmValue;
 
@@ -75,6 +82,8 @@ typedef struct
   int          trans_a, trans_b;
   float        alpha, beta;    /* Gemm, HardSigmoid */
   int          splits[CFM_NODE_MAX_OUTPUTS];   /* Split: channels each */
+  int64_t      ints[8];        /* an int list: perm, axes, starts... */
+  int          n_ints;         /* -1: none given */
 } CfmNode;
 
 typedef struct
@@ -116,11 +125,15 @@ const char *cfm_graph_node_label (const CfmGraph *g, int node);
 
 /* Sizes every value for an input of C x H x W, refusing with the node's
  * name a node whose inputs it cannot take, and sizes that overflow or
- * pass CFM_GRAPH_MAX_VALUE_BYTES.  Nodes that cannot run, and those that
+ * pass CFM_GRAPH_MAX_VALUE_BYTES.  Shape arithmetic (Shape, Gather,
+ * Unsqueeze, Concat, Slice, Cast, Div, Mul... on constants and on the
+ * maps' sizes) is computed here, its values becoming constants.  Nodes that cannot run, and those that
  * depend on them, are left unsized (0 x 0 x 0). */
 CfmStatus cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err);
 
-/* Whether NODE can be computed: it and every node it depends on run.
+/* Whether NODE can be computed (after cfm_graph_shapes): it and every
+ * node it depends on run, or its output is a constant of the shape
+ * arithmetic.
  * When not, WHY (CFM_ERROR_MAX bytes, or NULL) says which node and
  * operator stop it. */
 int cfm_graph_node_runs (const CfmGraph *g, int node, char *why);

@@ -33,6 +33,7 @@ value_of (CfmGraph *g, Buf b, OnnxWeights *w, CfmError *err)
     {
       g->values[v].kind = CFM_VALUE_CONST;
       g->values[v].tensor = t;
+      g->values[v].integer = t->src.bytes && t->src.dtype == CFM_DTYPE_INT64;
     }
   return v;
 }

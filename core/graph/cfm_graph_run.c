@@ -373,6 +373,8 @@ plan (Run *r, const int *want, int n, CfmError *err)
     {
       const CfmNode *node = &g->nodes[i];
 
+      if (g->values[node->outputs[0]].kind == CFM_VALUE_CONST)
+        continue;   /* shape arithmetic, computed while sizing */
       for (k = 0; k < node->n_outputs && !r->needed[i]; k++)
         {
           int v = node->outputs[k], x;

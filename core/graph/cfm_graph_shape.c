@@ -6,6 +6,7 @@
 #include "cfm_graph.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "cfm_op.h"
 
@@ -31,6 +32,64 @@ size_constant (CfmValue *v)
   v->c = (int) d[0];
   v->h = (int) d[1];
   v->w = (int) d[2];
+}
+
+/* Forgets what the shape arithmetic computed for another input size. */
+static void
+unfold (CfmValue *v)
+{
+  CfmTensor *t = (CfmTensor *) v->tensor;
+
+  if (!v->folded)
+    return;
+  free (t->owned);
+  free (t);
+  v->tensor = NULL;
+  v->folded = 0;
+  v->integer = 0;
+  v->kind = CFM_VALUE_MAP;
+}
+
+CfmStatus
+cfm_op_fold_output (CfmGraph *g, const CfmNode *node, int k, int ndim,
+                    const int64_t *shape, int integer, float **data,
+                    CfmError *err)
+{
+  CfmValue *v = &g->values[node->outputs[k]];
+  CfmTensor *t;
+  size_t count = 1;
+  int i;
+
+  if (ndim < 0 || ndim > CFM_TENSOR_MAX_DIMS)
+    return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): a constant of %d "
+                          "dimensions", node->name, node->type, ndim);
+  for (i = 0; i < ndim; i++)
+    if (shape[i] < 0 || shape[i] > CFM_FOLD_MAX
+        || !cfm_size_mul (count, (size_t) shape[i], &count)
+        || count > CFM_FOLD_MAX)
+      return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): a constant of more "
+                            "than %d values", node->name, node->type,
+                            CFM_FOLD_MAX);
+  unfold (v);
+  t = calloc (1, sizeof *t);
+  if (t == NULL || (t->owned = calloc (count + 1, sizeof (float))) == NULL)
+    {
+      free (t);
+      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+    }
+  t->ndim = ndim;
+  for (i = 0; i < ndim; i++)
+    t->shape[i] = shape[i];
+  t->count = count;
+  t->data = t->owned;
+  t->loaded = 1;
+  v->tensor = t;
+  v->kind = CFM_VALUE_CONST;
+  v->folded = 1;
+  v->integer = integer;
+  size_constant (v);
+  *data = t->owned;
+  return CFM_OK;
 }
 
 /* Refuses output values of NODE whose whole size overflows or passes
@@ -72,7 +131,8 @@ inputs_sized (const CfmGraph *g, const CfmNode *node)
         return 0;
     }
   return node->n_inputs > 0 && cfm_op_input (g, node, 0) != NULL
-         && cfm_op_input (g, node, 0)->c > 0;
+         && (cfm_op_input (g, node, 0)->c > 0
+             || cfm_op_input (g, node, 0)->kind == CFM_VALUE_CONST);
 }
 
 CfmStatus
@@ -88,10 +148,11 @@ cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
     {
       CfmValue *v = &g->values[i];
 
+      unfold (v);
       if (v->kind == CFM_VALUE_CONST)
         size_constant (v);
       else
-        v->rank = 4, v->c = v->h = v->w = 0;
+        v->rank = 4, v->c = v->h = v->w = 0, v->c_split = 0;
     }
   g->values[g->input].c = c;
   g->values[g->input].h = h;
@@ -102,6 +163,14 @@ cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
 
       if (node->op == NULL || !inputs_sized (g, node))
         continue;   /* it, or a node it depends on, cannot run */
+      if (node->op->fold)
+        {
+          status = node->op->fold (g, node, err);
+          if (status != CFM_OK || g->values[node->outputs[0]].folded)
+            continue;
+        }
+      if (node->op->shape == NULL)
+        continue;   /* shape arithmetic on what is not constant */
       status = node->op->shape (g, node, err);
       if (status == CFM_OK)
         status = check_outputs (g, node, err);

@@ -42,7 +42,25 @@ struct CfmOp
                       int on, int *r0, int *rn);
   CfmStatus (*run) (const CfmGraph *g, const CfmNode *node,
                     const CfmOpRun *run, CfmError *err);
+  /* Computes NODE's outputs as constants (cfm_op_fold_output) before the
+   * run, where its inputs are constants or the sizes it reads are known
+   * (shape arithmetic); NULL, or CFM_OK with no output folded: it runs. */
+  CfmStatus (*fold) (CfmGraph *g, CfmNode *node, CfmError *err);
 };
+
+/* Output K of NODE as a constant of NDIM dimensions SHAPE (integers or
+ * not): its room at *DATA.  At most CFM_FOLD_MAX values. */
+#define CFM_FOLD_MAX (1 << 20)
+CfmStatus cfm_op_fold_output (CfmGraph *g, const CfmNode *node, int k,
+                              int ndim, const int64_t *shape, int integer,
+                              float **data, CfmError *err);
+
+/* Whether every input of NODE is a constant. */
+int cfm_op_inputs_constant (const CfmGraph *g, const CfmNode *node);
+
+/* The dimensions of value V as ONNX sees them (N first) into DIMS; their
+ * number. */
+int cfm_op_dims (const CfmValue *v, int64_t *dims);
 
 /* The operator that runs ONNX op type TYPE, or NULL. */
 const CfmOp *cfm_op_for_onnx (Buf type);
@@ -105,6 +123,14 @@ void cfm_op_module_rows (const CfmGraph *g, const CfmNode *node, int i,
                          int o0, int on, int *r0, int *rn);
 CfmStatus cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
                              const CfmOpRun *run, CfmError *err);
+
+/* Hands input 0's rows on to every output (Identity, Cast, a Reshape
+ * that keeps the values' order). */
+CfmStatus cfm_op_copy_run (const CfmGraph *g, const CfmNode *node,
+                           const CfmOpRun *run, CfmError *err);
+
+/* The same for a constant input, before the run. */
+CfmStatus cfm_op_copy_fold (CfmGraph *g, CfmNode *node, CfmError *err);
 
 /* The chain modules' ONNX readers (a node into a module), shared by the
  * chain (cfm_onnx_chain.c) and the graph. */

@@ -121,6 +121,10 @@ static const char *const modules[] = {
 };
 
 const CfmOp cfm_op_activation = {
-  "Activation", onnx_types, modules, activation_from_onnx, activation_shape,
-  NULL, cfm_op_module_run
+  .name = "Activation",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = activation_from_onnx,
+  .shape = activation_shape,
+  .run = cfm_op_module_run,
 };

@@ -46,6 +46,10 @@ static const char *const onnx_types[] = { "BatchNormalization", NULL };
 static const char *const modules[] = { "BatchNorm2d", NULL };
 
 const CfmOp cfm_op_batchnorm = {
-  "BatchNormalization", onnx_types, modules, batchnorm_from_onnx,
-  cfm_op_module_shape, NULL, cfm_op_module_run
+  .name = "BatchNormalization",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = batchnorm_from_onnx,
+  .shape = cfm_op_module_shape,
+  .run = cfm_op_module_run,
 };

@@ -4,6 +4,8 @@
  * add, a squeeze-excitation gate per channel, a scalar). */
 #include "cfm_op.h"
 
+#include <math.h>
+
 typedef enum { ADD, SUB, MUL, DIV } Arith;
 
 static Arith
@@ -111,9 +113,92 @@ binary_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* Constants A and B broadcast against each other (NumPy's rule, the last
+ * dimensions aligned) into OUT's NDIM dimensions; 0 when they do not. */
+static int
+broadcast_dims (const CfmTensor *a, const CfmTensor *b, int64_t *out,
+                int *ndim)
+{
+  int i;
+
+  *ndim = a->ndim > b->ndim ? a->ndim : b->ndim;
+  for (i = 0; i < *ndim; i++)
+    {
+      int64_t da = i < *ndim - a->ndim ? 1 : a->shape[i - (*ndim - a->ndim)];
+      int64_t db = i < *ndim - b->ndim ? 1 : b->shape[i - (*ndim - b->ndim)];
+
+      if (da != db && da != 1 && db != 1)
+        return 0;
+      out[i] = da == 1 ? db : da;
+    }
+  return 1;
+}
+
+/* The index into T (broadcast into NDIM dimensions DIMS) of the output's
+ * value I. */
+static size_t
+broadcast_index (const CfmTensor *t, const int64_t *dims, int ndim, size_t i)
+{
+  size_t at = 0, stride = 1;
+  int d;
+
+  for (d = ndim - 1; d >= 0; d--)
+    {
+      int td = d - (ndim - t->ndim);
+      size_t coord = i % (size_t) dims[d];
+
+      i /= (size_t) dims[d];
+      if (td >= 0)
+        {
+          at += (t->shape[td] == 1 ? 0 : coord) * stride;
+          stride *= (size_t) t->shape[td];
+        }
+    }
+  return at;
+}
+
+/* Two constants (shape arithmetic), before the run: integers divide
+ * whole, as ONNX's integer Div. */
+static CfmStatus
+binary_fold (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *va = cfm_op_input (g, node, 0);
+  const CfmValue *vb = cfm_op_input (g, node, 1);
+  int64_t dims[CFM_TENSOR_MAX_DIMS];
+  int ndim, integer;
+  Arith op = arith_of (node);
+  float *out;
+  size_t i;
+  CfmStatus status;
+
+  if (!cfm_op_inputs_constant (g, node))
+    return CFM_OK;
+  if (!broadcast_dims (va->tensor, vb->tensor, dims, &ndim))
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): constants that do not "
+                          "broadcast", node->name, node->type);
+  integer = va->integer && vb->integer;
+  status = cfm_op_fold_output (g, node, 0, ndim, dims, integer, &out, err);
+  for (i = 0; status == CFM_OK && i < cfm_op_output (g, node, 0)->tensor->count;
+       i++)
+    {
+      double u = va->tensor->data[broadcast_index (va->tensor, dims, ndim, i)];
+      double v = vb->tensor->data[broadcast_index (vb->tensor, dims, ndim, i)];
+      double r = op == ADD ? u + v : op == SUB ? u - v : op == MUL ? u * v
+                 : v != 0.0 ? u / v : 0.0;
+
+      out[i] = (float) (integer && op == DIV ? trunc (r) : r);
+    }
+  return status;
+}
+
 static const char *const onnx_types[] = { "Add", "Sub", "Mul", "Div", NULL };
 
 const CfmOp cfm_op_binary = {
-  "Binary", onnx_types, NULL, binary_from_onnx, binary_shape,
-  cfm_op_same_rows, binary_run
+  .name = "Binary",
+  .onnx = onnx_types,
+  .from_onnx = binary_from_onnx,
+  .shape = binary_shape,
+  .input_rows = cfm_op_same_rows,
+  .run = binary_run,
+  .fold = binary_fold,
 };

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cfm_module_run.h"
 #include "cfm_network_sizes.h"
@@ -129,4 +130,84 @@ cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
 
   return cfm_module_run (&node->m, &run->in[0], &dest, NULL, run->o0,
                          run->on, out->w, err);
+}
+
+int
+cfm_op_inputs_constant (const CfmGraph *g, const CfmNode *node)
+{
+  int k;
+
+  for (k = 0; k < node->n_inputs; k++)
+    {
+      const CfmValue *v = cfm_op_input (g, node, k);
+
+      if (v && v->kind != CFM_VALUE_CONST)
+        return 0;
+    }
+  return 1;
+}
+
+int
+cfm_op_dims (const CfmValue *v, int64_t *dims)
+{
+  int i;
+
+  if (v->kind == CFM_VALUE_CONST)
+    {
+      for (i = 0; i < v->tensor->ndim; i++)
+        dims[i] = v->tensor->shape[i];
+      return v->tensor->ndim;
+    }
+  dims[0] = 1;
+  if (v->rank == 2)
+    {
+      dims[1] = v->c;
+      return 2;
+    }
+  if (v->rank == 5)
+    {
+      dims[1] = v->c_split;
+      dims[2] = v->c / v->c_split;
+      dims[3] = v->h;
+      dims[4] = v->w;
+      return 5;
+    }
+  dims[1] = v->c;
+  dims[2] = v->h;
+  dims[3] = v->w;
+  return 4;
+}
+
+CfmStatus
+cfm_op_copy_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
+                 CfmError *err)
+{
+  const CfmBand *in = &run->in[0];
+  int k, ch;
+
+  (void) g;
+  (void) err;
+  for (k = 0; k < node->n_outputs; k++)
+    for (ch = 0; ch < in->c; ch++)
+      memcpy (run->out[k] + ch * run->plane[k],
+              in->data + ch * cfm_band_plane (in)
+              + (size_t) (run->o0 - in->row0) * in->w,
+              (size_t) run->on * in->w * sizeof (float));
+  return CFM_OK;
+}
+
+CfmStatus
+cfm_op_copy_fold (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  float *out;
+  CfmStatus status;
+
+  if (!cfm_op_inputs_constant (g, node))
+    return CFM_OK;
+  status = cfm_op_fold_output (g, node, 0, in->tensor->ndim,
+                               in->tensor->shape, in->integer, &out, err);
+  if (status == CFM_OK)
+    memcpy (out, in->tensor->data, in->tensor->count * sizeof (float));
+  return status;
 }

@@ -65,9 +65,65 @@ concat_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* Constants (shape arithmetic) along any axis, before the run. */
+static CfmStatus
+concat_fold (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmTensor *first = cfm_op_input (g, node, 0)->tensor;
+  int64_t dims[CFM_TENSOR_MAX_DIMS];
+  int axis = node->axis < 0 ? node->axis + first->ndim : node->axis, i, d;
+  int integer = 1;
+  size_t outer = 1, inner = 1, o, at = 0;
+  float *out;
+  CfmStatus status;
+
+  if (!cfm_op_inputs_constant (g, node))
+    return CFM_OK;
+  if (axis < 0 || axis >= first->ndim)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (Concat): axis %d of %d "
+                          "dimensions", node->name, node->axis, first->ndim);
+  memcpy (dims, first->shape, sizeof dims);
+  dims[axis] = 0;
+  for (i = 0; i < node->n_inputs; i++)
+    {
+      const CfmValue *v = cfm_op_input (g, node, i);
+
+      for (d = 0; v && d < first->ndim; d++)
+        if (v->tensor->ndim != first->ndim
+            || (d != axis && v->tensor->shape[d] != first->shape[d]))
+          v = NULL;
+      if (v == NULL)
+        return cfm_error_set (err, CFM_ERR_ARG, "%s (Concat): constants of "
+                              "other shapes", node->name);
+      dims[axis] += v->tensor->shape[axis];
+      integer &= v->integer;
+    }
+  for (d = 0; d < axis; d++)
+    outer *= (size_t) first->shape[d];
+  for (d = axis + 1; d < first->ndim; d++)
+    inner *= (size_t) first->shape[d];
+  status = cfm_op_fold_output (g, node, 0, first->ndim, dims, integer, &out,
+                               err);
+  for (o = 0; o < outer && status == CFM_OK; o++)
+    for (i = 0; i < node->n_inputs; i++)
+      {
+        const CfmTensor *t = cfm_op_input (g, node, i)->tensor;
+        size_t n = (size_t) t->shape[axis] * inner;
+
+        memcpy (out + at, t->data + o * n, n * sizeof (float));
+        at += n;
+      }
+  return status;
+}
+
 static const char *const onnx_types[] = { "Concat", NULL };
 
 const CfmOp cfm_op_concat = {
-  "Concat", onnx_types, NULL, concat_from_onnx, concat_shape,
-  cfm_op_same_rows, concat_run
+  .name = "Concat",
+  .onnx = onnx_types,
+  .from_onnx = concat_from_onnx,
+  .shape = concat_shape,
+  .input_rows = cfm_op_same_rows,
+  .run = concat_run,
+  .fold = concat_fold,
 };

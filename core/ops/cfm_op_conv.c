@@ -50,6 +50,11 @@ static const char *const onnx_types[] = { "Conv", NULL };
 static const char *const modules[] = { "Conv2d", NULL };
 
 const CfmOp cfm_op_conv = {
-  "Conv", onnx_types, modules, conv_from_onnx, cfm_op_module_shape,
-  cfm_op_module_rows, cfm_op_module_run
+  .name = "Conv",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = conv_from_onnx,
+  .shape = cfm_op_module_shape,
+  .input_rows = cfm_op_module_rows,
+  .run = cfm_op_module_run,
 };

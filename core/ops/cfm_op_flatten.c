@@ -53,6 +53,11 @@ static const char *const onnx_types[] = { "Flatten", NULL };
 static const char *const modules[] = { "Flatten", NULL };
 
 const CfmOp cfm_op_flatten = {
-  "Flatten", onnx_types, modules, flatten_from_onnx, flatten_shape,
-  cfm_op_all_rows, flatten_run
+  .name = "Flatten",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = flatten_from_onnx,
+  .shape = flatten_shape,
+  .input_rows = cfm_op_all_rows,
+  .run = flatten_run,
 };

@@ -82,5 +82,10 @@ static const char *const onnx_types[] = { "Gemm", "MatMul", NULL };
 static const char *const modules[] = { "Linear", NULL };
 
 const CfmOp cfm_op_gemm = {
-  "Gemm", onnx_types, modules, gemm_from_onnx, gemm_shape, NULL, gemm_run
+  .name = "Gemm",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = gemm_from_onnx,
+  .shape = gemm_shape,
+  .run = gemm_run,
 };

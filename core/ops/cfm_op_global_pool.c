@@ -87,6 +87,11 @@ static const char *const modules[] = { "AdaptiveAvgPool2d",
                                        "AdaptiveMaxPool2d", NULL };
 
 const CfmOp cfm_op_global_pool = {
-  "GlobalPool", onnx_types, modules, global_from_onnx, global_shape,
-  cfm_op_all_rows, global_run
+  .name = "GlobalPool",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = global_from_onnx,
+  .shape = global_shape,
+  .input_rows = cfm_op_all_rows,
+  .run = global_run,
 };

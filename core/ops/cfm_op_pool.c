@@ -29,6 +29,11 @@ static const char *const onnx_types[] = { "MaxPool", "AveragePool", NULL };
 static const char *const modules[] = { "MaxPool2d", "AvgPool2d", NULL };
 
 const CfmOp cfm_op_pool = {
-  "Pool", onnx_types, modules, pool_from_onnx, cfm_op_module_shape,
-  cfm_op_module_rows, cfm_op_module_run
+  .name = "Pool",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = pool_from_onnx,
+  .shape = cfm_op_module_shape,
+  .input_rows = cfm_op_module_rows,
+  .run = cfm_op_module_run,
 };

@@ -54,6 +54,10 @@ static const char *const onnx_types[] = { "Softmax", NULL };
 static const char *const modules[] = { "Softmax", NULL };
 
 const CfmOp cfm_op_softmax = {
-  "Softmax", onnx_types, modules, softmax_from_onnx, softmax_shape, NULL,
-  softmax_run
+  .name = "Softmax",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = softmax_from_onnx,
+  .shape = softmax_shape,
+  .run = softmax_run,
 };
