@@ -246,8 +246,9 @@ run_maps (const CfmGraph *g, Map *maps, int n, const CfmArray *logits,
       Gathered *m = &got[k];
       double d = max_rel_diff (m->map, logits->data, logits->count);
 
-      CHECK (m->c == (int) logits->count && d <= 1e-4, "%s logits: %d of "
-             "%zu, off by %.3g", label, m->c, logits->count, d);
+      CHECK ((size_t) m->c * m->h * m->w == logits->count && d <= 1e-4,
+             "%s output: %d x %d x %d for %zu, off by %.3g", label, m->c,
+             m->h, m->w, logits->count, d);
     }
   for (i = 0; i < gt.n; i++)
     free (got[i].map);

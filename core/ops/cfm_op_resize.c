@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_op_resize.c: Resize and Upsample of rows and columns (nn.Upsample,
+ * F.interpolate): nearest and linear, with ONNX's coordinate
+ * transformation modes, by scales or by sizes (constants, or the shape
+ * arithmetic's). */
+#include "cfm_op.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+enum { NEAREST, LINEAR };
+enum { HALF_PIXEL, PYTORCH_HALF_PIXEL, ALIGN_CORNERS, ASYMMETRIC };
+enum { ROUND_PREFER_FLOOR, ROUND_PREFER_CEIL, FLOOR, CEIL };
+
+/* The index of S among NAMES (NULL-ended), or -1. */
+static int
+choice (Buf s, const char *const *names)
+{
+  int i;
+
+  for (i = 0; names[i]; i++)
+    if (buf_is (s, names[i]))
+      return i;
+  return -1;
+}
+
+static int
+resize_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
+{
+  static const char *const modes[] = { "nearest", "linear", NULL };
+  static const char *const ctms[] = { "half_pixel", "pytorch_half_pixel",
+                                      "align_corners", "asymmetric", NULL };
+  static const char *const rounds[] = { "round_prefer_floor",
+                                        "round_prefer_ceil", "floor", "ceil",
+                                        NULL };
+  const Attr *mode = attr (src, "mode"), *ctm;
+  const Attr *round = attr (src, "nearest_mode");
+  int upsample = buf_is (src->op, "Upsample");
+
+  (void) w;
+  ctm = attr (src, "coordinate_transformation_mode");
+  node->ints[0] = mode ? choice (mode->s, modes) : NEAREST;
+  node->ints[1] = upsample ? ASYMMETRIC : ctm ? choice (ctm->s, ctms)
+                                              : HALF_PIXEL;
+  node->ints[2] = upsample ? FLOOR : round ? choice (round->s, rounds)
+                                           : ROUND_PREFER_FLOOR;
+  node->ints[3] = upsample;
+  node->n_ints = 4;
+  if (node->ints[0] < 0 || node->ints[1] < 0 || node->ints[2] < 0)
+    return cfm_op_refuse (node, "a mode, coordinate transformation or "
+                          "rounding the core does not compute");
+  if (attr_int (src, "antialias", 0) || attr (src, "axes"))
+    return cfm_op_refuse (node, "antialias and axes are not read");
+  return 1;
+}
+
+/* The constant input I as N floats, or NULL. */
+static const CfmTensor *
+constant (const CfmGraph *g, const CfmNode *node, int i, size_t n)
+{
+  const CfmValue *v = cfm_op_input (g, node, i);
+
+  return v && v->kind == CFM_VALUE_CONST && v->tensor->count == n
+         ? v->tensor : NULL;
+}
+
+static CfmStatus
+resize_shape (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  const CfmTensor *scales = constant (g, node, node->ints[3] ? 1 : 2, 4);
+  const CfmTensor *sizes = constant (g, node, 3, 4);
+  double h, w;
+
+  if (in->rank != 4 || (scales == NULL && sizes == NULL)
+      || (scales && (scales->data[0] != 1.0f || scales->data[1] != 1.0f
+                     || !(scales->data[2] > 0.0f) || !(scales->data[3] > 0.0f)))
+      || (!scales && (sizes->data[0] != 1.0f || sizes->data[1] != in->c)))
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): only rows and columns "
+                          "are resized, by constant scales or sizes",
+                          node->name, node->type);
+  h = scales ? floor (in->h * (double) scales->data[2]) : sizes->data[2];
+  w = scales ? floor (in->w * (double) scales->data[3]) : sizes->data[3];
+  if (!(h >= 1.0) || !(w >= 1.0) || h > 1 << 24 || w > 1 << 24)
+    return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): an output of %.0f x "
+                          "%.0f", node->name, node->type, h, w);
+  node->alpha = scales ? scales->data[2] : (float) (h / in->h);
+  node->beta = scales ? scales->data[3] : (float) (w / in->w);
+  cfm_op_set_shape (g, node, 0, 4, in->c, (int) h, (int) w);
+  return CFM_OK;
+}
+
+/* Where output index X (of OUT along an axis of IN, scale SCALE) lies
+ * in the input, as NODE's coordinate transformation says. */
+static double
+source (const CfmNode *node, int x, int in, int out, double scale)
+{
+  switch (node->ints[1])
+    {
+    case PYTORCH_HALF_PIXEL:
+      return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+    case ALIGN_CORNERS:
+      return out > 1 ? x * (double) (in - 1) / (out - 1) : 0.0;
+    case ASYMMETRIC:
+      return x / scale;
+    default:
+      return (x + 0.5) / scale - 0.5;
+    }
+}
+
+/* Where output index X reads: its first input index *I0, the second *I1
+ * and the second's weight *T (nearest: *I0 alone). */
+static void
+taps (const CfmNode *node, int x, int in, int out, double scale, int *i0,
+      int *i1, float *t)
+{
+  double s = source (node, x, in, out, scale);
+
+  if (node->ints[0] == NEAREST)
+    {
+      double r = node->ints[2] == FLOOR ? floor (s)
+                 : node->ints[2] == CEIL ? ceil (s)
+                 : node->ints[2] == ROUND_PREFER_CEIL ? floor (s + 0.5)
+                 : ceil (s - 0.5);
+
+      *i0 = *i1 = r < 0 ? 0 : r > in - 1 ? in - 1 : (int) r;
+      *t = 0.0f;
+      return;
+    }
+  s = s < 0.0 ? 0.0 : s > in - 1 ? in - 1 : s;
+  *i0 = (int) floor (s);
+  *i1 = *i0 + 1 < in ? *i0 + 1 : *i0;
+  *t = (float) (s - *i0);
+}
+
+static void
+resize_rows (const CfmGraph *g, const CfmNode *node, int i, int o0, int on,
+             int *r0, int *rn)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  const CfmValue *out = &g->values[node->outputs[0]];
+  int a0, a1, b0, b1;
+  float t;
+
+  if (i != 0)
+    {
+      cfm_op_same_rows (g, node, i, o0, on, r0, rn);
+      return;
+    }
+  taps (node, o0, in->h, out->h, node->alpha, &a0, &a1, &t);
+  taps (node, o0 + on - 1, in->h, out->h, node->alpha, &b0, &b1, &t);
+  *r0 = a0;
+  *rn = (b1 > b0 ? b1 : b0) - a0 + 1;
+}
+
+static CfmStatus
+resize_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
+            CfmError *err)
+{
+  const CfmBand *in = &run->in[0];
+  const CfmValue *out = &g->values[node->outputs[0]];
+  int *x0 = malloc (((size_t) out->w + 1) * 2 * sizeof (int)), *x1;
+  float *tx = malloc (((size_t) out->w + 1) * sizeof (float));
+  int x, y, ch;
+
+  if (x0 == NULL || tx == NULL)
+    {
+      free (x0);
+      free (tx);
+      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+    }
+  x1 = x0 + out->w + 1;
+  for (x = 0; x < out->w; x++)
+    taps (node, x, in->w, out->w, node->beta, &x0[x], &x1[x], &tx[x]);
+  for (y = run->o0; y < run->o0 + run->on; y++)
+    {
+      int y0, y1;
+      float ty;
+
+      taps (node, y, in->h, out->h, node->alpha, &y0, &y1, &ty);
+      for (ch = 0; ch < in->c; ch++)
+        {
+          const float *plane = in->data + ch * cfm_band_plane (in);
+          const float *a = plane + (size_t) (y0 - in->row0) * in->w;
+          const float *b = plane + (size_t) (y1 - in->row0) * in->w;
+          float *o = run->out[0] + ch * run->plane[0]
+                     + (size_t) (y - run->o0) * out->w;
+
+          for (x = 0; x < out->w; x++)
+            {
+              float top = a[x0[x]] + tx[x] * (a[x1[x]] - a[x0[x]]);
+              float bottom = b[x0[x]] + tx[x] * (b[x1[x]] - b[x0[x]]);
+
+              o[x] = top + ty * (bottom - top);
+            }
+        }
+    }
+  free (x0);
+  free (tx);
+  return CFM_OK;
+}
+
+static const char *const onnx_types[] = { "Resize", "Upsample", NULL };
+static const char *const modules[] = { "Upsample", "UpsamplingNearest2d",
+                                       "UpsamplingBilinear2d", NULL };
+
+const CfmOp cfm_op_resize = {
+  .name = "Resize",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = resize_from_onnx,
+  .shape = resize_shape,
+  .input_rows = resize_rows,
+  .run = resize_run,
+};
