@@ -368,8 +368,14 @@ dotted (const Path *path, const char *name, char *out)
 
   out[0] = '\0';
   for (i = 1; i < path->depth; i++)   /* the top container has no name */
-    at += (size_t) snprintf (out + at, CFM_NETWORK_NAME_MAX - at, "%s.",
-                             path->names[i]);
+    {
+      size_t n = strlen (path->names[i]) + 1;
+
+      if (at + n >= CFM_NETWORK_NAME_MAX)
+        return 0;   /* a path longer than a name holds */
+      snprintf (out + at, CFM_NETWORK_NAME_MAX - at, "%s.", path->names[i]);
+      at += n;
+    }
   return at + strlen (name) < CFM_NETWORK_NAME_MAX
          && snprintf (out + at, CFM_NETWORK_NAME_MAX - at, "%s", name) > 0;
 }

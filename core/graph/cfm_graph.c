@@ -102,6 +102,7 @@ cfm_graph_value (CfmGraph *g, const char *name, size_t len)
   CfmValue *v;
   size_t s;
 
+  len = strnlen (name, len);   /* a name ends at a NUL, as C reads it */
   if (g->n_slots)
     {
       s = slot_of (g, name, len);
