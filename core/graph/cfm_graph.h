@@ -21,11 +21,11 @@
 #include <stdint.h>
 
 #include "cfm_error.h"
-#include "cfm_network.h"
+#include "cfm_module.h"
 #include "cfm_tensors.h"
 
 #define CFM_GRAPH_MAX_NODES 65536
-#define CFM_GRAPH_NAME_MAX  CFM_NETWORK_NAME_MAX
+#define CFM_GRAPH_NAME_MAX  CFM_NETWORK_NAME_MAX   /* a module path */
 
 /* The largest value (in bytes, the whole map at the input's size) a graph
  * may have: larger ones, and sizes that overflow, are refused with the

@@ -50,7 +50,7 @@ name_node (CfmNode *node, const Node *n, int i)
               (int) (n->op.end - n->op.p), n->op.p, i);
   snprintf (node->type, sizeof node->type, "%.*s",
             (int) (n->op.end - n->op.p), n->op.p);
-  cfm_onnx_module_path (n->name, node->module);
+  cfm_onnx_module_path (n->name, node->module, sizeof node->module);
   if (strcmp (node->module, node->name) == 0 || node->name[0] != '/')
     node->module[0] = '\0';
 }

@@ -10,88 +10,6 @@
 
 #include "cfm_op.h"
 
-/* A constant's shape, its last three dimensions as channels, rows and
- * columns (NumPy's broadcasting against N x C x H x W); 0 x 0 x 0 when it
- * has more dimensions that are not 1. */
-static void
-size_constant (CfmValue *v)
-{
-  const CfmTensor *t = v->tensor;
-  int64_t d[3] = { 1, 1, 1 };
-  int i;
-
-  v->rank = 4;
-  v->c = v->h = v->w = 0;
-  for (i = 0; i < t->ndim - 3; i++)
-    if (t->shape[i] != 1)
-      return;
-  for (i = 0; i < 3 && i < t->ndim; i++)
-    d[2 - i] = t->shape[t->ndim - 1 - i];
-  if (d[0] > 1 << 24 || d[1] > 1 << 24 || d[2] > 1 << 24)
-    return;
-  v->c = (int) d[0];
-  v->h = (int) d[1];
-  v->w = (int) d[2];
-}
-
-/* Forgets what the shape arithmetic computed for another input size. */
-static void
-unfold (CfmValue *v)
-{
-  CfmTensor *t = (CfmTensor *) v->tensor;
-
-  if (!v->folded)
-    return;
-  free (t->owned);
-  free (t);
-  v->tensor = NULL;
-  v->folded = 0;
-  v->integer = 0;
-  v->kind = CFM_VALUE_MAP;
-}
-
-CfmStatus
-cfm_op_fold_output (CfmGraph *g, const CfmNode *node, int k, int ndim,
-                    const int64_t *shape, int integer, float **data,
-                    CfmError *err)
-{
-  CfmValue *v = &g->values[node->outputs[k]];
-  CfmTensor *t;
-  size_t count = 1;
-  int i;
-
-  if (ndim < 0 || ndim > CFM_TENSOR_MAX_DIMS)
-    return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): a constant of %d "
-                          "dimensions", node->name, node->type, ndim);
-  for (i = 0; i < ndim; i++)
-    if (shape[i] < 0 || shape[i] > CFM_FOLD_MAX
-        || !cfm_size_mul (count, (size_t) shape[i], &count)
-        || count > CFM_FOLD_MAX)
-      return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): a constant of more "
-                            "than %d values", node->name, node->type,
-                            CFM_FOLD_MAX);
-  unfold (v);
-  t = calloc (1, sizeof *t);
-  if (t == NULL || (t->owned = calloc (count + 1, sizeof (float))) == NULL)
-    {
-      free (t);
-      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-    }
-  t->ndim = ndim;
-  for (i = 0; i < ndim; i++)
-    t->shape[i] = shape[i];
-  t->count = count;
-  t->data = t->owned;
-  t->loaded = 1;
-  v->tensor = t;
-  v->kind = CFM_VALUE_CONST;
-  v->folded = 1;
-  v->integer = integer;
-  size_constant (v);
-  *data = t->owned;
-  return CFM_OK;
-}
-
 /* Refuses output values of NODE whose whole size overflows or passes
  * CFM_GRAPH_MAX_VALUE_BYTES. */
 static CfmStatus
@@ -148,9 +66,9 @@ cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
     {
       CfmValue *v = &g->values[i];
 
-      unfold (v);
+      cfm_op_unfold (v);
       if (v->kind == CFM_VALUE_CONST)
-        size_constant (v);
+        cfm_op_size_constant (v);
       else
         v->rank = 4, v->c = v->h = v->w = 0, v->c_split = 0;
     }

@@ -55,6 +55,15 @@ CfmStatus cfm_op_fold_output (CfmGraph *g, const CfmNode *node, int k,
                               int ndim, const int64_t *shape, int integer,
                               float **data, CfmError *err);
 
+/* V's channels, rows and columns as a constant's last three dimensions
+ * (NumPy's broadcasting against N x C x H x W); 0 x 0 x 0 when it has more
+ * dimensions that are not 1. */
+void cfm_op_size_constant (CfmValue *v);
+
+/* Forgets what the shape arithmetic computed into V for another input
+ * size: a map again. */
+void cfm_op_unfold (CfmValue *v);
+
 /* Whether every input of NODE is a constant. */
 int cfm_op_inputs_constant (const CfmGraph *g, const CfmNode *node);
 

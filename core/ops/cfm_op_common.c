@@ -7,10 +7,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfm_module_run.h"
-#include "cfm_network_sizes.h"
 
 int
 cfm_op_refuse (CfmNode *node, const char *fmt, ...)
@@ -210,4 +210,82 @@ cfm_op_copy_fold (CfmGraph *g, CfmNode *node, CfmError *err)
   if (status == CFM_OK)
     memcpy (out, in->tensor->data, in->tensor->count * sizeof (float));
   return status;
+}
+
+void
+cfm_op_size_constant (CfmValue *v)
+{
+  const CfmTensor *t = v->tensor;
+  int64_t d[3] = { 1, 1, 1 };
+  int i;
+
+  v->rank = 4;
+  v->c = v->h = v->w = 0;
+  for (i = 0; i < t->ndim - 3; i++)
+    if (t->shape[i] != 1)
+      return;
+  for (i = 0; i < 3 && i < t->ndim; i++)
+    d[2 - i] = t->shape[t->ndim - 1 - i];
+  if (d[0] > 1 << 24 || d[1] > 1 << 24 || d[2] > 1 << 24)
+    return;
+  v->c = (int) d[0];
+  v->h = (int) d[1];
+  v->w = (int) d[2];
+}
+
+void
+cfm_op_unfold (CfmValue *v)
+{
+  CfmTensor *t = (CfmTensor *) v->tensor;
+
+  if (!v->folded)
+    return;
+  free (t->owned);
+  free (t);
+  v->tensor = NULL;
+  v->folded = 0;
+  v->integer = 0;
+  v->kind = CFM_VALUE_MAP;
+}
+
+CfmStatus
+cfm_op_fold_output (CfmGraph *g, const CfmNode *node, int k, int ndim,
+                    const int64_t *shape, int integer, float **data,
+                    CfmError *err)
+{
+  CfmValue *v = &g->values[node->outputs[k]];
+  CfmTensor *t;
+  size_t count = 1;
+  int i;
+
+  if (ndim < 0 || ndim > CFM_TENSOR_MAX_DIMS)
+    return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): a constant of %d "
+                          "dimensions", node->name, node->type, ndim);
+  for (i = 0; i < ndim; i++)
+    if (shape[i] < 0 || shape[i] > CFM_FOLD_MAX
+        || !cfm_size_mul (count, (size_t) shape[i], &count)
+        || count > CFM_FOLD_MAX)
+      return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): a constant of more "
+                            "than %d values", node->name, node->type,
+                            CFM_FOLD_MAX);
+  cfm_op_unfold (v);
+  t = calloc (1, sizeof *t);
+  if (t == NULL || (t->owned = calloc (count + 1, sizeof (float))) == NULL)
+    {
+      free (t);
+      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+    }
+  t->ndim = ndim;
+  for (i = 0; i < ndim; i++)
+    t->shape[i] = shape[i];
+  t->count = count;
+  t->data = t->owned;
+  t->loaded = 1;
+  v->tensor = t;
+  v->kind = CFM_VALUE_CONST;
+  v->folded = 1;
+  v->integer = integer;
+  cfm_op_size_constant (v);
+  *data = t->owned;
+  return CFM_OK;
 }

@@ -21,12 +21,13 @@ pass=0 fail=0
 # The core once, instrumented for libFuzzer, both processors at work.
 flags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 mkdir -p "$out/core"
-ls core/cfm_*.c core/*/cfm_*.c | xargs -P 2 -I{} sh -c \
-  'clang '"$flags"' -Icore -Icore/graph -Icore/ops -c {} -o "'"$out"'/core/$(basename {} .c).o"' \
+includes=$(for d in core/*/; do printf -- '-I%s ' "$d"; done)
+ls core/*/cfm_*.c | xargs -P 2 -I{} sh -c \
+  'clang '"$flags $includes"' -c {} -o "'"$out"'/core/$(basename {} .c).o"' \
   2>"$out/build-core.log" || echo "the core did not build (see $out/build-core.log)"
 for target in kernel_text npy weights network_text onnx graph; do
   if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
-       -fno-sanitize-recover=undefined -Icore -Icore/graph "$out"/core/cfm_*.o \
+       -fno-sanitize-recover=undefined $includes "$out"/core/cfm_*.o \
        "tests/fuzz/fuzz_$target.c" -o "$out/fuzz_$target" -lm -lpthread \
        2>"$out/build-$target.log"; then
     echo "fuzz_$target: build failed (see $out/build-$target.log)"

@@ -4,11 +4,13 @@
  * writes before an AveragePool and before a Conv of reflect or replicate
  * padding, Identity and Dropout, named by the module paths of their scope
  * names (its API: cfm_onnx_graph.h). */
+#include "cfm_network.h"
 #include "cfm_onnx_graph.h"
 #include "cfm_op.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* How many nodes read the tensor NAME. */
@@ -23,8 +25,11 @@ readers (const Graph *g, Buf name)
   return n;
 }
 
-CfmStatus
-cfm_onnx_build_chain (const Graph *g, CfmTensorSet *set, CfmNetwork *net,
+/* Follows G's chain of nodes from its input into NET, with the weights
+ * SET (each loaded when a node of the chain reads it); the chain ends at
+ * the first node it cannot follow. */
+static CfmStatus
+build_chain (const Graph *g, CfmTensorSet *set, CfmNetwork *net,
                       CfmError *err)
 {
   OnnxWeights weights = { set, err, CFM_OK }, *w = &weights;
@@ -40,7 +45,7 @@ cfm_onnx_build_chain (const Graph *g, CfmTensorSet *set, CfmNetwork *net,
       if (n->n_in == 0 || !buf_eq (n->input[0], cur))
         continue;   /* Constants, and nodes off the chain */
       memset (m, 0, sizeof *m);
-      cfm_onnx_module_path (n->name, m->name);
+      cfm_onnx_module_path (n->name, m->name, sizeof m->name);
       snprintf (m->node, sizeof m->node, "%.*s", (int) (n->name.end - n->name.p),
                 n->name.p);
       snprintf (m->type, sizeof m->type, "%.*s", (int) (n->op.end - n->op.p),
@@ -86,4 +91,30 @@ cfm_onnx_build_chain (const Graph *g, CfmTensorSet *set, CfmNetwork *net,
                           "can start a chain%s%s", net->ended[0] ? ": " : "",
                           net->ended);
   return CFM_OK;
+}
+
+CfmStatus
+cfm_onnx_read (const void *buf, size_t len, CfmNetwork *net,
+               CfmTensorSet *weights, CfmError *err)
+{
+  Graph g;
+  CfmStatus status;
+
+  memset (net, 0, sizeof *net);
+  status = cfm_onnx_parse (buf, len, &g, weights, err);
+  if (status == CFM_OK)
+    {
+      net->modules = calloc (CFM_NETWORK_MAX_MODULES, sizeof *net->modules);
+      if (net->modules == NULL)
+        status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+    }
+  if (status == CFM_OK)
+    status = build_chain (&g, weights, net, err);
+  free (g.nodes);
+  if (status != CFM_OK)
+    {
+      cfm_network_free (net);
+      cfm_tensors_free (weights);
+    }
+  return status;
 }

@@ -16,52 +16,10 @@
 
 #include "cfm_error.h"
 #include "cfm_geometry.h"
+#include "cfm_module.h"
 #include "cfm_tensors.h"
 
 #define CFM_NETWORK_MAX_MODULES 4096
-#define CFM_NETWORK_NAME_MAX    160
-
-typedef enum
-{
-  CFM_MODULE_CONV,        /* Conv2d */
-  CFM_MODULE_BATCHNORM,   /* BatchNorm2d, with running statistics */
-  CFM_MODULE_FUNCTION,    /* an elementwise activation */
-  CFM_MODULE_MAXPOOL,     /* MaxPool2d */
-  CFM_MODULE_AVGPOOL,     /* AvgPool2d */
-  CFM_MODULE_IDENTITY     /* Dropout, Dropout2d, Identity: nothing in eval */
-} CfmModuleKind;
-
-typedef enum
-{
-  CFM_FN_RELU, CFM_FN_RELU6, CFM_FN_LEAKY_RELU, CFM_FN_ELU, CFM_FN_GELU,
-  CFM_FN_GELU_TANH, CFM_FN_SILU, CFM_FN_SIGMOID, CFM_FN_TANH, CFM_FN_HARDTANH,
-  CFM_FN_HARDSIGMOID, CFM_FN_HARDSWISH, CFM_FN_SOFTPLUS, CFM_FN_MISH,
-  CFM_FN_ERF, CFM_FN_PRELU
-} CfmFunction;
-
-typedef struct
-{
-  char          name[CFM_NETWORK_NAME_MAX];   /* features.3 */
-  char          node[CFM_NETWORK_NAME_MAX];   /* ONNX: /features/features.3/
-                                                 Conv, as Netron shows it */
-  char          type[32];                     /* Conv2d, as printed */
-  CfmModuleKind kind;
-  /* Conv2d: channels, kernel, stride, padding, dilation (rows, columns) */
-  int           in_c, out_c, groups, has_bias;
-  int           k[2], stride[2], pad[2], dil[2];
-  CfmPadMode    pad_mode;
-  /* pools: kernel, stride, padding, dilation as above, and */
-  int           ceil_mode, count_include_pad;
-  /* BatchNorm2d */
-  int           features;
-  float         eps;
-  /* functions: which, and its parameter(s) */
-  CfmFunction   fn;
-  float         alpha, beta, lo, hi;   /* PReLU: slopes in weight, their
-                                          count in features */
-  /* weights, bound from the state dict (borrowed) */
-  const float  *weight, *bias, *mean, *var;
-} CfmModule;
 
 typedef struct
 {
@@ -127,10 +85,6 @@ void cfm_normalize_apply (float *x, int c, size_t n, const float *mean,
 typedef CfmStatus (*CfmModuleOutput) (void *data, int module,
                                       const float *out, int c, int h, int w,
                                       CfmError *err);
-
-/* Reads input rows [ROW0, ROW0 + ROWS) into DST (C planes of ROWS x W). */
-typedef CfmStatus (*CfmRowReader) (void *data, int row0, int rows,
-                                   float *dst, CfmError *err);
 
 /* Rows [ROW0, ROW0 + ROWS) of a module's output of C x H x W, at DATA
  * (C planes of ROWS x W). */

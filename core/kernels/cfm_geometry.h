@@ -97,4 +97,8 @@ CfmStatus cfm_pool2d_output_size (int in, const CfmPoolParams *p, int *out,
 void cfm_pool2d_input_rows (const CfmPoolParams *p, int h, int out_row0,
                             int out_rows, int *in_row0, int *in_rows);
 
+/* Reads input rows [ROW0, ROW0 + ROWS) into DST (C planes of ROWS x W). */
+typedef CfmStatus (*CfmRowReader) (void *data, int row0, int rows,
+                                   float *dst, CfmError *err);
+
 #endif

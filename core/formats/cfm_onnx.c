@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_onnx.c: ONNX models: the protobuf wire format read by hand (varints,
  * length-delimited fields, packed and unpacked repeated fields), the
- * graph's nodes and its initializers as tensors (its API: cfm_network.h;
- * the chain of nodes is followed in cfm_onnx_chain.c).  Messages nest only as ONNX's schema does
+ * graph's nodes and its initializers as tensors (its API:
+ * cfm_onnx_graph.h; the graph is built in graph/cfm_graph_onnx.c, the
+ * chain of nodes followed in cfm_onnx_chain.c).  Messages nest only as ONNX's schema does
  * (model, graph, node, attribute, tensor), never as deep as a file says. */
 #include "cfm_onnx_graph.h"
 
@@ -459,7 +460,7 @@ read_graph (Buf b, Graph *g, CfmTensorSet *weights, CfmError *err)
  * Sequential's child is named with its parent's name in front), or the
  * node name itself when it has no scope. */
 void
-cfm_onnx_module_path (Buf name, char *out)
+cfm_onnx_module_path (Buf name, char *out, size_t size)
 {
   const unsigned char *p = name.p, *end = name.end, *op = end, *q;
   size_t len = 0, last = 0;
@@ -470,7 +471,7 @@ cfm_onnx_module_path (Buf name, char *out)
   out[0] = '\0';
   if (p == end || *p != '/' || op == p)
     {
-      snprintf (out, CFM_NETWORK_NAME_MAX, "%.*s", (int) (end - p), p);
+      snprintf (out, size, "%.*s", (int) (end - p), p);
       return;
     }
   for (p++; p < op;)
@@ -482,10 +483,10 @@ cfm_onnx_module_path (Buf name, char *out)
       if (last > 0 && n > last && p[last] == '.' && len >= last
           && memcmp (p, out + len - last, last) == 0)
         len -= last;   /* "conv" then "conv.0": the child replaces it */
-      else if (len > 0 && len + 1 < CFM_NETWORK_NAME_MAX)
+      else if (len > 0 && len + 1 < size)
         out[len++] = '.';
-      if (len + n >= CFM_NETWORK_NAME_MAX)
-        n = CFM_NETWORK_NAME_MAX - 1 - len;
+      if (len + n >= size)
+        n = size - 1 - len;
       memcpy (out + len, p, n);
       len += n;
       out[len] = '\0';
@@ -566,30 +567,4 @@ cfm_onnx_parse (const void *buf, size_t len, Graph *g, CfmTensorSet *weights,
                           "in its protobuf)");
   status = read_graph (graph, g, weights, err);
   return status == CFM_OK ? alias_identities (g, weights, err) : status;
-}
-
-CfmStatus
-cfm_onnx_read (const void *buf, size_t len, CfmNetwork *net,
-               CfmTensorSet *weights, CfmError *err)
-{
-  Graph g;
-  CfmStatus status;
-
-  memset (net, 0, sizeof *net);
-  status = cfm_onnx_parse (buf, len, &g, weights, err);
-  if (status == CFM_OK)
-    {
-      net->modules = calloc (CFM_NETWORK_MAX_MODULES, sizeof *net->modules);
-      if (net->modules == NULL)
-        status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-    }
-  if (status == CFM_OK)
-    status = cfm_onnx_build_chain (&g, weights, net, err);
-  free (g.nodes);
-  if (status != CFM_OK)
-    {
-      cfm_network_free (net);
-      cfm_tensors_free (weights);
-    }
-  return status;
 }

@@ -5,7 +5,7 @@
 #define CFM_MODULE_RUN_H
 
 #include "cfm_conv.h"
-#include "cfm_network.h"
+#include "cfm_module.h"
 
 /* Where a module's rows go: channel f's row r at conv[f * stride + r *
  * out width], a convolution's fused activation (or NULL) laid out the

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_network_sizes.c: the size of every module's output and the input
- * rows a module reads for some of its output rows, as PyTorch's shape
- * rules give them (its API: cfm_network_sizes.h, and cfm_network_shapes
- * in cfm_network.h). */
-#include "cfm_network_sizes.h"
+/* cfm_module.c: a module's output size and the input rows a band of its
+ * output reads, as PyTorch's shape rules give them (its API:
+ * cfm_module.h). */
+#include "cfm_module.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -98,41 +97,3 @@ cfm_module_input_rows (const CfmModule *m, int h, int o0, int on,
   *i0 = o0;
   *in = on;
 }
-
-/* The sizes of every module's output up to LAST for an input of C x H x
- * W: C[i + 1], H[i + 1], W[i + 1] are module i's (index 0: the input). */
-CfmStatus
-cfm_chain_sizes (const CfmNetwork *net, int last, int *c, int *h, int *w,
-                 CfmError *err)
-{
-  int i;
-  CfmStatus status = CFM_OK;
-
-  if (last < 0 || last >= net->n)
-    return cfm_error_set (err, CFM_ERR_ARG, "no module %d", last);
-  for (i = 0; i <= last && status == CFM_OK; i++)
-    status = cfm_module_size (&net->modules[i], c[i], h[i], w[i], &c[i + 1],
-                          &h[i + 1], &w[i + 1], err);
-  return status;
-}
-
-CfmStatus
-cfm_network_shapes (const CfmNetwork *net, int last, int c, int h, int w,
-                    int (*shape)[3], CfmError *err)
-{
-  CfmStatus status = CFM_OK;
-  int i;
-
-  if (last < 0 || last >= net->n)
-    return cfm_error_set (err, CFM_ERR_ARG, "no module %d", last);
-  for (i = 0; i <= last; i++)
-    {
-      if (status == CFM_OK)
-        status = cfm_module_size (&net->modules[i], c, h, w, &c, &h, &w, err);
-      shape[i][0] = status == CFM_OK ? c : 0;
-      shape[i][1] = status == CFM_OK ? h : 0;
-      shape[i][2] = status == CFM_OK ? w : 0;
-    }
-  return status;
-}
-

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cfm_network.h"
+#include "cfm_tensors.h"
 
 #define MAX_NODES   65536
 #define MAX_ATTRS   32
@@ -109,9 +109,8 @@ typedef struct
 } Graph;
 
 /* The module path of node name NAME ("/features/features.3/Conv" ->
- * "features.3"), or the node name itself, into OUT
- * (CFM_NETWORK_NAME_MAX bytes). */
-void cfm_onnx_module_path (Buf name, char *out);
+ * "features.3"), or the node name itself, into OUT (SIZE bytes). */
+void cfm_onnx_module_path (Buf name, char *out, size_t size);
 
 /* The first value of attribute A's tensor (a float or an int64 one, as
  * ConstantOfShape's value), or DEF. */
@@ -138,10 +137,6 @@ typedef struct
 /* The tensor NAME, loaded, or NULL. */
 const CfmTensor *cfm_onnx_tensor (OnnxWeights *w, Buf name);
 
-/* Follows G's chain of nodes from its input into NET, with the weights
- * W (each loaded when a node of the chain reads it); the chain ends at
- * the first node it cannot follow. */
-CfmStatus cfm_onnx_build_chain (const Graph *g, CfmTensorSet *w,
-                                CfmNetwork *net, CfmError *err);
+
 
 #endif
