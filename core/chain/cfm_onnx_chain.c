@@ -53,11 +53,11 @@ build_chain (const Graph *g, CfmTensorSet *set, CfmNetwork *net,
       if (readers (g, cur) > 1)
         ok = 0;   /* a branch: the chain cannot follow it */
       else if (buf_is (n->op, "Conv"))
-        ok = cfm_onnx_conv (n, w, m);
+        ok = !cfm_onnx_auto_pad (n) && cfm_onnx_conv (n, w, m);
       else if (buf_is (n->op, "BatchNormalization"))
         ok = cfm_onnx_batchnorm (n, w, m);
       else if (buf_is (n->op, "MaxPool") || buf_is (n->op, "AveragePool"))
-        ok = cfm_onnx_pool (n, m);
+        ok = !cfm_onnx_auto_pad (n) && cfm_onnx_pool (n, m);
       else if (buf_is (n->op, "Identity") || buf_is (n->op, "Dropout"))
         ok = 1, m->kind = CFM_MODULE_IDENTITY;
       else if (buf_is (n->op, "Pad") && i + 1 < g->n

@@ -358,8 +358,9 @@ cfm_graph_node_label (const CfmGraph *g, int node)
 static int
 node_computes (const CfmGraph *g, const CfmNode *node)
 {
-  (void) g;
-  return node->op != NULL && node->op->run != NULL;
+  return node->op != NULL && !node->unsized
+         && (node->op->run != NULL
+             || g->values[node->outputs[0]].kind == CFM_VALUE_CONST);
 }
 
 int
@@ -408,11 +409,10 @@ cfm_graph_node_runs (const CfmGraph *g, int node, char *why)
     }
   ok = runs[node];
   if (!ok && why && stop >= 0)
-    snprintf (why, CFM_ERROR_MAX, "node %s (%s) cannot be run: %s",
+    snprintf (why, CFM_ERROR_MAX,
+              "node %.160s (%.31s) cannot be run: %.280s",
               g->nodes[stop].name, g->nodes[stop].type,
               g->nodes[stop].why[0] ? g->nodes[stop].why
-              : g->nodes[stop].op ? "it computes only from constants and "
-                                    "sizes, and its input is a map"
               : "the core has no such operator");
   free (runs);
   return ok;

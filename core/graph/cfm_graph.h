@@ -70,7 +70,10 @@ typedef struct
   char         name[CFM_GRAPH_NAME_MAX];     /* the node's own name */
   char         module[CFM_GRAPH_NAME_MAX];   /* its module path, or "" */
   char         type[32];                     /* its ONNX op type */
-  char         why[160];  /* what keeps the core from running it, or "" */
+  char         why[CFM_ERROR_MAX];   /* what keeps the core from running
+                                       it, or "" */
+  int          unsized;   /* its inputs' sizes are not ones it takes (why
+                             says so) */
   int         *inputs;    /* value indices; -1: an optional one left out */
   int          n_inputs;
   int         *outputs;
@@ -82,6 +85,8 @@ typedef struct
   int          trans_a, trans_b;
   float        alpha, beta;    /* Gemm, HardSigmoid */
   int          splits[CFM_NODE_MAX_OUTPUTS];   /* Split: channels each */
+  int          auto_pad;       /* ONNX's SAME_UPPER (1), SAME_LOWER (2):
+                                  padding found while sizing */
   int64_t      ints[8];        /* an int list: perm, axes, starts... */
   int          n_ints;         /* -1: none given */
 } CfmNode;
@@ -123,9 +128,10 @@ int cfm_graph_find_node (const CfmGraph *g, const char *name);
  * else its node name (unique within G). */
 const char *cfm_graph_node_label (const CfmGraph *g, int node);
 
-/* Sizes every value for an input of C x H x W, refusing with the node's
- * name a node whose inputs it cannot take, and sizes that overflow or
- * pass CFM_GRAPH_MAX_VALUE_BYTES.  Shape arithmetic (Shape, Gather,
+/* Sizes every value for an input of C x H x W.  A node whose inputs it
+ * cannot take, or whose output's size overflows or passes
+ * CFM_GRAPH_MAX_VALUE_BYTES, is marked so (why names it) and left
+ * unsized, with the nodes that depend on it: the others are sized.  Shape arithmetic (Shape, Gather,
  * Unsqueeze, Concat, Slice, Cast, Div, Mul... on constants and on the
  * maps' sizes) is computed here, its values becoming constants.  Nodes that cannot run, and those that
  * depend on them, are left unsized (0 x 0 x 0). */

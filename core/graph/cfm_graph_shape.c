@@ -5,6 +5,7 @@
  * cfm_graph.h). */
 #include "cfm_graph.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,10 @@ check_outputs (const CfmGraph *g, const CfmNode *node, CfmError *err)
       const CfmValue *v = &g->values[node->outputs[k]];
       size_t bytes = sizeof (float);
 
-      if (v->c < 1 || v->h < 1 || v->w < 1
-          || !cfm_size_mul (bytes, (size_t) v->c, &bytes)
+      if (v->c < 1 || v->h < 1 || v->w < 1)
+        return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): its output %d is "
+                              "not sized", node->name, node->type, k + 1);
+      if (!cfm_size_mul (bytes, (size_t) v->c, &bytes)
           || !cfm_size_mul (bytes, (size_t) v->h, &bytes)
           || !cfm_size_mul (bytes, (size_t) v->w, &bytes)
           || bytes > CFM_GRAPH_MAX_VALUE_BYTES)
@@ -53,10 +56,30 @@ inputs_sized (const CfmGraph *g, const CfmNode *node)
              || cfm_op_input (g, node, 0)->kind == CFM_VALUE_CONST);
 }
 
+/* Sizes NODE's outputs: computed as constants when they are shape
+ * arithmetic, else by its operator's rule, and checked. */
+static CfmStatus
+size_node (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  CfmStatus status = CFM_OK;
+
+  if (node->op->fold)
+    {
+      status = node->op->fold (g, node, err);
+      if (status != CFM_OK || g->values[node->outputs[0]].folded)
+        return status;
+    }
+  if (node->op->shape == NULL)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): it computes only from "
+                          "constants and sizes, and its input is a map",
+                          node->name, node->type);
+  status = node->op->shape (g, node, err);
+  return status == CFM_OK ? check_outputs (g, node, err) : status;
+}
+
 CfmStatus
 cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
 {
-  CfmStatus status = CFM_OK;
   int i, k;
 
   if (c < 1 || h < 1 || w < 1)
@@ -75,29 +98,30 @@ cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
   g->values[g->input].c = c;
   g->values[g->input].h = h;
   g->values[g->input].w = w;
-  for (i = 0; i < g->n_nodes && status == CFM_OK; i++)
+  for (i = 0; i < g->n_nodes; i++)
     {
       CfmNode *node = &g->nodes[i];
 
+      if (node->unsized)
+        node->why[0] = '\0', node->unsized = 0;
       if (node->op == NULL || !inputs_sized (g, node))
         continue;   /* it, or a node it depends on, cannot run */
-      if (node->op->fold)
+      if (size_node (g, node, err) == CFM_OK)
+        continue;
+      node->unsized = 1;   /* it, and what depends on it, cannot run */
+      snprintf (node->why, sizeof node->why, "%s", err->message);
+      for (k = 0; k < node->n_outputs; k++)
         {
-          status = node->op->fold (g, node, err);
-          if (status != CFM_OK || g->values[node->outputs[0]].folded)
-            continue;
+          CfmValue *v = &g->values[node->outputs[k]];
+
+          cfm_op_unfold (v);
+          v->c = v->h = v->w = 0;
         }
-      if (node->op->shape == NULL)
-        continue;   /* shape arithmetic on what is not constant */
-      status = node->op->shape (g, node, err);
-      if (status == CFM_OK)
-        status = check_outputs (g, node, err);
     }
-  for (k = 0; k < g->n_values && status != CFM_OK; k++)
-    g->values[k].c = g->values[k].h = g->values[k].w = 0;
-  g->sized = status == CFM_OK;
+  cfm_error_clear (err);
+  g->sized = 1;
   g->c = c;
   g->h = h;
   g->w = w;
-  return status;
+  return CFM_OK;
 }

@@ -26,9 +26,11 @@ out_length (const CfmModule *m, int a, int in, CfmError *err)
     }
   else
     {
-      if (p > m->k[a] / 2)
-        return cfm_error_set (err, CFM_ERR_ARG, "%s: padding %d is more "
-                              "than half the window %d", m->name, p,
+      if (p >= m->k[a])   /* ONNX's rule: every window meets the map
+                             (PyTorch's, at most half the window, is
+                             stricter) */
+        return cfm_error_set (err, CFM_ERR_ARG, "%s: padding %d is not "
+                              "smaller than the window %d", m->name, p,
                               m->k[a]), 0;
       out = in + 2LL * p - span + (m->ceil_mode ? s - 1 : 0);
       out = out >= 0 ? out / s + 1 : 0;

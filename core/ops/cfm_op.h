@@ -118,6 +118,9 @@ cfm_op_set_shape (CfmGraph *g, const CfmNode *node, int k, int rank, int c,
  * kernel from WEIGHT's shape when N has none); 0 when they are not. */
 int cfm_onnx_window (const Node *n, CfmModule *m, const CfmTensor *weight);
 
+/* ONNX node N's auto_pad: SAME_UPPER 1, SAME_LOWER 2, else 0. */
+int cfm_onnx_auto_pad (const Node *n);
+
 /* A scalar from input K of node N (a Constant or initializer), or DEF. */
 float cfm_onnx_scalar (const Node *n, OnnxWeights *w, int k, float def);
 

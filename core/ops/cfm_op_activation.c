@@ -27,7 +27,6 @@ static const Activation activations[] = {
   { "Erf",         NULL,          CFM_FN_ERF,         0.0f,  0.0f },
   { "Gelu",        "GELU",        CFM_FN_GELU,        0.0f,  0.0f },
   { "Clip",        "Hardtanh",    CFM_FN_HARDTANH,    0.0f,  0.0f },
-  { "PRelu",       "PReLU",       CFM_FN_PRELU,       0.0f,  0.0f },
 };
 
 static const Activation *
@@ -39,20 +38,6 @@ activation_of (Buf type)
     if (buf_is (type, activations[i].onnx))
       return &activations[i];
   return NULL;
-}
-
-/* PReLU's slopes: one, or one per channel (shaped C, C x 1 x 1 or
- * 1 x C x 1 x 1). */
-static int
-prelu_slopes (const Node *n, OnnxWeights *w, CfmModule *m)
-{
-  const CfmTensor *t = n->n_in > 1 ? cfm_onnx_tensor (w, n->input[1]) : NULL;
-
-  if (t == NULL || t->count < 1 || t->count > 1 << 20)
-    return 0;
-  m->weight = t->data;
-  m->features = (int) t->count;
-  return 1;
 }
 
 int
@@ -83,8 +68,6 @@ cfm_onnx_function (const Node *n, OnnxWeights *w, CfmModule *m)
       if (m->lo == 0.0f && m->hi == 6.0f)
         m->fn = CFM_FN_RELU6;
     }
-  if (act->fn == CFM_FN_PRELU)
-    return prelu_slopes (n, w, m);
   return 1;
 }
 
@@ -96,28 +79,24 @@ activation_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
   return 1;
 }
 
-/* A PReLU's slopes must be one, or one per channel of its input. */
 static CfmStatus
 activation_shape (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   const CfmValue *in = cfm_op_input (g, node, 0);
 
-  if (node->m.fn == CFM_FN_PRELU && node->m.features != 1
-      && node->m.features != in->c)
-    return cfm_error_set (err, CFM_ERR_ARG, "%s (PRelu) has %d slopes, its "
-                          "input %d channels", node->name, node->m.features,
-                          in->c);
+  (void) err;
   cfm_op_set_shape (g, node, 0, in->rank, in->c, in->h, in->w);
+  cfm_op_output (g, node, 0)->c_split = in->c_split;
   return CFM_OK;
 }
 
 static const char *const onnx_types[] = {
   "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
-  "Softplus", "Mish", "Erf", "Gelu", "Clip", "PRelu", NULL
+  "Softplus", "Mish", "Erf", "Gelu", "Clip", NULL
 };
 static const char *const modules[] = {
   "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Hardsigmoid", "Hardswish",
-  "Softplus", "Mish", "GELU", "Hardtanh", "PReLU", NULL
+  "Softplus", "Mish", "GELU", "Hardtanh", NULL
 };
 
 const CfmOp cfm_op_activation = {

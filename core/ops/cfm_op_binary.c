@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_op_binary.c: Add, Sub, Mul and Div of two maps with broadcasting
  * as NumPy's rules give it over channels, rows and columns (a residual
- * add, a squeeze-excitation gate per channel, a scalar). */
+ * add, a squeeze-excitation gate per channel, a scalar), and PRelu, whose
+ * slopes broadcast so too. */
 #include "cfm_op.h"
 
 #include <math.h>
 
-typedef enum { ADD, SUB, MUL, DIV } Arith;
+typedef enum { ADD, SUB, MUL, DIV, PRELU } Arith;
 
 static Arith
 arith_of (const CfmNode *node)
 {
   return node->type[0] == 'A' ? ADD : node->type[0] == 'S' ? SUB
-         : node->type[0] == 'M' ? MUL : DIV;
+         : node->type[0] == 'M' ? MUL : node->type[0] == 'P' ? PRELU : DIV;
 }
 
 static int
@@ -107,6 +108,7 @@ binary_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
           case ADD: ROW_LOOP (u + v); break;
           case SUB: ROW_LOOP (u - v); break;
           case MUL: ROW_LOOP (u * v); break;
+          case PRELU: ROW_LOOP (u > 0.0f ? u : u * v); break;
           default: ROW_LOOP (u / v); break;
           }
       }
@@ -184,6 +186,7 @@ binary_fold (CfmGraph *g, CfmNode *node, CfmError *err)
       double u = va->tensor->data[broadcast_index (va->tensor, dims, ndim, i)];
       double v = vb->tensor->data[broadcast_index (vb->tensor, dims, ndim, i)];
       double r = op == ADD ? u + v : op == SUB ? u - v : op == MUL ? u * v
+                 : op == PRELU ? (u > 0.0 ? u : u * v)
                  : v != 0.0 ? u / v : 0.0;
 
       out[i] = (float) (integer && op == DIV ? trunc (r) : r);
@@ -191,11 +194,14 @@ binary_fold (CfmGraph *g, CfmNode *node, CfmError *err)
   return status;
 }
 
-static const char *const onnx_types[] = { "Add", "Sub", "Mul", "Div", NULL };
+static const char *const onnx_types[] = { "Add", "Sub", "Mul", "Div",
+                                          "PRelu", NULL };
+static const char *const modules[] = { "PReLU", NULL };
 
 const CfmOp cfm_op_binary = {
   .name = "Binary",
   .onnx = onnx_types,
+  .modules = modules,
   .from_onnx = binary_from_onnx,
   .shape = binary_shape,
   .input_rows = cfm_op_same_rows,

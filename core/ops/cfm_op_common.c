@@ -83,8 +83,44 @@ cfm_onnx_window (const Node *n, CfmModule *m, const CfmTensor *weight)
   {
     const Attr *ap = attr (n, "auto_pad");
 
-    return ap == NULL || buf_is (ap->s, "NOTSET") || buf_is (ap->s, "VALID");
+    return ap == NULL || buf_is (ap->s, "NOTSET") || buf_is (ap->s, "VALID")
+           || buf_is (ap->s, "SAME_UPPER") || buf_is (ap->s, "SAME_LOWER");
   }
+}
+
+int
+cfm_onnx_auto_pad (const Node *n)
+{
+  const Attr *ap = attr (n, "auto_pad");
+
+  return ap == NULL ? 0 : buf_is (ap->s, "SAME_UPPER") ? 1
+         : buf_is (ap->s, "SAME_LOWER") ? 2 : 0;
+}
+
+/* ONNX's SAME padding of NODE for an input of H x W: the padding that
+ * keeps ceil (in / stride) outputs, taken when it is even (the core pads
+ * both sides alike). */
+static CfmStatus
+same_padding (CfmNode *node, int h, int w, CfmError *err)
+{
+  CfmModule *m = &node->m;
+  int in[2] = { h, w }, a;
+
+  for (a = 0; a < 2; a++)
+    {
+      long long out = (in[a] + (long long) m->stride[a] - 1) / m->stride[a];
+      long long total = (out - 1) * m->stride[a]
+                        + (long long) m->dil[a] * (m->k[a] - 1) + 1 - in[a];
+
+      total = total > 0 ? total : 0;
+      if (total % 2)
+        return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): auto_pad SAME "
+                              "pads one side more than the other here (%lld "
+                              "in all), which the core does not compute",
+                              node->name, node->type, total);
+      m->pad[a] = (int) (total / 2);
+    }
+  return CFM_OK;
 }
 
 /* A scalar from input K of node N (a Constant or initializer), or DEF. */
@@ -106,6 +142,9 @@ cfm_op_module_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   if (in->rank != 4)
     return cfm_error_set (err, CFM_ERR_ARG, "%s (%s) takes maps, its input "
                           "is a vector", node->name, node->type);
+  if (node->auto_pad
+      && (status = same_padding (node, in->h, in->w, err)) != CFM_OK)
+    return status;
   status = cfm_module_size (&node->m, in->c, in->h, in->w, &c, &h, &w, err);
   if (status == CFM_OK)
     cfm_op_set_shape (g, node, 0, 4, c, h, w);

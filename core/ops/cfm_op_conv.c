@@ -35,11 +35,7 @@ cfm_onnx_conv (const Node *n, OnnxWeights *w, CfmModule *m)
 static int
 conv_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
 {
-  const Attr *ap = attr (src, "auto_pad");
-
-  if (ap && !buf_is (ap->s, "NOTSET") && !buf_is (ap->s, "VALID"))
-    return cfm_op_refuse (node, "auto_pad %.*s is not read",
-                          (int) (ap->s.end - ap->s.p), ap->s.p);
+  node->auto_pad = cfm_onnx_auto_pad (src);
   if (!cfm_onnx_conv (src, w, &node->m))
     return cfm_op_refuse (node, "its weights or attributes are not those "
                           "of a 2-D convolution with even padding");

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_op_pad.c: Pad, as PyTorch exports it before an AveragePool (the
- * pool's padding) and before a Conv of reflect or replicate padding: merged
- * into that node. */
+/* cfm_op_pad.c: Pad of rows and columns (F.pad, nn.ZeroPad2d,
+ * nn.ReflectionPad2d, nn.ReplicationPad2d): a constant, reflect or edge;
+ * and as PyTorch exports it before an AveragePool (the pool's padding) and
+ * before a Conv of reflect or replicate padding: merged into that node. */
 #include "cfm_op.h"
+
+#include <stdlib.h>
 
 /* The padding mode of Pad node PAD (a constant one of zeros, "reflect" or
  * "edge"), or -1. */
@@ -54,3 +57,153 @@ cfm_onnx_merge_pad (const Node *pad, const Node *next, OnnxWeights *w,
   return 1;
 }
 
+static int
+pad_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
+{
+  const Attr *mode = attr (src, "mode");
+  int64_t pads[8];
+  int n = attr_ints (src, "pads", pads, 8), i;
+
+  node->m.pad_mode = mode == NULL || buf_is (mode->s, "constant")
+                     ? CFM_PAD_ZEROS : buf_is (mode->s, "reflect")
+                     ? CFM_PAD_REFLECT : buf_is (mode->s, "edge")
+                     ? CFM_PAD_REPLICATE : (CfmPadMode) -1;
+  node->alpha = attr (src, "value") ? attr (src, "value")->f
+                : cfm_onnx_scalar (src, w, 2, 0.0f);
+  node->n_ints = -1;
+  for (i = 0; i < n && n == 8; i++)   /* opset 2..10: an attribute */
+    node->ints[i] = pads[i];
+  node->n_ints = n == 8 ? 8 : -1;
+  if ((int) node->m.pad_mode < 0)
+    return cfm_op_refuse (node, "a padding mode the core does not compute");
+  if (src->n_in > 3)
+    return cfm_op_refuse (node, "its axes input is not read");
+  return 1;
+}
+
+/* The rows and columns padded before and after: PAD[0] top, [1] left,
+ * [2] bottom, [3] right; 0 when the pads are not those of rows and
+ * columns alone, none negative. */
+static int
+pads_of (const CfmGraph *g, const CfmNode *node, int *pad)
+{
+  const CfmValue *v = cfm_op_input (g, node, 1);
+  int64_t p[8];
+  int i;
+
+  if (node->n_ints == 8)
+    for (i = 0; i < 8; i++)
+      p[i] = node->ints[i];
+  else if (v && v->kind == CFM_VALUE_CONST && v->tensor->count == 8)
+    for (i = 0; i < 8; i++)
+      p[i] = (int64_t) v->tensor->data[i];
+  else
+    return 0;
+  for (i = 0; i < 8; i++)
+    if (p[i] < 0 || p[i] > 1 << 16)
+      return 0;
+  pad[0] = (int) p[2];
+  pad[1] = (int) p[3];
+  pad[2] = (int) p[6];
+  pad[3] = (int) p[7];
+  return p[0] == 0 && p[1] == 0 && p[4] == 0 && p[5] == 0;
+}
+
+static CfmStatus
+pad_shape (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  int *pad = node->splits;
+
+  if (in->rank != 4 || !pads_of (g, node, pad))
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (Pad): only rows and columns "
+                          "are padded, by constant pads none negative",
+                          node->name);
+  if (node->m.pad_mode == CFM_PAD_REFLECT
+      && (pad[0] >= in->h || pad[2] >= in->h || pad[1] >= in->w
+          || pad[3] >= in->w))
+    return cfm_error_set (err, CFM_ERR_SIZE, "%s (Pad): a reflection wider "
+                          "than its input of %d x %d", node->name, in->h,
+                          in->w);
+  cfm_op_set_shape (g, node, 0, 4, in->c, in->h + pad[0] + pad[2],
+                    in->w + pad[1] + pad[3]);
+  return CFM_OK;
+}
+
+/* The input row of output row Y (-1: the constant). */
+static int
+source_row (const CfmNode *node, int y, int h)
+{
+  return cfm_pad_index (y - node->splits[0], h, node->m.pad_mode);
+}
+
+static void
+pad_rows (const CfmGraph *g, const CfmNode *node, int i, int o0, int on,
+          int *r0, int *rn)
+{
+  int h = cfm_op_input (g, node, 0)->h, lo = h, hi = -1, y;
+
+  if (i != 0)
+    {
+      cfm_op_same_rows (g, node, i, o0, on, r0, rn);
+      return;
+    }
+  for (y = o0; y < o0 + on; y++)
+    {
+      int s = source_row (node, y, h);
+
+      if (s >= 0)
+        {
+          lo = s < lo ? s : lo;
+          hi = s > hi ? s : hi;
+        }
+    }
+  *r0 = hi >= 0 ? lo : 0;
+  *rn = hi >= 0 ? hi - lo + 1 : 0;
+}
+
+static CfmStatus
+pad_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
+         CfmError *err)
+{
+  const CfmBand *in = &run->in[0];
+  const CfmValue *out = &g->values[node->outputs[0]];
+  int *col = malloc (((size_t) out->w + 1) * sizeof *col), x, y, ch;
+
+  if (col == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+  for (x = 0; x < out->w; x++)
+    col[x] = cfm_pad_index (x - node->splits[1], in->w, node->m.pad_mode);
+  for (y = run->o0; y < run->o0 + run->on; y++)
+    {
+      int s = source_row (node, y, in->h);
+
+      for (ch = 0; ch < in->c; ch++)
+        {
+          const float *src = in->data + ch * cfm_band_plane (in)
+                             + (size_t) (s - in->row0) * in->w;
+          float *o = run->out[0] + ch * run->plane[0]
+                     + (size_t) (y - run->o0) * out->w;
+
+          for (x = 0; x < out->w; x++)
+            o[x] = s >= 0 && col[x] >= 0 ? src[col[x]] : node->alpha;
+        }
+    }
+  free (col);
+  return CFM_OK;
+}
+
+static const char *const onnx_types[] = { "Pad", NULL };
+static const char *const modules[] = { "ZeroPad2d", "ConstantPad2d",
+                                       "ReflectionPad2d", "ReplicationPad2d",
+                                       NULL };
+
+const CfmOp cfm_op_pad = {
+  .name = "Pad",
+  .onnx = onnx_types,
+  .modules = modules,
+  .from_onnx = pad_from_onnx,
+  .shape = pad_shape,
+  .input_rows = pad_rows,
+  .run = pad_run,
+};

@@ -19,6 +19,9 @@ static int
 pool_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
 {
   (void) w;
+  if (node->n_outputs > 1)
+    return cfm_op_refuse (node, "its indices output is not computed");
+  node->auto_pad = cfm_onnx_auto_pad (src);
   if (!cfm_onnx_pool (src, &node->m))
     return cfm_op_refuse (node, "its window is not a 2-D one with even "
                           "padding (or an average one with dilation)");

@@ -46,9 +46,16 @@ resize_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
                                            : ROUND_PREFER_FLOOR;
   node->ints[3] = upsample;
   node->n_ints = 4;
-  if (node->ints[0] < 0 || node->ints[1] < 0 || node->ints[2] < 0)
-    return cfm_op_refuse (node, "a mode, coordinate transformation or "
-                          "rounding the core does not compute");
+  if (node->ints[0] < 0)
+    return cfm_op_refuse (node, "mode %.*s is not computed",
+                          (int) (mode->s.end - mode->s.p), mode->s.p);
+  if (node->ints[1] < 0)
+    return cfm_op_refuse (node, "coordinate transformation %.*s is not "
+                          "computed", (int) (ctm->s.end - ctm->s.p),
+                          ctm->s.p);
+  if (node->ints[2] < 0)
+    return cfm_op_refuse (node, "nearest_mode %.*s is not computed",
+                          (int) (round->s.end - round->s.p), round->s.p);
   if (attr_int (src, "antialias", 0) || attr (src, "axes"))
     return cfm_op_refuse (node, "antialias and axes are not read");
   return 1;
@@ -99,8 +106,9 @@ source (const CfmNode *node, int x, int in, int out, double scale)
     {
     case PYTORCH_HALF_PIXEL:
       return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-    case ALIGN_CORNERS:
-      return out > 1 ? x * (double) (in - 1) / (out - 1) : 0.0;
+    case ALIGN_CORNERS:   /* the length as scaled, before it is floored */
+      return in * scale > 1.0 ? x * (double) (in - 1) / (in * scale - 1.0)
+                              : 0.0;
     case ASYMMETRIC:
       return x / scale;
     default:

@@ -10,12 +10,18 @@
 #   run-graph-fixtures.sh TEST_GRAPH --debian13   PyTorch 2.x of the GIMP 3
 #       suite's Debian 13 root (CFM_GIMP3_ROOT, made when missing), into the
 #       root's own /var/cache/cnn-feature-maps/graph-fixtures
+#   run-graph-fixtures.sh TEST_GRAPH --onnx-cases   ONNX's own operator
+#       cases (tests/fixtures/make_onnx_cases.py, python3-onnx alone), into
+#       /var/cache/cnn-feature-maps/onnx-cases
 # Exits 77 (skipped) when PyTorch is missing and CI is not set.
 set -u
 test_program=$1
-root=""
+root="" cases=""
 [ "${2:-}" = --debian13 ] \
   && root=${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}
+[ "${2:-}" = --onnx-cases ] && cases=1
+modules="torch, torchvision, onnx"
+[ -n "$cases" ] && modules="numpy, onnx"
 src=$(cd "$(dirname "$0")/../.." && pwd)
 script=$src/tests/fixtures/make_graph_fixtures.py
 skip () {
@@ -33,6 +39,13 @@ if [ -n "$root" ]; then
   mkdir -p "$root/opt/cfm-graph" || exit 1
   cp "$script" "$src/tests/fixtures/photo_rgb.npy" "$root/opt/cfm-graph/"
   maker=/opt/cfm-graph/make_graph_fixtures.py
+elif [ -n "$cases" ]; then
+  script=$src/tests/fixtures/make_onnx_cases.py
+  dir=/var/cache/cnn-feature-maps/onnx-cases
+  inside=$dir
+  run () { "$@"; }
+  versions () { dpkg-query -W -f='${Version} ' "$@" 2>/dev/null; }
+  maker=$script
 else
   dir=${CFM_GRAPH_FIXTURES:-/var/cache/cnn-feature-maps/graph-fixtures}
   inside=$dir
@@ -40,13 +53,13 @@ else
   versions () { dpkg-query -W -f='${Version} ' "$@" 2>/dev/null; }
   maker=$script
 fi
-if ! run /usr/bin/python3 -c "import torch, torchvision, onnx" 2>/dev/null; then
+if ! run /usr/bin/python3 -c "import $modules" 2>/dev/null; then
   [ -n "$root" ] || skip "python3-torch, python3-torchvision or python3-onnx is not installed"
   mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
   chroot "$root" /bin/sh -c "DEBIAN_FRONTEND=noninteractive apt-get install \
     -y -qq --no-install-recommends python3-torch python3-torchvision \
     python3-onnx python3-numpy" >/dev/null 2>&1
-  run /usr/bin/python3 -c "import torch, torchvision, onnx" 2>/dev/null \
+  run /usr/bin/python3 -c "import $modules" 2>/dev/null \
     || skip "PyTorch could not be installed in $root"
 fi
 mkdir -p "$dir" || exit 1
@@ -61,5 +74,9 @@ stamp="$(sha256sum "$script" | cut -c1-16) $(versions python3-torchvision python
     echo "$stamp" >"$dir/stamp"
   fi
 ) 9>"$dir.lock" || { echo "make_graph_fixtures.py failed"; exit 1; }
+if [ -n "$cases" ]; then
+  echo "onnx $(versions python3-onnx)"
+  exec "$test_program" --onnx-cases "$dir"
+fi
 echo "PyTorch $(versions python3-torch)"
 exec "$test_program" "$dir"
