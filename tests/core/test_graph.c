@@ -147,6 +147,83 @@ test_refusals (void)
   cfm_graph_free (&g);
 }
 
+/* ---- bands give the whole image's numbers ------------------------------- */
+
+/* Every node that runs of the graph in FILE (a fuzz seed: torchvision's
+ * blocks), for a 3-channel input of H x W, whole and in bands of 1 and 5
+ * rows: the same numbers, bit for bit. */
+static void
+test_band_invariance (const char *file, int h, int w)
+{
+  CfmArray input = { 0 };
+  CfmGraph g;
+  CfmTensorSet ws;
+  CfmError err;
+  void *data;
+  size_t len, i, n_in = (size_t) 3 * h * w;
+  int want[64], n = 0, k, b;
+  float *first[64] = { 0 };
+  unsigned state = 7;
+
+  if (cfm_file_read (fixture_path (file), (size_t) 1 << 24, &data, &len, &err)
+      != CFM_OK || cfm_graph_read_onnx (data, len, &g, &ws, &err) != CFM_OK)
+    {
+      CHECK (0, "%s: %s", file, err.message);
+      return;
+    }
+  input.ndim = 3;
+  input.shape[0] = 3, input.shape[1] = (size_t) h, input.shape[2] = (size_t) w;
+  input.count = n_in;
+  input.data = malloc (n_in * sizeof (float));
+  for (i = 0; i < n_in; i++)
+    input.data[i] = test_random (&state);
+  CHECK (cfm_graph_shapes (&g, 3, h, w, &err) == CFM_OK, "%s", err.message);
+  for (k = 0; k < g.n_nodes && n < 64; k++)
+    if (cfm_graph_node_runs (&g, k, NULL)
+        && g.values[g.nodes[k].outputs[0]].kind == CFM_VALUE_MAP)
+      want[n++] = g.nodes[k].outputs[0];
+  CHECK (n > 0, "%s: no node runs", file);
+  for (b = 0; b < 3; b++)
+    {
+      static const int bands[] = { 0, 1, 5 };
+      Gathered got[64];
+      Gather gt = { got, n, 1 };
+      Source src = { &input };
+
+      for (k = 0; k < n; k++)
+        {
+          const CfmValue *v = &g.values[want[k]];
+
+          got[k] = (Gathered) { want[k], NULL, v->c, v->h, v->w, 0 };
+          got[k].map = calloc ((size_t) v->c * v->h * v->w + 1,
+                               sizeof (float));
+        }
+      CHECK (cfm_graph_run (&g, want, n, bands[b] ? bands[b] : h, read_rows,
+                            &src, gather_rows, &gt, &err) == CFM_OK,
+             "%s: %s", file, err.message);
+      for (k = 0; k < n; k++)
+        {
+          size_t count = (size_t) got[k].c * got[k].h * got[k].w;
+
+          if (b == 0)
+            first[k] = got[k].map;
+          else
+            {
+              CHECK (memcmp (first[k], got[k].map, count * sizeof (float))
+                     == 0, "%s: \"%s\" in bands of %d differs from whole",
+                     file, g.values[want[k]].name, bands[b]);
+              free (got[k].map);
+            }
+        }
+    }
+  for (k = 0; k < n; k++)
+    free (first[k]);
+  free (input.data);
+  cfm_graph_free (&g);
+  cfm_tensors_free (&ws);
+  free (data);
+}
+
 /* ---- the PyTorch fixtures --------------------------------------------------- */
 
 static int
@@ -530,7 +607,20 @@ test_cases (const char *dir)
 int
 main (int argc, char **argv)
 {
+  static const char *const seeds[] = {
+    "basic_block", "bottleneck", "inverted_residual", "squeeze_excitation",
+    "fire", "dense_block", "shuffle_unit", "unet"
+  };
+  size_t i;
+
   test_refusals ();
+  for (i = 0; i < sizeof seeds / sizeof *seeds; i++)
+    {
+      char file[128];
+
+      snprintf (file, sizeof file, "../fuzz/corpus/graph/%s.onnx", seeds[i]);
+      test_band_invariance (file, strcmp (seeds[i], "unet") ? 21 : 24, 19);
+    }
   if (argc > 2 && strcmp (argv[1], "--onnx-cases") == 0)
     test_cases (argv[2]);
   else if (argc > 1)
