@@ -13,10 +13,78 @@
 #include "cfm_graph.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfm_op.h"
+
+/* The time each kind of node took, for the benchmark ($CFM_GRAPH_PROFILE
+ * set: printed to stderr after each run): convolutions by kernel (1x1,
+ * depthwise, others) with their multiply-adds, and each other operator. */
+#define PROFILE_KINDS 32
+
+typedef struct
+{
+  const char *kind;
+  double      seconds, macs;
+} Profile;
+
+static int
+profiling (void)
+{
+  static int on = -1;   /* read once */
+
+  if (on < 0)
+    on = getenv ("CFM_GRAPH_PROFILE") != NULL;
+  return on;
+}
+
+static double
+seconds_now (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+/* Adds SECONDS of node NODE's output rows ROWS to PROFILE. */
+static void
+profile_add (Profile *profile, const CfmGraph *g, const CfmNode *node,
+             int rows, double seconds)
+{
+  const CfmModule *m = &node->m;
+  const CfmValue *out = &g->values[node->outputs[0]];
+  const char *kind = node->op->name;
+  double macs = 0.0;
+  int i;
+
+  if (strcmp (kind, "Conv") == 0)
+    {
+      kind = m->groups == m->in_c && m->groups > 1 ? "Conv depthwise"
+             : m->k[0] == 1 && m->k[1] == 1 ? "Conv 1x1" : "Conv";
+      macs = (double) out->c * (m->in_c / m->groups) * m->k[0] * m->k[1]
+             * rows * out->w;
+    }
+  for (i = 0; i < PROFILE_KINDS - 1 && profile[i].kind
+                  && strcmp (profile[i].kind, kind) != 0; i++)
+    ;
+  profile[i].kind = kind;
+  profile[i].seconds += seconds;
+  profile[i].macs += macs;
+}
+
+static void
+profile_print (const Profile *profile)
+{
+  int i;
+
+  for (i = 0; i < PROFILE_KINDS && profile[i].kind; i++)
+    fprintf (stderr, "profile|%s|%.4f|%.3f\n", profile[i].kind,
+             profile[i].seconds, profile[i].macs * 1e-9);
+}
 
 /* The rows a value holds: row r of channel ch at buf[ch * cap * w + (r -
  * base) * w]. */
@@ -50,6 +118,7 @@ typedef struct
   void           *read_data;
   CfmGraphOutput  output;
   void           *data;
+  Profile        *profile;    /* or NULL */
 } Run;
 
 size_t
@@ -294,7 +363,13 @@ run_node (Run *r, int n, int end, CfmError *err)
   run.o0 = done;
   run.on = end - done;
   run.packed = &r->packed[n];
-  status = node->op->run (r->g, node, &run, err);
+  {
+    double t0 = r->profile ? seconds_now () : 0.0;
+
+    status = node->op->run (r->g, node, &run, err);
+    if (r->profile)
+      profile_add (r->profile, r->g, node, end - done, seconds_now () - t0);
+  }
   r->done[n] = end;
   for (k = 0; k < node->n_outputs && status == CFM_OK; k++)
     {
@@ -437,6 +512,9 @@ run_free (Run *r)
   free (r->packed);
   free (r->bands);
   free (r->scratch);
+  if (r->profile)
+    profile_print (r->profile);
+  free (r->profile);
 }
 
 /* One step: the input up to row END, then every node as far as it
@@ -483,6 +561,8 @@ cfm_graph_run (const CfmGraph *g, const int *want, int n, int band_rows,
   r.first = calloc ((size_t) g->n_values + 2, sizeof *r.first);
   r.packed = calloc ((size_t) g->n_nodes + 1, sizeof *r.packed);
   r.bands = calloc (CFM_NODE_MAX_INPUTS, sizeof *r.bands);
+  r.profile = profiling () ? calloc (PROFILE_KINDS, sizeof *r.profile)
+                           : NULL;
   status = r.held && r.done && r.needed && r.first && r.packed && r.bands
            ? list_readers (&r, err)
            : cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");

@@ -27,6 +27,16 @@ CfmStatus cfm_module_run (const CfmModule *m, const CfmBand *in,
                           const CfmModuleDest *out, const CfmModule *next,
                           int o0, int on, int ow, CfmError *err);
 
+/* Convolution module M on IN (the rows of its input it reads) into output
+ * rows [O0, O0 + ON) of width OW at OUT, and its activation too when
+ * OUT->act is set and cfm_module_conv_fuses (M) (cfm_module_conv.c). */
+CfmStatus cfm_module_conv (const CfmModule *m, const CfmBand *in,
+                           const CfmModuleDest *out, int o0, int on, int ow,
+                           CfmError *err);
+
+/* Whether convolution M writes a fused activation in the same pass. */
+int cfm_module_conv_fuses (const CfmModule *m);
+
 /* Whether convolution CONV can write NEXT's output (a ReLU or LeakyReLU)
  * in the same pass. */
 int cfm_module_fuses (const CfmModule *conv, const CfmModule *next);
