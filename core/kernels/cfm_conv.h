@@ -38,6 +38,7 @@ typedef struct
 {
   const float *weights, *bias;   /* the bank's weights and bias packed */
   int          n, c, kh, kw;
+  int          group;     /* filters packed together */
   float       *packed, *pbias;
   float       *wino;   /* the Winograd path's transformed kernels, or NULL */
 } CfmConvPacked;

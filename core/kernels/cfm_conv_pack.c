@@ -34,7 +34,7 @@ cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
   int nf = groups * group, f, t;
   size_t taps = (size_t) bank->c * bank->kh * bank->kw;
 
-  if (p->packed && cfm_conv_packed_holds (p, bank, bias))
+  if (p->packed && cfm_conv_packed_holds (p, bank, bias) && p->group == group)
     return 1;
   cfm_conv_packed_free (p);
   p->packed = calloc ((size_t) nf * taps, sizeof (float));
@@ -51,6 +51,7 @@ cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
       p->pbias[f] = bias ? bias[f] : 0.0f;
     }
   cfm_conv_packed_name (p, bank, bias);
+  p->group = group;
   return 1;
 }
 

@@ -6,6 +6,8 @@
  * (its API: cfm_module_run.h). */
 #include "cfm_module_run.h"
 
+#include "cfm_conv_1x1.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +115,40 @@ conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
  * most CFM_FILTERS_MAX filters and CFM_CONV_FAST_ROWS kernel rows at a
  * time: output rows [O0, O0 + ON) of width OW into OUT (its activation
  * too only when no slices are needed). */
+/* A 1x1 convolution of stride 1 over many channels, as the matrix
+ * product it is (cfm_conv_1x1.c): output rows [O0, O0 + ON) of width OW,
+ * its fused activation too. */
+static CfmStatus
+conv_1x1 (const CfmModule *m, const Rows *in, const Dest *out, int o0,
+          int on, int ow, CfmError *err)
+{
+  CfmBank bank = { m->out_c, m->in_c, 1, 1, (float *) m->weight };
+  CfmConv1x1 job;
+
+  job.bank = &bank;
+  job.bias = m->bias;
+  job.in = in->data + (size_t) (o0 - in->row0) * in->w;
+  job.in_stride = cfm_band_plane (in);
+  job.n_px = (size_t) on * ow;
+  job.out = out->conv;
+  job.act = out->act;
+  job.out_stride = out->stride;
+  job.activation = out->activation;
+  job.slope = out->slope;
+  job.packed = out->packed;
+  return cfm_conv_1x1 (&job, err);
+}
+
+/* Whether M is a 1x1 convolution the matrix product takes. */
+static int
+conv_is_1x1 (const CfmModule *m)
+{
+  CfmBank bank = { m->out_c, m->in_c, m->k[0], m->k[1], NULL };
+
+  return m->groups == 1 && m->stride[0] == 1 && m->stride[1] == 1
+         && m->pad[0] == 0 && m->pad[1] == 0 && cfm_conv_1x1_takes (&bank);
+}
+
 static CfmStatus
 conv_square (const CfmModule *m, const Rows *in, const Dest *out, int o0,
              int on, int ow, CfmError *err)
@@ -121,6 +157,8 @@ conv_square (const CfmModule *m, const Rows *in, const Dest *out, int o0,
   size_t kernel = (size_t) gin * m->k[0] * m->k[1];
   CfmStatus status = CFM_OK;
 
+  if (conv_is_1x1 (m))
+    return conv_1x1 (m, in, out, o0, on, ow, err);
   while (f0 < m->out_c && status == CFM_OK)
     {
       int g = f0 / gout, left = gout - f0 % gout;   /* in this group */
@@ -336,5 +374,6 @@ cfm_module_conv (const CfmModule *m, const CfmBand *in,
 int
 cfm_module_conv_fuses (const CfmModule *m)
 {
-  return conv_is_square (m) && (conv_by_phases (m) || !conv_needs_slices (m));
+  return conv_is_square (m) && (conv_by_phases (m) || conv_is_1x1 (m)
+                                || !conv_needs_slices (m));
 }

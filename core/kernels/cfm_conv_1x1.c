@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* cfm_conv_1x1.c: a 1x1 convolution as a matrix product (its API:
+ * cfm_conv_1x1.h; the micro-kernel: cfm_conv_1x1_kernel.inc).  The pixels
+ * are shared out among the threads in tiles; each tile's channels are
+ * copied side by side once (every filter block then reads them from the
+ * caches), and each block of FB filters by a few vectors of pixels is
+ * summed in registers over all channels. */
+#include "cfm_conv_1x1.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfm_conv_fast.h"
+#include "cfm_parallel.h"
+
+#define FB 6          /* filters of a block: 12 accumulators in 16 AVX2
+                         registers, with the 2 inputs and a weight */
+#define TILE_PX 96    /* pixels of a tile: its channels stay in L2 */
+/* Fewest channels worth the product's copies (fewer go the direct path,
+ * as a filter bank's do). */
+#define MIN_CHANNELS 8
+
+typedef struct
+{
+  const float   *packed, *bias;   /* FB filters a channel; bias padded */
+  int            n, c;
+  const float   *in;
+  size_t         in_stride, n_px;
+  float         *out, *act;
+  size_t         out_stride;
+  float          negative;   /* the activation's factor below zero */
+  CfmPath        path;
+  int            workers;
+  float         *tiles;      /* a tile's channels per worker */
+} Gemm;
+
+#define CFM_CAT_(a, b) a##_##b
+#define CFM_CAT(a, b) CFM_CAT_ (a, b)
+
+#define VL 4
+#define XB 4
+#define SUFFIX portable
+#define TARGET
+#include "cfm_conv_1x1_kernel.inc"
+#undef VL
+#undef XB
+#undef SUFFIX
+#undef TARGET
+
+#if defined(__x86_64__) || defined(__i386__)
+#define VL 8
+#define XB 2
+#define SUFFIX avx2
+#define TARGET __attribute__ ((target ("avx2,fma")))
+#include "cfm_conv_1x1_kernel.inc"
+#undef VL
+#undef XB
+#undef SUFFIX
+#undef TARGET
+#endif
+
+/* Worker W's tiles: its share of the pixels, a tile at a time, each
+ * tile's channels copied into a buffer of its own first. */
+static void
+gemm_worker (void *data, int w)
+{
+  const Gemm *g = data;
+  size_t tiles = (g->n_px + TILE_PX - 1) / TILE_PX;
+  size_t t0 = tiles * (size_t) w / (size_t) g->workers;
+  size_t t1 = tiles * (size_t) (w + 1) / (size_t) g->workers, t;
+  float *tile = g->tiles + (size_t) w * g->c * TILE_PX;
+  int c;
+
+  for (t = t0; t < t1; t++)
+    {
+      size_t p0 = t * TILE_PX;
+      int np = (int) (g->n_px - p0 < TILE_PX ? g->n_px - p0 : TILE_PX);
+
+      for (c = 0; c < g->c; c++)
+        {
+          memcpy (tile + (size_t) c * TILE_PX, g->in + c * g->in_stride + p0,
+                  (size_t) np * sizeof (float));
+          memset (tile + (size_t) c * TILE_PX + np, 0,
+                  (size_t) (TILE_PX - np) * sizeof (float));
+        }
+#if defined(__x86_64__) || defined(__i386__)
+      if (g->path == CFM_PATH_AVX2 || g->path == CFM_PATH_AVX512)
+        tile_avx2 (g, tile, TILE_PX, p0, np);
+      else
+#endif
+        tile_portable (g, tile, TILE_PX, p0, np);
+    }
+}
+
+int
+cfm_conv_1x1_takes (const CfmBank *bank)
+{
+  CfmPath path = cfm_path_resolve (CFM_PATH_AUTO);
+
+  return bank->kh == 1 && bank->kw == 1 && bank->c >= MIN_CHANNELS
+         && path != CFM_PATH_REFERENCE;
+}
+
+CfmStatus
+cfm_conv_1x1 (const CfmConv1x1 *job, CfmError *err)
+{
+  CfmConvPacked local = { 0 }, *packed = job->packed ? job->packed : &local;
+  int groups = (job->bank->n + FB - 1) / FB;
+  size_t tiles = (job->n_px + TILE_PX - 1) / TILE_PX;
+  Gemm g;
+
+  g.workers = cfm_thread_count (0, tiles < CFM_WORKERS_MAX
+                                   ? (int) tiles : CFM_WORKERS_MAX);
+  g.tiles = malloc ((size_t) g.workers * job->bank->c * TILE_PX
+                    * sizeof (float) + 64);
+  if (g.tiles == NULL || !cfm_conv_pack (job->bank, job->bias, FB, groups,
+                                         packed))
+    {
+      free (g.tiles);
+      cfm_conv_packed_free (&local);
+      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a 1x1 "
+                            "convolution of %d channels", job->bank->c);
+    }
+  g.packed = packed->packed;
+  g.bias = packed->pbias;
+  g.n = job->bank->n;
+  g.c = job->bank->c;
+  g.in = job->in;
+  g.in_stride = job->in_stride;
+  g.n_px = job->n_px;
+  g.out = job->out;
+  g.act = job->act;
+  g.out_stride = job->out_stride;
+  g.negative = cfm_activation_negative_factor (job->activation, job->slope);
+  g.path = cfm_path_resolve (CFM_PATH_AUTO);
+  cfm_parallel_run (g.workers, gemm_worker, &g);
+  free (g.tiles);
+  cfm_conv_packed_free (&local);
+  return CFM_OK;
+}
