@@ -107,6 +107,8 @@ typedef struct
   const CfmGraph *g;
   Held           *held;       /* per value */
   int            *done;       /* per node: output rows computed */
+  int            *fused_next; /* per node: the activation it writes, or -1 */
+  int            *fused_into; /* per node: the node that writes it, or -1 */
   char           *needed;     /* per node: on the way to a wanted value */
   Reader         *readers;    /* per value, from first[v] to first[v + 1] */
   int            *first;
@@ -326,54 +328,53 @@ give (Run *r, int v, int a, int b, CfmError *err)
                     a, b - a, err);
 }
 
-/* Computes NODE N's output rows up to END. */
+/* Where node N's output K goes: its value, or, for a node that writes
+ * the activation after it (fused), that activation's value. */
+static int
+written_value (const Run *r, int n, int k)
+{
+  int then = r->fused_next[n];
+
+  return then >= 0 ? r->g->nodes[then].outputs[0] : r->g->nodes[n].outputs[k];
+}
+
+/* Rows [DONE, END) of every value node N writes: room taken, pointers to
+ * the first of them in OUT and PLANE. */
 static CfmStatus
-run_node (Run *r, int n, int end, CfmError *err)
+reserve_outputs (Run *r, int n, int done, int end, float **out,
+                 size_t *plane, CfmError *err)
 {
   const CfmNode *node = &r->g->nodes[n];
-  float *out[CFM_NODE_MAX_OUTPUTS];
-  size_t plane[CFM_NODE_MAX_OUTPUTS];
-  int done = r->done[n], i, r0, rn, k;
-  CfmOpRun run;
   CfmStatus status = CFM_OK;
+  int k;
 
-  for (i = 0; i < node->n_inputs; i++)
-    if (node->inputs[i] >= 0)
-      {
-        rows_read (r, node, i, done, end - done, &r0, &rn);
-        r->bands[i] = band_of (r, node->inputs[i], r0, rn);
-      }
-    else
-      memset (&r->bands[i], 0, sizeof r->bands[i]);
   for (k = 0; k < node->n_outputs && status == CFM_OK; k++)
     {
-      int v = node->outputs[k];
+      int v = written_value (r, n, k);
 
       status = reserve_rows (r, v, end, err);
       out[k] = r->held[v].buf
                + (size_t) (done - r->held[v].base) * r->g->values[v].w;
       plane[k] = r->held[v].cap * (size_t) r->g->values[v].w;
     }
-  if (status != CFM_OK)
-    return status;
-  run.in = r->bands;
-  run.n_in = node->n_inputs;
-  run.out = out;
-  run.plane = plane;
-  run.o0 = done;
-  run.on = end - done;
-  run.packed = &r->packed[n];
-  {
-    double t0 = r->profile ? seconds_now () : 0.0;
+  return status;
+}
 
-    status = node->op->run (r->g, node, &run, err);
-    if (r->profile)
-      profile_add (r->profile, r->g, node, end - done, seconds_now () - t0);
-  }
+/* Rows [DONE, END) of node N's values are there: to the host where
+ * wanted, and the rows no reader needs any more dropped. */
+static CfmStatus
+rows_done (Run *r, int n, int done, int end, CfmError *err)
+{
+  const CfmNode *node = &r->g->nodes[n];
+  CfmStatus status = CFM_OK;
+  int i, k;
+
   r->done[n] = end;
+  if (r->fused_next[n] >= 0)
+    r->done[r->fused_next[n]] = end;
   for (k = 0; k < node->n_outputs && status == CFM_OK; k++)
     {
-      int v = node->outputs[k];
+      int v = written_value (r, n, k);
 
       r->held[v].hi = end;
       if (r->held[v].wanted)
@@ -384,8 +385,47 @@ run_node (Run *r, int n, int end, CfmError *err)
                                 == CFM_VALUE_MAP)
       release (r, node->inputs[i]);
   for (k = 0; k < node->n_outputs; k++)
-    release (r, node->outputs[k]);
+    release (r, written_value (r, n, k));
   return status;
+}
+
+/* Computes node N's output rows up to END (and those of the activation
+ * fused after it). */
+static CfmStatus
+run_node (Run *r, int n, int end, CfmError *err)
+{
+  const CfmNode *node = &r->g->nodes[n];
+  float *out[CFM_NODE_MAX_OUTPUTS];
+  size_t plane[CFM_NODE_MAX_OUTPUTS];
+  int done = r->done[n], i, r0, rn;
+  CfmOpRun run;
+  CfmStatus status;
+  double t0;
+
+  for (i = 0; i < node->n_inputs; i++)
+    if (node->inputs[i] >= 0)
+      {
+        rows_read (r, node, i, done, end - done, &r0, &rn);
+        r->bands[i] = band_of (r, node->inputs[i], r0, rn);
+      }
+    else
+      memset (&r->bands[i], 0, sizeof r->bands[i]);
+  status = reserve_outputs (r, n, done, end, out, plane, err);
+  if (status != CFM_OK)
+    return status;
+  run.in = r->bands;
+  run.n_in = node->n_inputs;
+  run.out = out;
+  run.plane = plane;
+  run.o0 = done;
+  run.on = end - done;
+  run.packed = &r->packed[n];
+  run.then = r->fused_next[n] >= 0 ? &r->g->nodes[r->fused_next[n]] : NULL;
+  t0 = r->profile ? seconds_now () : 0.0;
+  status = node->op->run (r->g, node, &run, err);
+  if (r->profile)
+    profile_add (r->profile, r->g, node, end - done, seconds_now () - t0);
+  return status == CFM_OK ? rows_done (r, n, done, end, err) : status;
 }
 
 /* Reads the input's rows up to END. */
@@ -424,6 +464,37 @@ read_input (Run *r, int end, CfmError *err)
   return status;
 }
 
+/* Pairs each node whose one reader is an activation it can write in the
+ * same pass (a convolution and its ReLU) with that reader, when its own
+ * output is not wanted: that output is then never held. */
+static void
+fuse (Run *r)
+{
+  const CfmGraph *g = r->g;
+  int i;
+
+  for (i = 0; i < g->n_nodes; i++)
+    r->fused_next[i] = r->fused_into[i] = -1;
+  for (i = 0; i < g->n_nodes; i++)
+    {
+      const CfmNode *node = &g->nodes[i];
+      int v = node->outputs[0], j;
+
+      if (!r->needed[i] || node->op->fuses == NULL || node->n_outputs != 1
+          || r->held[v].wanted || r->first[v + 1] - r->first[v] != 1
+          || g->values[v].kind != CFM_VALUE_MAP)
+        continue;
+      j = r->readers[r->first[v]].node;
+      if (r->needed[j] && r->fused_next[j] < 0
+          && r->readers[r->first[v]].input == 0 && g->nodes[j].n_inputs == 1
+          && node->op->fuses (node, &g->nodes[j]))
+        {
+          r->fused_next[i] = j;
+          r->fused_into[j] = i;
+        }
+    }
+}
+
 /* Marks the nodes on the way to the wanted values (backwards, in order)
  * and lists each value's needed readers. */
 static CfmStatus
@@ -460,6 +531,7 @@ plan (Run *r, const int *want, int n, CfmError *err)
         }
     }
   (void) e;
+  fuse (r);
   return CFM_OK;
 }
 
@@ -506,6 +578,8 @@ run_free (Run *r)
     cfm_conv_packed_free (&r->packed[i]);
   free (r->held);
   free (r->done);
+  free (r->fused_next);
+  free (r->fused_into);
   free (r->needed);
   free (r->readers);
   free (r->first);
@@ -526,7 +600,7 @@ step (Run *r, int end, CfmError *err)
   int i;
 
   for (i = 0; i < r->g->n_nodes && status == CFM_OK; i++)
-    if (r->needed[i])
+    if (r->needed[i] && r->fused_into[i] < 0)
       {
         int ready = rows_ready (r, i);
 
@@ -557,6 +631,8 @@ cfm_graph_run (const CfmGraph *g, const int *want, int n, int band_rows,
   r.limit = cfm_graph_memory_limit ();
   r.held = calloc ((size_t) g->n_values + 1, sizeof *r.held);
   r.done = calloc ((size_t) g->n_nodes + 1, sizeof *r.done);
+  r.fused_next = calloc ((size_t) g->n_nodes + 1, sizeof *r.fused_next);
+  r.fused_into = calloc ((size_t) g->n_nodes + 1, sizeof *r.fused_into);
   r.needed = calloc ((size_t) g->n_nodes + 1, 1);
   r.first = calloc ((size_t) g->n_values + 2, sizeof *r.first);
   r.packed = calloc ((size_t) g->n_nodes + 1, sizeof *r.packed);
@@ -564,6 +640,7 @@ cfm_graph_run (const CfmGraph *g, const int *want, int n, int band_rows,
   r.profile = profiling () ? calloc (PROFILE_KINDS, sizeof *r.profile)
                            : NULL;
   status = r.held && r.done && r.needed && r.first && r.packed && r.bands
+           && r.fused_next && r.fused_into
            ? list_readers (&r, err)
            : cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
   if (status == CFM_OK)

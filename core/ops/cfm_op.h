@@ -24,6 +24,8 @@ typedef struct
   const size_t   *plane;
   int             o0, on;
   CfmConvPacked  *packed;   /* the node's packed weights, kept per run */
+  const CfmNode  *then;     /* the activation fused after it (its fuses
+                               said so): OUT[0] is that node's output */
 } CfmOpRun;
 
 struct CfmOp
@@ -42,6 +44,9 @@ struct CfmOp
                       int on, int *r0, int *rn);
   CfmStatus (*run) (const CfmGraph *g, const CfmNode *node,
                     const CfmOpRun *run, CfmError *err);
+  /* Whether NODE can write the output of NEXT, its output's one reader,
+   * in the same pass (a convolution and the ReLU after it); NULL: no. */
+  int (*fuses) (const CfmNode *node, const CfmNode *next);
   /* Computes NODE's outputs as constants (cfm_op_fold_output) before the
    * run, where its inputs are constants or the sizes it reads are known
    * (shape arithmetic); NULL, or CFM_OK with no output folded: it runs. */
@@ -135,6 +140,7 @@ void cfm_op_module_rows (const CfmGraph *g, const CfmNode *node, int i,
                          int o0, int on, int *r0, int *rn);
 CfmStatus cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
                              const CfmOpRun *run, CfmError *err);
+int cfm_op_module_fuses (const CfmNode *node, const CfmNode *next);
 
 /* Hands input 0's rows on to every output (Identity, Cast, a Reshape
  * that keeps the values' order). */

@@ -167,8 +167,17 @@ cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
   CfmModuleDest dest = { run->out[0], NULL, run->plane[0], CFM_ACT_NONE,
                          0.0f, run->packed };
 
-  return cfm_module_run (&node->m, &run->in[0], &dest, NULL, run->o0,
-                         run->on, out->w, err);
+  if (run->then)   /* the activation alone, where the maps go */
+    dest.act = run->out[0];
+  return cfm_module_run (&node->m, &run->in[0], &dest,
+                         run->then ? &run->then->m : NULL, run->o0, run->on,
+                         out->w, err);
+}
+
+int
+cfm_op_module_fuses (const CfmNode *node, const CfmNode *next)
+{
+  return cfm_module_fuses (&node->m, &next->m);
 }
 
 int

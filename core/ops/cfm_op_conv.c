@@ -53,4 +53,5 @@ const CfmOp cfm_op_conv = {
   .shape = cfm_op_module_shape,
   .input_rows = cfm_op_module_rows,
   .run = cfm_op_module_run,
+  .fuses = cfm_op_module_fuses,
 };

@@ -216,6 +216,24 @@ test_band_invariance (const char *file, int h, int w)
             }
         }
     }
+  /* the last node alone: its convolutions then write their ReLU in the
+   * same pass, never holding their own maps; the same numbers */
+  if (n > 1)
+    {
+      const CfmValue *v = &g.values[want[n - 1]];
+      Gathered last = { want[n - 1], NULL, v->c, v->h, v->w, 0 };
+      Gather gt = { &last, 1, 1 };
+      Source src = { &input };
+      size_t count = (size_t) v->c * v->h * v->w;
+
+      last.map = calloc (count + 1, sizeof (float));
+      CHECK (cfm_graph_run (&g, &want[n - 1], 1, 3, read_rows, &src,
+                            gather_rows, &gt, &err) == CFM_OK, "%s: %s", file,
+             err.message);
+      CHECK (memcmp (first[n - 1], last.map, count * sizeof (float)) == 0,
+             "%s: \"%s\" alone differs", file, v->name);
+      free (last.map);
+    }
   for (k = 0; k < n; k++)
     free (first[k]);
   free (input.data);
@@ -381,6 +399,11 @@ test_export (const char *dir, const char *onnx, Map *maps, int n, int runs,
       run_maps (&g, maps, n, runs ? logits : NULL, input,
                 bands[b] ? bands[b] : (int) input->shape[1], label);
     }
+  /* the output alone: no module's maps held, convolutions and their
+   * ReLUs in one pass */
+  snprintf (label, sizeof label, "%s (its output alone)", onnx);
+  if (runs)
+    run_maps (&g, maps, 0, logits, input, 7, label);
   printf ("%s: %d modules computed, %d refused\n", onnx, ran, refused);
   cfm_graph_free (&g);
   cfm_tensors_free (&w);
