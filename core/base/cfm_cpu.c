@@ -3,6 +3,8 @@
  * count (its API: cfm_cpu.h). */
 #include "cfm_cpu.h"
 
+#include "cfm_settings.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,11 +12,10 @@
 int
 cfm_thread_count (int requested, int max_useful)
 {
-  const char *env = getenv ("CFM_THREADS");
   long cpus;
 
-  if (requested <= 0 && env != NULL)
-    requested = atoi (env);
+  if (requested <= 0)
+    requested = cfm_settings ()->threads;
   if (requested <= 0)
     {
       cpus = sysconf (_SC_NPROCESSORS_ONLN);
@@ -65,7 +66,7 @@ cfm_path_supported (CfmPath path)
 CfmPath
 cfm_path_resolve (CfmPath path)
 {
-  const char *env = getenv ("CFM_PATH");
+  const char *env = cfm_settings ()->path;
   int i;
 
   if (path != CFM_PATH_AUTO)

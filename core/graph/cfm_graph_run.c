@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cfm_op.h"
+#include "cfm_settings.h"
 
 /* The time each kind of node took, for the benchmark ($CFM_GRAPH_PROFILE
  * set: printed to stderr after each run): convolutions by kernel (1x1,
@@ -34,11 +35,7 @@ typedef struct
 static int
 profiling (void)
 {
-  static int on = -1;   /* read once */
-
-  if (on < 0)
-    on = getenv ("CFM_GRAPH_PROFILE") != NULL;
-  return on;
+  return cfm_settings ()->graph_profile;
 }
 
 static double
@@ -126,16 +123,7 @@ typedef struct
 size_t
 cfm_graph_memory_limit (void)
 {
-  static size_t limit;   /* read once */
-
-  if (limit == 0)
-    {
-      const char *env = getenv ("CFM_MEMORY_LIMIT");
-      long mb = env ? strtol (env, NULL, 10) : 0;
-
-      limit = (size_t) (mb > 0 ? mb : 8192) << 20;
-    }
-  return limit;
+  return cfm_settings ()->memory_limit;
 }
 
 /* The row of value V that no reader needs any more: the first row any

@@ -11,6 +11,7 @@
  * stream_*), which halves the memory traffic of writing them. */
 #include "cfm_conv_fast.h"
 #include "cfm_parallel.h"
+#include "cfm_settings.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -441,12 +442,10 @@ rows_collide (int w)
 static int
 use_stream (size_t out_bytes, int read_soon)
 {
-  const char *env = getenv ("CFM_STREAM");
+  int stream = cfm_settings ()->stream;
 
-  if (env && strcmp (env, "always") == 0)
-    return 1;
-  if (env && strcmp (env, "never") == 0)
-    return 0;
+  if (stream >= 0)
+    return stream;
   return !read_soon && out_bytes >= CFM_STREAM_BYTES;
 }
 

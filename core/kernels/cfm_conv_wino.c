@@ -5,6 +5,7 @@
 #include "cfm_conv_wino.h"
 #include "cfm_conv_fast.h"
 #include "cfm_parallel.h"
+#include "cfm_settings.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -137,10 +138,9 @@ int
 cfm_conv_wino_eligible (const CfmConvJob *job, int out_w, CfmPath path)
 {
   const CfmBank *b = job->bank;
-  const char *env = getenv ("CFM_WINOGRAD");
   int vl;
 
-  return job->winograd && !(env && strcmp (env, "never") == 0)
+  return job->winograd && cfm_settings ()->winograd
          && b->kh == 3 && b->kw == 3 && job->params.stride == 1
          && job->params.dilation == 1 && b->c >= CFM_WINO_CHANNELS_MIN
          && pair_function (path, &vl) != NULL && out_w >= 1;

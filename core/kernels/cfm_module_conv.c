@@ -7,6 +7,7 @@
 #include "cfm_module_run.h"
 
 #include "cfm_conv_1x1.h"
+#include "cfm_parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,101 @@ conv_is_1x1 (const CfmModule *m)
          && m->pad[0] == 0 && m->pad[1] == 0 && cfm_conv_1x1_takes (&bank);
 }
 
+/* Output row Y (absolute) of depthwise filter F into ROW (width OW): its
+ * channel's rows under each tap, whole vectors of columns where the tap
+ * lies inside the row, the padding mode's columns at the edges; the bias
+ * after the products. */
+static void
+depthwise_row (const CfmModule *m, const Rows *in, int f, int y, int ow,
+               float *row)
+{
+  int c = f / (m->out_c / m->groups), ky, kx, x;
+  const float *w = m->weight + (size_t) f * m->k[0] * m->k[1];
+  const float *plane = in->data + c * cfm_band_plane (in);
+
+  for (x = 0; x < ow; x++)
+    row[x] = 0.0f;
+  for (ky = 0; ky < m->k[0]; ky++)
+    {
+      int iy = cfm_pad_index (y - m->pad[0] + ky * m->dil[0], in->h,
+                              m->pad_mode);
+      const float *src = plane + (size_t) (iy - in->row0) * in->w;
+
+      for (kx = 0; iy >= 0 && kx < m->k[1]; kx++)
+        {
+          float wt = w[ky * m->k[1] + kx];
+          int off = kx * m->dil[1] - m->pad[1];
+          int x0 = off < 0 ? -off : 0;
+          int x1 = in->w - off < ow ? in->w - off : ow;
+
+          for (x = x0; x < x1; x++)   /* inside the row: vectorised */
+            row[x] += wt * src[x + off];
+          for (x = 0; x < ow; x++)
+            if (x < x0 || x >= x1)
+              {
+                int ix = cfm_pad_index (x + off, in->w, m->pad_mode);
+
+                if (ix >= 0)
+                  row[x] += wt * src[ix];
+              }
+        }
+    }
+  if (m->bias)
+    for (x = 0; x < ow; x++)
+      row[x] += m->bias[f];
+}
+
+/* A depthwise convolution's filters, shared out among workers. */
+typedef struct
+{
+  const CfmModule *m;
+  const Rows      *in;
+  const Dest      *out;
+  int              o0, on, ow, workers;
+} Depthwise;
+
+static void
+depthwise_worker (void *data, int worker)
+{
+  const Depthwise *d = data;
+  int f0 = (int) ((long long) d->m->out_c * worker / d->workers);
+  int f1 = (int) ((long long) d->m->out_c * (worker + 1) / d->workers);
+  int f, y;
+
+  for (f = f0; f < f1; f++)
+    for (y = 0; y < d->on; y++)
+      {
+        size_t at = f * d->out->stride + (size_t) y * d->ow;
+
+        depthwise_row (d->m, d->in, f, d->o0 + y, d->ow, d->out->conv + at);
+        if (d->out->act)
+          cfm_activation_apply (d->out->activation, d->out->slope,
+                                d->out->conv + at, d->out->act + at,
+                                (size_t) d->ow);
+      }
+}
+
+/* Whether M is depthwise: one input channel a filter. */
+static int
+conv_is_depthwise (const CfmModule *m)
+{
+  return m->groups > 1 && m->groups == m->in_c;
+}
+
+/* A depthwise convolution (a MobileNet's, an EfficientNet's), filter by
+ * filter on the threads cfm_thread_count gives: output rows [O0, O0 + ON)
+ * of width OW, its fused activation too. */
+static void
+conv_depthwise (const CfmModule *m, const Rows *in, const Dest *out, int o0,
+                int on, int ow)
+{
+  Depthwise d = { m, in, out, o0, on, ow, 1 };
+
+  d.workers = cfm_thread_count (0, m->out_c < CFM_WORKERS_MAX
+                                   ? m->out_c : CFM_WORKERS_MAX);
+  cfm_parallel_run (d.workers, depthwise_worker, &d);
+}
+
 static CfmStatus
 conv_square (const CfmModule *m, const Rows *in, const Dest *out, int o0,
              int on, int ow, CfmError *err)
@@ -159,6 +255,11 @@ conv_square (const CfmModule *m, const Rows *in, const Dest *out, int o0,
 
   if (conv_is_1x1 (m))
     return conv_1x1 (m, in, out, o0, on, ow, err);
+  if (conv_is_depthwise (m))
+    {
+      conv_depthwise (m, in, out, o0, on, ow);
+      return CFM_OK;
+    }
   while (f0 < m->out_c && status == CFM_OK)
     {
       int g = f0 / gout, left = gout - f0 % gout;   /* in this group */
@@ -375,5 +476,6 @@ int
 cfm_module_conv_fuses (const CfmModule *m)
 {
   return conv_is_square (m) && (conv_by_phases (m) || conv_is_1x1 (m)
+                                || conv_is_depthwise (m)
                                 || !conv_needs_slices (m));
 }

@@ -31,6 +31,10 @@
 #include "cfm_npy.h"
 #include "cfm_pipeline.h"
 #include "bench.h"
+#include "fma_peak.h"
+
+/* Where results go so that the compiler keeps the work. */
+volatile float sink;
 
 #ifdef HAVE_GEGL
 #include <gegl.h>
@@ -190,63 +194,6 @@ time_conv (const float *x, int c, int h, int w, int n, int k, int reps,
   return time_conv_threads (x, c, h, w, n, k, reps, 1, macs);
 }
 
-/* The fused multiply-add peak of one core: independent FMA chains. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-typedef float v16 __attribute__ ((vector_size (64)));
-typedef float v8 __attribute__ ((vector_size (32)));
-
-#define PEAK_LOOP(V, LANES)                                                  \
-  {                                                                          \
-    V a[12], b = { 0 }, c = { 0 };                                           \
-    long i;                                                                  \
-    int j;                                                                   \
-    b += 0.999999f;                                                          \
-    c += 1e-7f;                                                              \
-    for (j = 0; j < 12; j++)                                                 \
-      a[j] = (V) { 0 } + (float) j;                                          \
-    for (i = 0; i < iters; i++)                                              \
-      for (j = 0; j < 12; j++)                                               \
-        a[j] = a[j] * b + c;                                                 \
-    for (j = 1; j < 12; j++)                                                 \
-      a[0] += a[j];                                                          \
-    sink = a[0][0];                                                          \
-    return (double) iters * 12 * LANES;                                      \
-  }
-
-volatile float sink;
-
-__attribute__ ((target ("avx512f,fma"))) static double
-peak_avx512 (long iters)
-PEAK_LOOP (v16, 16)
-
-__attribute__ ((target ("avx2,fma"))) static double
-peak_avx2 (long iters)
-PEAK_LOOP (v8, 8)
-#endif
-
-static double
-fma_peak (CfmPath path)
-{
-  double best = 0;
-  int r;
-
-  for (r = 0; r < 5; r++)
-    {
-      double t0 = now (), macs = 0;
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-      if (path == CFM_PATH_AVX512)
-        macs = peak_avx512 (20000000);
-      else if (path == CFM_PATH_AVX2)
-        macs = peak_avx2 (20000000);
-#endif
-      if (macs == 0)
-        return 0;
-      t0 = now () - t0;
-      best = macs / t0 > best ? macs / t0 : best;
-    }
-  return best;
-}
 
 /* Runs the Python program CMD, which prints milliseconds; those, or -1. */
 double
@@ -482,7 +429,7 @@ main (int argc, char **argv)
   row (line, tn, tcv);
   printf ("\nAll threads vs 1 thread: %.2fx\n\n", t1 / tn);
 
-  peak = fma_peak (best);
+  peak = bench_fma_peak (best);
   printf ("2. Conv alone, 1 thread, %s path; FMA peak of one core measured "
           "here: %.1f GMAC/s\n\n", cfm_path_name (best), peak / 1e9);
   printf ("| %-36s | %10s | %8s | %8s |\n", "", "time", "GMAC/s", "of peak");

@@ -2,6 +2,7 @@
 /* graph_run.c: cfm-graph-run, a graph's nodes computed by the engine in a
  * process of its own, so that its memory is the whole process's:
  *   cfm-graph-run MODEL.onnx WIDTH HEIGHT BAND_ROWS NODE...
+ *   cfm-graph-run --peak        one core's FMA peak, GMAC/s
  * reads the ONNX graph, sizes it for a made-up RGB input of WIDTH x
  * HEIGHT, runs it to each NODE (module paths or node names, all in one
  * pass) in bands of BAND_ROWS rows of the first, twice, and prints
@@ -15,6 +16,7 @@
 
 #include "cfm_file.h"
 #include "cfm_graph.h"
+#include "fma_peak.h"
 
 #define FILE_MAX ((size_t) 4 << 30)
 #define MAX_NODES 16
@@ -81,6 +83,12 @@ main (int argc, char **argv)
   int want[MAX_NODES], n = 0, w, h, band, i, k;
   double t0, t_read, best = 1e30, sum = 0.0;
 
+  if (argc == 2 && strcmp (argv[1], "--peak") == 0)
+    {
+      printf ("%.1f\n", bench_fma_peak (cfm_path_resolve (CFM_PATH_AUTO))
+                        / 1e9);
+      return 0;
+    }
   if (argc < 6)
     {
       fprintf (stderr, "usage: cfm-graph-run MODEL.onnx WIDTH HEIGHT "
