@@ -151,14 +151,14 @@ conv_is_1x1 (const CfmModule *m)
 }
 
 /* Output row Y (absolute) of depthwise filter F into ROW (width OW): its
- * channel's rows under each tap, whole vectors of columns where the tap
- * lies inside the row, the padding mode's columns at the edges; the bias
- * after the products. */
+ * channel's rows under each tap, the columns where the tap lies inside the
+ * row in one loop (vectorised at stride 1), the padding mode's columns at
+ * the edges; the bias after the products. */
 static void
 depthwise_row (const CfmModule *m, const Rows *in, int f, int y, int ow,
                float *row)
 {
-  int c = f / (m->out_c / m->groups), ky, kx, x;
+  int c = f / (m->out_c / m->groups), s = m->stride[1], ky, kx, x;
   const float *w = m->weight + (size_t) f * m->k[0] * m->k[1];
   const float *plane = in->data + c * cfm_band_plane (in);
 
@@ -166,27 +166,36 @@ depthwise_row (const CfmModule *m, const Rows *in, int f, int y, int ow,
     row[x] = 0.0f;
   for (ky = 0; ky < m->k[0]; ky++)
     {
-      int iy = cfm_pad_index (y - m->pad[0] + ky * m->dil[0], in->h,
-                              m->pad_mode);
+      int iy = cfm_pad_index (y * m->stride[0] - m->pad[0] + ky * m->dil[0],
+                              in->h, m->pad_mode);
       const float *src = plane + (size_t) (iy - in->row0) * in->w;
 
       for (kx = 0; iy >= 0 && kx < m->k[1]; kx++)
         {
           float wt = w[ky * m->k[1] + kx];
           int off = kx * m->dil[1] - m->pad[1];
-          int x0 = off < 0 ? -off : 0;
-          int x1 = in->w - off < ow ? in->w - off : ow;
+          int x0 = off < 0 ? (-off + s - 1) / s : 0;   /* x s + off >= 0 */
+          int x1 = in->w - off > 0 ? (in->w - off + s - 1) / s : 0;
 
-          for (x = x0; x < x1; x++)   /* inside the row: vectorised */
-            row[x] += wt * src[x + off];
-          for (x = 0; x < ow; x++)
-            if (x < x0 || x >= x1)
-              {
-                int ix = cfm_pad_index (x + off, in->w, m->pad_mode);
+          x1 = x1 < ow ? x1 : ow;
+          if (s == 1)
+            for (x = x0; x < x1; x++)
+              row[x] += wt * src[x + off];
+          else
+            for (x = x0; x < x1; x++)
+              row[x] += wt * src[x * s + off];
+          for (x = 0; x < ow; x++)   /* the edges alone */
+            {
+              int ix;
 
-                if (ix >= 0)
-                  row[x] += wt * src[ix];
-              }
+              if (x == x0 && x1 > x0)
+                x = x1;
+              if (x >= ow)
+                break;
+              ix = cfm_pad_index (x * s + off, in->w, m->pad_mode);
+              if (ix >= 0)
+                row[x] += wt * src[ix];
+            }
         }
     }
   if (m->bias)
@@ -465,6 +474,11 @@ cfm_module_conv (const CfmModule *m, const CfmBand *in,
   if (!conv_is_square (m))
     {
       conv_general (m, in, out->conv, out->stride, o0, on, ow);
+      return CFM_OK;
+    }
+  if (conv_is_depthwise (m))   /* any stride: little to compute */
+    {
+      conv_depthwise (m, in, out, o0, on, ow);
       return CFM_OK;
     }
   if (conv_by_phases (m))
