@@ -165,7 +165,7 @@ reserve_rows (Run *r, int v, int hi, CfmError *err)
 
   if (h->buf && (size_t) (hi - h->base) <= h->cap)
     return CFM_OK;
-  cap = h->buf && need <= h->cap ? h->cap : 2 * need + 1;
+  cap = h->buf && need <= h->cap ? h->cap : need + need / 4 + 2;
   if (cap > (size_t) val->h)
     cap = (size_t) val->h;
   bytes = cap * (size_t) val->w * (size_t) val->c * sizeof (float);

@@ -47,3 +47,7 @@ fi
 # mapped and read as before, and in GIMP 2.10 (needs python3-torch and
 # python3-torchvision).
 /usr/bin/python3 tests/bench/model_files.py build
+# Networks with branches (the graph engine): ResNet-50, MobileNetV2 and
+# EfficientNet-B0 against onnxruntime and PyTorch, and their memory (needs
+# python3-torch, python3-torchvision and python3-onnx).
+/usr/bin/python3 tests/bench/graph_bench.py build
