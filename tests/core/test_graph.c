@@ -9,6 +9,7 @@
 
 #include "cfm_graph.h"
 #include "cfm_graph_build.h"
+#include "cfm_labels.h"
 #include "cfm_op.h"
 #include "test_util.h"
 
@@ -410,11 +411,39 @@ test_export (const char *dir, const char *onnx, Map *maps, int n, int runs,
   free (data);
 }
 
+/* The ranked softmax of LOGITS against PyTorch's PROBS: the order, and
+ * each probability within 1e-6 of its own size (float32's rounding of
+ * PyTorch's double). */
+static void
+check_classes (const char *name, const CfmArray *logits,
+               const CfmArray *probs)
+{
+  int n = (int) logits->count, k = n < 5 ? n : 5, i;
+  CfmClassScore *top = calloc ((size_t) n, sizeof *top);
+  CfmError err;
+
+  CHECK (cfm_classify (logits->data, n, top, n, &err) == CFM_OK, "%s: %s",
+         name, err.message);
+  for (i = 0; i < n; i++)
+    {
+      float want = probs->data[top[i].index];
+
+      CHECK (fabs (top[i].probability - want) <= 1e-6 * want + 1e-12,
+             "%s class %d: %.9g, PyTorch's %.9g", name, top[i].index,
+             top[i].probability, want);
+      CHECK (i == 0 || probs->data[top[i - 1].index] >= want,
+             "%s: rank %d out of order", name, i);
+    }
+  CHECK (cfm_classify (logits->data, n, top, k, &err) == CFM_OK, "%s",
+         err.message);
+  free (top);
+}
+
 static void
 test_family (const char *dir, const char *manifest)
 {
   char path[4096], line[1024], a[512], b[512], onnx[512] = "";
-  CfmArray input = { 0 }, logits = { 0 };
+  CfmArray input = { 0 }, logits = { 0 }, probs = { 0 };
   Map *maps = calloc (MAX_MAPS, sizeof *maps);
   int n = 0, runs = 1, i;
   FILE *f;
@@ -430,6 +459,9 @@ test_family (const char *dir, const char *manifest)
         load_npy (dir, a, &input);
       else if (sscanf (line, "output %511s", a) == 1)
         load_npy (dir, a, &logits);
+      else if (sscanf (line, "probabilities %511s", a) == 1
+               && load_npy (dir, a, &probs))
+        check_classes (manifest, &logits, &probs);
       else if (sscanf (line, "onnx %511s", a) == 1)
         {
           if (onnx[0])
@@ -452,6 +484,7 @@ test_family (const char *dir, const char *manifest)
     cfm_array_free (&maps[i].ref);
   cfm_array_free (&input);
   cfm_array_free (&logits);
+  cfm_array_free (&probs);
   free (maps);
   if (f)
     fclose (f);
@@ -627,6 +660,67 @@ test_cases (const char *dir)
     fclose (f);
 }
 
+/* The built-in ImageNet names against torchvision's (DIR/imagenet.txt),
+ * read by the labels' own parser. */
+static void
+test_imagenet (const char *dir)
+{
+  char path[4096];
+  CfmLabels ours, theirs;
+  CfmError err;
+  void *data;
+  size_t len;
+  int i;
+
+  snprintf (path, sizeof path, "%s/imagenet.txt", dir);
+  CHECK (cfm_labels_imagenet (&ours, &err) == CFM_OK, "%s", err.message);
+  if (cfm_file_read (path, (size_t) 1 << 20, &data, &len, &err) != CFM_OK)
+    {
+      CHECK (0, "%s", err.message);
+      cfm_labels_free (&ours);
+      return;
+    }
+  data = realloc (data, len + 1);
+  ((char *) data)[len] = '\0';
+  CHECK (cfm_labels_parse (data, &theirs, &err) == CFM_OK, "%s", err.message);
+  CHECK (ours.n == 1000 && theirs.n == 1000, "%d and %d names", ours.n,
+         theirs.n);
+  for (i = 0; i < ours.n && i < theirs.n; i++)
+    CHECK (strcmp (ours.names[i], theirs.names[i]) == 0, "class %d: %s, "
+           "torchvision's %s", i, ours.names[i], theirs.names[i]);
+  cfm_labels_free (&ours);
+  cfm_labels_free (&theirs);
+  free (data);
+}
+
+/* Labels one a line: line ends, spaces, empty lines; a label too long. */
+static void
+test_labels (void)
+{
+  char long_label[400];
+  CfmLabels l;
+  CfmError err;
+  CfmClassScore top[2];
+  static const float inf[] = { 1.0f, INFINITY };
+
+  CHECK (cfm_labels_parse ("cat\r\n  dog \n\nbird", &l, &err) == CFM_OK,
+         "%s", err.message);
+  CHECK (l.n == 4 && strcmp (l.names[0], "cat") == 0
+         && strcmp (l.names[1], "dog") == 0 && l.names[2][0] == '\0'
+         && strcmp (l.names[3], "bird") == 0, "%d labels", l.n);
+  cfm_labels_free (&l);
+  CHECK (cfm_labels_parse ("a\nb\n", &l, &err) == CFM_OK && l.n == 2,
+         "a final line break: %d labels", l.n);
+  cfm_labels_free (&l);
+  memset (long_label, 'x', sizeof long_label - 1);
+  long_label[sizeof long_label - 1] = '\0';
+  CHECK (cfm_labels_parse (long_label, &l, &err) == CFM_ERR_PARSE,
+         "a label too long");
+  CHECK_MSG (err.message, "label 1 is longer than 255 bytes");
+  CHECK (cfm_classify (inf, 2, top, 2, &err) == CFM_ERR_VALUE, "inf logit");
+  CHECK_MSG (err.message, "logit 1 is not a finite number");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -637,6 +731,7 @@ main (int argc, char **argv)
   size_t i;
 
   test_refusals ();
+  test_labels ();
   for (i = 0; i < sizeof seeds / sizeof *seeds; i++)
     {
       char file[128];
@@ -651,6 +746,7 @@ main (int argc, char **argv)
       char path[4096], name[512];
       FILE *index;
 
+      test_imagenet (argv[1]);
       snprintf (path, sizeof path, "%s/index.txt", argv[1]);
       index = fopen (path, "r");
       CHECK (index != NULL, "cannot open %s", path);
