@@ -502,6 +502,10 @@ plan (Run *r, const int *want, int n, CfmError *err)
       if (p < 0 && want[i] != g->input)
         return cfm_error_set (err, CFM_ERR_ARG, "\"%s\" is not computed",
                               g->values[want[i]].name);
+      if (g->values[want[i]].kind != CFM_VALUE_MAP)
+        return cfm_error_set (err, CFM_ERR_ARG, "\"%s\" is a constant of "
+                              "the shape arithmetic, not maps",
+                              g->values[want[i]].name);
     }
   for (i = g->n_nodes - 1; i >= 0; i--)
     {
@@ -579,23 +583,56 @@ run_free (Run *r)
   free (r->profile);
 }
 
-/* One step: the input up to row END, then every node as far as it
- * can go. */
-static CfmStatus
-step (Run *r, int end, CfmError *err)
+/* The most output rows node N computes in one step: twice its share of
+ * the step's input rows (so it never falls behind), at least one.  After
+ * a global step every row of its readers is ready at once; the quota
+ * keeps them in bands all the same. */
+static int
+quota (const Run *r, int n, int per_step)
 {
-  CfmStatus status = read_input (r, end, err);
-  int i;
+  const CfmGraph *g = r->g;
+  long long h = g->values[g->nodes[n].outputs[0]].h;
+  long long in_h = g->values[g->input].h;
+  long long q = 2 * ((per_step * h + in_h - 1) / in_h);
 
+  return q < 1 ? 1 : q > h ? (int) h : (int) q;
+}
+
+/* One step: the input up to row END, then every node as far as it can go
+ * within its quota; *MOVED says whether any row was computed. */
+static CfmStatus
+step (Run *r, int end, int per_step, int *moved, CfmError *err)
+{
+  int was = r->held[r->g->input].hi, i;
+  CfmStatus status = read_input (r, end, err);
+
+  *moved = r->held[r->g->input].hi > was;
   for (i = 0; i < r->g->n_nodes && status == CFM_OK; i++)
     if (r->needed[i] && r->fused_into[i] < 0)
       {
-        int ready = rows_ready (r, i);
+        int ready = rows_ready (r, i), most = r->done[i] + quota (r, i,
+                                                                   per_step);
 
+        ready = ready < most ? ready : most;
         if (ready > r->done[i])
-          status = run_node (r, i, ready, err);
+          {
+            status = run_node (r, i, ready, err);
+            *moved = 1;
+          }
       }
   return status;
+}
+
+/* Whether every wanted value has all its rows. */
+static int
+all_given (const Run *r, const int *want, int n)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (r->held[want[i]].hi < r->g->values[want[i]].h)
+      return 0;
+  return 1;
 }
 
 CfmStatus
@@ -636,10 +673,15 @@ cfm_graph_run (const CfmGraph *g, const int *want, int n, int band_rows,
   /* the input advances so the first wanted value gains BAND_ROWS rows */
   first_h = g->values[want[0]].h;
   per_step = (int) (((long long) band_rows * in_h + first_h - 1) / first_h);
-  for (end = 0; end < in_h && status == CFM_OK;)
+  for (end = 0; status == CFM_OK && !all_given (&r, want, n);)
     {
+      int moved;
+
       end = per_step > in_h - end ? in_h : end + per_step;
-      status = step (&r, end, err);
+      status = step (&r, end, per_step, &moved, err);
+      if (status == CFM_OK && !moved)   /* never: every node can go on */
+        status = cfm_error_set (err, CFM_ERR_ARG, "the graph stopped "
+                                "before its wanted values were computed");
     }
   run_free (&r);
   return status;
