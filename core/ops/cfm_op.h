@@ -147,6 +147,11 @@ int cfm_op_module_fuses (const CfmNode *node, const CfmNode *next);
 CfmStatus cfm_op_copy_run (const CfmGraph *g, const CfmNode *node,
                            const CfmOpRun *run, CfmError *err);
 
+/* Input 0's whole map as one vector, channel by channel, row by row
+ * (torch.flatten (x, 1)). */
+CfmStatus cfm_op_vector_run (const CfmGraph *g, const CfmNode *node,
+                             const CfmOpRun *run, CfmError *err);
+
 /* The same for a constant input, before the run. */
 CfmStatus cfm_op_copy_fold (CfmGraph *g, CfmNode *node, CfmError *err);
 

@@ -337,3 +337,23 @@ cfm_op_fold_output (CfmGraph *g, const CfmNode *node, int k, int ndim,
   *data = t->owned;
   return CFM_OK;
 }
+
+CfmStatus
+cfm_op_vector_run (const CfmGraph *g, const CfmNode *node,
+                   const CfmOpRun *run, CfmError *err)
+{
+  const CfmBand *in = &run->in[0];
+  size_t k = 0;
+  int ch, y, x;
+
+  (void) g;
+  (void) node;
+  (void) err;
+  for (ch = 0; ch < in->c; ch++)
+    for (y = 0; y < in->h; y++)
+      for (x = 0; x < in->w; x++)
+        run->out[0][k++ * run->plane[0]]
+          = in->data[ch * cfm_band_plane (in)
+                     + (size_t) (y - in->row0) * in->w + x];
+  return CFM_OK;
+}

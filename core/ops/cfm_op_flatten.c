@@ -3,8 +3,6 @@
  * maps into one vector, channel by channel, row by row. */
 #include "cfm_op.h"
 
-#include <string.h>
-
 static int
 flatten_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
 {
@@ -29,26 +27,6 @@ flatten_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   return CFM_OK;
 }
 
-static CfmStatus
-flatten_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
-             CfmError *err)
-{
-  const CfmBand *in = &run->in[0];
-  size_t k = 0;
-  int ch, y, x;
-
-  (void) g;
-  (void) node;
-  (void) err;
-  for (ch = 0; ch < in->c; ch++)
-    for (y = 0; y < in->h; y++)
-      for (x = 0; x < in->w; x++)
-        run->out[0][k++ * run->plane[0]]
-          = in->data[ch * cfm_band_plane (in)
-                     + (size_t) (y - in->row0) * in->w + x];
-  return CFM_OK;
-}
-
 static const char *const onnx_types[] = { "Flatten", NULL };
 static const char *const modules[] = { "Flatten", NULL };
 
@@ -59,5 +37,5 @@ const CfmOp cfm_op_flatten = {
   .from_onnx = flatten_from_onnx,
   .shape = flatten_shape,
   .input_rows = cfm_op_all_rows,
-  .run = flatten_run,
+  .run = cfm_op_vector_run,
 };

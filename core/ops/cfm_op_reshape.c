@@ -119,19 +119,8 @@ static CfmStatus
 reshape_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
              CfmError *err)
 {
-  const CfmBand *in = &run->in[0];
-  size_t k = 0;
-  int ch, y, x;
-
-  if (!node->axis)
-    return cfm_op_copy_run (g, node, run, err);
-  for (ch = 0; ch < in->c; ch++)   /* a vector, as Flatten makes it */
-    for (y = 0; y < in->h; y++)
-      for (x = 0; x < in->w; x++)
-        run->out[0][k++ * run->plane[0]]
-          = in->data[ch * cfm_band_plane (in)
-                     + (size_t) (y - in->row0) * in->w + x];
-  return CFM_OK;
+  return node->axis ? cfm_op_vector_run (g, node, run, err)
+                    : cfm_op_copy_run (g, node, run, err);
 }
 
 static const char *const onnx_types[] = { "Reshape", NULL };

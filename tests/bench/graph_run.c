@@ -15,50 +15,12 @@
 #include <time.h>
 
 #include "cfm_file.h"
+#include "bench_process.h"
 #include "cfm_graph.h"
 #include "fma_peak.h"
 
 #define FILE_MAX ((size_t) 4 << 30)
 #define MAX_NODES 16
-
-static double
-now (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-/* The process's peak resident memory (VmHWM) in MB. */
-static double
-peak_mb (void)
-{
-  char line[256];
-  double kb = -1;
-  FILE *f = fopen ("/proc/self/status", "r");
-
-  while (f && fgets (line, sizeof line, f))
-    if (strncmp (line, "VmHWM:", 6) == 0)
-      kb = atof (line + 6);
-  if (f)
-    fclose (f);
-  return kb / 1024.0;
-}
-
-static CfmStatus
-rows (void *data, int row0, int n, float *dst, CfmError *err)
-{
-  int w = *(const int *) data, ch;
-  size_t count = (size_t) n * w, i;
-
-  (void) err;
-  for (ch = 0; ch < 3; ch++)
-    for (i = 0; i < count; i++)
-      dst[ch * count + i] = (float) (((size_t) row0 * w + i + ch) % 251)
-                            / 251.0f - 0.5f;
-  return CFM_OK;
-}
 
 /* Sums the rows given, so that nothing is optimised away. */
 static CfmStatus
@@ -98,7 +60,7 @@ main (int argc, char **argv)
   w = atoi (argv[2]);
   h = atoi (argv[3]);
   band = atoi (argv[4]);
-  t0 = now ();
+  t0 = bench_now ();
   if (cfm_file_open (argv[1], FILE_MAX, &file, &err) != CFM_OK
       || cfm_graph_read_onnx (cfm_file_data (file), cfm_file_size (file), &g,
                               &weights, &err) != CFM_OK
@@ -107,7 +69,7 @@ main (int argc, char **argv)
       fprintf (stderr, "%s: %s\n", argv[1], err.message);
       return 1;
     }
-  t_read = now () - t0;
+  t_read = bench_now () - t0;
   for (i = 5; i < argc && n < MAX_NODES; i++)
     {
       int node = cfm_graph_find_node (&g, argv[i]);
@@ -121,16 +83,16 @@ main (int argc, char **argv)
     }
   for (k = 0; k < 2; k++)
     {
-      t0 = now ();
-      if (cfm_graph_run (&g, want, n, band, rows, &w, take, &sum, &err)
+      t0 = bench_now ();
+      if (cfm_graph_run (&g, want, n, band, bench_rows, &w, take, &sum, &err)
           != CFM_OK)
         {
           fprintf (stderr, "%s\n", err.message);
           return 1;
         }
-      best = now () - t0 < best ? now () - t0 : best;
+      best = bench_now () - t0 < best ? bench_now () - t0 : best;
     }
-  printf ("%.3f|%.4f|%.0f\n", t_read, best, peak_mb ());
+  printf ("%.3f|%.4f|%.0f\n", t_read, best, bench_status_mb ("VmHWM"));
   fprintf (stderr, "(checksum %g)\n", sum);
   cfm_graph_free (&g);
   cfm_tensors_free (&weights);

@@ -16,49 +16,11 @@
 
 #include "cfm_model.h"
 #include "cfm_file.h"
+#include "bench_process.h"
 #include "cfm_npy.h"
 
 #define FILE_MAX ((size_t) 4 << 30)
 #define BAND_ROWS 4
-
-static double
-now (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-/* FIELD of /proc/self/status (VmRSS, VmHWM) in MB. */
-static double
-status_mb (const char *field)
-{
-  char line[256];
-  double kb = -1;
-  FILE *f = fopen ("/proc/self/status", "r");
-
-  while (f && fgets (line, sizeof line, f))
-    if (strncmp (line, field, strlen (field)) == 0)
-      kb = atof (line + strlen (field) + 1);
-  if (f)
-    fclose (f);
-  return kb / 1024.0;
-}
-
-static CfmStatus
-rows (void *data, int row0, int n, float *dst, CfmError *err)
-{
-  int w = *(const int *) data, ch;
-  size_t count = (size_t) n * w, i;
-
-  (void) err;
-  for (ch = 0; ch < 3; ch++)
-    for (i = 0; i < count; i++)
-      dst[ch * count + i] = (float) (((size_t) row0 * w + i + ch) % 251)
-                            / 251.0f - 0.5f;
-  return CFM_OK;
-}
 
 static volatile float sink;
 
@@ -117,7 +79,7 @@ main (int argc, char **argv)
   memcpy (z, text, text_len);
   w = atoi (argv[4]);
   h = atoi (argv[5]);
-  t0 = now ();
+  t0 = bench_now ();
   if ((argc > 6 && strcmp (argv[6], "--copy") == 0
        ? open_copied (argv[1], z, &model, &err)
        : cfm_model_open (argv[1], FILE_MAX, z, &model, &err)) != CFM_OK)
@@ -125,7 +87,7 @@ main (int argc, char **argv)
       fprintf (stderr, "%s: %s\n", argv[1], err.message);
       return 1;
     }
-  t_open = now () - t0;
+  t_open = bench_now () - t0;
   printf ("%.3f|", t_open);
   fflush (stdout);
   last = cfm_network_find (&model.net, argv[3]);
@@ -135,17 +97,17 @@ main (int argc, char **argv)
       return 1;
     }
   {
-    double rss_open = status_mb ("VmRSS:");
+    double rss_open = bench_status_mb ("VmRSS:");
 
-    t0 = now ();
+    t0 = bench_now ();
     if (cfm_network_forward_bands (&model.net, &last, 1, 3, h, w, BAND_ROWS,
-                                   rows, &w, band, NULL, &err) != CFM_OK)
+                                   bench_rows, &w, band, NULL, &err) != CFM_OK)
       {
         fprintf (stderr, "%s\n", err.message);
         return 1;
       }
-    t_run = now () - t0;
-    printf ("%.2f|%.0f|%.0f\n", t_run, rss_open, status_mb ("VmHWM:"));
+    t_run = bench_now () - t0;
+    printf ("%.2f|%.0f|%.0f\n", t_run, rss_open, bench_status_mb ("VmHWM:"));
   }
   cfm_model_free (&model);
   free (text);
