@@ -168,7 +168,8 @@ depthwise_row (const CfmModule *m, const Rows *in, int f, int y, int ow,
     {
       int iy = cfm_pad_index (y * m->stride[0] - m->pad[0] + ky * m->dil[0],
                               in->h, m->pad_mode);
-      const float *src = plane + (size_t) (iy - in->row0) * in->w;
+      const float *src = iy < 0 ? NULL
+                         : plane + (size_t) (iy - in->row0) * in->w;
 
       for (kx = 0; iy >= 0 && kx < m->k[1]; kx++)
         {
@@ -354,8 +355,8 @@ phase_image (const CfmModule *m, const Rows *in, int a, int b, int o0,
       {
         int y = cfm_pad_index (s * (o0 + i) + a - m->pad[0], in->h,
                                m->pad_mode);
-        const float *src = in->data + c * cfm_band_plane (in)
-                           + (size_t) (y - in->row0) * in->w;
+        const float *src = y < 0 ? NULL : in->data + c * cfm_band_plane (in)
+                                          + (size_t) (y - in->row0) * in->w;
         float *dst = img + ((size_t) c * rows + i) * cols;
 
         for (j = 0; j < cols; j++)

@@ -180,8 +180,9 @@ pad_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
 
       for (ch = 0; ch < in->c; ch++)
         {
-          const float *src = in->data + ch * cfm_band_plane (in)
-                             + (size_t) (s - in->row0) * in->w;
+          const float *src = s < 0 ? NULL
+                             : in->data + ch * cfm_band_plane (in)
+                               + (size_t) (s - in->row0) * in->w;
           float *o = run->out[0] + ch * run->plane[0]
                      + (size_t) (y - run->o0) * out->w;
 
