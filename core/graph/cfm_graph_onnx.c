@@ -45,7 +45,7 @@ name_node (CfmNode *node, const Node *n, int i)
   if (n->name.p && n->name.end > n->name.p)
     snprintf (node->name, sizeof node->name, "%.*s",
               (int) (n->name.end - n->name.p), n->name.p);
-  else
+  if (node->name[0] == '\0')   /* no name, or one that starts with a NUL */
     snprintf (node->name, sizeof node->name, "%.*s_%d",
               (int) (n->op.end - n->op.p), n->op.p, i);
   snprintf (node->type, sizeof node->type, "%.*s",
