@@ -131,10 +131,10 @@ const char *cfm_graph_node_label (const CfmGraph *g, int node);
 /* Sizes every value for an input of C x H x W.  A node whose inputs it
  * cannot take, or whose output's size overflows or passes
  * CFM_GRAPH_MAX_VALUE_BYTES, is marked so (why names it) and left
- * unsized, with the nodes that depend on it: the others are sized.  Shape arithmetic (Shape, Gather,
+ * unsized (0 x 0 x 0), with the nodes that depend on it and those that
+ * cannot run: the others are sized.  Shape arithmetic (Shape, Gather,
  * Unsqueeze, Concat, Slice, Cast, Div, Mul... on constants and on the
- * maps' sizes) is computed here, its values becoming constants.  Nodes that cannot run, and those that
- * depend on them, are left unsized (0 x 0 x 0). */
+ * maps' sizes) is computed here, its values becoming constants. */
 CfmStatus cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err);
 
 /* Whether NODE can be computed (after cfm_graph_shapes): it and every

@@ -12,252 +12,18 @@
  * step has run. */
 #include "cfm_graph.h"
 
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cfm_op.h"
+#include "cfm_graph_engine.h"
+#include "cfm_graph_profile.h"
 #include "cfm_settings.h"
-
-/* The time each kind of node took, for the benchmark ($CFM_GRAPH_PROFILE
- * set: printed to stderr after each run): convolutions by kernel (1x1,
- * depthwise, others) with their multiply-adds, and each other operator. */
-#define PROFILE_KINDS 32
-
-typedef struct
-{
-  const char *kind;
-  double      seconds, macs;
-} Profile;
-
-static int
-profiling (void)
-{
-  return cfm_settings ()->graph_profile;
-}
-
-static double
-seconds_now (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-/* Adds SECONDS of node NODE's output rows ROWS to PROFILE. */
-static void
-profile_add (Profile *profile, const CfmGraph *g, const CfmNode *node,
-             int rows, double seconds)
-{
-  const CfmModule *m = &node->m;
-  const CfmValue *out = &g->values[node->outputs[0]];
-  const char *kind = node->op->name;
-  double macs = 0.0;
-  int i;
-
-  if (strcmp (kind, "Conv") == 0)
-    {
-      kind = m->groups == m->in_c && m->groups > 1 ? "Conv depthwise"
-             : m->k[0] == 1 && m->k[1] == 1 ? "Conv 1x1" : "Conv";
-      macs = (double) out->c * (m->in_c / m->groups) * m->k[0] * m->k[1]
-             * rows * out->w;
-    }
-  for (i = 0; i < PROFILE_KINDS - 1 && profile[i].kind
-                  && strcmp (profile[i].kind, kind) != 0; i++)
-    ;
-  profile[i].kind = kind;
-  profile[i].seconds += seconds;
-  profile[i].macs += macs;
-}
-
-static void
-profile_print (const Profile *profile)
-{
-  int i;
-
-  for (i = 0; i < PROFILE_KINDS && profile[i].kind; i++)
-    fprintf (stderr, "profile|%s|%.4f|%.3f\n", profile[i].kind,
-             profile[i].seconds, profile[i].macs * 1e-9);
-}
-
-/* The rows a value holds: row r of channel ch at buf[ch * cap * w + (r -
- * base) * w]. */
-typedef struct
-{
-  float  *buf;
-  size_t  cap;         /* rows of room per plane */
-  int     base, lo, hi;
-  int     wanted;      /* its rows go to the host */
-} Held;
-
-/* A reader of a value: node NODE's input INPUT. */
-typedef struct
-{
-  int node, input;
-} Reader;
-
-typedef struct
-{
-  const CfmGraph *g;
-  Held           *held;       /* per value */
-  int            *done;       /* per node: output rows computed */
-  int            *fused_next; /* per node: the activation it writes, or -1 */
-  int            *fused_into; /* per node: the node that writes it, or -1 */
-  char           *needed;     /* per node: on the way to a wanted value */
-  Reader         *readers;    /* per value, from first[v] to first[v + 1] */
-  int            *first;
-  CfmConvPacked  *packed;     /* per node */
-  CfmBand        *bands;      /* a node's inputs, CFM_NODE_MAX_INPUTS */
-  float          *scratch;    /* input rows as the reader gives them */
-  size_t          scratch_cap, bytes, limit;
-  CfmRowReader    read;
-  void           *read_data;
-  CfmGraphOutput  output;
-  void           *data;
-  Profile        *profile;    /* or NULL */
-} Run;
 
 size_t
 cfm_graph_memory_limit (void)
 {
   return cfm_settings ()->memory_limit;
-}
-
-/* The row of value V that no reader needs any more: the first row any
- * needed reader's next output row reads (H when none will read again). */
-static int
-first_row_read (const Run *r, int v)
-{
-  const CfmGraph *g = r->g;
-  int lo = g->values[v].h, e;
-
-  for (e = r->first[v]; e < r->first[v + 1]; e++)
-    {
-      const CfmNode *node = &g->nodes[r->readers[e].node];
-      int done = r->done[r->readers[e].node], r0, rn;
-      int out_h = g->values[node->outputs[0]].h;
-
-      if (!r->needed[r->readers[e].node] || done >= out_h)
-        continue;
-      if (node->op->input_rows)
-        node->op->input_rows (g, node, r->readers[e].input, done, 1, &r0, &rn);
-      else
-        cfm_op_same_rows (g, node, r->readers[e].input, done, 1, &r0, &rn);
-      lo = r0 < lo ? r0 : lo;
-    }
-  return lo;
-}
-
-/* Room in V's rows up to row HI, moving the rows held to the front or
- * into a larger buffer when they reach its end. */
-static CfmStatus
-reserve_rows (Run *r, int v, int hi, CfmError *err)
-{
-  const CfmValue *val = &r->g->values[v];
-  Held *h = &r->held[v];
-  size_t plane_old = h->cap * (size_t) val->w, keep = (size_t) (h->hi - h->lo);
-  size_t need = (size_t) (hi - h->lo), cap, bytes;
-  float *buf;
-  int ch;
-
-  if (h->buf && (size_t) (hi - h->base) <= h->cap)
-    return CFM_OK;
-  cap = h->buf && need <= h->cap ? h->cap : need + need / 4 + 2;
-  if (cap > (size_t) val->h)
-    cap = (size_t) val->h;
-  bytes = cap * (size_t) val->w * (size_t) val->c * sizeof (float);
-  if (cap != h->cap || h->buf == NULL)
-    {
-      size_t old = h->cap * (size_t) val->w * (size_t) val->c * sizeof (float);
-
-      if (r->bytes - old + bytes > r->limit)
-        return cfm_error_set (err, CFM_ERR_NOMEM, "%s: holding %zu rows of "
-                              "\"%s\" (%d x %d x %d) would pass the memory "
-                              "limit of %zu MB ($CFM_MEMORY_LIMIT)",
-                              val->producer >= 0
-                              ? r->g->nodes[val->producer].name : "input",
-                              need, val->name, val->c, val->h, val->w,
-                              r->limit >> 20);
-      buf = malloc (bytes + sizeof (float));
-      if (buf == NULL)
-        return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for \"%s\"",
-                              val->name);
-      r->bytes = r->bytes - old + bytes;
-    }
-  else
-    buf = h->buf;
-  for (ch = 0; ch < val->c && keep > 0; ch++)
-    memmove (buf + ch * cap * val->w,
-             h->buf + ch * plane_old + (size_t) (h->lo - h->base) * val->w,
-             keep * val->w * sizeof (float));
-  if (buf != h->buf)
-    free (h->buf);
-  h->buf = buf;
-  h->cap = cap;
-  h->base = h->lo;
-  return CFM_OK;
-}
-
-/* Drops the rows of V below what its readers still read; all of them
- * once none will. */
-static void
-release (Run *r, int v)
-{
-  Held *h = &r->held[v];
-  int lo = first_row_read (r, v);
-
-  if (lo > h->hi)
-    lo = h->hi;
-  if (lo > h->lo)
-    h->lo = lo;
-  if (h->lo == h->hi && h->hi == r->g->values[v].h && h->buf)
-    {
-      r->bytes -= h->cap * (size_t) r->g->values[v].w
-                  * (size_t) r->g->values[v].c * sizeof (float);
-      free (h->buf);
-      h->buf = NULL;
-      h->cap = 0;
-    }
-}
-
-/* The rows of V (a map held, or a constant) that a band reads. */
-static CfmBand
-band_of (const Run *r, int v, int r0, int rn)
-{
-  const CfmValue *val = &r->g->values[v];
-  const Held *h = &r->held[v];
-  CfmBand b;
-
-  b.c = val->c;
-  b.h = val->h;
-  b.w = val->w;
-  if (val->kind == CFM_VALUE_CONST)
-    {
-      b.data = val->tensor->data;
-      b.row0 = 0;
-      b.rows = val->h;
-      b.plane = (size_t) val->h * val->w;
-      return b;
-    }
-  b.data = h->buf + (size_t) (r0 - h->base) * val->w;
-  b.row0 = r0;
-  b.rows = rn;
-  b.plane = h->cap * (size_t) val->w;
-  return b;
-}
-
-/* The rows of input I that NODE's output rows [O0, O0 + ON) read. */
-static void
-rows_read (const Run *r, const CfmNode *node, int i, int o0, int on, int *r0,
-           int *rn)
-{
-  if (node->op->input_rows)
-    node->op->input_rows (r->g, node, i, o0, on, r0, rn);
-  else
-    cfm_op_same_rows (r->g, node, i, o0, on, r0, rn);
 }
 
 /* Whether NODE's output rows [DONE, END) can be computed from the rows
@@ -275,7 +41,7 @@ computable (const Run *r, const CfmNode *node, int done, int end)
       if (val == NULL || val->kind == CFM_VALUE_CONST
           || r->held[v].hi >= val->h)
         continue;
-      rows_read (r, node, i, done, end - done, &r0, &rn);
+      cfm_rows_read (r, node, i, done, end - done, &r0, &rn);
       if (r0 + rn > r->held[v].hi)
         return 0;
     }
@@ -310,7 +76,7 @@ static CfmStatus
 give (Run *r, int v, int a, int b, CfmError *err)
 {
   const CfmValue *val = &r->g->values[v];
-  CfmBand band = band_of (r, v, a, b - a);
+  CfmBand band = cfm_rows_band (r, v, a, b - a);
 
   return r->output (r->data, v, band.data, band.plane, val->c, val->h, val->w,
                     a, b - a, err);
@@ -340,7 +106,7 @@ reserve_outputs (Run *r, int n, int done, int end, float **out,
     {
       int v = written_value (r, n, k);
 
-      status = reserve_rows (r, v, end, err);
+      status = cfm_rows_reserve (r, v, end, err);
       out[k] = r->held[v].buf
                + (size_t) (done - r->held[v].base) * r->g->values[v].w;
       plane[k] = r->held[v].cap * (size_t) r->g->values[v].w;
@@ -371,9 +137,9 @@ rows_done (Run *r, int n, int done, int end, CfmError *err)
   for (i = 0; i < node->n_inputs; i++)
     if (node->inputs[i] >= 0 && r->g->values[node->inputs[i]].kind
                                 == CFM_VALUE_MAP)
-      release (r, node->inputs[i]);
+      cfm_rows_release (r, node->inputs[i]);
   for (k = 0; k < node->n_outputs; k++)
-    release (r, written_value (r, n, k));
+    cfm_rows_release (r, written_value (r, n, k));
   return status;
 }
 
@@ -393,8 +159,8 @@ run_node (Run *r, int n, int end, CfmError *err)
   for (i = 0; i < node->n_inputs; i++)
     if (node->inputs[i] >= 0)
       {
-        rows_read (r, node, i, done, end - done, &r0, &rn);
-        r->bands[i] = band_of (r, node->inputs[i], r0, rn);
+        cfm_rows_read (r, node, i, done, end - done, &r0, &rn);
+        r->bands[i] = cfm_rows_band (r, node->inputs[i], r0, rn);
       }
     else
       memset (&r->bands[i], 0, sizeof r->bands[i]);
@@ -409,10 +175,11 @@ run_node (Run *r, int n, int end, CfmError *err)
   run.on = end - done;
   run.packed = &r->packed[n];
   run.then = r->fused_next[n] >= 0 ? &r->g->nodes[r->fused_next[n]] : NULL;
-  t0 = r->profile ? seconds_now () : 0.0;
+  t0 = r->profile ? cfm_profile_now () : 0.0;
   status = node->op->run (r->g, node, &run, err);
   if (r->profile)
-    profile_add (r->profile, r->g, node, end - done, seconds_now () - t0);
+    cfm_profile_add (r->profile, r->g, node, end - done,
+                     cfm_profile_now () - t0);
   return status == CFM_OK ? rows_done (r, n, done, end, err) : status;
 }
 
@@ -437,7 +204,7 @@ read_input (Run *r, int end, CfmError *err)
       if (r->scratch == NULL)
         return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a band");
     }
-  status = reserve_rows (r, g->input, end, err);
+  status = cfm_rows_reserve (r, g->input, end, err);
   if (status == CFM_OK)
     status = r->read (r->read_data, h->hi, (int) rows, r->scratch, err);
   for (ch = 0; ch < in->c && status == CFM_OK; ch++)
@@ -448,7 +215,7 @@ read_input (Run *r, int end, CfmError *err)
   h->hi = end;
   if (h->wanted)
     status = give (r, g->input, end - (int) rows, end, err);
-  release (r, g->input);
+  cfm_rows_release (r, g->input);
   return status;
 }
 
@@ -579,7 +346,7 @@ run_free (Run *r)
   free (r->bands);
   free (r->scratch);
   if (r->profile)
-    profile_print (r->profile);
+    cfm_profile_print (r->profile);
   free (r->profile);
 }
 
@@ -662,8 +429,8 @@ cfm_graph_run (const CfmGraph *g, const int *want, int n, int band_rows,
   r.first = calloc ((size_t) g->n_values + 2, sizeof *r.first);
   r.packed = calloc ((size_t) g->n_nodes + 1, sizeof *r.packed);
   r.bands = calloc (CFM_NODE_MAX_INPUTS, sizeof *r.bands);
-  r.profile = profiling () ? calloc (PROFILE_KINDS, sizeof *r.profile)
-                           : NULL;
+  r.profile = cfm_settings ()->graph_profile
+              ? calloc (CFM_PROFILE_KINDS, sizeof *r.profile) : NULL;
   status = r.held && r.done && r.needed && r.first && r.packed && r.bands
            && r.fused_next && r.fused_into
            ? list_readers (&r, err)
