@@ -27,7 +27,7 @@ typedef enum
   CFM_FN_RELU, CFM_FN_RELU6, CFM_FN_LEAKY_RELU, CFM_FN_ELU, CFM_FN_GELU,
   CFM_FN_GELU_TANH, CFM_FN_SILU, CFM_FN_SIGMOID, CFM_FN_TANH, CFM_FN_HARDTANH,
   CFM_FN_HARDSIGMOID, CFM_FN_HARDSWISH, CFM_FN_SOFTPLUS, CFM_FN_MISH,
-  CFM_FN_ERF, CFM_FN_PRELU
+  CFM_FN_ERF
 } CfmFunction;
 
 typedef struct
@@ -48,8 +48,7 @@ typedef struct
   float         eps;
   /* functions: which, and its parameter(s) */
   CfmFunction   fn;
-  float         alpha, beta, lo, hi;   /* PReLU: slopes in weight, their
-                                          count in features */
+  float         alpha, beta, lo, hi;
   /* weights, bound from the state dict (borrowed) */
   const float  *weight, *bias, *mean, *var;
 } CfmModule;

@@ -95,18 +95,6 @@ apply_function_rows (const CfmModule *m, const float *in, float *out,
     }
 }
 
-/* PReLU on channel CH's N values: its slope, or the one slope. */
-static void
-prelu_rows (const CfmModule *m, int ch, const float *in, float *out,
-            size_t n)
-{
-  float slope = m->weight[m->features == 1 ? 0 : ch];
-  size_t i;
-
-  for (i = 0; i < n; i++)
-    out[i] = in[i] > 0.0f ? in[i] : in[i] * slope;
-}
-
 /* One pooled value: the window of output pixel (Y, X) (Y an absolute
  * row). */
 static float
@@ -323,9 +311,7 @@ cfm_module_run (const CfmModule *m, const CfmBand *in,
       batchnorm (m, src, in_stride, out->conv, stride, n);
       return CFM_OK;
     case CFM_MODULE_FUNCTION:
-      for (ch = 0; ch < in->c && m->fn == CFM_FN_PRELU; ch++)
-        prelu_rows (m, ch, src + ch * in_stride, out->conv + ch * stride, n);
-      for (ch = 0; ch < in->c && m->fn != CFM_FN_PRELU; ch++)
+      for (ch = 0; ch < in->c; ch++)
         apply_function_rows (m, src + ch * in_stride,
                              out->conv + ch * stride, n);
       return CFM_OK;
