@@ -144,6 +144,30 @@ CfmStatus cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err);
  * operator stop it. */
 int cfm_graph_node_runs (const CfmGraph *g, int node, char *why);
 
+/* Where a node's output pixels lie over the graph's input, per axis (0
+ * rows, 1 columns): output pixel i's receptive field is centred at input
+ * coordinate CENTRE + i * STRIDE (pixel centres at whole numbers) and
+ * spans FIELD input pixels, padding included.  The stride is the fraction
+ * STRIDE_NUM / STRIDE_DEN: below 1 after upsampling, not a whole number
+ * after a resize by an odd ratio.  Where a branch joins, the input with the
+ * widest field gives the output's.  GLOBAL: the output also depends on
+ * every input pixel through a global step (a squeeze-excitation gate, a
+ * classifier's pooling); FIELD stays the local one, and after the global
+ * step itself it covers the whole input. */
+typedef struct
+{
+  long long stride_num[2], stride_den[2];
+  double    stride[2];
+  double    centre[2];
+  double    field[2];
+  int       global;
+} CfmGraphGeometry;
+
+/* NODE's output geometry (after cfm_graph_shapes), or a message when NODE
+ * cannot be computed. */
+CfmStatus cfm_graph_geometry (const CfmGraph *g, int node,
+                              CfmGraphGeometry *geo, CfmError *err);
+
 /* Rows [ROW0, ROW0 + ROWS) of value VALUE (C x H x W), channel ch's row r
  * at DATA[ch * PLANE + (r - ROW0) * W]. */
 typedef CfmStatus (*CfmGraphOutput) (void *data, int value, const float *rows,

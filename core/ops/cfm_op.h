@@ -47,6 +47,11 @@ struct CfmOp
   /* Whether NODE can write the output of NEXT, its output's one reader,
    * in the same pass (a convolution and the ReLU after it); NULL: no. */
   int (*fuses) (const CfmNode *node, const CfmNode *next);
+  /* Where NODE's output pixels lie over the graph's input, from GEO, the
+   * widest of its map inputs' (cfm_graph_geometry); NULL: as its input's
+   * (a pixel-wise step). */
+  void (*geometry) (const CfmGraph *g, const CfmNode *node,
+                    CfmGraphGeometry *geo);
   /* Computes NODE's outputs as constants (cfm_op_fold_output) before the
    * run, where its inputs are constants or the sizes it reads are known
    * (shape arithmetic); NULL, or CFM_OK with no output folded: it runs. */
@@ -141,6 +146,25 @@ void cfm_op_module_rows (const CfmGraph *g, const CfmNode *node, int i,
 CfmStatus cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
                              const CfmOpRun *run, CfmError *err);
 int cfm_op_module_fuses (const CfmNode *node, const CfmNode *next);
+
+/* GEO after a window of side K, stride S, padding P (before) and
+ * dilation D along axis A. */
+void cfm_op_window_geometry (CfmGraphGeometry *geo, int a, int k, int s,
+                             int p, int d);
+
+/* GEO's stride along axis A times NUM / DEN (a resize, a transposed
+ * convolution). */
+void cfm_op_scale_stride (CfmGraphGeometry *geo, int a, long long num,
+                          long long den);
+
+/* The geometry of a chain module's window (a convolution, a pooling). */
+void cfm_op_module_geometry (const CfmGraph *g, const CfmNode *node,
+                             CfmGraphGeometry *geo);
+
+/* A step that reads its input's whole map (a global pooling, a Flatten):
+ * its one output pixel's field is all of it. */
+void cfm_op_whole_geometry (const CfmGraph *g, const CfmNode *node,
+                            CfmGraphGeometry *geo);
 
 /* Hands input 0's rows on to every output (Identity, Cast, a Reshape
  * that keeps the values' order). */

@@ -52,6 +52,7 @@ const CfmOp cfm_op_conv = {
   .from_onnx = conv_from_onnx,
   .shape = cfm_op_module_shape,
   .input_rows = cfm_op_module_rows,
+  .geometry = cfm_op_module_geometry,
   .run = cfm_op_module_run,
   .fuses = cfm_op_module_fuses,
 };

@@ -144,6 +144,28 @@ conv_transpose_run (const CfmGraph *g, const CfmNode *node,
   return CFM_OK;
 }
 
+/* Output pixel o gathers input pixels i with i * s = o + p - d * t for the
+ * kernel's taps t: centred at (o + p - d (k - 1) / 2) / s, reaching
+ * d (k - 1) / s input pixels; each output pixel steps 1 / s of one. */
+static void
+conv_transpose_geometry (const CfmGraph *g, const CfmNode *node,
+                         CfmGraphGeometry *geo)
+{
+  const CfmModule *m = &node->m;
+  int a;
+
+  (void) g;
+  for (a = 0; a < 2; a++)
+    {
+      double reach = (double) m->dil[a] * (m->k[a] - 1);
+
+      geo->centre[a] += (m->pad[a] - reach / 2.0) / m->stride[a]
+                        * geo->stride[a];
+      geo->field[a] += reach / m->stride[a] * geo->stride[a];
+      cfm_op_scale_stride (geo, a, 1, m->stride[a]);
+    }
+}
+
 static const char *const onnx_types[] = { "ConvTranspose", NULL };
 static const char *const modules[] = { "ConvTranspose2d", NULL };
 
@@ -155,4 +177,5 @@ const CfmOp cfm_op_conv_transpose = {
   .shape = conv_transpose_shape,
   .input_rows = conv_transpose_rows,
   .run = conv_transpose_run,
+  .geometry = conv_transpose_geometry,
 };

@@ -38,4 +38,5 @@ const CfmOp cfm_op_flatten = {
   .shape = flatten_shape,
   .input_rows = cfm_op_all_rows,
   .run = cfm_op_vector_run,
+  .geometry = cfm_op_whole_geometry,
 };

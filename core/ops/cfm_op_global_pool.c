@@ -94,4 +94,5 @@ const CfmOp cfm_op_global_pool = {
   .shape = global_shape,
   .input_rows = cfm_op_all_rows,
   .run = global_run,
+  .geometry = cfm_op_whole_geometry,
 };

@@ -194,6 +194,15 @@ pad_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* The padding moves the map's origin up and left, its field unchanged. */
+static void
+pad_geometry (const CfmGraph *g, const CfmNode *node, CfmGraphGeometry *geo)
+{
+  (void) g;
+  geo->centre[0] -= node->splits[0] * geo->stride[0];
+  geo->centre[1] -= node->splits[1] * geo->stride[1];
+}
+
 static const char *const onnx_types[] = { "Pad", NULL };
 static const char *const modules[] = { "ZeroPad2d", "ConstantPad2d",
                                        "ReflectionPad2d", "ReplicationPad2d",
@@ -207,4 +216,5 @@ const CfmOp cfm_op_pad = {
   .shape = pad_shape,
   .input_rows = pad_rows,
   .run = pad_run,
+  .geometry = pad_geometry,
 };

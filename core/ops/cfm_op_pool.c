@@ -38,5 +38,6 @@ const CfmOp cfm_op_pool = {
   .from_onnx = pool_from_onnx,
   .shape = cfm_op_module_shape,
   .input_rows = cfm_op_module_rows,
+  .geometry = cfm_op_module_geometry,
   .run = cfm_op_module_run,
 };

@@ -208,6 +208,42 @@ resize_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* Along axis A: output pixel 0 lies at the input's SOURCE (0) and each
+ * next one a step further (a fraction of whole numbers where the scale or
+ * its inverse is one, else IN / OUT); linear taps reach one pixel more. */
+static void
+resize_geometry_axis (const CfmNode *node, CfmGraphGeometry *geo, int a,
+                      int in, int out, double scale)
+{
+  double x0 = source (node, 0, in, out, scale);
+  double step = out > 1 ? source (node, 1, in, out, scale) - x0 : in;
+  double inverse = 1.0 / step, stride = geo->stride[a] * step;
+
+  geo->centre[a] += x0 * geo->stride[a];
+  if (node->ints[0] != NEAREST)
+    geo->field[a] += geo->stride[a];
+  if (fabs (inverse - floor (inverse + 0.5)) < 1e-9)
+    cfm_op_scale_stride (geo, a, 1, (long long) floor (inverse + 0.5));
+  else if (fabs (step - floor (step + 0.5)) < 1e-9)
+    cfm_op_scale_stride (geo, a, (long long) floor (step + 0.5), 1);
+  else if (node->ints[1] == ALIGN_CORNERS)
+    cfm_op_scale_stride (geo, a, in - 1, out - 1);
+  else
+    cfm_op_scale_stride (geo, a, in, out);
+  geo->stride[a] = stride;   /* the step itself, where the fraction is near */
+}
+
+static void
+resize_geometry (const CfmGraph *g, const CfmNode *node,
+                 CfmGraphGeometry *geo)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  const CfmValue *out = &g->values[node->outputs[0]];
+
+  resize_geometry_axis (node, geo, 0, in->h, out->h, node->alpha);
+  resize_geometry_axis (node, geo, 1, in->w, out->w, node->beta);
+}
+
 static const char *const onnx_types[] = { "Resize", "Upsample", NULL };
 static const char *const modules[] = { "Upsample", "UpsamplingNearest2d",
                                        "UpsamplingBilinear2d", NULL };
@@ -220,4 +256,5 @@ const CfmOp cfm_op_resize = {
   .shape = resize_shape,
   .input_rows = resize_rows,
   .run = resize_run,
+  .geometry = resize_geometry,
 };

@@ -472,6 +472,162 @@ test_labels (void)
   CHECK_MSG (err.message, "logit 1 is not a finite number");
 }
 
+/* ---- where a node's pixels lie over the input ------------------------------ */
+
+static void
+check_geometry (const CfmGraph *g, const char *module, long long num,
+                long long den, double centre, double field, int global)
+{
+  int node = cfm_graph_find_node (g, module), a;
+  CfmGraphGeometry geo;
+  CfmError err;
+
+  CHECK (node >= 0, "no node %s", module);
+  if (node < 0)
+    return;
+  CHECK (cfm_graph_geometry (g, node, &geo, &err) == CFM_OK, "%s: %s",
+         module, err.message);
+  for (a = 0; a < 2; a++)
+    {
+      CHECK (geo.stride_num[a] == num && geo.stride_den[a] == den
+             && fabs (geo.stride[a] - (double) num / den) < 1e-12,
+             "%s axis %d: stride %lld/%lld (%g), want %lld/%lld", module, a,
+             geo.stride_num[a], geo.stride_den[a], geo.stride[a], num, den);
+      CHECK (fabs (geo.centre[a] - centre) < 1e-9
+             && fabs (geo.field[a] - field) < 1e-9, "%s axis %d: centre %g "
+             "field %g, want %g and %g", module, a, geo.centre[a],
+             geo.field[a], centre, field);
+    }
+  CHECK (geo.global == global, "%s: global %d", module, geo.global);
+}
+
+/* Value WANT's map for INPUT (C x H x W), whole. */
+static float *
+run_whole (const CfmGraph *g, int want, const CfmArray *input)
+{
+  const CfmValue *v = &g->values[want];
+  Gathered got = { want, NULL, v->c, v->h, v->w, 0 };
+  Gather gt = { &got, 1, 1 };
+  Source src = { input };
+  CfmError err;
+
+  got.map = calloc ((size_t) v->c * v->h * v->w + 1, sizeof (float));
+  CHECK (cfm_graph_run (g, &want, 1, 16, read_rows, &src, gather_rows, &gt,
+                        &err) == CFM_OK, "%s", err.message);
+  return got.map;
+}
+
+/* An input pixel outside a pixel's receptive field leaves it as it was;
+ * one inside moves it (ResNet-18's layer2 at 128 x 128: field 99, stride
+ * 8, so output row 4 reads input rows -17 .. 81). */
+static void
+check_field_by_change (const CfmGraph *g)
+{
+  int node = cfm_graph_find_node (g, "layer2"), value, c, ch;
+  CfmArray input = { 0 };
+  float *before, *after;
+  unsigned state = 11;
+  size_t i, n = (size_t) 3 * 128 * 128, plane;
+
+  if (node < 0)
+    return;
+  value = g->nodes[node].outputs[0];
+  input.ndim = 3;
+  input.shape[0] = 3, input.shape[1] = 128, input.shape[2] = 128;
+  input.count = n;
+  input.data = malloc (n * sizeof (float));
+  for (i = 0; i < n; i++)
+    input.data[i] = test_random (&state);
+  before = run_whole (g, value, &input);
+  for (ch = 0; ch < 3; ch++)   /* row 82, column 32: outside (4, 4)'s */
+    input.data[((size_t) ch * 128 + 82) * 128 + 32] += 5.0f;
+  after = run_whole (g, value, &input);
+  c = g->values[value].c;
+  plane = (size_t) g->values[value].h * g->values[value].w;
+  for (ch = 0; ch < c; ch++)
+    CHECK (before[ch * plane + 4 * 16 + 4] == after[ch * plane + 4 * 16 + 4],
+           "layer2 (4, 4) channel %d moved with a pixel outside its field",
+           ch);
+  for (ch = 0, i = 0; ch < c; ch++)   /* (10, 4) is centred on row 80 */
+    i += before[ch * plane + 10 * 16 + 4] != after[ch * plane + 10 * 16 + 4];
+  CHECK (i > 0, "layer2 (10, 4) did not move with a pixel inside its field");
+  free (before);
+  free (after);
+  free (input.data);
+}
+
+/* Total strides, centres and receptive fields worked out by hand from the
+ * modules (comments), for ResNet-18 and the fixture script's U-Net. */
+static void
+test_geometry (const char *dir)
+{
+  static const char *const files[] = { "resnet18-opset13.onnx",
+                                       "unet-opset13.onnx" };
+  size_t f;
+
+  for (f = 0; f < 2; f++)
+    {
+      char path[4096];
+      CfmGraph g;
+      CfmTensorSet w;
+      CfmError err;
+      void *data;
+      size_t len;
+
+      snprintf (path, sizeof path, "%s/%s", dir, files[f]);
+      if (cfm_file_read (path, (size_t) 1 << 30, &data, &len, &err) != CFM_OK
+          || cfm_graph_read_onnx (data, len, &g, &w, &err) != CFM_OK)
+        {
+          CHECK (0, "%s: %s", files[f], err.message);
+          continue;
+        }
+      /* the U-Net at its fixture's size: its export keeps the sizes its
+       * skip connections were traced at */
+      CHECK (cfm_graph_shapes (&g, 3, f ? 68 : 128, f ? 84 : 128, &err)
+             == CFM_OK, "%s", err.message);
+      if (f == 0)
+        {
+          /* conv1 7x7/2 pad 3: field 7; maxpool 3x3/2: 7 + 2 * 2 = 11,
+           * stride 4; each 3x3 adds 2 strides: layer1 11 + 4 * 2 * 4 = 43;
+           * layer2 43 + 2 * 4 + 3 * 2 * 8 = 99; layer3 99 + 2 * 8
+           * + 3 * 2 * 16 = 211; layer4 211 + 2 * 16 + 3 * 2 * 32 = 435;
+           * padding keeps every centre at 0 */
+          check_geometry (&g, "maxpool", 4, 1, 0.0, 11.0, 0);
+          check_geometry (&g, "layer1", 4, 1, 0.0, 43.0, 0);
+          check_geometry (&g, "layer2.0.downsample.0", 8, 1, 0.0, 43.0, 0);
+          check_geometry (&g, "layer2", 8, 1, 0.0, 99.0, 0);
+          check_geometry (&g, "layer3", 16, 1, 0.0, 211.0, 0);
+          check_geometry (&g, "layer4", 32, 1, 0.0, 435.0, 0);
+          /* layer4 is 4 x 4: its pooling spans 435 + 3 * 32, centred on
+           * its middle, 1.5 strides in */
+          check_geometry (&g, "avgpool", 128, 1, 48.0, 531.0, 1);
+          check_geometry (&g, "fc", 128, 1, 48.0, 531.0, 1);
+          check_field_by_change (&g);
+        }
+      else
+        {
+          /* enc1 two 3x3: 5; pool 2x2/2: centre 0.5, field 6, stride 2;
+           * enc2 6 + 2 * 2 * 2 = 14; pool: centre 0.5 + 0.5 * 2 = 1.5,
+           * 16, stride 4; enc3 16 + 2 * 2 * 4 = 32; up2 (3x3, stride 2,
+           * pad 1): centre 1.5 + (1 - 1) / 2 * 4, field 32 + 2 / 2 * 4 =
+           * 36, stride 2, wider than the skip's 14; dec2 36 + 2 * 2 * 2 =
+           * 44; the bilinear resize x2 (half pixel): output 0 at input
+           * -0.25, centre 1.5 - 0.25 * 2 = 1, field 44 + 2, stride 1;
+           * dec1 46 + 2 * 2 = 50; up0 (nearest x2, asymmetric): stride
+           * 1/2, the head 1x1 */
+          check_geometry (&g, "enc2", 2, 1, 0.5, 14.0, 0);
+          check_geometry (&g, "enc3", 4, 1, 1.5, 32.0, 0);
+          check_geometry (&g, "up2", 2, 1, 1.5, 36.0, 0);
+          check_geometry (&g, "dec2", 2, 1, 1.5, 44.0, 0);
+          check_geometry (&g, "dec1", 1, 1, 1.0, 50.0, 0);
+          check_geometry (&g, "head", 1, 2, 1.0, 50.0, 0);
+        }
+      cfm_graph_free (&g);
+      cfm_tensors_free (&w);
+      free (data);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -496,6 +652,7 @@ main (int argc, char **argv)
       FILE *index;
 
       test_imagenet (argv[1]);
+      test_geometry (argv[1]);
       snprintf (path, sizeof path, "%s/index.txt", argv[1]);
       index = fopen (path, "r");
       CHECK (index != NULL, "cannot open %s", path);
