@@ -9,6 +9,7 @@
  * cases: test_onnx_cases.c). */
 #include "test_graph.h"
 #include "cfm_labels.h"
+#include "cfm_resize.h"
 
 #define MAX_MAPS 2048
 
@@ -628,6 +629,95 @@ test_geometry (const char *dir)
     }
 }
 
+/* ---- torchvision's Resize (N) ------------------------------------------------ */
+
+/* The resized photo read whole and in bands of 7 rows against
+ * torchvision's (the sizes its own, the values within 1e-5). */
+static void
+check_resize (const CfmArray *photo, int n, const CfmArray *want)
+{
+  int c = (int) photo->shape[0], h = (int) photo->shape[1];
+  int w = (int) photo->shape[2], oh = 0, ow = 0, band;
+  Source src = { photo };
+  CfmResizer r;
+  CfmError err;
+
+  CHECK (cfm_resize_size (h, w, n, &oh, &ow, &err) == CFM_OK, "%s",
+         err.message);
+  CHECK (want->ndim == 3 && (size_t) oh == want->shape[1]
+         && (size_t) ow == want->shape[2], "Resize (%d): %d x %d, "
+         "torchvision's %zu x %zu", n, oh, ow, want->shape[1],
+         want->shape[2]);
+  if ((size_t) oh != want->shape[1] || (size_t) ow != want->shape[2]
+      || cfm_resizer_init (&r, c, h, w, oh, ow, read_rows, &src, &err)
+         != CFM_OK)
+    return;
+  for (band = 7; band <= oh; band = band == oh ? oh + 1 : oh)
+    {
+      float *got = malloc (want->count * sizeof (float));
+      float *rows = malloc ((size_t) c * band * ow * sizeof (float));
+      int y, ch, k;
+      double worst = 0.0;
+      size_t i;
+
+      for (y = 0; y < oh; y += band)
+        {
+          k = y + band <= oh ? band : oh - y;
+          CHECK (cfm_resizer_read (&r, y, k, rows, &err) == CFM_OK, "%s",
+                 err.message);
+          for (ch = 0; ch < c; ch++)
+            memcpy (got + ((size_t) ch * oh + y) * ow,
+                    rows + (size_t) ch * k * ow,
+                    (size_t) k * ow * sizeof (float));
+        }
+      for (i = 0; i < want->count; i++)
+        worst = fmax (worst, fabs ((double) got[i] - want->data[i]));
+      CHECK (worst <= 1e-5, "Resize (%d) in bands of %d: off by %.3g", n,
+             band, worst);
+      free (got);
+      free (rows);
+    }
+  CHECK (cfm_resizer_read (&r, oh - 1, 2, NULL, &err) == CFM_ERR_ARG,
+         "rows past the end");
+  cfm_resizer_free (&r);
+}
+
+static void
+test_resize (const char *dir)
+{
+  char path[4096], line[256], file[200];
+  CfmArray photo = { 0 };
+  CfmError err;
+  int n, h, w, checked = 0;
+  FILE *f;
+
+  CHECK (cfm_resize_size (300, 451, 1 << 17, &h, &w, &err) == CFM_ERR_SIZE,
+         "a side past the limit");
+  CHECK_MSG (err.message, "wider than 65536 pixels");
+  CHECK (cfm_resize_size (451, 300, 224, &h, &w, &err) == CFM_OK && h == 336
+         && w == 224, "portrait: %d x %d", w, h);
+  snprintf (path, sizeof path, "%s/resize.txt", dir);
+  f = fopen (path, "r");
+  CHECK (f != NULL && load_npy (dir, "resize-photo.npy", &photo),
+         "cannot open %s", path);
+  while (f && photo.data && fgets (line, sizeof line, f))
+    {
+      CfmArray want = { 0 };
+
+      if (sscanf (line, "resize %d %199s", &n, file) == 2
+          && load_npy (dir, file, &want))
+        {
+          check_resize (&photo, n, &want);
+          checked++;
+          cfm_array_free (&want);
+        }
+    }
+  CHECK (checked == 4, "%d resizes checked", checked);
+  cfm_array_free (&photo);
+  if (f)
+    fclose (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -653,6 +743,7 @@ main (int argc, char **argv)
 
       test_imagenet (argv[1]);
       test_geometry (argv[1]);
+      test_resize (argv[1]);
       snprintf (path, sizeof path, "%s/index.txt", argv[1]);
       index = fopen (path, "r");
       CHECK (index != NULL, "cannot open %s", path);
