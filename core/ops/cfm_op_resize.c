@@ -208,6 +208,9 @@ resize_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* The largest step (or inverse) taken as a whole number. */
+#define WHOLE_MAX 1e12
+
 /* Along axis A: output pixel 0 lies at the input's SOURCE (0) and each
  * next one a step further (a fraction of whole numbers where the scale or
  * its inverse is one, else IN / OUT); linear taps reach one pixel more. */
@@ -217,14 +220,19 @@ resize_geometry_axis (const CfmNode *node, CfmGraphGeometry *geo, int a,
 {
   double x0 = source (node, 0, in, out, scale);
   double step = out > 1 ? source (node, 1, in, out, scale) - x0 : in;
-  double inverse = 1.0 / step, stride = geo->stride[a] * step;
+  double inverse, stride;
+
+  if (!(step > 0.0))   /* one input pixel read by all: the sizes' ratio */
+    step = (double) in / out;
+  inverse = 1.0 / step;
+  stride = geo->stride[a] * step;
 
   geo->centre[a] += x0 * geo->stride[a];
   if (node->ints[0] != NEAREST)
     geo->field[a] += geo->stride[a];
-  if (fabs (inverse - floor (inverse + 0.5)) < 1e-9)
+  if (inverse < WHOLE_MAX && fabs (inverse - floor (inverse + 0.5)) < 1e-9)
     cfm_op_scale_stride (geo, a, 1, (long long) floor (inverse + 0.5));
-  else if (fabs (step - floor (step + 0.5)) < 1e-9)
+  else if (step < WHOLE_MAX && fabs (step - floor (step + 0.5)) < 1e-9)
     cfm_op_scale_stride (geo, a, (long long) floor (step + 0.5), 1);
   else if (node->ints[1] == ALIGN_CORNERS)
     cfm_op_scale_stride (geo, a, in - 1, out - 1);

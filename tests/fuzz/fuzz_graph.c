@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_graph.c: libFuzzer target for the graph reader (every node of an
  * ONNX graph, the order and its checks), the sizing with its shape
- * arithmetic, and the engine: every node that runs, in bands of 3 rows,
- * for a gray and a colour input. */
+ * arithmetic, each node's geometry, and the engine: every node that runs,
+ * in bands of 3 rows, for a gray and a colour input. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -57,8 +57,18 @@ run_all (CfmGraph *g, int c)
       && err.message[0] == '\0')
     abort ();
   for (i = 0; i < g->n_nodes; i++)
-    if (cfm_graph_node_label (g, i)[0] == '\0')
-      abort ();
+    {
+      CfmGraphGeometry geo;
+
+      if (cfm_graph_node_label (g, i)[0] == '\0')
+        abort ();
+      err.message[0] = '\0';
+      if (cfm_graph_geometry (g, i, &geo, &err) == CFM_OK
+          ? !(geo.stride[0] > 0.0) || geo.stride_num[0] < 1
+            || geo.stride_den[1] < 1 || !(geo.field[1] >= 1.0)
+          : err.message[0] == '\0')
+        abort ();
+    }
 }
 
 int
