@@ -101,7 +101,7 @@ bind_module (CfmModule *m, CfmTensorSet *w, int channels,
     {
       int64_t shape[1] = { m->features };
 
-      if (m->features != channels)
+      if (channels > 0 && m->features != channels)
         return cfm_error_set (err, CFM_ERR_ARG, "%s (BatchNorm2d) has %d "
                               "features but the module before it gives %d "
                               "channels", m->name, m->features, channels);
@@ -114,6 +114,20 @@ bind_module (CfmModule *m, CfmTensorSet *w, int channels,
         status = bind_one (w, m, "bias", 1, shape, &m->bias, err);
     }
   return status;
+}
+
+CfmStatus
+cfm_module_bind_tensor (const CfmModule *m, CfmTensorSet *w,
+                        const char *field, int ndim, const int64_t *shape,
+                        const float **data, CfmError *err)
+{
+  return bind_one (w, m, field, ndim, shape, data, err);
+}
+
+CfmStatus
+cfm_module_bind (CfmModule *m, CfmTensorSet *w, CfmError *err)
+{
+  return bind_module (m, w, 0, err);
 }
 
 CfmStatus

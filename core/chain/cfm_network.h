@@ -40,6 +40,19 @@ void cfm_network_free (CfmNetwork *net);
 CfmStatus cfm_network_bind (CfmNetwork *net, CfmTensorSet *weights,
                             CfmError *err);
 
+/* Binds one module's weights (a Conv2d's, a BatchNorm2d's) as
+ * cfm_network_bind does, without the check against the module before it
+ * (a graph's sizing checks its channels). */
+CfmStatus cfm_module_bind (CfmModule *m, CfmTensorSet *weights,
+                           CfmError *err);
+
+/* Binds tensor M->name.FIELD of NDIM dimensions SHAPE to *DATA (loaded),
+ * refusing one missing or of another shape with M's name. */
+CfmStatus cfm_module_bind_tensor (const CfmModule *m, CfmTensorSet *weights,
+                                  const char *field, int ndim,
+                                  const int64_t *shape, const float **data,
+                                  CfmError *err);
+
 /* An ONNX model (its graph and initializers) into NET, its weights in
  * WEIGHTS, bound (the tensors of its chain loaded: BUF must outlive
  * WEIGHTS).  Modules are named by the module path the exporter's

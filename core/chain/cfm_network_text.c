@@ -3,6 +3,7 @@
  * writes (its API: cfm_network.h).  Line by line, with the containers'
  * names on an explicit stack, so no text can drive a recursion. */
 #include "cfm_network.h"
+#include "cfm_network_text.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -278,7 +279,9 @@ read_function (CfmModule *m, const Args *args)
     { "LeakyReLU", CFM_FN_LEAKY_RELU }, { "ELU", CFM_FN_ELU },
     { "GELU", CFM_FN_GELU }, { "SiLU", CFM_FN_SILU },
     { "Sigmoid", CFM_FN_SIGMOID }, { "Tanh", CFM_FN_TANH },
-    { "Hardtanh", CFM_FN_HARDTANH },
+    { "Hardtanh", CFM_FN_HARDTANH }, { "Hardswish", CFM_FN_HARDSWISH },
+    { "Hardsigmoid", CFM_FN_HARDSIGMOID }, { "Mish", CFM_FN_MISH },
+    { "Softplus", CFM_FN_SOFTPLUS },
   };
   const Arg *approx = find_arg (args, "approximate", -1);
   size_t i;
@@ -295,7 +298,12 @@ read_function (CfmModule *m, const Args *args)
         m->hi = to_float (number (args, "max_val", 1, 1.0));
         if (m->fn == CFM_FN_GELU && approx && strcmp (approx->word, "tanh") == 0)
           m->fn = CFM_FN_GELU_TANH;
-        return 1;
+        if (m->fn == CFM_FN_HARDSIGMOID)   /* relu6 (x + 3) / 6 */
+          m->alpha = 1.0f / 6.0f, m->beta = 0.5f;
+        /* Softplus (beta, threshold) other than (1, 20) is not computed */
+        return m->fn != CFM_FN_SOFTPLUS
+               || (number (args, "beta", 0, 1.0) == 1.0
+                   && number (args, "threshold", 1, 20.0) == 20.0);
       }
   return 0;
 }
@@ -537,4 +545,86 @@ cfm_network_free (CfmNetwork *net)
   free (net->modules);
   net->modules = NULL;
   net->n = 0;
+}
+
+/* ---- what the graph's text reader shares ------------------------------- */
+
+int
+cfm_text_split_line (char *line, CfmTextLine *out)
+{
+  char *p = line;
+
+  memset (out, 0, sizeof *out);
+  while (*p == ' ')
+    p++;
+  if (*p == '\0')
+    return 0;
+  if (*p == ')')
+    {
+      out->closes = 1;
+      return 1;
+    }
+  return split_line (line, &out->name, &out->type, &out->args, &out->opens)
+         ? 1 : -1;
+}
+
+CfmStatus
+cfm_text_read_module (CfmModule *m, char *args, int *usable, CfmError *err)
+{
+  return read_module (m, args, usable, err);
+}
+
+/* ARGS parsed from a copy of TEXT. */
+static int
+args_of (const char *text, Args *args, char *copy, size_t size)
+{
+  if (strlen (text) >= size)
+    return 0;
+  memcpy (copy, text, strlen (text) + 1);
+  return parse_args (copy, args);
+}
+
+double
+cfm_text_number (const char *text, const char *key, int position,
+                 double def)
+{
+  char copy[LINE_MAX_LEN];
+  Args args;
+
+  return args_of (text, &args, copy, sizeof copy)
+         ? number (&args, key, position, def) : def;
+}
+
+int
+cfm_text_pair (const char *text, const char *key, int position, int def,
+               int out[2])
+{
+  char copy[LINE_MAX_LEN];
+  Args args;
+
+  out[0] = out[1] = def;
+  if (!args_of (text, &args, copy, sizeof copy))
+    return 0;
+  pair (&args, key, position, def, out);
+  return find_arg (&args, key, position) != NULL;
+}
+
+int
+cfm_text_flag (const char *text, const char *key, int def)
+{
+  char copy[LINE_MAX_LEN];
+  Args args;
+
+  return args_of (text, &args, copy, sizeof copy) ? flag (&args, key, def)
+                                                   : def;
+}
+
+int
+cfm_text_has (const char *text, const char *key)
+{
+  char copy[LINE_MAX_LEN];
+  Args args;
+
+  return args_of (text, &args, copy, sizeof copy)
+         && find_arg (&args, key, -1) != NULL;
 }

@@ -100,6 +100,7 @@ typedef struct
   int           input;      /* the value the image goes in as */
   int           n_outputs;  /* the graph's outputs, by value index */
   int          *outputs;
+  int           from_text;  /* built from print(model) text */
   int           sized;      /* the shapes below are for input c x h x w */
   int           c, h, w;
   size_t       *slots, n_slots;   /* value names hashed: index + 1 */
@@ -115,6 +116,19 @@ void cfm_graph_free (CfmGraph *g);
  * is opened. */
 CfmStatus cfm_graph_read_onnx (const void *buf, size_t len, CfmGraph *g,
                                CfmTensorSet *weights, CfmError *err);
+
+/* A graph from the text print(model) printed (TEXT) and the model's
+ * WEIGHTS (a state dict; the tensors its nodes read loaded, checked
+ * against the printed shapes with the module's name).  torchvision's
+ * blocks (BasicBlock, Bottleneck, InvertedResidual, SqueezeExcitation,
+ * MBConv, FusedMBConv, Fire, DenseNet's layers and blocks, RegNet's
+ * blocks) run as their source's forward says, the models' heads with
+ * their flatten and pooling; the top module of another class is followed
+ * in printed order; a block of a class the core does not know, and a
+ * module it does not read, become nodes that cannot run (the message
+ * says to export ONNX), the nodes before them still run. */
+CfmStatus cfm_graph_read_text (const char *text, CfmTensorSet *weights,
+                               CfmGraph *g, CfmError *err);
 
 /* The index of the value NAME, or -1. */
 int cfm_graph_find_value (const CfmGraph *g, const char *name);

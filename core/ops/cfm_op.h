@@ -36,6 +36,13 @@ struct CfmOp
   /* Reads NODE's attributes and weights from ONNX node SRC; 0 with
    * NODE->why set when the core cannot run it as it is. */
   int (*from_onnx) (CfmNode *node, const Node *src, OnnxWeights *w);
+  /* Reads NODE's attributes and weights from its printed module (its
+   * name and type in NODE->m, its argument text ARGS, changed in place)
+   * and the state dict W, loading the tensors it reads; NULL: the core
+   * does not read it from text.  A module it cannot run so: NODE->why
+   * set, CFM_OK; weights that do not fit: an error naming it. */
+  CfmStatus (*from_text) (CfmNode *node, char *args, CfmTensorSet *w,
+                          CfmError *err);
   /* Sizes NODE's outputs from its inputs (G's values), or refuses. */
   CfmStatus (*shape) (CfmGraph *g, CfmNode *node, CfmError *err);
   /* The rows of input I that output rows [O0, O0 + ON) read; NULL: the
@@ -80,6 +87,15 @@ int cfm_op_inputs_constant (const CfmGraph *g, const CfmNode *node);
 /* The dimensions of value V as ONNX sees them (N first) into DIMS; their
  * number. */
 int cfm_op_dims (const CfmValue *v, int64_t *dims);
+
+/* The operator that runs PyTorch module TYPE (as printed), or NULL. */
+const CfmOp *cfm_op_for_module (const char *type);
+
+/* A printed module that runs as a chain module does (NODE->m): read by
+ * the chain's text reader, its weights bound (a convolution's, a
+ * BatchNorm's). */
+CfmStatus cfm_op_module_from_text (CfmNode *node, char *args,
+                                   CfmTensorSet *w, CfmError *err);
 
 /* The operator that runs ONNX op type TYPE, or NULL. */
 const CfmOp *cfm_op_for_onnx (Buf type);

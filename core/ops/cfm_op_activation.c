@@ -96,7 +96,7 @@ static const char *const onnx_types[] = {
 };
 static const char *const modules[] = {
   "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Hardsigmoid", "Hardswish",
-  "Softplus", "Mish", "GELU", "Hardtanh", NULL
+  "Softplus", "Mish", "GELU", "Hardtanh", "ReLU6", "SiLU", NULL
 };
 
 const CfmOp cfm_op_activation = {
@@ -104,6 +104,7 @@ const CfmOp cfm_op_activation = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = activation_from_onnx,
+  .from_text = cfm_op_module_from_text,
   .shape = activation_shape,
   .run = cfm_op_module_run,
 };

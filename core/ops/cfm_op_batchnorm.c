@@ -50,6 +50,7 @@ const CfmOp cfm_op_batchnorm = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = batchnorm_from_onnx,
+  .from_text = cfm_op_module_from_text,
   .shape = cfm_op_module_shape,
   .run = cfm_op_module_run,
 };

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cfm_module_run.h"
+#include "cfm_network.h"
+#include "cfm_network_text.h"
 
 int
 cfm_op_refuse (CfmNode *node, const char *fmt, ...)
@@ -172,6 +174,24 @@ cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
   return cfm_module_run (&node->m, &run->in[0], &dest,
                          run->then ? &run->then->m : NULL, run->o0, run->on,
                          out->w, err);
+}
+
+CfmStatus
+cfm_op_module_from_text (CfmNode *node, char *args, CfmTensorSet *w,
+                         CfmError *err)
+{
+  int usable;
+  CfmStatus status = cfm_text_read_module (&node->m, args, &usable, err);
+
+  if (status != CFM_OK)
+    return status;
+  if (!usable)
+    {
+      cfm_op_refuse (node, "%s (%s) has settings the core does not compute",
+                     node->m.name, node->m.type);
+      return CFM_OK;
+    }
+  return cfm_module_bind (&node->m, w, err);
 }
 
 int

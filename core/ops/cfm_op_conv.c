@@ -50,6 +50,7 @@ const CfmOp cfm_op_conv = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = conv_from_onnx,
+  .from_text = cfm_op_module_from_text,
   .shape = cfm_op_module_shape,
   .input_rows = cfm_op_module_rows,
   .geometry = cfm_op_module_geometry,

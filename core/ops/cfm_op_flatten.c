@@ -2,6 +2,7 @@
 /* cfm_op_flatten.c: Flatten from axis 1 (torch.flatten (x, 1), nn.Flatten):
  * maps into one vector, channel by channel, row by row. */
 #include "cfm_op.h"
+#include "cfm_network_text.h"
 
 static int
 flatten_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
@@ -12,6 +13,17 @@ flatten_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
     return cfm_op_refuse (node, "it flattens from axis %d, not 1",
                           node->axis);
   return 1;
+}
+
+static CfmStatus
+flatten_from_text (CfmNode *node, char *args, CfmTensorSet *w,
+                   CfmError *err)
+{
+  (void) w, (void) err;
+  node->axis = (int) cfm_text_number (args, "start_dim", 0, 1);
+  if (node->axis != 1 || cfm_text_number (args, "end_dim", 1, -1) != -1)
+    cfm_op_refuse (node, "it flattens other dimensions than all from 1");
+  return CFM_OK;
 }
 
 static CfmStatus
@@ -35,6 +47,7 @@ const CfmOp cfm_op_flatten = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = flatten_from_onnx,
+  .from_text = flatten_from_text,
   .shape = flatten_shape,
   .input_rows = cfm_op_all_rows,
   .run = cfm_op_vector_run,

@@ -2,6 +2,8 @@
 /* cfm_op_gemm.c: Gemm and MatMul of a vector by a weight matrix (nn.Linear:
  * a classifier's logits), alpha A B + beta C. */
 #include "cfm_op.h"
+#include "cfm_network.h"
+#include "cfm_network_text.h"
 
 /* The weights' matrix: N outputs of K inputs, output n's input k at
  * w[n * sn + k * sk]. */
@@ -38,6 +40,33 @@ gemm_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
   else if (c)
     return cfm_op_refuse (node, "its bias is not one value per output");
   return 1;
+}
+
+/* nn.Linear (in_features, out_features, bias): its weight OUT x IN,
+ * transposed as the exporter's Gemm takes it. */
+static CfmStatus
+gemm_from_text (CfmNode *node, char *args, CfmTensorSet *w, CfmError *err)
+{
+  CfmModule *m = &node->m;
+  double in = cfm_text_number (args, "in_features", 0, 0);
+  double out = cfm_text_number (args, "out_features", 1, 0);
+  int64_t shape[2];
+  CfmStatus status;
+
+  if (!(in >= 1 && in <= 1 << 24 && out >= 1 && out <= 1 << 24))
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: the Linear's settings do "
+                          "not make sense", m->name);
+  m->in_c = (int) in;
+  m->out_c = (int) out;
+  node->trans_b = 1;
+  node->alpha = node->beta = 1.0f;
+  shape[0] = m->out_c;
+  shape[1] = m->in_c;
+  status = cfm_module_bind_tensor (m, w, "weight", 2, shape, &m->weight,
+                                   err);
+  if (status == CFM_OK && cfm_text_flag (args, "bias", 1))
+    status = cfm_module_bind_tensor (m, w, "bias", 1, shape, &m->bias, err);
+  return status;
 }
 
 static CfmStatus
@@ -86,6 +115,7 @@ const CfmOp cfm_op_gemm = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = gemm_from_onnx,
+  .from_text = gemm_from_text,
   .shape = gemm_shape,
   .run = gemm_run,
 };

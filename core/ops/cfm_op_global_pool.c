@@ -5,6 +5,10 @@
  * input before its one output row exists. */
 #include "cfm_op.h"
 
+#include <string.h>
+
+#include "cfm_network_text.h"
+
 #include <math.h>
 
 static int
@@ -35,6 +39,24 @@ global_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
     return cfm_op_refuse (node, "a mean over other axes than the rows and "
                           "columns");
   return 1;
+}
+
+/* nn.AdaptiveAvgPool2d (1) and (1, 1): the global pooling, its maps
+ * kept 1 x 1. */
+static CfmStatus
+global_from_text (CfmNode *node, char *args, CfmTensorSet *w, CfmError *err)
+{
+  int size[2];
+
+  (void) w, (void) err;
+  node->axis = 1;
+  node->m.kind = strcmp (node->m.type, "AdaptiveMaxPool2d") == 0
+                 ? CFM_MODULE_MAXPOOL : CFM_MODULE_AVGPOOL;
+  cfm_text_pair (args, "output_size", 0, 0, size);
+  if (size[0] != 1 || size[1] != 1)
+    cfm_op_refuse (node, "an adaptive pooling to %d x %d, not 1 x 1",
+                   size[0], size[1]);
+  return CFM_OK;
 }
 
 static CfmStatus
@@ -91,6 +113,7 @@ const CfmOp cfm_op_global_pool = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = global_from_onnx,
+  .from_text = global_from_text,
   .shape = global_shape,
   .input_rows = cfm_op_all_rows,
   .run = global_run,

@@ -13,6 +13,15 @@ identity_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
 }
 
 static CfmStatus
+identity_from_text (CfmNode *node, char *args, CfmTensorSet *w,
+                    CfmError *err)
+{
+  (void) args, (void) w, (void) err;
+  node->m.kind = CFM_MODULE_IDENTITY;
+  return CFM_OK;
+}
+
+static CfmStatus
 identity_shape (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   const CfmValue *in = cfm_op_input (g, node, 0);
@@ -25,14 +34,16 @@ identity_shape (CfmGraph *g, CfmNode *node, CfmError *err)
 }
 
 static const char *const onnx_types[] = { "Identity", "Dropout", NULL };
+/* torchvision's StochasticDepth: nothing in eval mode either */
 static const char *const modules[] = { "Identity", "Dropout", "Dropout2d",
-                                       NULL };
+                                       "StochasticDepth", NULL };
 
 const CfmOp cfm_op_identity = {
   .name = "Identity",
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = identity_from_onnx,
+  .from_text = identity_from_text,
   .shape = identity_shape,
   .input_rows = cfm_op_same_rows,
   .run = cfm_op_copy_run,

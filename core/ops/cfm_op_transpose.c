@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_op_transpose.c: Transpose of a channel-split map (ShuffleNet's
- * channel shuffle: N x G x C/G x H x W to N x C/G x G x H x W), the
- * channels reordered row by row. */
+ * channel shuffle: N x G x C/G x H x W to N x C/G x G x H x W) and
+ * nn.ChannelShuffle (G) itself (ShuffleNet's channel_shuffle, read from
+ * print(model) text), the channels reordered row by row. */
 #include "cfm_op.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "cfm_network_text.h"
 
 static int
 transpose_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
@@ -14,6 +18,28 @@ transpose_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
   if (node->n_ints < 0)
     return cfm_op_refuse (node, "a Transpose without its permutation");
   return 1;
+}
+
+/* nn.ChannelShuffle (groups): its groups in NODE->axis. */
+static CfmStatus
+shuffle_from_text (CfmNode *node, char *args, CfmTensorSet *w,
+                   CfmError *err)
+{
+  double groups = cfm_text_number (args, "groups", 0, 0);
+
+  (void) w;
+  if (!(groups >= 1 && groups <= 1 << 16))
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: the ChannelShuffle's "
+                          "groups do not make sense", node->m.name);
+  snprintf (node->type, sizeof node->type, "ChannelShuffle");
+  node->axis = (int) groups;
+  return CFM_OK;
+}
+
+static int
+is_shuffle (const CfmNode *node)
+{
+  return strcmp (node->type, "ChannelShuffle") == 0;
 }
 
 /* Whether NODE's permutation is PERM (N values). */
@@ -36,6 +62,15 @@ transpose_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   static const int64_t shuffle[] = { 0, 2, 1, 3, 4 }, same[] = { 0, 1, 2, 3 };
   const CfmValue *in = cfm_op_input (g, node, 0);
 
+  if (is_shuffle (node))
+    {
+      if (in->rank != 4 || in->c % node->axis)
+        return cfm_error_set (err, CFM_ERR_ARG, "%s (ChannelShuffle): %d "
+                              "channels in %d groups", node->name, in->c,
+                              node->axis);
+      cfm_op_set_shape (g, node, 0, 4, in->c, in->h, in->w);
+      return CFM_OK;
+    }
   if (in->rank == 5 && perm_is (node, shuffle, 5))
     {
       cfm_op_set_shape (g, node, 0, 5, in->c, in->h, in->w);
@@ -57,7 +92,9 @@ transpose_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
 {
   const CfmBand *in = &run->in[0];
   const CfmValue *v = cfm_op_input (g, node, 0);
-  int groups = v->rank == 5 ? v->c_split : 1, per = in->c / groups, i, j;
+  int groups = is_shuffle (node) ? node->axis
+               : v->rank == 5 ? v->c_split : 1;
+  int per = in->c / groups, i, j;
 
   (void) err;
   for (i = 0; i < groups; i++)
@@ -70,11 +107,14 @@ transpose_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
 }
 
 static const char *const onnx_types[] = { "Transpose", NULL };
+static const char *const modules[] = { "ChannelShuffle", NULL };
 
 const CfmOp cfm_op_transpose = {
   .name = "Transpose",
   .onnx = onnx_types,
+  .modules = modules,
   .from_onnx = transpose_from_onnx,
+  .from_text = shuffle_from_text,
   .shape = transpose_shape,
   .run = transpose_run,
 };

@@ -274,25 +274,56 @@ run_maps (const CfmGraph *g, Map *maps, int n, const CfmArray *logits,
   free (want);
 }
 
-/* One ONNX export of a family and its maps. */
+/* The graph of FILE in DIR: an ONNX export, or (TEXT not NULL) a state
+ * dict with its print(model) text.  *DATA holds the file's bytes. */
+static CfmStatus
+read_graph (const char *dir, const char *file, const char *text, CfmGraph *g,
+            CfmTensorSet *w, void **data, CfmError *err)
+{
+  char path[4096];
+  void *printed;
+  size_t len, text_len;
+  CfmStatus status;
+
+  snprintf (path, sizeof path, "%s/%s", dir, file);
+  if ((status = cfm_file_read (path, (size_t) 1 << 30, data, &len, err))
+      != CFM_OK)
+    return status;
+  if (text == NULL)
+    return cfm_graph_read_onnx (*data, len, g, w, err);
+  snprintf (path, sizeof path, "%s/%s", dir, text);
+  if ((status = cfm_file_read (path, (size_t) 1 << 24, &printed, &text_len,
+                               err)) != CFM_OK)
+    return status;
+  printed = realloc (printed, text_len + 1);
+  ((char *) printed)[text_len] = '\0';
+  status = cfm_weights_open (*data, len, w, err);
+  if (status == CFM_OK)
+    status = cfm_graph_read_text (printed, w, g, err);
+  if (status != CFM_OK)
+    cfm_tensors_free (w);
+  free (printed);
+  return status;
+}
+
+/* One export of a family (ONNX; or weights with TEXT) and its maps. */
 static void
-test_export (const char *dir, const char *onnx, Map *maps, int n, int runs,
-             const CfmArray *input, const CfmArray *logits)
+test_export (const char *dir, const char *onnx, const char *text, Map *maps,
+             int n, int runs, const CfmArray *input, const CfmArray *logits)
 {
   static const int bands[] = { 0, 1, 7, 64 };
-  char path[4096], label[512];
+  char label[512];
   CfmGraph g;
   CfmTensorSet w;
   CfmError err;
-  void *data;
-  size_t len, b;
+  void *data = NULL;
+  size_t b;
   int i, ran = 0, refused = 0;
 
-  snprintf (path, sizeof path, "%s/%s", dir, onnx);
-  if (cfm_file_read (path, (size_t) 1 << 30, &data, &len, &err) != CFM_OK
-      || cfm_graph_read_onnx (data, len, &g, &w, &err) != CFM_OK)
+  if (read_graph (dir, onnx, text, &g, &w, &data, &err) != CFM_OK)
     {
       CHECK (0, "%s: %s", onnx, err.message);
+      free (data);
       return;
     }
   CHECK (cfm_graph_shapes (&g, (int) input->shape[0], (int) input->shape[1],
@@ -303,8 +334,10 @@ test_export (const char *dir, const char *onnx, Map *maps, int n, int runs,
       char why[CFM_ERROR_MAX] = "";
 
       maps[i].node = cfm_graph_find_node (&g, maps[i].path);
-      CHECK (maps[i].node >= 0, "%s: no node for module %s", onnx,
-             maps[i].path);
+      /* where a block cannot be read from text, the modules inside it
+       * are not nodes */
+      CHECK (maps[i].node >= 0 || (!runs && text), "%s: no node for "
+             "module %s", onnx, maps[i].path);
       if (maps[i].node < 0)
         continue;
       if (cfm_graph_node_runs (&g, maps[i].node, why))
@@ -365,6 +398,8 @@ static void
 test_family (const char *dir, const char *manifest)
 {
   char path[4096], line[1024], a[512], b[512], onnx[512] = "";
+  char text[512] = "";
+  int section_runs = 1, text_runs;
   CfmArray input = { 0 }, logits = { 0 }, probs = { 0 };
   Map *maps = calloc (MAX_MAPS, sizeof *maps);
   int n = 0, runs = 1, i;
@@ -384,14 +419,23 @@ test_family (const char *dir, const char *manifest)
       else if (sscanf (line, "probabilities %511s", a) == 1
                && load_npy (dir, a, &probs))
         check_classes (manifest, &logits, &probs);
-      else if (sscanf (line, "onnx %511s", a) == 1)
+      else if (sscanf (line, "onnx %511s", a) == 1
+               || sscanf (line, "text %511s %511s %d", a, b, &text_runs) == 3)
         {
           if (onnx[0])
-            test_export (dir, onnx, maps, n, runs, &input, &logits);
+            test_export (dir, onnx, text[0] ? text : NULL, maps, n,
+                         section_runs, &input, &logits);
           for (i = 0; i < n; i++)
             cfm_array_free (&maps[i].ref);
           n = 0;
           snprintf (onnx, sizeof onnx, "%s", a);
+          text[0] = '\0';
+          section_runs = runs;
+          if (strncmp (line, "text ", 5) == 0)
+            {
+              snprintf (text, sizeof text, "%s", b);
+              section_runs = text_runs;
+            }
         }
       else if (sscanf (line, "map %159s %511s", a, b) == 2 && n < MAX_MAPS)
         {
@@ -401,7 +445,8 @@ test_family (const char *dir, const char *manifest)
         }
     }
   if (onnx[0])
-    test_export (dir, onnx, maps, n, runs, &input, &logits);
+    test_export (dir, onnx, text[0] ? text : NULL, maps, n, section_runs,
+                 &input, &logits);
   for (i = 0; i < n; i++)
     cfm_array_free (&maps[i].ref);
   cfm_array_free (&input);
