@@ -110,6 +110,14 @@ cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
         continue;
       node->unsized = 1;   /* it, and what depends on it, cannot run */
       snprintf (node->why, sizeof node->why, "%s", err->message);
+      if (g->from_text)   /* a class followed in printed order, perhaps */
+        {
+          size_t used = strlen (node->why);
+
+          snprintf (node->why + used, sizeof node->why - used, "%s",
+                    " (where a module's forward is not its printed order, "
+                    "export the model to ONNX)");
+        }
       for (k = 0; k < node->n_outputs; k++)
         {
           CfmValue *v = &g->values[node->outputs[k]];

@@ -422,7 +422,11 @@ leaf_node (Builder *b, int mod, int in, CfmError *err)
   snprintf (n->m.name, sizeof n->m.name, "%s", m->path);
   snprintf (n->m.type, sizeof n->m.type, "%s", m->type);
   snprintf (args, sizeof args, "%s", m->args ? m->args : "");
-  return op->from_text (n, args, b->w, err) == CFM_OK ? v : -1;
+  if (op->from_text (n, args, b->w, err) != CFM_OK)
+    return -1;
+  if (n->why[0])   /* settings its operator does not compute */
+    n->op = NULL;
+  return v;
 }
 
 /* A function of a forward with no module of its own (@add, @flatten...)
@@ -607,7 +611,8 @@ step (Builder *b, Frame *f, int *output, CfmError *err)
                    err);
       if (v < 0)
         return CFM_ERR_ARG;
-      f->reg[dst] = v;
+      f->reg[REG_A] = v;   /* the block ends there */
+      f->pc += strlen (f->pc);
       return CFM_OK;
     }
   return call (b, c, in[0], dst, output, err);

@@ -518,6 +518,132 @@ test_labels (void)
   CHECK_MSG (err.message, "logit 1 is not a finite number");
 }
 
+/* ---- print(model) text ------------------------------------------------------ */
+
+/* Adds tensor NAME of NDIM dimensions SHAPE to W, values 0.01 * i. */
+static void
+add_tensor (CfmTensorSet *w, const char *name, int ndim, int64_t d0,
+            int64_t d1, int64_t d2, int64_t d3)
+{
+  int64_t shape[4] = { d0, d1, d2, d3 };
+  float *data;
+  CfmError err;
+  size_t n = 1, i;
+  int d;
+
+  for (d = 0; d < ndim; d++)
+    n *= (size_t) shape[d];
+  CHECK (cfm_tensors_add (w, name, strlen (name), ndim, shape, &data, &err)
+         == CFM_OK, "%s", err.message);
+  for (i = 0; i < n; i++)
+    data[i] = 0.01f * (float) (i % 17);
+}
+
+/* TEXT with the weights of a 3 -> 4 conv "conv", a 4 -> 2 "head" and
+ * WRONG (a conv.weight of the wrong shape) read, sized for 3 x 9 x 9: the
+ * graph's status; NODE's reason not to run into WHY ("" when it runs). */
+static CfmStatus
+read_text_case (const char *text, int wrong, const char *node, char *why,
+                CfmError *err)
+{
+  CfmTensorSet w;
+  CfmGraph g;
+  CfmStatus status;
+  int k;
+
+  memset (&w, 0, sizeof w);
+  add_tensor (&w, "conv.weight", 4, 4, wrong ? 4 : 3, 3, 3);
+  add_tensor (&w, "conv.bias", 1, 4, 0, 0, 0);
+  add_tensor (&w, "head.weight", 4, 2, 4, 1, 1);
+  add_tensor (&w, "head.bias", 1, 2, 0, 0, 0);
+  add_tensor (&w, "b.conv1.weight", 4, 4, 4, 3, 3);
+  why[0] = '\0';
+  status = cfm_graph_read_text (text, &w, &g, err);
+  if (status == CFM_OK)
+    {
+      CHECK (cfm_graph_shapes (&g, 3, 9, 9, err) == CFM_OK, "%s",
+             err->message);
+      k = cfm_graph_find_node (&g, node);
+      CHECK (k >= 0, "no node %s", node);
+      if (k >= 0 && !cfm_graph_node_runs (&g, k, why))
+        CHECK (why[0] != '\0', "%s cannot run, with no reason", node);
+      cfm_graph_free (&g);
+    }
+  cfm_tensors_free (&w);
+  return status;
+}
+
+/* Every way a text is refused, whole or from a node on, with its
+ * message. */
+static void
+test_text_refusals (void)
+{
+  static const char conv[] = "  (conv): Conv2d(3, 4, kernel_size=(3, 3), "
+    "stride=(1, 1), padding=(1, 1))\n";
+  static const char head[] = "  (head): Conv2d(4, 2, kernel_size=(1, 1), "
+    "stride=(1, 1))\n)\n";
+  static const struct { const char *middle, *node, *message; } cases[] = {
+    { "  (mine): MyBlock(\n    (c): Conv2d(4, 4, kernel_size=(1, 1), "
+      "stride=(1, 1))\n  )\n", "head", "mine (MyBlock) is a block whose "
+      "forward the core does not know from print(model) text: export the "
+      "model to ONNX" },
+    { "  (norm): LayerNorm((4,), eps=1e-05, elementwise_affine=True)\n",
+      "head", "norm (LayerNorm) is a module the core does not read from "
+      "print(model) text: export the model to ONNX" },
+    { "  (b): BasicBlock(\n    (conv1): Conv2d(4, 4, kernel_size=(3, 3), "
+      "stride=(1, 1), padding=(1, 1), bias=False)\n  )\n", "head",
+      "b (BasicBlock) has no module bn1, which its forward calls: export "
+      "the model to ONNX" },
+    { "  (act): Softplus(beta=2, threshold=20)\n", "head",
+      "act (Softplus) has settings the core does not compute" },
+    { "  (pool): AdaptiveAvgPool2d(output_size=(7, 7))\n", "head",
+      "an adaptive pooling to 7 x 7, not 1 x 1" },
+    { "  (pool): AdaptiveAvgPool2d(output_size=1)\n  (flat): Flatten("
+      "start_dim=1, end_dim=-1)\n", "head", "takes maps, its input is a "
+      "vector (where a module's forward is not its printed order, export "
+      "the model to ONNX)" },
+    { "  (act): ReLU(inplace=True)\n", "head", "" },
+  };
+  char text[1024], why[CFM_ERROR_MAX];
+  CfmError err;
+  size_t i;
+
+  for (i = 0; i < sizeof cases / sizeof *cases; i++)
+    {
+      snprintf (text, sizeof text, "Net(\n%s%s%s", conv, cases[i].middle,
+                head);
+      CHECK (read_text_case (text, 0, cases[i].node, why, &err) == CFM_OK,
+             "case %zu: %s", i, err.message);
+      CHECK_MSG (why, cases[i].message);
+      CHECK ((why[0] == '\0') == (cases[i].message[0] == '\0'),
+             "case %zu: %s", i, why);
+      CHECK (read_text_case (text, 0, "conv", why, &err) == CFM_OK
+             && why[0] == '\0', "case %zu: conv, before it, does not run: "
+             "%s", i, why);
+    }
+  snprintf (text, sizeof text, "Net(\n%s%s", conv, head);
+  CHECK (read_text_case (text, 1, "conv", why, &err) == CFM_ERR_ARG,
+         "a weight of the wrong shape");
+  CHECK_MSG (err.message, "conv (Conv2d): conv.weight has shape 4x4x3x3 "
+             "(first dimensions), the printed module needs 4x3x3x3");
+  CHECK (read_text_case ("Net(\n  (x): Conv2d(3, 4, kernel_size=(1, 1), "
+                         "stride=(1, 1))\n)\n", 0, "x", why, &err)
+         == CFM_ERR_ARG, "a weight missing");
+  CHECK_MSG (err.message, "x (Conv2d): the weights have no x.weight");
+  CHECK (read_text_case ("Net(\n  conv 3 4\n)\n", 0, "conv", why, &err)
+         == CFM_ERR_PARSE, "a line print(model) does not write");
+  CHECK_MSG (err.message, "this line is not one print(model) writes");
+  CHECK (read_text_case ("Net(\n)\n)\n", 0, "conv", why, &err)
+         == CFM_ERR_PARSE, "too many closing lines");
+  CHECK_MSG (err.message, "closes more modules than it opens");
+  CHECK (read_text_case ("Net(\n)\n", 0, "conv", why, &err)
+         == CFM_ERR_PARSE, "no module");
+  CHECK_MSG (err.message, "the network text holds no module");
+  CHECK (read_text_case ("Net(\n)\nNet(\n)\n", 0, "conv", why, &err)
+         == CFM_ERR_PARSE, "two models");
+  CHECK_MSG (err.message, "the text is not one model printed");
+}
+
 /* ---- where a node's pixels lie over the input ------------------------------ */
 
 static void
@@ -773,6 +899,7 @@ main (int argc, char **argv)
   size_t i;
 
   test_refusals ();
+  test_text_refusals ();
   test_labels ();
   for (i = 0; i < sizeof seeds / sizeof *seeds; i++)
     {
