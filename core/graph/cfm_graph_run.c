@@ -414,6 +414,12 @@ cfm_graph_run (const CfmGraph *g, const int *want, int n, int band_rows,
   if (!g->sized || n < 1 || band_rows < 1)
     return cfm_error_set (err, CFM_ERR_ARG, "the graph is not sized, or "
                           "nothing is wanted");
+  for (end = 0; end < n; end++)
+    if (want[end] < 0 || want[end] >= g->n_values
+        || g->values[want[end]].kind != CFM_VALUE_MAP
+        || g->values[want[end]].h < 1)
+      return cfm_error_set (err, CFM_ERR_ARG, "a wanted value is not a map "
+                            "the graph computes");
   memset (&r, 0, sizeof r);
   r.g = g;
   r.read = read;

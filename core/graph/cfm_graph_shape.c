@@ -38,6 +38,13 @@ check_outputs (const CfmGraph *g, const CfmNode *node, CfmError *err)
   return CFM_OK;
 }
 
+/* Whether NODE names its first input. */
+static int
+has_input (const CfmGraph *g, const CfmNode *node)
+{
+  return node->n_inputs > 0 && cfm_op_input (g, node, 0) != NULL;
+}
+
 /* Whether every map input of NODE is sized (its producer ran). */
 static int
 inputs_sized (const CfmGraph *g, const CfmNode *node)
@@ -51,9 +58,8 @@ inputs_sized (const CfmGraph *g, const CfmNode *node)
       if (v && v->kind == CFM_VALUE_MAP && v->c == 0)
         return 0;
     }
-  return node->n_inputs > 0 && cfm_op_input (g, node, 0) != NULL
-         && (cfm_op_input (g, node, 0)->c > 0
-             || cfm_op_input (g, node, 0)->kind == CFM_VALUE_CONST);
+  return cfm_op_input (g, node, 0)->c > 0
+         || cfm_op_input (g, node, 0)->kind == CFM_VALUE_CONST;
 }
 
 /* Sizes NODE's outputs: computed as constants when they are shape
@@ -63,6 +69,9 @@ size_node (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   CfmStatus status = CFM_OK;
 
+  if (!has_input (g, node))   /* a file may leave it out */
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): it has no input",
+                          node->name, node->type);
   if (node->op->fold)
     {
       status = node->op->fold (g, node, err);
@@ -104,7 +113,8 @@ cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
 
       if (node->unsized)
         node->why[0] = '\0', node->unsized = 0;
-      if (node->op == NULL || !inputs_sized (g, node))
+      if (node->op == NULL
+          || (has_input (g, node) && !inputs_sized (g, node)))
         continue;   /* it, or a node it depends on, cannot run */
       if (size_node (g, node, err) == CFM_OK)
         continue;

@@ -44,7 +44,8 @@ test_refusals (void)
   static const char *const x[] = { "x", NULL }, *const a[] = { "a", NULL };
   static const char *const b[] = { "b", NULL }, *const ax[] = { "a", "x",
                                                                 NULL };
-  static const char *const ghost[] = { "ghost", NULL };
+  static const char *const ghost[] = { "ghost", NULL }, *const none[] = {
+    NULL };
   CfmGraph g;
   CfmError err;
   char why[CFM_ERROR_MAX];
@@ -85,6 +86,19 @@ test_refusals (void)
   CHECK (!cfm_graph_node_runs (&g, 1, why), "late cannot run");
   CHECK_MSG (why, "node odd (Frobnicate) cannot be run: the core has no "
              "such operator");
+  cfm_graph_free (&g);
+
+  /* a node whose file names no input: it and what reads it do not run */
+  memset (&g, 0, sizeof g);
+  g.input = cfm_graph_value (&g, "x", 1);
+  hand_node (&g, "first", "Relu", x, "a");
+  hand_node (&g, "empty", "Relu", none, "b");
+  hand_node (&g, "after", "Relu", b, "c");
+  CHECK (cfm_graph_finish (&g, &err) == CFM_OK, "%s", err.message);
+  CHECK (cfm_graph_shapes (&g, 1, 5, 7, &err) == CFM_OK, "%s", err.message);
+  CHECK (cfm_graph_node_runs (&g, 0, NULL), "first runs");
+  CHECK (!cfm_graph_node_runs (&g, 2, why), "after a node without input");
+  CHECK_MSG (why, "empty (Relu): it has no input");
   cfm_graph_free (&g);
 }
 
