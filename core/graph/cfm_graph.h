@@ -20,7 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfm_activation.h"
+#include "cfm_bank.h"
 #include "cfm_error.h"
+#include "cfm_geometry.h"
 #include "cfm_module.h"
 #include "cfm_tensors.h"
 
@@ -128,6 +131,16 @@ CfmStatus cfm_graph_read_onnx (const void *buf, size_t len, CfmGraph *g,
  * module it does not read, become nodes that cannot run (the message
  * says to export ONNX), the nodes before them still run. */
 CfmStatus cfm_graph_read_text (const char *text, CfmTensorSet *weights,
+                               CfmGraph *g, CfmError *err);
+
+/* A filter bank as a graph of three nodes: "conv" (BANK's filters, with
+ * BIAS or none, under CONV's stride, padding and dilation), "activation"
+ * (ACT, SLOPE for LeakyReLU; none for CFM_ACT_NONE) and "pool" (POOL, or
+ * none for NULL).  BANK and BIAS are borrowed.  Its maps are the
+ * tutorial's direct sums, bit for bit those of cfm_pipeline.h. */
+CfmStatus cfm_graph_from_bank (const CfmBank *bank, const float *bias,
+                               const CfmConvParams *conv, CfmActivation act,
+                               float slope, const CfmPoolParams *pool,
                                CfmGraph *g, CfmError *err);
 
 /* The index of the value NAME, or -1. */

@@ -27,7 +27,7 @@ typedef enum
   CFM_FN_RELU, CFM_FN_RELU6, CFM_FN_LEAKY_RELU, CFM_FN_ELU, CFM_FN_GELU,
   CFM_FN_GELU_TANH, CFM_FN_SILU, CFM_FN_SIGMOID, CFM_FN_TANH, CFM_FN_HARDTANH,
   CFM_FN_HARDSIGMOID, CFM_FN_HARDSWISH, CFM_FN_SOFTPLUS, CFM_FN_MISH,
-  CFM_FN_ERF
+  CFM_FN_ERF, CFM_FN_ABS
 } CfmFunction;
 
 typedef struct
@@ -41,6 +41,8 @@ typedef struct
   int           in_c, out_c, groups, has_bias;
   int           k[2], stride[2], pad[2], dil[2];
   CfmPadMode    pad_mode;
+  int           direct;   /* a filter bank's: the direct sums, as the
+                             tutorial's maps, never the Winograd path */
   /* pools: kernel, stride, padding, dilation as above, and */
   int           ceil_mode, count_include_pad;
   /* BatchNorm2d */

@@ -2,8 +2,9 @@
 /* cfm_module_conv.c: a convolution module on a band of rows, as
  * nn.Conv2d computes it: on the core's convolution (its vector paths)
  * group by group and slice by slice of channels; a strided one as a
- * stride-1 convolution per phase of its input; others a tap at a time
- * (its API: cfm_module_run.h). */
+ * stride-1 convolution per phase of its input; others a tap at a time;
+ * a filter bank's in one pass, its maps the tutorial's direct sums (its
+ * API: cfm_module_run.h). */
 #include "cfm_module_run.h"
 
 #include "cfm_conv_1x1.h"
@@ -53,7 +54,8 @@ conv_pass (const CfmModule *m, const Rows *in, int c0, int c, int n,
   job.plane_stride = out->stride;
   job.packed = out->packed;
   job.read_soon = 1;   /* the next module reads these rows right away */
-  job.winograd = 1;    /* a network's maps: within PyTorch's tolerance */
+  job.winograd = !m->direct;   /* a network's maps: within PyTorch's
+                                  tolerance */
   return cfm_conv2d_run (&job, NULL, err);
 }
 
@@ -472,6 +474,9 @@ cfm_module_conv (const CfmModule *m, const CfmBand *in,
                  const CfmModuleDest *out, int o0, int on, int ow,
                  CfmError *err)
 {
+  if (m->direct)   /* a filter bank: every filter in one pass, as always */
+    return conv_pass (m, in, 0, m->in_c, m->out_c, m->weight, m->bias, out,
+                      o0, on, err);
   if (!conv_is_square (m))
     {
       conv_general (m, in, out->conv, out->stride, o0, on, ow);
@@ -490,7 +495,8 @@ cfm_module_conv (const CfmModule *m, const CfmBand *in,
 int
 cfm_module_conv_fuses (const CfmModule *m)
 {
-  return conv_is_square (m) && (conv_by_phases (m) || conv_is_1x1 (m)
-                                || conv_is_depthwise (m)
-                                || !conv_needs_slices (m));
+  return m->direct
+         || (conv_is_square (m)
+             && (conv_by_phases (m) || conv_is_1x1 (m)
+                 || conv_is_depthwise (m) || !conv_needs_slices (m)));
 }

@@ -64,11 +64,12 @@ apply_function (const CfmModule *m, float v)
     case CFM_FN_MISH:
       return v * tanhf (v > 20.0f ? v : log1pf (expf (v)));
     case CFM_FN_ERF: return erff (v);
+    case CFM_FN_ABS: return fabsf (v);
     default: return v;
     }
 }
 
-/* M's function on N values from IN to OUT: ReLU and LeakyReLU as the
+/* M's function on N values from IN to OUT: ReLU, LeakyReLU and Abs as the
  * tutorial's activations (cfm_activation_apply), ReLU6 in a loop of its own
  * (loops that compilers vectorise), the others value by value. */
 static void
@@ -84,6 +85,9 @@ apply_function_rows (const CfmModule *m, const float *in, float *out,
       return;
     case CFM_FN_LEAKY_RELU:
       cfm_activation_apply (CFM_ACT_LEAKY_RELU, m->alpha, in, out, n);
+      return;
+    case CFM_FN_ABS:
+      cfm_activation_apply (CFM_ACT_ABS, 0.0f, in, out, n);
       return;
     case CFM_FN_RELU6:
       for (i = 0; i < n; i++)
@@ -276,7 +280,8 @@ fused_activation (const CfmModule *m, float *slope)
   if (m->kind != CFM_MODULE_FUNCTION)
     return CFM_ACT_NONE;
   return m->fn == CFM_FN_RELU ? CFM_ACT_RELU
-         : m->fn == CFM_FN_LEAKY_RELU ? CFM_ACT_LEAKY_RELU : CFM_ACT_NONE;
+         : m->fn == CFM_FN_LEAKY_RELU ? CFM_ACT_LEAKY_RELU
+         : m->fn == CFM_FN_ABS ? CFM_ACT_ABS : CFM_ACT_NONE;
 }
 
 CfmStatus

@@ -27,6 +27,7 @@ static const Activation activations[] = {
   { "Erf",         NULL,          CFM_FN_ERF,         0.0f,  0.0f },
   { "Gelu",        "GELU",        CFM_FN_GELU,        0.0f,  0.0f },
   { "Clip",        "Hardtanh",    CFM_FN_HARDTANH,    0.0f,  0.0f },
+  { "Abs",         NULL,          CFM_FN_ABS,         0.0f,  0.0f },
 };
 
 static const Activation *
@@ -92,7 +93,7 @@ activation_shape (CfmGraph *g, CfmNode *node, CfmError *err)
 
 static const char *const onnx_types[] = {
   "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
-  "Softplus", "Mish", "Erf", "Gelu", "Clip", NULL
+  "Softplus", "Mish", "Erf", "Gelu", "Clip", "Abs", NULL
 };
 static const char *const modules[] = {
   "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Hardsigmoid", "Hardswish",

@@ -70,7 +70,7 @@ gather_rows (void *data, int value, const float *rows, size_t plane, int c,
   return CFM_OK;
 }
 
-static int
+static inline int
 load_npy (const char *dir, const char *name, CfmArray *a)
 {
   char path[4096];
