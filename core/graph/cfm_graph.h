@@ -59,6 +59,9 @@ typedef struct
                                     (a channel shuffle's view) */
   int               c, h, w;     /* for the graph's input size */
   int               c_split;
+  int               channels_last;   /* the file's tensor is N x H x W x C
+                                        (ConvNeXt's permuted maps), kept
+                                        channel by channel as any map */
   int               consumers;   /* nodes that read it */
 } CfmValue;
 

@@ -27,7 +27,6 @@ bank_node (CfmGraph *g, const char *name, const char *type, int in,
     return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
   node->op = cfm_op_for_onnx (op);
   node->inputs[0] = in;
-  node->n_ints = -1;
   snprintf (node->name, sizeof node->name, "%s", name);
   snprintf (node->module, sizeof node->module, "%s", name);
   snprintf (node->type, sizeof node->type, "%s", type);

@@ -62,12 +62,29 @@ inputs_sized (const CfmGraph *g, const CfmNode *node)
          || cfm_op_input (g, node, 0)->kind == CFM_VALUE_CONST;
 }
 
+/* Whether a map input of NODE has its channels last. */
+static int
+channels_last (const CfmGraph *g, const CfmNode *node)
+{
+  int k;
+
+  for (k = 0; k < node->n_inputs; k++)
+    {
+      const CfmValue *v = cfm_op_input (g, node, k);
+
+      if (v && v->kind == CFM_VALUE_MAP && v->channels_last)
+        return 1;
+    }
+  return 0;
+}
+
 /* Sizes NODE's outputs: computed as constants when they are shape
  * arithmetic, else by its operator's rule, and checked. */
 static CfmStatus
 size_node (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   CfmStatus status = CFM_OK;
+  int last, k;
 
   if (!has_input (g, node))   /* a file may leave it out */
     return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): it has no input",
@@ -82,7 +99,15 @@ size_node (CfmGraph *g, CfmNode *node, CfmError *err)
     return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): it computes only from "
                           "constants and sizes, and its input is a map",
                           node->name, node->type);
+  last = channels_last (g, node);
+  if (last && node->op->channels_last == CFM_LAYOUT_REFUSED)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): its input has its "
+                          "channels last (a permuted map), which it does not "
+                          "take", node->name, node->type);
   status = node->op->shape (g, node, err);
+  for (k = 0; status == CFM_OK && k < node->n_outputs; k++)
+    if (node->op->channels_last == CFM_LAYOUT_KEPT)
+      cfm_op_output (g, node, k)->channels_last = last;
   return status == CFM_OK ? check_outputs (g, node, err) : status;
 }
 
@@ -103,6 +128,7 @@ cfm_graph_shapes (CfmGraph *g, int c, int h, int w, CfmError *err)
         cfm_op_size_constant (v);
       else
         v->rank = 4, v->c = v->h = v->w = 0, v->c_split = 0;
+      v->channels_last = 0;
     }
   g->values[g->input].c = c;
   g->values[g->input].h = h;

@@ -241,6 +241,9 @@ static const Forward forwards[] = {
   { "_DenseBlock", NULL, "dense" },
   { "ResBottleneckBlock", NULL, "b=proj?(x) a=f(x) a=@add(a,b) "
     "a=activation(a)" },
+  /* its layer_scale is a parameter, not a printed module */
+  { "CNBlock", NULL, "a=block(x) a=@layer_scale(a) a=stochastic_depth!(a) "
+    "a=@add(a,x)" },
   { "Sequential", NULL, NULL },
   { "ModuleList", NULL, NULL },
   { "Conv2dNormActivation", NULL, NULL },
@@ -266,6 +269,7 @@ static const Forward forwards[] = {
     "a=@flatten(a) a=fc(a)" },
   { "ShuffleNetV2", NULL, "a=conv1(x) a=maxpool(a) a=stage2(a) a=stage3(a) "
     "a=stage4(a) a=conv5(a) a=@mean(a) a=fc(a)" },
+  { "ConvNeXt", NULL, "a=features(x) a=avgpool(a) a=classifier(a)" },
   { "VGG", NULL, "a=features(x) a=avgpool(a) a=@flatten(a) "
     "a=classifier(a)" },
   { "AlexNet", NULL, "a=features(x) a=avgpool(a) a=@flatten(a) "
@@ -480,6 +484,37 @@ function_node (Builder *b, int mod, const char *fn, size_t len,
                         fn), -1;
 }
 
+/* Value IN times block MOD's parameter FIELD (a tensor of the state dict
+ * that print(model) does not show: ConvNeXt's layer_scale). */
+static int
+parameter_mul (Builder *b, int mod, const char *field, int in, CfmError *err)
+{
+  const Module *m = &b->t.m[mod];
+  char name[CFM_GRAPH_NAME_MAX + 32];
+  Buf mul = { (const unsigned char *) "Mul",
+              (const unsigned char *) "Mul" + 3 };
+  const CfmTensor *t;
+  CfmNode *node;
+  int inputs[2];
+
+  snprintf (name, sizeof name, "%s%s%s", m->path, m->path[0] ? "." : "",
+            field);
+  t = b->w ? cfm_tensors_find (b->w, name) : NULL;
+  if (t == NULL)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): the weights have no "
+                          "%s", m->path, m->type, name), -1;
+  if (cfm_tensors_load (b->w, t, err) != CFM_OK)
+    return -1;
+  inputs[0] = in;
+  inputs[1] = cfm_graph_value (b->g, name, strlen (name));
+  if (inputs[1] < 0)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory"), -1;
+  b->g->values[inputs[1]].kind = CFM_VALUE_CONST;
+  b->g->values[inputs[1]].tensor = t;
+  return add_node (b, cfm_op_for_onnx (mul), "Mul", m->path, inputs, 2,
+                   &node, err);
+}
+
 /* Puts value V in the calling frame's register DST, or makes it the
  * network's output when no frame is left. */
 static void
@@ -586,6 +621,8 @@ step (Builder *b, Frame *f, int *output, CfmError *err)
       if (len == 9 && strncmp (name, "@residual", 9) == 0)
         v = f->residual ? function_node (b, f->mod, "add", 3, in, 2, NULL, err)
                         : in[0];
+      else if (len == 12 && strncmp (name, "@layer_scale", 12) == 0)
+        v = parameter_mul (b, f->mod, "layer_scale", in[0], err);
       else
         v = function_node (b, f->mod, name + 1, len - 1, in, n_in,
                            &f->reg[REG_B], err);

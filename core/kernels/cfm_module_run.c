@@ -65,6 +65,7 @@ apply_function (const CfmModule *m, float v)
       return v * tanhf (v > 20.0f ? v : log1pf (expf (v)));
     case CFM_FN_ERF: return erff (v);
     case CFM_FN_ABS: return fabsf (v);
+    case CFM_FN_SQRT: return sqrtf (v);
     default: return v;
     }
 }

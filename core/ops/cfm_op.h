@@ -28,9 +28,19 @@ typedef struct
                                said so): OUT[0] is that node's output */
 } CfmOpRun;
 
+/* What an operator does with a map whose channels are last. */
+typedef enum
+{
+  CFM_LAYOUT_REFUSED,   /* it is refused with the node's name */
+  CFM_LAYOUT_KEPT,      /* taken, its output laid out as its input (a
+                           pixel-wise step) */
+  CFM_LAYOUT_OWN        /* taken, its shape rule sets its output's */
+} CfmLayoutRule;
+
 struct CfmOp
 {
   const char        *name;
+  CfmLayoutRule      channels_last;
   const char *const *onnx;      /* ONNX op types, NULL-terminated */
   const char *const *modules;   /* PyTorch modules, NULL-terminated */
   /* Reads NODE's attributes and weights from ONNX node SRC; 0 with
@@ -135,6 +145,7 @@ cfm_op_set_shape (CfmGraph *g, const CfmNode *node, int k, int rank, int c,
   CfmValue *v = cfm_op_output (g, node, k);
 
   v->rank = rank;
+  v->channels_last = 0;
   v->c = c;
   v->h = h;
   v->w = w;

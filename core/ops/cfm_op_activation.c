@@ -28,6 +28,7 @@ static const Activation activations[] = {
   { "Gelu",        "GELU",        CFM_FN_GELU,        0.0f,  0.0f },
   { "Clip",        "Hardtanh",    CFM_FN_HARDTANH,    0.0f,  0.0f },
   { "Abs",         NULL,          CFM_FN_ABS,         0.0f,  0.0f },
+  { "Sqrt",        NULL,          CFM_FN_SQRT,        0.0f,  0.0f },
 };
 
 static const Activation *
@@ -93,7 +94,7 @@ activation_shape (CfmGraph *g, CfmNode *node, CfmError *err)
 
 static const char *const onnx_types[] = {
   "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
-  "Softplus", "Mish", "Erf", "Gelu", "Clip", "Abs", NULL
+  "Softplus", "Mish", "Erf", "Gelu", "Clip", "Abs", "Sqrt", NULL
 };
 static const char *const modules[] = {
   "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Hardsigmoid", "Hardswish",
@@ -102,6 +103,7 @@ static const char *const modules[] = {
 
 const CfmOp cfm_op_activation = {
   .name = "Activation",
+  .channels_last = CFM_LAYOUT_KEPT,
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = activation_from_onnx,

@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_op_binary.c: Add, Sub, Mul and Div of two maps with broadcasting
+/* cfm_op_binary.c: Add, Sub, Mul, Div and Pow of two maps with broadcasting
  * as NumPy's rules give it over channels, rows and columns (a residual
  * add, a squeeze-excitation gate per channel, a scalar), and PRelu, whose
  * slopes broadcast so too. */
 #include "cfm_op.h"
 
 #include <math.h>
+#include <string.h>
 
-typedef enum { ADD, SUB, MUL, DIV, PRELU } Arith;
+typedef enum { ADD, SUB, MUL, DIV, PRELU, POW } Arith;
 
 static Arith
 arith_of (const CfmNode *node)
 {
-  return node->type[0] == 'A' ? ADD : node->type[0] == 'S' ? SUB
-         : node->type[0] == 'M' ? MUL : node->type[0] == 'P' ? PRELU : DIV;
+  static const struct { const char *type; Arith op; } ops[] = {
+    { "Add", ADD }, { "Sub", SUB }, { "Mul", MUL }, { "PRelu", PRELU },
+    { "PReLU", PRELU }, { "Pow", POW },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof ops / sizeof *ops; i++)
+    if (strcmp (node->type, ops[i].type) == 0)
+      return ops[i].op;
+  return DIV;
 }
 
 static int
@@ -33,15 +42,28 @@ broadcast (int a, int b)
   return a == b || b == 1 ? a : a == 1 ? b : -1;
 }
 
-/* A constant beside a vector: its last dimension along the vector's
- * (NumPy aligns the last dimensions, and a vector's is its channels). */
+/* Whether constant tensor T has one dimension past 1, its last. */
+static int
+along_last (const CfmTensor *t)
+{
+  int i;
+
+  for (i = 0; i + 1 < t->ndim; i++)
+    if (t->shape[i] != 1)
+      return 0;
+  return t->count <= 1 << 24;
+}
+
+/* A constant beside a vector or a map whose channels are last: its last
+ * dimension along their channels (NumPy aligns the last dimensions). */
 static void
 align_constant (CfmValue *v, const CfmValue *other)
 {
   const CfmTensor *t = v->tensor;
 
-  if (v->kind != CFM_VALUE_CONST || other->rank != 2 || t->ndim > 2
-      || (t->ndim == 2 && t->shape[0] != 1) || t->count > 1 << 24)
+  if (v->kind != CFM_VALUE_CONST
+      || !(other->rank == 2 || (other->rank == 4 && other->channels_last))
+      || t->ndim > (other->rank == 2 ? 2 : 4) || !along_last (t))
     return;
   v->rank = 2;
   v->c = (int) t->count;
@@ -55,6 +77,11 @@ binary_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   int c, h;
   int w;
 
+  if (a->kind == CFM_VALUE_MAP && b->kind == CFM_VALUE_MAP
+      && a->channels_last != b->channels_last)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): one input has its "
+                          "channels last and the other not", node->name,
+                          node->type);
   align_constant (a, b);
   align_constant (b, a);
   c = broadcast (a->c, b->c);
@@ -109,6 +136,7 @@ binary_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
           case SUB: ROW_LOOP (u - v); break;
           case MUL: ROW_LOOP (u * v); break;
           case PRELU: ROW_LOOP (u > 0.0f ? u : u * v); break;
+          case POW: ROW_LOOP (v == 2.0f ? u * u : powf (u, v)); break;
           default: ROW_LOOP (u / v); break;
           }
       }
@@ -187,6 +215,7 @@ binary_fold (CfmGraph *g, CfmNode *node, CfmError *err)
       double v = vb->tensor->data[broadcast_index (vb->tensor, dims, ndim, i)];
       double r = op == ADD ? u + v : op == SUB ? u - v : op == MUL ? u * v
                  : op == PRELU ? (u > 0.0 ? u : u * v)
+                 : op == POW ? pow (u, v)
                  : v != 0.0 ? u / v : 0.0;
 
       out[i] = (float) (integer && op == DIV ? trunc (r) : r);
@@ -195,11 +224,12 @@ binary_fold (CfmGraph *g, CfmNode *node, CfmError *err)
 }
 
 static const char *const onnx_types[] = { "Add", "Sub", "Mul", "Div",
-                                          "PRelu", NULL };
+                                          "PRelu", "Pow", NULL };
 static const char *const modules[] = { "PReLU", NULL };
 
 const CfmOp cfm_op_binary = {
   .name = "Binary",
+  .channels_last = CFM_LAYOUT_KEPT,
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = binary_from_onnx,

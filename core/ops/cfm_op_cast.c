@@ -57,6 +57,7 @@ static const char *const onnx_types[] = { "Cast", NULL };
 
 const CfmOp cfm_op_cast = {
   .name = "Cast",
+  .channels_last = CFM_LAYOUT_KEPT,
   .onnx = onnx_types,
   .from_onnx = cast_from_onnx,
   .shape = cast_shape,

@@ -240,6 +240,13 @@ cfm_op_dims (const CfmValue *v, int64_t *dims)
       dims[4] = v->w;
       return 5;
     }
+  if (v->channels_last)   /* N x H x W x C in the file's eyes */
+    {
+      dims[1] = v->h;
+      dims[2] = v->w;
+      dims[3] = v->c;
+      return 4;
+    }
   dims[1] = v->c;
   dims[2] = v->h;
   dims[3] = v->w;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_op_gemm.c: Gemm and MatMul of a vector by a weight matrix (nn.Linear:
- * a classifier's logits), alpha A B + beta C. */
+ * a classifier's logits), alpha A B + beta C, and of every pixel's
+ * channels when they are last (ConvNeXt's Linear layers). */
 #include "cfm_op.h"
 #include "cfm_network.h"
 #include "cfm_network_text.h"
@@ -74,12 +75,52 @@ gemm_shape (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   const CfmValue *in = cfm_op_input (g, node, 0);
 
+  if (in->rank == 4 && in->channels_last && in->c == node->m.in_c)
+    {   /* nn.Linear on every pixel's channels: ConvNeXt's blocks */
+      cfm_op_set_shape (g, node, 0, 4, node->m.out_c, in->h, in->w);
+      cfm_op_output (g, node, 0)->channels_last = 1;
+      return CFM_OK;
+    }
   if (in->rank != 2 || in->c != node->m.in_c)
     return cfm_error_set (err, CFM_ERR_ARG, "%s (%s) takes a vector of %d "
                           "values, its input is %d x %d x %d", node->name,
                           node->type, node->m.in_c, in->c, in->h, in->w);
   cfm_op_set_shape (g, node, 0, 2, node->m.out_c, 1, 1);
   return CFM_OK;
+}
+
+/* Rows [O0, O0 + ON) of every pixel's channels by the weights: output
+ * channel n is the sum of input channels k times weight (n, k), a row at
+ * a time (a 1x1 convolution). */
+static void
+pixels_run (const CfmNode *node, const CfmOpRun *run, int w)
+{
+  const CfmBand *in = &run->in[0];
+  const CfmModule *m = &node->m;
+  size_t sn = node->trans_b ? (size_t) m->in_c : 1;
+  size_t sk = node->trans_b ? 1 : (size_t) m->out_c, ip = cfm_band_plane (in);
+  size_t row = (size_t) (run->o0 - in->row0) * w;
+  size_t count = (size_t) run->on * w, i;
+  int n, k;
+
+  for (n = 0; n < m->out_c; n++)
+    {
+      float *o = run->out[0] + n * run->plane[0];
+      float bias = m->bias ? node->beta * m->bias[n] : 0.0f;
+
+      for (i = 0; i < count; i++)
+        o[i] = 0.0f;
+      for (k = 0; k < m->in_c; k++)
+        {
+          const float *x = in->data + k * ip + row;
+          float weight = m->weight[n * sn + k * sk];
+
+          for (i = 0; i < count; i++)
+            o[i] += x[i] * weight;
+        }
+      for (i = 0; i < count; i++)
+        o[i] = node->alpha * o[i] + bias;
+    }
 }
 
 static CfmStatus
@@ -92,8 +133,12 @@ gemm_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   size_t sk = node->trans_b ? 1 : (size_t) m->out_c, ip = cfm_band_plane (in);
   int n, k;
 
-  (void) g;
   (void) err;
+  if (cfm_op_input (g, node, 0)->channels_last)
+    {
+      pixels_run (node, run, g->values[node->outputs[0]].w);
+      return CFM_OK;
+    }
   for (n = 0; n < m->out_c; n++)
     {
       double sum = 0.0;
@@ -112,6 +157,7 @@ static const char *const modules[] = { "Linear", NULL };
 
 const CfmOp cfm_op_gemm = {
   .name = "Gemm",
+  .channels_last = CFM_LAYOUT_OWN,
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = gemm_from_onnx,

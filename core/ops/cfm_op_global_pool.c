@@ -2,7 +2,8 @@
 /* cfm_op_global_pool.c: GlobalAveragePool, GlobalMaxPool and ReduceMean
  * over rows and columns (nn.AdaptiveAvgPool2d (1), a squeeze-excitation's
  * mean, a classifier's pooling): a global step, which reads its whole
- * input before its one output row exists. */
+ * input before its one output row exists; and ReduceMean over each
+ * pixel's channels when they are last, a pixel-wise one. */
 #include "cfm_op.h"
 
 #include <string.h>
@@ -34,11 +35,26 @@ global_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
         n = (int) t->count;
     }
   node->axis = attr_int (src, "keepdims", 1) != 0;
+  if (n == 1 && (axes[0] == -1 || axes[0] == 3) && node->axis)
+    {   /* each pixel's channels, when they are last */
+      node->ints[0] = axes[0];
+      node->n_ints = 1;
+      return 1;
+    }
   if (n != 2 || !((axes[0] == 2 && axes[1] == 3) || (axes[0] == -2
                                                      && axes[1] == -1)))
     return cfm_op_refuse (node, "a mean over other axes than the rows and "
-                          "columns");
+                          "columns, or the last of channels last");
   return 1;
+}
+
+/* Whether NODE is a mean over each pixel's channels (a map whose channels
+ * are last: ConvNeXt's LayerNorm as opset 13 exports it), a pixel-wise
+ * step, rather than a global one. */
+static int
+over_channels (const CfmNode *node)
+{
+  return node->n_ints == 1;
 }
 
 /* nn.AdaptiveAvgPool2d (1) and (1, 1): the global pooling, its maps
@@ -67,8 +83,59 @@ global_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   if (in->rank != 4)
     return cfm_error_set (err, CFM_ERR_ARG, "%s (%s) takes maps, its input "
                           "is a vector", node->name, node->type);
+  if (over_channels (node) != in->channels_last)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): a mean over %s of a "
+                          "map whose channels are %s", node->name,
+                          node->type, over_channels (node) ? "the last axis"
+                          : "the rows and columns", in->channels_last
+                          ? "last" : "first");
+  if (over_channels (node))
+    {
+      cfm_op_set_shape (g, node, 0, 4, 1, in->h, in->w);
+      cfm_op_output (g, node, 0)->channels_last = 1;
+      return CFM_OK;
+    }
   cfm_op_set_shape (g, node, 0, node->axis ? 4 : 2, in->c, 1, 1);
   return CFM_OK;
+}
+
+/* The rows a band reads: all of them for a global step, else its own. */
+static void
+global_rows (const CfmGraph *g, const CfmNode *node, int i, int o0, int on,
+             int *r0, int *rn)
+{
+  if (over_channels (node))
+    cfm_op_same_rows (g, node, i, o0, on, r0, rn);
+  else
+    cfm_op_all_rows (g, node, i, o0, on, r0, rn);
+}
+
+static void
+global_geometry (const CfmGraph *g, const CfmNode *node,
+                 CfmGraphGeometry *geo)
+{
+  if (!over_channels (node))   /* else each pixel stays where it was */
+    cfm_op_whole_geometry (g, node, geo);
+}
+
+/* Rows [O0, O0 + ON) of the mean of each pixel's channels. */
+static void
+channel_mean_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run)
+{
+  const CfmBand *in = &run->in[0];
+  size_t count = (size_t) run->on * g->values[node->outputs[0]].w, i;
+  size_t row = (size_t) (run->o0 - in->row0) * in->w;
+  float *out = run->out[0];
+  int ch;
+
+  for (i = 0; i < count; i++)
+    {
+      double sum = 0.0;
+
+      for (ch = 0; ch < in->c; ch++)
+        sum += in->data[ch * cfm_band_plane (in) + row + i];
+      out[i] = (float) (sum / in->c);
+    }
 }
 
 static CfmStatus
@@ -79,8 +146,12 @@ global_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   size_t n = (size_t) in->h * in->w, i;
   int max = node->m.kind == CFM_MODULE_MAXPOOL, ch, y;
 
-  (void) g;
   (void) err;
+  if (over_channels (node))
+    {
+      channel_mean_run (g, node, run);
+      return CFM_OK;
+    }
   for (ch = 0; ch < in->c; ch++)
     {
       double sum = 0.0;
@@ -110,12 +181,13 @@ static const char *const modules[] = { "AdaptiveAvgPool2d",
 
 const CfmOp cfm_op_global_pool = {
   .name = "GlobalPool",
+  .channels_last = CFM_LAYOUT_OWN,
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = global_from_onnx,
   .from_text = global_from_text,
   .shape = global_shape,
-  .input_rows = cfm_op_all_rows,
+  .input_rows = global_rows,
   .run = global_run,
-  .geometry = cfm_op_whole_geometry,
+  .geometry = global_geometry,
 };

@@ -40,6 +40,7 @@ static const char *const modules[] = { "Identity", "Dropout", "Dropout2d",
 
 const CfmOp cfm_op_identity = {
   .name = "Identity",
+  .channels_last = CFM_LAYOUT_KEPT,
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = identity_from_onnx,

@@ -6,9 +6,9 @@
 
 extern const CfmOp cfm_op_activation, cfm_op_batchnorm, cfm_op_binary,
   cfm_op_cast, cfm_op_concat, cfm_op_constant_of_shape, cfm_op_conv,
-  cfm_op_conv_transpose, cfm_op_resize,
-  cfm_op_flatten, cfm_op_gather, cfm_op_gemm, cfm_op_global_pool,
-  cfm_op_identity, cfm_op_pad, cfm_op_pool, cfm_op_reshape, cfm_op_shape, cfm_op_slice,
+  cfm_op_conv_transpose, cfm_op_flatten, cfm_op_gather, cfm_op_gemm,
+  cfm_op_global_pool, cfm_op_identity, cfm_op_layer_norm, cfm_op_pad,
+  cfm_op_pool, cfm_op_reshape, cfm_op_resize, cfm_op_shape, cfm_op_slice,
   cfm_op_softmax, cfm_op_transpose, cfm_op_unsqueeze;
 
 static const CfmOp *const registry[] = {
@@ -16,6 +16,7 @@ static const CfmOp *const registry[] = {
   &cfm_op_conv_transpose,
   &cfm_op_resize,
   &cfm_op_batchnorm,
+  &cfm_op_layer_norm,
   &cfm_op_activation,
   &cfm_op_pool,
   &cfm_op_global_pool,

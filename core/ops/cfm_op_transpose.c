@@ -2,7 +2,9 @@
 /* cfm_op_transpose.c: Transpose of a channel-split map (ShuffleNet's
  * channel shuffle: N x G x C/G x H x W to N x C/G x G x H x W) and
  * nn.ChannelShuffle (G) itself (ShuffleNet's channel_shuffle, read from
- * print(model) text), the channels reordered row by row. */
+ * print(model) text), the channels reordered row by row; a map's channels
+ * moved last and back (ConvNeXt's permute, and torchvision's Permute
+ * module), its values as they are. */
 #include "cfm_op.h"
 
 #include <stdio.h>
@@ -36,10 +38,27 @@ shuffle_from_text (CfmNode *node, char *args, CfmTensorSet *w,
   return CFM_OK;
 }
 
+/* torchvision's Permute (), whose dimensions print(model) does not show:
+ * in a ConvNeXt block it moves the channels last, then back. */
+static CfmStatus
+transpose_from_text (CfmNode *node, char *args, CfmTensorSet *w,
+                     CfmError *err)
+{
+  if (strcmp (node->m.type, "Permute") == 0)
+    return CFM_OK;
+  return shuffle_from_text (node, args, w, err);
+}
+
 static int
 is_shuffle (const CfmNode *node)
 {
   return strcmp (node->type, "ChannelShuffle") == 0;
+}
+
+static int
+is_permute (const CfmNode *node)
+{
+  return strcmp (node->type, "Permute") == 0;
 }
 
 /* Whether NODE's permutation is PERM (N values). */
@@ -60,6 +79,7 @@ static CfmStatus
 transpose_shape (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   static const int64_t shuffle[] = { 0, 2, 1, 3, 4 }, same[] = { 0, 1, 2, 3 };
+  static const int64_t to_last[] = { 0, 2, 3, 1 }, to_first[] = { 0, 3, 1, 2 };
   const CfmValue *in = cfm_op_input (g, node, 0);
 
   if (is_shuffle (node))
@@ -71,6 +91,12 @@ transpose_shape (CfmGraph *g, CfmNode *node, CfmError *err)
       cfm_op_set_shape (g, node, 0, 4, in->c, in->h, in->w);
       return CFM_OK;
     }
+  if (in->rank == 4 && is_permute (node))
+    {
+      cfm_op_set_shape (g, node, 0, 4, in->c, in->h, in->w);
+      cfm_op_output (g, node, 0)->channels_last = !in->channels_last;
+      return CFM_OK;
+    }
   if (in->rank == 5 && perm_is (node, shuffle, 5))
     {
       cfm_op_set_shape (g, node, 0, 5, in->c, in->h, in->w);
@@ -80,10 +106,19 @@ transpose_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   if (in->rank == 4 && perm_is (node, same, 4))
     {
       cfm_op_set_shape (g, node, 0, 4, in->c, in->h, in->w);
+      cfm_op_output (g, node, 0)->channels_last = in->channels_last;
+      return CFM_OK;
+    }
+  if (in->rank == 4 && perm_is (node, in->channels_last ? to_first : to_last,
+                                4))
+    {   /* the same numbers, read along other axes: ConvNeXt's permute */
+      cfm_op_set_shape (g, node, 0, 4, in->c, in->h, in->w);
+      cfm_op_output (g, node, 0)->channels_last = !in->channels_last;
       return CFM_OK;
     }
   return cfm_error_set (err, CFM_ERR_ARG, "%s (Transpose): only a channel "
-                        "shuffle is taken", node->name);
+                        "shuffle and moving the channels last and back are "
+                        "taken", node->name);
 }
 
 static CfmStatus
@@ -107,14 +142,15 @@ transpose_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
 }
 
 static const char *const onnx_types[] = { "Transpose", NULL };
-static const char *const modules[] = { "ChannelShuffle", NULL };
+static const char *const modules[] = { "ChannelShuffle", "Permute", NULL };
 
 const CfmOp cfm_op_transpose = {
   .name = "Transpose",
+  .channels_last = CFM_LAYOUT_OWN,
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = transpose_from_onnx,
-  .from_text = shuffle_from_text,
+  .from_text = transpose_from_text,
   .shape = transpose_shape,
   .run = transpose_run,
 };

@@ -46,6 +46,11 @@ test_refusals (void)
                                                                 NULL };
   static const char *const ghost[] = { "ghost", NULL }, *const none[] = {
     NULL };
+  static const char *const t[] = { "t", NULL }, *const tx[] = { "t", "x",
+                                                                NULL };
+  static const char *const r[] = { "r", NULL };
+  static const int64_t to_last[] = { 0, 2, 3, 1 }, to_first[] = { 0, 3, 1,
+                                                                 2 };
   CfmGraph g;
   CfmError err;
   char why[CFM_ERROR_MAX];
@@ -99,6 +104,34 @@ test_refusals (void)
   CHECK (cfm_graph_node_runs (&g, 0, NULL), "first runs");
   CHECK (!cfm_graph_node_runs (&g, 2, why), "after a node without input");
   CHECK_MSG (why, "empty (Relu): it has no input");
+  cfm_graph_free (&g);
+
+  /* a map whose channels are last: pixel-wise steps keep it, the others
+   * refuse it, and it does not meet a map laid out otherwise */
+  memset (&g, 0, sizeof g);
+  g.input = cfm_graph_value (&g, "x", 1);
+  hand_node (&g, "to_last", "Transpose", x, "t");
+  hand_node (&g, "flat", "Flatten", t, "f");
+  hand_node (&g, "mixed", "Add", tx, "m");
+  hand_node (&g, "relu", "Relu", t, "r");
+  hand_node (&g, "back", "Transpose", r, "q");
+  g.nodes[0].n_ints = g.nodes[4].n_ints = 4;
+  memcpy (g.nodes[0].ints, to_last, sizeof to_last);
+  memcpy (g.nodes[4].ints, to_first, sizeof to_first);
+  CHECK (cfm_graph_finish (&g, &err) == CFM_OK, "%s", err.message);
+  CHECK (cfm_graph_shapes (&g, 2, 5, 7, &err) == CFM_OK, "%s", err.message);
+  CHECK (cfm_graph_node_runs (&g, cfm_graph_find_node (&g, "relu"), NULL)
+         && g.values[cfm_graph_find_value (&g, "r")].channels_last
+         && !g.values[cfm_graph_find_value (&g, "q")].channels_last,
+         "a ReLU keeps the channels last, the Transpose back undoes it");
+  CHECK (!cfm_graph_node_runs (&g, cfm_graph_find_node (&g, "flat"), why),
+         "a Flatten of channels last");
+  CHECK_MSG (why, "flat (Flatten): its input has its channels last (a "
+             "permuted map), which it does not take");
+  CHECK (!cfm_graph_node_runs (&g, cfm_graph_find_node (&g, "mixed"), why),
+         "channels last added to channels first");
+  CHECK_MSG (why, "mixed (Add): one input has its channels last and the "
+             "other not");
   cfm_graph_free (&g);
 }
 
@@ -199,13 +232,29 @@ test_band_invariance (const char *file, int h, int w)
 
 /* ---- the PyTorch fixtures --------------------------------------------------- */
 
-/* The reference's C x H x W (a vector: F x 1 x 1). */
+/* The reference's C x H x W (a vector: F x 1 x 1); a map whose channels
+ * are last (CHANNELS_LAST: ConvNeXt's permuted maps, H x W x C in
+ * PyTorch) also moved to C x H x W into *PLANAR (to be freed), else
+ * *PLANAR is NULL. */
 static void
-ref_shape (const CfmArray *a, int *c, int *h, int *w)
+ref_shape (const CfmArray *a, int channels_last, int *c, int *h, int *w,
+           float **planar)
 {
+  size_t y, x, ch;
+
+  *planar = NULL;
   *c = (int) a->shape[0];
   *h = a->ndim == 3 ? (int) a->shape[1] : 1;
   *w = a->ndim == 3 ? (int) a->shape[2] : 1;
+  if (!channels_last || a->ndim != 3)
+    return;
+  *h = (int) a->shape[0], *w = (int) a->shape[1], *c = (int) a->shape[2];
+  *planar = malloc (a->count * sizeof (float) + 1);
+  for (y = 0; y < a->shape[0]; y++)
+    for (x = 0; x < a->shape[1]; x++)
+      for (ch = 0; ch < a->shape[2]; ch++)
+        (*planar)[(ch * a->shape[0] + y) * a->shape[1] + x]
+          = a->data[(y * a->shape[1] + x) * a->shape[2] + ch];
 }
 
 typedef struct
@@ -259,19 +308,24 @@ run_maps (const CfmGraph *g, Map *maps, int n, const CfmArray *logits,
       {
         Gathered *m = &got[k++];
         int c, h, w;
+        float *planar;
         double d;
 
-        ref_shape (&maps[i].ref, &c, &h, &w);
+        ref_shape (&maps[i].ref, g->values[m->value].channels_last, &c, &h,
+                   &w, &planar);
         CHECK (c == m->c && h == m->h && w == m->w, "%s %s: %d x %d x %d, "
                "PyTorch's %d x %d x %d", label, maps[i].path, m->c, m->h,
                m->w, c, h, w);
-        if (c != m->c || h != m->h || w != m->w)
-          continue;
-        CHECK (m->rows_seen == h, "%s %s: %d rows of %d", label,
-               maps[i].path, m->rows_seen, h);
-        d = max_rel_diff (m->map, maps[i].ref.data, maps[i].ref.count);
-        CHECK (d <= 1e-4, "%s %s: off by %.3g of its range", label,
-               maps[i].path, d);
+        if (c == m->c && h == m->h && w == m->w)
+          {
+            CHECK (m->rows_seen == h, "%s %s: %d rows of %d", label,
+                   maps[i].path, m->rows_seen, h);
+            d = max_rel_diff (m->map, planar ? planar : maps[i].ref.data,
+                              maps[i].ref.count);
+            CHECK (d <= 1e-4, "%s %s: off by %.3g of its range", label,
+                   maps[i].path, d);
+          }
+        free (planar);
       }
   if (logits && g->n_outputs > 0 && status == CFM_OK)
     {
@@ -571,6 +625,8 @@ read_text_case (const char *text, int wrong, const char *node, char *why,
   add_tensor (&w, "head.weight", 4, 2, 4, 1, 1);
   add_tensor (&w, "head.bias", 1, 2, 0, 0, 0);
   add_tensor (&w, "b.conv1.weight", 4, 4, 4, 3, 3);
+  add_tensor (&w, "norm.weight", 1, 4, 0, 0, 0);
+  add_tensor (&w, "norm.bias", 1, 4, 0, 0, 0);
   why[0] = '\0';
   status = cfm_graph_read_text (text, &w, &g, err);
   if (status == CFM_OK)
@@ -601,9 +657,12 @@ test_text_refusals (void)
       "stride=(1, 1))\n  )\n", "head", "mine (MyBlock) is a block whose "
       "forward the core does not know from print(model) text: export the "
       "model to ONNX" },
-    { "  (norm): LayerNorm((4,), eps=1e-05, elementwise_affine=True)\n",
-      "head", "norm (LayerNorm) is a module the core does not read from "
+    { "  (up): PixelShuffle(upscale_factor=2)\n",
+      "head", "up (PixelShuffle) is a module the core does not read from "
       "print(model) text: export the model to ONNX" },
+    { "  (norm): LayerNorm((4,), eps=1e-05, elementwise_affine=True)\n",
+      "head", "(LayerNorm): it normalizes 4 channels along axis -1, its "
+      "input is 4 x 9 x 9" },
     { "  (b): BasicBlock(\n    (conv1): Conv2d(4, 4, kernel_size=(3, 3), "
       "stride=(1, 1), padding=(1, 1), bias=False)\n  )\n", "head",
       "b (BasicBlock) has no module bn1, which its forward calls: export "
@@ -908,7 +967,7 @@ main (int argc, char **argv)
 {
   static const char *const seeds[] = {
     "basic_block", "bottleneck", "inverted_residual", "squeeze_excitation",
-    "fire", "dense_block", "shuffle_unit", "unet"
+    "fire", "dense_block", "shuffle_unit", "cn_block", "unet"
   };
   size_t i;
 
