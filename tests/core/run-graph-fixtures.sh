@@ -39,6 +39,7 @@ if [ -n "$root" ]; then
   mkdir -p "$root/opt/cfm-graph" || exit 1
   cp "$script" "$src/tests/fixtures/photo_rgb.npy" "$root/opt/cfm-graph/"
   maker=/opt/cfm-graph/make_graph_fixtures.py
+  modules="$modules, safetensors"   # Debian 13 packages it: .safetensors too
 elif [ -n "$cases" ]; then
   script=$src/tests/fixtures/make_onnx_cases.py
   dir=/var/cache/cnn-feature-maps/onnx-cases
@@ -58,12 +59,12 @@ if ! run /usr/bin/python3 -c "import $modules" 2>/dev/null; then
   mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
   chroot "$root" /bin/sh -c "DEBIAN_FRONTEND=noninteractive apt-get install \
     -y -qq --no-install-recommends python3-torch python3-torchvision \
-    python3-onnx python3-numpy" >/dev/null 2>&1
+    python3-onnx python3-numpy python3-safetensors" >/dev/null 2>&1
   run /usr/bin/python3 -c "import $modules" 2>/dev/null \
     || skip "PyTorch could not be installed in $root"
 fi
 mkdir -p "$dir" || exit 1
-stamp="$(sha256sum "$script" | cut -c1-16) $(versions python3-torchvision python3-torch python3-onnx)"
+stamp="$(sha256sum "$script" | cut -c1-16) $(versions python3-torchvision python3-torch python3-onnx python3-safetensors)"
 (
   flock 9
   if [ "$(cat "$dir/stamp" 2>/dev/null)" != "$stamp" ]; then

@@ -106,7 +106,7 @@ test_case (const char *dir, const char *name, int k)
   CfmGraph g;
   CfmTensorSet w;
   CfmError err;
-  void *data;
+  void *data = NULL;
   size_t len;
   int i, ran = 0;
 
@@ -131,8 +131,8 @@ test_case (const char *dir, const char *name, int k)
       ran = !why[0];
       cfm_graph_free (&g);
       cfm_tensors_free (&w);
-      free (data);
     }
+  free (data);
   if (!ran)
     {
       const Refused *r = refused_case (name);
