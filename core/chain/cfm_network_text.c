@@ -19,12 +19,13 @@
 #define MAX_SIDE  65536   /* kernels, strides, paddings, channels */
 
 /* One argument of a printed module: KEY (NULL when positional) and up to
- * two numbers or a word. */
+ * four numbers (a padding's) or a word. */
+#define TUPLE_MAX 4
 typedef struct
 {
   char   key[32];
-  int    n;           /* numbers read: 1, or 2 for a tuple */
-  double v[2];
+  int    n;           /* numbers read: 1, or 2 to 4 for a tuple */
+  double v[TUPLE_MAX];
   char   word[32];    /* True, False, reflect, 'none', same... */
 } Arg;
 
@@ -47,7 +48,7 @@ read_number (const char *p, char **end)
   return d;
 }
 
-/* Reads "(a, b)" or "a" into A. */
+/* Reads "(a, b)", "(a, b, c, d)" or "a" into A. */
 static int
 parse_value (const char *s, Arg *a)
 {
@@ -60,7 +61,7 @@ parse_value (const char *s, Arg *a)
   if (*p == '(')
     {
       p++;
-      while (a->n < 2 && *p)
+      while (a->n < TUPLE_MAX && *p)
         {
           d = read_number (p, &end);
           if (end == p)
@@ -169,7 +170,9 @@ pair (const Args *args, const char *key, int position, int def, int out[2])
   const Arg *a = find_arg (args, key, position);
 
   out[0] = out[1] = def;
-  if (a && a->n >= 1)
+  if (a && a->n > 2)
+    out[0] = out[1] = -1;   /* not a pair: refused by the checks */
+  else if (a && a->n >= 1)
     {
       out[0] = to_int (a->v[0]);
       out[1] = to_int (a->v[a->n - 1]);
@@ -627,4 +630,36 @@ cfm_text_has (const char *text, const char *key)
 
   return args_of (text, &args, copy, sizeof copy)
          && find_arg (&args, key, -1) != NULL;
+}
+
+int
+cfm_text_tuple (const char *text, const char *key, int position,
+                double out[4])
+{
+  char copy[LINE_MAX_LEN];
+  const Arg *a;
+  Args args;
+  int i;
+
+  if (!args_of (text, &args, copy, sizeof copy)
+      || (a = find_arg (&args, key, position)) == NULL)
+    return 0;
+  for (i = 0; i < a->n; i++)
+    out[i] = a->v[i];
+  return a->n;
+}
+
+int
+cfm_text_word (const char *text, const char *key, int position, char *out,
+               size_t size)
+{
+  char copy[LINE_MAX_LEN];
+  const Arg *a;
+  Args args;
+
+  if (!args_of (text, &args, copy, sizeof copy)
+      || (a = find_arg (&args, key, position)) == NULL || a->n)
+    return 0;
+  snprintf (out, size, "%s", a->word);
+  return 1;
 }

@@ -5,6 +5,8 @@
 #ifndef CFM_NETWORK_TEXT_H
 #define CFM_NETWORK_TEXT_H
 
+#include <stddef.h>
+
 #include "cfm_module.h"
 
 /* Most bytes a line of the text may have. */
@@ -43,5 +45,16 @@ int cfm_text_flag (const char *text, const char *key, int def);
 
 /* Whether TEXT has argument KEY. */
 int cfm_text_has (const char *text, const char *key);
+
+/* The numbers of argument KEY (or the POSITION-th positional one) into
+ * OUT: their count, 1 for a single number, up to 4 for a tuple; 0 when
+ * absent. */
+int cfm_text_tuple (const char *text, const char *key, int position,
+                    double out[4]);
+
+/* The word of argument KEY (or the POSITION-th positional one), quotes
+ * taken off, into OUT (SIZE bytes): 0 when absent or a number. */
+int cfm_text_word (const char *text, const char *key, int position, char *out,
+                   size_t size);
 
 #endif

@@ -51,6 +51,10 @@ typedef struct
   int               output;      /* which of the producer's outputs */
   const CfmTensor  *tensor;      /* a constant's values (loaded) */
   int               integer;     /* a constant of integers (shapes) */
+  int               along_channels;   /* a constant of one dimension
+                                         that runs along the channels (a
+                                         printed PReLU's weight), not the
+                                         columns as NumPy would have it */
   int               folded;      /* a constant the shape arithmetic
                                     computed for this input size (its
                                     tensor the graph's own) */

@@ -55,28 +55,44 @@ name_node (CfmNode *node, const Node *n, int i)
     node->module[0] = '\0';
 }
 
+/* The scope of node name NAME: up to its last '/'. */
+static Buf
+scope_of (Buf name)
+{
+  Buf s = name;
+
+  while (s.end > s.p && s.end[-1] != '/')
+    s.end--;
+  return s;
+}
+
 /* Whether node I of OG is a Pad whose one reader is node I + 1, a Conv or
- * an AveragePool that takes it as its padding (merged into it). */
+ * an AveragePool of the same module that takes it as its padding (merged
+ * into it: PyTorch exports a Conv2d's reflect padding and an AvgPool2d's
+ * padding so).  A padding module of its own (nn.ReflectionPad2d) stays a
+ * node, its maps its own. */
 static int
-pad_merges (const Graph *og, int i, const int *readers, const CfmGraph *g)
+pad_merges (const Graph *og, int i, const int *readers, const CfmGraph *g,
+            OnnxWeights *w)
 {
   const Node *pad = &og->nodes[i], *next;
+  char name[CFM_GRAPH_NAME_MAX];
+  CfmModule scratch;
+  int id;
 
   if (!buf_is (pad->op, "Pad") || i + 1 >= og->n)
     return 0;
   next = &og->nodes[i + 1];
   if (!buf_eq (next->input[0], pad->output)
-      || (!buf_is (next->op, "Conv") && !buf_is (next->op, "AveragePool")))
+      || (!buf_is (next->op, "Conv") && !buf_is (next->op, "AveragePool"))
+      || !buf_eq (scope_of (pad->name), scope_of (next->name)))
     return 0;
-  {
-    char name[CFM_GRAPH_NAME_MAX];
-    int id;
-
-    snprintf (name, sizeof name, "%.*s",
-              (int) (pad->output.end - pad->output.p), pad->output.p);
-    id = cfm_graph_find_value (g, name);
-    return id >= 0 && readers[id] == 1;
-  }
+  snprintf (name, sizeof name, "%.*s",
+            (int) (pad->output.end - pad->output.p), pad->output.p);
+  id = cfm_graph_find_value (g, name);
+  memset (&scratch, 0, sizeof scratch);
+  return id >= 0 && readers[id] == 1
+         && cfm_onnx_merge_pad (pad, next, w, &scratch);
 }
 
 /* Adds node N of OG (the I-th; a merged Pad before it: PAD) to G. */
@@ -110,8 +126,7 @@ add_node (CfmGraph *g, const Node *n, const Node *pad, int i,
   if (node->op == NULL)
     return CFM_OK;
   ok = pad ? cfm_onnx_merge_pad (pad, n, w, &node->m)
-       || cfm_op_refuse (node, "the Pad before it is not one it takes")
-       : node->op->from_onnx (node, n, w);
+           : node->op->from_onnx (node, n, w);
   if (w->status != CFM_OK)
     return w->status;
   if (!ok)
@@ -182,7 +197,7 @@ build (CfmGraph *g, const Graph *og, CfmTensorSet *weights, CfmError *err)
       if ((buf_is (n->op, "Constant") || buf_is (n->op, "Identity"))
           && constant_read (n, weights))
         continue;   /* its tensor is among the weights */
-      if (pad_merges (og, i, readers, g))
+      if (pad_merges (og, i, readers, g, &w))
         {
           status = add_node (g, &og->nodes[i + 1], n, i + 1, &w, err);
           i++;

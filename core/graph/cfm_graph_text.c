@@ -398,6 +398,40 @@ blocked (Builder *b, const char *type, const char *module, int in,
   return v;
 }
 
+/* A node of ONNX type TYPE on value IN and module MOD's parameter FIELD
+ * (a tensor of the state dict: ConvNeXt's layer_scale, which print(model)
+ * does not show, or a PReLU's weight, ALONG_CHANNELS). */
+static int
+parameter_node (Builder *b, int mod, const char *field, const char *type,
+                int along_channels, int in, CfmError *err)
+{
+  const Module *m = &b->t.m[mod];
+  char name[CFM_GRAPH_NAME_MAX + 32];
+  Buf op = { (const unsigned char *) type,
+             (const unsigned char *) type + strlen (type) };
+  const CfmTensor *t;
+  CfmNode *node;
+  int inputs[2];
+
+  snprintf (name, sizeof name, "%s%s%s", m->path, m->path[0] ? "." : "",
+            field);
+  t = b->w ? cfm_tensors_find (b->w, name) : NULL;
+  if (t == NULL)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): the weights have no "
+                          "%s", m->path, m->type, name), -1;
+  if (cfm_tensors_load (b->w, t, err) != CFM_OK)
+    return -1;
+  inputs[0] = in;
+  inputs[1] = cfm_graph_value (b->g, name, strlen (name));
+  if (inputs[1] < 0)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory"), -1;
+  b->g->values[inputs[1]].kind = CFM_VALUE_CONST;
+  b->g->values[inputs[1]].tensor = t;
+  b->g->values[inputs[1]].along_channels = along_channels;
+  return add_node (b, cfm_op_for_onnx (op), along_channels ? m->type : type,
+                   m->path, inputs, 2, &node, err);
+}
+
 /* Printed module MOD called on value IN (its CALLS-th call). */
 static int
 leaf_node (Builder *b, int mod, int in, CfmError *err)
@@ -409,6 +443,8 @@ leaf_node (Builder *b, int mod, int in, CfmError *err)
   CfmNode *n;
   int v;
 
+  if (strcmp (m->type, "PReLU") == 0)   /* its weight, a second input */
+    return parameter_node (b, mod, "weight", "PRelu", 1, in, err);
   snprintf (module, sizeof module, "%s", m->path);
   if (m->calls > 0 && strlen (m->path) + 12 < sizeof module)
     snprintf (module, sizeof module, "%s_%d", m->path, m->calls);
@@ -482,37 +518,6 @@ function_node (Builder *b, int mod, const char *fn, size_t len,
       }
   return cfm_error_set (err, CFM_ERR_ARG, "no function @%.*s", (int) len,
                         fn), -1;
-}
-
-/* Value IN times block MOD's parameter FIELD (a tensor of the state dict
- * that print(model) does not show: ConvNeXt's layer_scale). */
-static int
-parameter_mul (Builder *b, int mod, const char *field, int in, CfmError *err)
-{
-  const Module *m = &b->t.m[mod];
-  char name[CFM_GRAPH_NAME_MAX + 32];
-  Buf mul = { (const unsigned char *) "Mul",
-              (const unsigned char *) "Mul" + 3 };
-  const CfmTensor *t;
-  CfmNode *node;
-  int inputs[2];
-
-  snprintf (name, sizeof name, "%s%s%s", m->path, m->path[0] ? "." : "",
-            field);
-  t = b->w ? cfm_tensors_find (b->w, name) : NULL;
-  if (t == NULL)
-    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): the weights have no "
-                          "%s", m->path, m->type, name), -1;
-  if (cfm_tensors_load (b->w, t, err) != CFM_OK)
-    return -1;
-  inputs[0] = in;
-  inputs[1] = cfm_graph_value (b->g, name, strlen (name));
-  if (inputs[1] < 0)
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory"), -1;
-  b->g->values[inputs[1]].kind = CFM_VALUE_CONST;
-  b->g->values[inputs[1]].tensor = t;
-  return add_node (b, cfm_op_for_onnx (mul), "Mul", m->path, inputs, 2,
-                   &node, err);
 }
 
 /* Puts value V in the calling frame's register DST, or makes it the
@@ -622,7 +627,7 @@ step (Builder *b, Frame *f, int *output, CfmError *err)
         v = f->residual ? function_node (b, f->mod, "add", 3, in, 2, NULL, err)
                         : in[0];
       else if (len == 12 && strncmp (name, "@layer_scale", 12) == 0)
-        v = parameter_mul (b, f->mod, "layer_scale", in[0], err);
+        v = parameter_node (b, f->mod, "layer_scale", "Mul", 0, in[0], err);
       else
         v = function_node (b, f->mod, name + 1, len - 1, in, n_in,
                            &f->reg[REG_B], err);

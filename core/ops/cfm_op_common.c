@@ -296,6 +296,12 @@ cfm_op_size_constant (CfmValue *v)
 
   v->rank = 4;
   v->c = v->h = v->w = 0;
+  if (v->along_channels && t->ndim == 1 && t->shape[0] <= 1 << 24)
+    {   /* a printed module's per-channel parameter (PReLU's weight) */
+      v->c = (int) t->shape[0];
+      v->h = v->w = 1;
+      return;
+    }
   for (i = 0; i < t->ndim - 3; i++)
     if (t->shape[i] != 1)
       return;

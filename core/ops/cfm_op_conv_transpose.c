@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+#include "cfm_network.h"
+#include "cfm_network_text.h"
+
 static int
 conv_transpose_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
 {
@@ -41,6 +44,63 @@ conv_transpose_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
   if (bias && m->bias == NULL)
     return cfm_op_refuse (node, "its bias is not one value per output");
   return 1;
+}
+
+/* nn.ConvTranspose2d (in, out, kernel_size, stride, padding, dilation,
+ * output_padding, groups, bias): its weight IN x OUT / GROUPS x KH x KW
+ * and bias bound from the state dict. */
+static CfmStatus
+conv_transpose_from_text (CfmNode *node, char *args, CfmTensorSet *w,
+                          CfmError *err)
+{
+  CfmModule *m = &node->m;
+  double in = cfm_text_number (args, "in_channels", 0, 0);
+  double out = cfm_text_number (args, "out_channels", 1, 0);
+  double groups = cfm_text_number (args, "groups", -1, 1);
+  int out_pad[2], a;
+  int64_t shape[4];
+  CfmStatus status = CFM_OK;
+  char mode[32] = "zeros";
+
+  cfm_text_pair (args, "kernel_size", 2, 0, m->k);
+  cfm_text_pair (args, "stride", 3, 1, m->stride);
+  cfm_text_pair (args, "padding", 4, 0, m->pad);
+  cfm_text_pair (args, "output_padding", 5, 0, out_pad);
+  cfm_text_pair (args, "dilation", -1, 1, m->dil);
+  cfm_text_word (args, "padding_mode", -1, mode, sizeof mode);
+  if (!(in >= 1 && in <= 1 << 20 && out >= 1 && out <= 1 << 20
+        && groups >= 1 && groups <= in && (int) in % (int) groups == 0
+        && (int) out % (int) groups == 0))
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: the ConvTranspose2d's "
+                          "channels and groups do not make sense", m->name);
+  for (a = 0; a < 2; a++)
+    if (m->k[a] < 1 || m->k[a] > 1 << 16 || m->stride[a] < 1
+        || m->stride[a] > 1 << 16 || m->pad[a] < 0 || m->pad[a] > 1 << 16
+        || m->dil[a] < 1 || m->dil[a] > 1 << 16 || out_pad[a] < 0)
+      return cfm_error_set (err, CFM_ERR_PARSE, "%s: the ConvTranspose2d's "
+                            "window does not make sense", m->name);
+  if (strcmp (mode, "zeros") != 0)
+    {
+      cfm_op_refuse (node, "%s (ConvTranspose2d) has settings the core does "
+                     "not compute", m->name);
+      return CFM_OK;
+    }
+  m->in_c = (int) in;
+  m->out_c = (int) out;
+  m->groups = (int) groups;
+  node->ints[0] = out_pad[0];
+  node->ints[1] = out_pad[1];
+  node->n_ints = 2;
+  shape[0] = m->in_c;
+  shape[1] = m->out_c / m->groups;
+  shape[2] = m->k[0];
+  shape[3] = m->k[1];
+  status = cfm_module_bind_tensor (m, w, "weight", 4, shape, &m->weight,
+                                   err);
+  shape[0] = m->out_c;
+  if (status == CFM_OK && cfm_text_flag (args, "bias", 1))
+    status = cfm_module_bind_tensor (m, w, "bias", 1, shape, &m->bias, err);
+  return status;
 }
 
 /* The output length along axis A for an input of IN. */
@@ -174,6 +234,7 @@ const CfmOp cfm_op_conv_transpose = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = conv_transpose_from_onnx,
+  .from_text = conv_transpose_from_text,
   .shape = conv_transpose_shape,
   .input_rows = conv_transpose_rows,
   .run = conv_transpose_run,

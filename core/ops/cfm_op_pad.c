@@ -6,6 +6,9 @@
 #include "cfm_op.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "cfm_network_text.h"
 
 /* The padding mode of Pad node PAD (a constant one of zeros, "reflect" or
  * "edge"), or -1. */
@@ -79,6 +82,36 @@ pad_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
   if (src->n_in > 3)
     return cfm_op_refuse (node, "its axes input is not read");
   return 1;
+}
+
+/* nn.ZeroPad2d, ConstantPad2d (padding, value), ReflectionPad2d and
+ * ReplicationPad2d: PyTorch's (left, right, top, bottom), a single
+ * number for all four, as ONNX's pads. */
+static CfmStatus
+pad_from_text (CfmNode *node, char *args, CfmTensorSet *w, CfmError *err)
+{
+  double p[4] = { 0 };
+  int n = cfm_text_tuple (args, "padding", 0, p), i;
+  const char *type = node->m.type;
+
+  (void) w;
+  if (n == 1)
+    p[1] = p[2] = p[3] = p[0];
+  for (i = 0; i < 4; i++)
+    if (!(p[i] >= 0 && p[i] <= 1 << 16) || (n != 1 && n != 4))
+      return cfm_error_set (err, CFM_ERR_PARSE, "%s: the %s's padding does "
+                            "not make sense", node->m.name, type);
+  node->m.pad_mode = strcmp (type, "ReflectionPad2d") == 0 ? CFM_PAD_REFLECT
+                     : strcmp (type, "ReplicationPad2d") == 0
+                     ? CFM_PAD_REPLICATE : CFM_PAD_ZEROS;
+  node->alpha = (float) cfm_text_number (args, "value", 1, 0.0);
+  memset (node->ints, 0, sizeof node->ints);
+  node->ints[2] = (int64_t) p[2];   /* top */
+  node->ints[3] = (int64_t) p[0];   /* left */
+  node->ints[6] = (int64_t) p[3];   /* bottom */
+  node->ints[7] = (int64_t) p[1];   /* right */
+  node->n_ints = 8;
+  return CFM_OK;
 }
 
 /* The rows and columns padded before and after: PAD[0] top, [1] left,
@@ -213,6 +246,7 @@ const CfmOp cfm_op_pad = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = pad_from_onnx,
+  .from_text = pad_from_text,
   .shape = pad_shape,
   .input_rows = pad_rows,
   .run = pad_run,

@@ -7,6 +7,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "cfm_network_text.h"
 
 enum { NEAREST, LINEAR };
 enum { HALF_PIXEL, PYTORCH_HALF_PIXEL, ALIGN_CORNERS, ASYMMETRIC };
@@ -61,6 +64,74 @@ resize_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
   return 1;
 }
 
+/* nn.Upsample (size or scale_factor, mode), UpsamplingNearest2d and
+ * UpsamplingBilinear2d, as F.interpolate computes them: nearest is
+ * ONNX's asymmetric, floored; bilinear is PyTorch's half pixel, or its
+ * corners aligned for UpsamplingBilinear2d.  Upsample's align_corners is
+ * not printed: read as False, its default.  The scales (NODE->alpha,
+ * beta) or sizes (NODE->splits) are kept on the node. */
+static CfmStatus
+resize_from_text (CfmNode *node, char *args, CfmTensorSet *w, CfmError *err)
+{
+  double scale[4] = { 0 }, size[4] = { 0 };
+  int n_scale = cfm_text_tuple (args, "scale_factor", -1, scale);
+  int n_size = cfm_text_tuple (args, "size", -1, size);
+  char mode[32] = "nearest";
+
+  (void) w;
+  cfm_text_word (args, "mode", -1, mode, sizeof mode);
+  node->ints[0] = strcmp (mode, "nearest") == 0 ? NEAREST : LINEAR;
+  node->ints[1] = node->ints[0] == NEAREST ? ASYMMETRIC
+                  : strcmp (node->m.type, "UpsamplingBilinear2d") == 0
+                  ? ALIGN_CORNERS : PYTORCH_HALF_PIXEL;
+  node->ints[2] = FLOOR;
+  node->ints[3] = 0;
+  node->ints[4] = 1;   /* its sizes on the node, not in inputs */
+  node->n_ints = 5;
+  node->alpha = (float) scale[0];
+  node->beta = (float) scale[n_scale > 1 ? 1 : 0];
+  node->splits[0] = size[0] >= 1 && size[0] <= 1 << 24 ? (int) size[0] : 0;
+  node->splits[1] = n_size > 1 && size[1] >= 1 && size[1] <= 1 << 24
+                    ? (int) size[1] : node->splits[0];
+  if (strcmp (mode, "nearest") != 0 && strcmp (mode, "bilinear") != 0)
+    cfm_op_refuse (node, "%s (%s): mode %s is not computed", node->m.name,
+                   node->m.type, mode);
+  else if ((n_scale > 0) == (n_size > 0) || n_scale > 2 || n_size > 2
+           || (n_scale && !(node->alpha > 0.0f && node->beta > 0.0f
+                            && node->alpha < 1 << 16
+                            && node->beta < 1 << 16))
+           || (n_size && node->splits[0] == 0))
+    return cfm_error_set (err, CFM_ERR_PARSE, "%s: the %s's size or scale "
+                          "does not make sense", node->m.name, node->m.type);
+  return CFM_OK;
+}
+
+/* Whether NODE keeps its scales or sizes itself (read from text). */
+static int
+sized_by_node (const CfmNode *node)
+{
+  return node->n_ints == 5 && node->ints[4];
+}
+
+/* The output size *H x *W for an input of IN_H x IN_W, from the node's
+ * own scale or size, and the scales its coordinates use. */
+static void
+node_size (CfmNode *node, int in_h, int in_w, double *h, double *w)
+{
+  if (node->splits[0] > 0)
+    {
+      *h = node->splits[0];
+      *w = node->splits[1];
+      node->alpha = (float) (*h / in_h);
+      node->beta = (float) (*w / in_w);
+    }
+  else
+    {
+      *h = floor (in_h * (double) node->alpha);
+      *w = floor (in_w * (double) node->beta);
+    }
+}
+
 /* The constant input I as N floats, or NULL. */
 static const CfmTensor *
 constant (const CfmGraph *g, const CfmNode *node, int i, size_t n)
@@ -79,6 +150,15 @@ resize_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   const CfmTensor *sizes = constant (g, node, 3, 4);
   double h, w;
 
+  if (sized_by_node (node) && in->rank == 4)
+    {
+      node_size (node, in->h, in->w, &h, &w);
+      if (!(h >= 1.0) || !(w >= 1.0) || h > 1 << 24 || w > 1 << 24)
+        return cfm_error_set (err, CFM_ERR_SIZE, "%s (%s): an output of "
+                              "%.0f x %.0f", node->name, node->type, h, w);
+      cfm_op_set_shape (g, node, 0, 4, in->c, (int) h, (int) w);
+      return CFM_OK;
+    }
   if (in->rank != 4 || (scales == NULL && sizes == NULL)
       || (scales && (scales->data[0] != 1.0f || scales->data[1] != 1.0f
                      || !(scales->data[2] > 0.0f) || !(scales->data[3] > 0.0f)))
@@ -261,6 +341,7 @@ const CfmOp cfm_op_resize = {
   .onnx = onnx_types,
   .modules = modules,
   .from_onnx = resize_from_onnx,
+  .from_text = resize_from_text,
   .shape = resize_shape,
   .input_rows = resize_rows,
   .run = resize_run,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_op_slice.c: Slice and Split along the channels (x.chunk (2, 1): a
- * ShuffleNet unit's two halves), and Slice of a one-dimensional constant
- * (shape arithmetic, computed before the run). */
+ * ShuffleNet unit's two halves), and Slice of a constant along one axis
+ * (shape arithmetic, computed before the run: F.pad's pads reversed). */
 #include "cfm_op.h"
 
 #include <string.h>
@@ -72,23 +72,40 @@ static CfmStatus
 slice_fold (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   const CfmValue *in = cfm_op_input (g, node, 0);
-  int64_t start, end, step, n, i;
-  int axis;
+  const CfmTensor *t = in->tensor;
+  int64_t start, end, step, n, i, dims[CFM_TENSOR_MAX_DIMS];
+  size_t outer = 1, inner = 1, o, k;
+  int axis = 0, d;
   float *out;
   CfmStatus status;
 
   if (is_split (node) || !cfm_op_inputs_constant (g, node))
     return CFM_OK;
-  if (in->tensor->ndim != 1
-      || !slice_range (g, node, in->tensor->shape[0], &axis, &start, &end,
-                       &step) || axis != 0)
-    return cfm_error_set (err, CFM_ERR_ARG, "%s (Slice): only a "
-                          "one-dimensional constant is sliced", node->name);
+  axis = (int) input_at (g, node, 3, 0, 0);
+  axis += axis < 0 ? t->ndim : 0;
+  if (t->ndim < 1 || axis < 0 || axis >= t->ndim
+      || !slice_range (g, node, t->shape[axis], &axis, &start, &end, &step))
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (Slice): a constant sliced "
+                          "along one axis is taken", node->name);
+  axis += axis < 0 ? t->ndim : 0;
   n = step > 0 ? (end > start ? (end - start + step - 1) / step : 0)
                : (start > end ? (start - end - step - 1) / -step : 0);
-  status = cfm_op_fold_output (g, node, 0, 1, &n, in->integer, &out, err);
-  for (i = 0; i < n && status == CFM_OK; i++)
-    out[i] = in->tensor->data[start + i * step];
+  for (d = 0; d < t->ndim; d++)   /* a constant's dims: within the limit */
+    {
+      dims[d] = d == axis ? n : t->shape[d];
+      if (d < axis)
+        outer *= (size_t) t->shape[d];
+      else if (d > axis)
+        inner *= (size_t) t->shape[d];
+    }
+  status = cfm_op_fold_output (g, node, 0, t->ndim, dims, in->integer, &out,
+                               err);
+  for (o = 0; o < outer && status == CFM_OK; o++)   /* start + i * step */
+    for (i = 0; i < n; i++)                         /* stays in range */
+      for (k = 0; k < inner; k++)
+        out[(o * (size_t) n + (size_t) i) * inner + k]
+          = t->data[(o * (size_t) t->shape[axis]
+                     + (size_t) (start + i * step)) * inner + k];
   return status;
 }
 

@@ -141,6 +141,46 @@ transpose_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* A constant transposed (shape arithmetic, before the run: F.pad's pads
+ * reordered by its export). */
+static CfmStatus
+transpose_fold (CfmGraph *g, CfmNode *node, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  const CfmTensor *t = in->tensor;
+  int64_t dims[CFM_TENSOR_MAX_DIMS], stride[CFM_TENSOR_MAX_DIMS];
+  int64_t at[CFM_TENSOR_MAX_DIMS] = { 0 };
+  int n = t ? t->ndim : 0, d, seen = 0;
+  float *out;
+  size_t i;
+  CfmStatus status;
+
+  if (!cfm_op_inputs_constant (g, node))
+    return CFM_OK;
+  for (d = 0; d < n && node->n_ints == n; d++)
+    if (node->ints[d] >= 0 && node->ints[d] < n)
+      seen |= 1 << node->ints[d];
+  if (node->n_ints != n || seen != (1 << n) - 1)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (Transpose): a permutation "
+                          "that does not fit its constant", node->name);
+  for (d = n - 1; d >= 0; d--)   /* the input's strides, C order */
+    stride[d] = d == n - 1 ? 1 : stride[d + 1] * t->shape[d + 1];
+  for (d = 0; d < n; d++)
+    dims[d] = t->shape[node->ints[d]];
+  status = cfm_op_fold_output (g, node, 0, n, dims, in->integer, &out, err);
+  for (i = 0; status == CFM_OK && i < t->count; i++)
+    {
+      int64_t src = 0;
+
+      for (d = 0; d < n; d++)
+        src += at[d] * stride[node->ints[d]];
+      out[i] = t->data[src];
+      for (d = n - 1; d >= 0 && ++at[d] == dims[d]; d--)
+        at[d] = 0;   /* the next output index, C order */
+    }
+  return status;
+}
+
 static const char *const onnx_types[] = { "Transpose", NULL };
 static const char *const modules[] = { "ChannelShuffle", "Permute", NULL };
 
@@ -153,4 +193,5 @@ const CfmOp cfm_op_transpose = {
   .from_text = transpose_from_text,
   .shape = transpose_shape,
   .run = transpose_run,
+  .fold = transpose_fold,
 };

@@ -669,6 +669,11 @@ test_text_refusals (void)
       "the model to ONNX" },
     { "  (act): Softplus(beta=2, threshold=20)\n", "head",
       "act (Softplus) has settings the core does not compute" },
+    { "  (up): Upsample(scale_factor=2.0, mode=bicubic)\n", "head",
+      "up (Upsample): mode bicubic is not computed" },
+    { "  (pad): ReflectionPad2d((9, 9, 9, 9))\n", "head",
+      "pad/ReflectionPad2d (Pad): a reflection wider than its input of 9 x "
+      "9" },
     { "  (pool): AdaptiveAvgPool2d(output_size=(7, 7))\n", "head",
       "an adaptive pooling to 7 x 7, not 1 x 1" },
     { "  (pool): AdaptiveAvgPool2d(output_size=1)\n  (flat): Flatten("
@@ -967,7 +972,7 @@ main (int argc, char **argv)
 {
   static const char *const seeds[] = {
     "basic_block", "bottleneck", "inverted_residual", "squeeze_excitation",
-    "fire", "dense_block", "shuffle_unit", "cn_block", "unet"
+    "fire", "dense_block", "shuffle_unit", "cn_block", "decoder", "unet"
   };
   size_t i;
 
