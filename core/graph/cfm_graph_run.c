@@ -219,6 +219,20 @@ read_input (Run *r, int end, CfmError *err)
   return status;
 }
 
+/* Whether NODE reads one map, its first input, and constants besides
+ * (a Clip's bounds). */
+static int
+one_map_input (const CfmGraph *g, const CfmNode *node)
+{
+  int k;
+
+  for (k = 1; k < node->n_inputs; k++)
+    if (node->inputs[k] >= 0
+        && g->values[node->inputs[k]].kind == CFM_VALUE_MAP)
+      return 0;
+  return node->n_inputs >= 1;
+}
+
 /* Pairs each node whose one reader is an activation it can write in the
  * same pass (a convolution and its ReLU) with that reader, when its own
  * output is not wanted: that output is then never held. */
@@ -241,7 +255,8 @@ fuse (Run *r)
         continue;
       j = r->readers[r->first[v]].node;
       if (r->needed[j] && r->fused_next[j] < 0
-          && r->readers[r->first[v]].input == 0 && g->nodes[j].n_inputs == 1
+          && r->readers[r->first[v]].input == 0
+          && one_map_input (g, &g->nodes[j])
           && node->op->fuses (node, &g->nodes[j]))
         {
           r->fused_next[i] = j;

@@ -304,10 +304,18 @@ cfm_module_run (const CfmModule *m, const CfmBand *in,
     case CFM_MODULE_CONV:
       {
         Dest d = *out;
+        CfmStatus status;
 
         if (d.act)   /* the activation after it, fused */
           d.activation = fused_activation (act, &d.slope);
-        return cfm_module_conv (m, in, &d, o0, on, ow, err);
+        if (d.act == NULL || d.activation != CFM_ACT_NONE)
+          return cfm_module_conv (m, in, &d, o0, on, ow, err);
+        d.act = NULL;   /* another function: on the rows just written */
+        status = cfm_module_conv (m, in, &d, o0, on, ow, err);
+        for (ch = 0; status == CFM_OK && ch < m->out_c; ch++)
+          apply_function_rows (act, d.conv + ch * stride,
+                               out->act + ch * stride, n);
+        return status;
       }
     case CFM_MODULE_MAXPOOL:
     case CFM_MODULE_AVGPOOL:
@@ -335,6 +343,7 @@ cfm_module_fuses (const CfmModule *conv, const CfmModule *next)
 {
   float slope;
 
-  return conv->kind == CFM_MODULE_CONV && cfm_module_conv_fuses (conv)
-         && fused_activation (next, &slope) != CFM_ACT_NONE;
+  return conv->kind == CFM_MODULE_CONV && next->kind == CFM_MODULE_FUNCTION
+         && (cfm_module_conv_fuses (conv)
+             || fused_activation (next, &slope) == CFM_ACT_NONE);
 }

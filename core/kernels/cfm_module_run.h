@@ -37,8 +37,9 @@ CfmStatus cfm_module_conv (const CfmModule *m, const CfmBand *in,
 /* Whether convolution M writes a fused activation in the same pass. */
 int cfm_module_conv_fuses (const CfmModule *m);
 
-/* Whether convolution CONV can write NEXT's output (a ReLU or LeakyReLU)
- * in the same pass. */
+/* Whether convolution CONV can write NEXT's output in the same pass: a
+ * ReLU, LeakyReLU or Abs its kernels apply as they store, or any other
+ * function on the rows it has just written (ReLU6, SiLU...). */
 int cfm_module_fuses (const CfmModule *conv, const CfmModule *next);
 
 #endif
