@@ -17,6 +17,17 @@ reshape_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
   return 1;
 }
 
+/* The most values a shape may describe: more is refused (and no product
+ * of dimensions overflows). */
+#define SHAPE_VALUES_MAX ((int64_t) 1 << 40)
+
+/* A times B, or -1 when that passes SHAPE_VALUES_MAX. */
+static int64_t
+times (int64_t a, int64_t b)
+{
+  return a < 0 || b < 0 || (b > 0 && a > SHAPE_VALUES_MAX / b) ? -1 : a * b;
+}
+
 /* The shape input's dimensions for input dimensions DIMS (0 copies one,
  * -1 takes the rest) into OUT; their number, or -1. */
 static int
@@ -31,23 +42,27 @@ target_dims (const CfmValue *shape, const int64_t *dims, int ndim,
     return -1;
   n = (int) shape->tensor->count;
   for (i = 0; i < ndim; i++)
-    total *= dims[i];
+    total = times (total, dims[i]);
   for (i = 0; i < n; i++)
     {
-      out[i] = (int64_t) shape->tensor->data[i];
+      float d = shape->tensor->data[i];
+
+      if (!(d >= -1.0f && d <= (float) SHAPE_VALUES_MAX))
+        return -1;
+      out[i] = (int64_t) d;
       if (out[i] == 0 && i < ndim)
         out[i] = dims[i];
       if (out[i] == -1 && infer < 0)
         infer = i;
-      else if (out[i] < 1)
+      else if (out[i] < 1 || (known = times (known, out[i])) < 0)
         return -1;
-      else
-        known *= out[i];
     }
+  if (total < 0)
+    return -1;
   if (infer >= 0)
     out[infer] = known > 0 && total % known == 0 ? total / known : -1;
   for (i = 0, known = 1; i < n; i++)
-    known *= out[i];
+    known = times (known, out[i]);
   return known == total ? n : -1;
 }
 
