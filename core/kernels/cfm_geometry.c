@@ -79,7 +79,7 @@ void
 cfm_conv2d_input_rows (const CfmConvParams *p, int kh, int h, int out_row0,
                        int out_rows, int *in_row0, int *in_rows)
 {
-  int lo = h, hi = -1, oy, ky;
+  int lo = h, hi = -1, oy, ky, top;
 
   for (oy = out_row0; oy < out_row0 + out_rows; oy++)
     for (ky = 0; ky < kh; ky++)
@@ -93,6 +93,14 @@ cfm_conv2d_input_rows (const CfmConvParams *p, int kh, int h, int out_row0,
         if (y > hi)
           hi = y;
       }
+  /* no later output row reads above the first one's top tap: starting
+   * there (where a dilated kernel's first taps fall in the zero padding,
+   * it reads lower than it needs) keeps the first row read from going
+   * back up, which a band engine's dropping of rows relies on */
+  top = out_row0 * p->stride - p->padding;
+  top = top < 0 ? 0 : top;
+  if (hi >= lo && top < lo)
+    lo = top;
   *in_row0 = hi < lo ? 0 : lo;
   *in_rows = hi < lo ? 0 : hi - lo + 1;
 }

@@ -82,7 +82,9 @@ void cfm_pad_row (const float *src, int w, int pad, CfmPadMode mode,
 
 /* The input rows that output rows [out_row0, out_row0 + out_rows) read,
  * after the padding mode has mapped them into the image: [*in_row0,
- * *in_row0 + *in_rows).  *in_rows may be 0 with zero padding. */
+ * *in_row0 + *in_rows).  *in_rows may be 0 with zero padding.  *in_row0
+ * never passes the first row any later output row reads, so it grows
+ * with OUT_ROW0. */
 void cfm_conv2d_input_rows (const CfmConvParams *p, int kh, int h,
                             int out_row0, int out_rows, int *in_row0,
                             int *in_rows);

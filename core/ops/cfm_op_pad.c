@@ -191,6 +191,19 @@ pad_rows (const CfmGraph *g, const CfmNode *node, int i, int o0, int on,
           hi = s > hi ? s : hi;
         }
     }
+  /* a reflection reads back up: from the top padding on, rows as low as
+   * 0 are still to come, and the bottom one reads the last rows again;
+   * the first row kept must not pass what any later output row reads */
+  if (node->m.pad_mode != CFM_PAD_ZEROS)
+    {
+      int body = o0 - node->splits[0];
+      int bottom = h - 1 - (node->m.pad_mode == CFM_PAD_REFLECT
+                            ? node->splits[2] : 0);
+
+      lo = body < lo ? (body < 0 ? 0 : body) : lo;
+      lo = node->splits[2] > 0 && bottom < lo ? (bottom < 0 ? 0 : bottom) : lo;
+      hi = hi < lo ? lo : hi;
+    }
   *r0 = hi >= 0 ? lo : 0;
   *rn = hi >= 0 ? hi - lo + 1 : 0;
 }

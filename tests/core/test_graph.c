@@ -230,6 +230,73 @@ test_band_invariance (const char *file, int h, int w)
   free (data);
 }
 
+/* A reflection's rows against NumPy's reflect rule worked out here, in
+ * bands of 1, 2 and 5 rows: a padding reads back up (its top rows read
+ * rows 3, 2, 1 before the body reads 0, 1...; its bottom ones read the
+ * last rows again), so the rows a value keeps must not follow the next
+ * output row alone. */
+static void
+test_reflection_rows (void)
+{
+  static const char *const x[] = { "x", NULL }, *const p[] = { "p", NULL };
+  static const int64_t pads[8] = { 0, 0, 3, 2, 0, 0, 4, 1 };
+  enum { C = 2, H = 6, W = 5, OH = H + 3 + 4, OW = W + 2 + 1 };
+  static const int bands[] = { 1, 2, 5 };
+  CfmArray input = { 0 };
+  CfmGraph g;
+  CfmError err;
+  unsigned state = 5;
+  size_t i;
+  int b;
+
+  memset (&g, 0, sizeof g);
+  g.input = cfm_graph_value (&g, "x", 1);
+  hand_node (&g, "pad", "Pad", x, "p");
+  hand_node (&g, "relu", "Relu", p, "r");
+  g.nodes[0].m.pad_mode = CFM_PAD_REFLECT;   /* what from_onnx reads */
+  g.nodes[1].m.kind = CFM_MODULE_FUNCTION;
+  g.nodes[1].m.fn = CFM_FN_RELU;
+  g.nodes[0].n_ints = 8;
+  memcpy (g.nodes[0].ints, pads, sizeof pads);
+  CHECK (cfm_graph_finish (&g, &err) == CFM_OK, "%s", err.message);
+  CHECK (cfm_graph_shapes (&g, C, H, W, &err) == CFM_OK, "%s", err.message);
+  input.ndim = 3;
+  input.shape[0] = C, input.shape[1] = H, input.shape[2] = W;
+  input.count = C * H * W;
+  input.data = malloc (input.count * sizeof (float));
+  for (i = 0; i < input.count; i++)
+    input.data[i] = test_random (&state);
+  for (b = 0; b < 3; b++)
+    {
+      int want = cfm_graph_find_value (&g, "r"), ch, y, xx, bad = 0;
+      Gathered got = { want, calloc (C * OH * OW, sizeof (float)), C, OH, OW,
+                       0 };
+      Gather gt = { &got, 1, 1 };
+      Source src = { &input };
+
+      CHECK (cfm_graph_run (&g, &want, 1, bands[b], read_rows, &src,
+                            gather_rows, &gt, &err) == CFM_OK, "%s",
+             err.message);
+      for (ch = 0; ch < C; ch++)
+        for (y = 0; y < OH; y++)
+          for (xx = 0; xx < OW; xx++)
+            {
+              int sy = y - 3, sx = xx - 2;
+              float v;
+
+              sy = sy < 0 ? -sy : sy >= H ? 2 * (H - 1) - sy : sy;
+              sx = sx < 0 ? -sx : sx >= W ? 2 * (W - 1) - sx : sx;
+              v = input.data[(ch * H + sy) * W + sx];
+              bad += got.map[(ch * OH + y) * OW + xx] != (v > 0 ? v : 0);
+            }
+      CHECK (bad == 0 && gt.in_order, "a reflection in bands of %d: %d "
+             "values differ", bands[b], bad);
+      free (got.map);
+    }
+  free (input.data);
+  cfm_graph_free (&g);
+}
+
 /* ---- the PyTorch fixtures --------------------------------------------------- */
 
 /* The reference's C x H x W (a vector: F x 1 x 1); a map whose channels
@@ -977,6 +1044,7 @@ main (int argc, char **argv)
   size_t i;
 
   test_refusals ();
+  test_reflection_rows ();
   test_text_refusals ();
   test_labels ();
   for (i = 0; i < sizeof seeds / sizeof *seeds; i++)
