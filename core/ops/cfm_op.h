@@ -87,6 +87,11 @@ CfmStatus cfm_op_fold_output (CfmGraph *g, const CfmNode *node, int k,
  * dimensions that are not 1. */
 void cfm_op_size_constant (CfmValue *v);
 
+/* A constant's value D as an index, a size or an axis: clamped to
+ * +-2^40 (ONNX's INT64 limits mean "to the end"), NaN read as 0, so no
+ * cast or sum of such values overflows. */
+int64_t cfm_op_index (float d);
+
 /* Forgets what the shape arithmetic computed into V for another input
  * size: a map again. */
 void cfm_op_unfold (CfmValue *v);

@@ -390,3 +390,12 @@ cfm_op_vector_run (const CfmGraph *g, const CfmNode *node,
                      + (size_t) (y - in->row0) * in->w + x];
   return CFM_OK;
 }
+
+int64_t
+cfm_op_index (float d)
+{
+  const int64_t limit = (int64_t) 1 << 40;
+
+  return d != d ? 0 : d >= (float) limit ? limit
+         : d <= -(float) limit ? -limit : (int64_t) d;
+}

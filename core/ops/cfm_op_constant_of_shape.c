@@ -29,7 +29,7 @@ constant_of_shape_fold (CfmGraph *g, CfmNode *node, CfmError *err)
     return cfm_error_set (err, CFM_ERR_ARG, "%s (ConstantOfShape): its input "
                           "is not a shape", node->name);
   for (i = 0; i < in->tensor->count; i++)
-    shape[i] = (int64_t) in->tensor->data[i];
+    shape[i] = cfm_op_index (in->tensor->data[i]);
   status = cfm_op_fold_output (g, node, 0, (int) in->tensor->count, shape, 0,
                                &out, err);
   for (i = 0; status == CFM_OK && i < cfm_op_output (g, node, 0)->tensor->count;

@@ -45,7 +45,7 @@ gather_fold (CfmGraph *g, CfmNode *node, CfmError *err)
                                err);
   for (i = 0; i < ix->count && status == CFM_OK; i++)
     {
-      int64_t at = (int64_t) ix->data[i];
+      int64_t at = cfm_op_index (ix->data[i]);
 
       at = at < 0 ? at + d->shape[0] : at;
       if (at < 0 || at >= d->shape[0])

@@ -30,7 +30,7 @@ global_from_onnx (CfmNode *node, const Node *src, OnnxWeights *w)
 
       n = -2;
       for (i = 0; t && t->count <= 8 && i < t->count; i++)
-        axes[i] = (int64_t) t->data[i];
+        axes[i] = cfm_op_index (t->data[i]);
       if (t && t->count <= 8)
         n = (int) t->count;
     }

@@ -129,7 +129,7 @@ pads_of (const CfmGraph *g, const CfmNode *node, int *pad)
       p[i] = node->ints[i];
   else if (v && v->kind == CFM_VALUE_CONST && v->tensor->count == 8)
     for (i = 0; i < 8; i++)
-      p[i] = (int64_t) v->tensor->data[i];
+      p[i] = cfm_op_index (v->tensor->data[i]);
   else
     return 0;
   for (i = 0; i < 8; i++)

@@ -45,11 +45,9 @@ target_dims (const CfmValue *shape, const int64_t *dims, int ndim,
     total = times (total, dims[i]);
   for (i = 0; i < n; i++)
     {
-      float d = shape->tensor->data[i];
-
-      if (!(d >= -1.0f && d <= (float) SHAPE_VALUES_MAX))
+      out[i] = cfm_op_index (shape->tensor->data[i]);
+      if (out[i] < -1 || out[i] > SHAPE_VALUES_MAX)
         return -1;
-      out[i] = (int64_t) d;
       if (out[i] == 0 && i < ndim)
         out[i] = dims[i];
       if (out[i] == -1 && infer < 0)

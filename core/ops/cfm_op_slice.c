@@ -25,7 +25,11 @@ is_split (const CfmNode *node)
   return strcmp (node->type, "Split") == 0;
 }
 
-/* The value of constant input I at J, or DEF when it is left out. */
+/* Past any length: an end left out. */
+#define INDEX_LIMIT ((int64_t) 1 << 40)
+
+/* The value of constant input I at J (cfm_op_index), or DEF when it is
+ * left out. */
 static int64_t
 input_at (const CfmGraph *g, const CfmNode *node, int i, size_t j,
           int64_t def)
@@ -34,7 +38,7 @@ input_at (const CfmGraph *g, const CfmNode *node, int i, size_t j,
 
   if (v == NULL || v->kind != CFM_VALUE_CONST || j >= v->tensor->count)
     return def;
-  return (int64_t) v->tensor->data[j];
+  return cfm_op_index (v->tensor->data[j]);
 }
 
 /* Slice's [*START, *END) by *STEP along its one axis of length N. */
@@ -50,7 +54,7 @@ slice_range (const CfmGraph *g, const CfmNode *node, int64_t n, int *axis,
   *axis = (int) input_at (g, node, 3, 0, 0);
   *step = input_at (g, node, 4, 0, 1);
   *start = input_at (g, node, 1, 0, 0);
-  *end = input_at (g, node, 2, 0, INT64_MAX);
+  *end = input_at (g, node, 2, 0, INDEX_LIMIT);
   if (*step == 0)
     return 0;
   *start += *start < 0 ? n : 0;

@@ -33,7 +33,7 @@ axes_of (const CfmGraph *g, const CfmNode *node, int64_t *axes)
   if (v == NULL || v->tensor->count > 8)
     return -1;
   for (i = 0; i < v->tensor->count; i++)
-    axes[i] = (int64_t) v->tensor->data[i];
+    axes[i] = cfm_op_index (v->tensor->data[i]);
   return (int) v->tensor->count;
 }
 
