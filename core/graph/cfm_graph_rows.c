@@ -132,8 +132,9 @@ cfm_rows_band (const Run *r, int v, int r0, int rn)
       b.plane = (size_t) val->h * val->w;
       return b;
     }
-  b.data = h->buf == NULL ? NULL   /* no row yet: a pad's border rows */
-           : h->buf + (size_t) (r0 - h->base) * val->w;
+  if (rn == 0)   /* no row read (a zero pad's border): no row's address */
+    r0 = h->base;
+  b.data = h->buf == NULL ? NULL : h->buf + (size_t) (r0 - h->base) * val->w;
   b.row0 = r0;
   b.rows = rn;
   b.plane = h->cap * (size_t) val->w;
