@@ -107,6 +107,8 @@ reserve_outputs (Run *r, int n, int done, int end, float **out,
       int v = written_value (r, n, k);
 
       status = cfm_rows_reserve (r, v, end, err);
+      if (status != CFM_OK)   /* past the memory limit: no room */
+        break;
       out[k] = r->held[v].buf
                + (size_t) (done - r->held[v].base) * r->g->values[v].w;
       plane[k] = r->held[v].cap * (size_t) r->g->values[v].w;
