@@ -34,6 +34,14 @@ CfmStatus cfm_module_conv (const CfmModule *m, const CfmBand *in,
                            const CfmModuleDest *out, int o0, int on, int ow,
                            CfmError *err);
 
+/* Whether convolution M is depthwise: one input channel a filter. */
+int cfm_module_is_depthwise (const CfmModule *m);
+
+/* Depthwise convolution M on IN into output rows [O0, O0 + ON) of width
+ * OW at OUT, its fused activation too (cfm_module_depthwise.c). */
+void cfm_module_depthwise (const CfmModule *m, const CfmBand *in,
+                           const CfmModuleDest *out, int o0, int on, int ow);
+
 /* Whether convolution M writes a fused activation in the same pass. */
 int cfm_module_conv_fuses (const CfmModule *m);
 
