@@ -50,6 +50,10 @@ typedef struct
 /* Room in value V's rows up to row HI (its rows held moved to the front,
  * or into a larger buffer), within the run's memory limit. */
 CfmStatus cfm_rows_reserve (Run *r, int v, int hi, CfmError *err);
+/* The same, the buffer holding at least MIN_CAP rows (two values written
+ * in one pass share one plane stride). */
+CfmStatus cfm_rows_reserve_cap (Run *r, int v, int hi, size_t min_cap,
+                                CfmError *err);
 
 /* Drops the rows of V below what its readers still read; all of them
  * once none will. */

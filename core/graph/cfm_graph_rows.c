@@ -46,6 +46,12 @@ first_row_read (const Run *r, int v)
 CfmStatus
 cfm_rows_reserve (Run *r, int v, int hi, CfmError *err)
 {
+  return cfm_rows_reserve_cap (r, v, hi, 0, err);
+}
+
+CfmStatus
+cfm_rows_reserve_cap (Run *r, int v, int hi, size_t min_cap, CfmError *err)
+{
   const CfmValue *val = &r->g->values[v];
   Held *h = &r->held[v];
   size_t plane_old = h->cap * (size_t) val->w, keep = (size_t) (h->hi - h->lo);
@@ -53,11 +59,13 @@ cfm_rows_reserve (Run *r, int v, int hi, CfmError *err)
   float *buf;
   int ch;
 
-  if (h->buf && (size_t) (hi - h->base) <= h->cap)
+  if (h->buf && (size_t) (hi - h->base) <= h->cap && h->cap >= min_cap)
     return CFM_OK;
   cap = h->buf && need <= h->cap ? h->cap : need + need / 4 + 2;
   if (cap > (size_t) val->h)
     cap = (size_t) val->h;
+  if (cap < min_cap)
+    cap = min_cap;
   bytes = cap * (size_t) val->w * (size_t) val->c * sizeof (float);
   if (cap != h->cap || h->buf == NULL)
     {

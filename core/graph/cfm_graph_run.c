@@ -92,6 +92,39 @@ written_value (const Run *r, int n, int k)
   return then >= 0 ? r->g->nodes[then].outputs[0] : r->g->nodes[n].outputs[k];
 }
 
+/* Whether node N writes the activation fused after it and also its own
+ * output, which the host wants (a block's convolution and its ReLU, both
+ * shown): the two then share one plane stride. */
+static int
+keeps_own (const Run *r, int n)
+{
+  return r->fused_next[n] >= 0
+         && r->held[r->g->nodes[n].outputs[0]].wanted;
+}
+
+/* Rows [DONE, END) of node N's own output and of the activation fused
+ * after it, room taken with one plane stride: *OWN and *THEN. */
+static CfmStatus
+reserve_both (Run *r, int n, int done, int end, float **own, float **then,
+              size_t *plane, CfmError *err)
+{
+  int v = r->g->nodes[n].outputs[0], a = written_value (r, n, 0);
+  CfmStatus status = cfm_rows_reserve (r, v, end, err);
+
+  if (status == CFM_OK)
+    status = cfm_rows_reserve_cap (r, a, end, r->held[v].cap, err);
+  if (status == CFM_OK && r->held[a].cap > r->held[v].cap)
+    status = cfm_rows_reserve_cap (r, v, end, r->held[a].cap, err);
+  if (status != CFM_OK)
+    return status;
+  *own = r->held[v].buf
+         + (size_t) (done - r->held[v].base) * r->g->values[v].w;
+  *then = r->held[a].buf
+          + (size_t) (done - r->held[a].base) * r->g->values[a].w;
+  *plane = r->held[v].cap * (size_t) r->g->values[v].w;
+  return CFM_OK;
+}
+
 /* Rows [DONE, END) of every value node N writes: room taken, pointers to
  * the first of them in OUT and PLANE. */
 static CfmStatus
@@ -128,6 +161,14 @@ rows_done (Run *r, int n, int done, int end, CfmError *err)
   r->done[n] = end;
   if (r->fused_next[n] >= 0)
     r->done[r->fused_next[n]] = end;
+  if (keeps_own (r, n))
+    {
+      int v = node->outputs[0];
+
+      r->held[v].hi = end;
+      status = give (r, v, done, end, err);
+      cfm_rows_release (r, v);
+    }
   for (k = 0; k < node->n_outputs && status == CFM_OK; k++)
     {
       int v = written_value (r, n, k);
@@ -166,7 +207,11 @@ run_node (Run *r, int n, int end, CfmError *err)
       }
     else
       memset (&r->bands[i], 0, sizeof r->bands[i]);
-  status = reserve_outputs (r, n, done, end, out, plane, err);
+  run.then_out = NULL;
+  status = keeps_own (r, n)
+           ? reserve_both (r, n, done, end, &out[0], &run.then_out, &plane[0],
+                           err)
+           : reserve_outputs (r, n, done, end, out, plane, err);
   if (status != CFM_OK)
     return status;
   run.in = r->bands;
@@ -236,8 +281,9 @@ one_map_input (const CfmGraph *g, const CfmNode *node)
 }
 
 /* Pairs each node whose one reader is an activation it can write in the
- * same pass (a convolution and its ReLU) with that reader, when its own
- * output is not wanted: that output is then never held. */
+ * same pass (a convolution and its ReLU) with that reader: its own output
+ * is then never held, or, when it is wanted, written beside the
+ * activation's in the same pass. */
 static void
 fuse (Run *r)
 {
@@ -252,7 +298,7 @@ fuse (Run *r)
       int v = node->outputs[0], j;
 
       if (!r->needed[i] || node->op->fuses == NULL || node->n_outputs != 1
-          || r->held[v].wanted || r->first[v + 1] - r->first[v] != 1
+          || r->first[v + 1] - r->first[v] != 1
           || g->values[v].kind != CFM_VALUE_MAP)
         continue;
       j = r->readers[r->first[v]].node;

@@ -25,7 +25,10 @@ typedef struct
   int             o0, on;
   CfmConvPacked  *packed;   /* the node's packed weights, kept per run */
   const CfmNode  *then;     /* the activation fused after it (its fuses
-                               said so): OUT[0] is that node's output */
+                               said so): OUT[0] is that node's output, */
+  float          *then_out; /* or, when the node's own output is wanted
+                               too, OUT[0] is its own and THEN's goes here
+                               (plane PLANE[0]) */
 } CfmOpRun;
 
 /* What an operator does with a map whose channels are last. */

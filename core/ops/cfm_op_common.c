@@ -169,8 +169,8 @@ cfm_op_module_run (const CfmGraph *g, const CfmNode *node,
   CfmModuleDest dest = { run->out[0], NULL, run->plane[0], CFM_ACT_NONE,
                          0.0f, run->packed };
 
-  if (run->then)   /* the activation alone, where the maps go */
-    dest.act = run->out[0];
+  if (run->then)   /* the activation alone where the maps go, or both */
+    dest.act = run->then_out ? run->then_out : run->out[0];
   return cfm_module_run (&node->m, &run->in[0], &dest,
                          run->then ? &run->then->m : NULL, run->o0, run->on,
                          out->w, err);
