@@ -1,174 +1,183 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_bands.c: the band loop, its overlap with reading, the two-thread part
- * runner and the range pass (its API: cfm_bands.h). */
+/* cfm_bands.c: the band loop (the plan's graph run in bands, each wanted
+ * stage's rows handed on), the two-thread part runner and the range pass
+ * (its API: cfm_bands.h). */
 #include "config.h"
 
 #include "cfm_bands.h"
 #include "cfm_i18n.h"
 #include "cfm_parallel.h"
 
-#define BAND_BYTES ((gsize) 24 << 20)   /* working memory of one band */
-#define BAND_ROWS_MIN 8
+#include <string.h>
+
+/* Working memory of one band: every value the run computes holds about
+ * this much.  A band computes only rows no band before it did, so small
+ * bands cost no arithmetic; on VGG-16's first three blocks bands of 16 to
+ * 128 rows of the first layer took the same time, and larger ones more
+ * (their buffers are pages the system must first clear, and leave the
+ * caches). */
+#define BAND_BYTES ((gsize) 32 << 20)
+#define BAND_ROWS_MIN 2
 #define BAND_ROWS_MAX 1024
 
-/* Rows per band so that one band's buffers stay near BAND_BYTES. */
+/* Rows of value FIRST a band may have for BAND_BYTES: each value computed
+ * up to the last wanted one holds rows in proportion to its height. */
 static gint
-band_rows (const CfmPlan *plan)
+band_rows (const CfmPlan *plan, gint first, gint last_node)
 {
-  gsize per_row = ((gsize) plan->n_maps * plan->pl.conv_w * 3
-                   + (gsize) plan->channels * plan->width
-                     * plan->pl.conv.stride * 4) * sizeof (gfloat);
-  gsize rows = BAND_BYTES / (per_row ? per_row : 1);
+  const CfmGraph *g = &plan->graph;
+  const CfmValue *f = &g->values[first];
+  gdouble per_row = (gdouble) plan->channels * plan->width * plan->height;
+  gsize rows;
+  gint i;
 
+  for (i = 0; i <= last_node; i++)
+    {
+      gint out = g->nodes[i].outputs[0];
+
+      if (out >= 0)
+        per_row += 2.0 * g->values[out].c * g->values[out].h
+                   * g->values[out].w;
+    }
+  per_row = per_row * sizeof (gfloat) / MAX (f->h, 1);
+  rows = (gsize) (BAND_BYTES / MAX (per_row, 1.0));
   return (gint) CLAMP (rows, BAND_ROWS_MIN, BAND_ROWS_MAX);
 }
 
-/* The memory of the band loop, kept from band to band. */
-typedef struct
-{
-  gfloat *in, *conv, *act, *pool;
-} BandMemory;
-
-static void
-fetch_input (const CfmPlan *plan, CfmInput *input, const CfmBandPlan *bp,
-             BandMemory *mem)
-{
-  mem->in = g_renew (gfloat, mem->in, (gsize) plan->channels * bp->in_rows
-                                      * plan->width + 1);
-  cfm_input_read (input, bp->in_row0, bp->in_rows, mem->in);
-}
-
-/* Runs the pipeline on the band BP describes (its input fetched) and
- * describes its maps in BAND. */
-static gboolean
-compute_band (const CfmPlan *plan, const CfmBandPlan *bp, BandMemory *mem,
-              CfmBandMaps *band, GError **error)
-{
-  const CfmPipeline *pl = &plan->pl;
-  gsize cn = (gsize) plan->n_maps * bp->conv_rows * pl->conv_w;
-  gsize pn = (gsize) plan->n_maps * bp->pool_rows * pl->pool_w;
-  CfmBand in_band = { mem->in, plan->channels, plan->height, plan->width,
-                      bp->in_row0, bp->in_rows, 0 };
-  CfmError err;
-  gint s;
-
-  mem->conv = g_renew (gfloat, mem->conv, cn + 1);
-  mem->act = g_renew (gfloat, mem->act, cn + 1);
-  mem->pool = g_renew (gfloat, mem->pool, pn + 1);
-  if (cfm_pipeline_run_band (pl, bp, &in_band, mem->conv, mem->act,
-                             mem->pool, &err) != CFM_OK)
-    {
-      g_set_error_literal (error, CFM_ERROR, 0, err.message);
-      return FALSE;
-    }
-  band->maps[CFM_STAGE_CONV] = mem->conv;
-  band->maps[CFM_STAGE_ACTIVATION] = mem->act;
-  band->maps[CFM_STAGE_POOL] = mem->pool;
-  for (s = CFM_STAGE_CONV; s <= CFM_STAGE_ACTIVATION; s++)
-    {
-      band->rows[s] = bp->conv_rows;
-      band->new0[s] = bp->new_row0 - bp->conv_row0;
-      band->new_rows[s] = bp->new_rows;
-      band->map_row0[s] = bp->new_row0;
-    }
-  band->rows[CFM_STAGE_POOL] = band->new_rows[CFM_STAGE_POOL] = bp->pool_rows;
-  band->new0[CFM_STAGE_POOL] = 0;
-  band->map_row0[CFM_STAGE_POOL] = bp->pool_row0;
-  return TRUE;
-}
-
-/* A band's work beside the reading of the next band's input. */
+/* One run of the plan's graph: the stages it hands on and how far it
+ * is. */
 typedef struct
 {
   const CfmPlan     *plan;
-  const CfmBandLoop *loop;
-  const CfmBandMaps *band;
   CfmInput          *input;
-  const CfmBandPlan *next;
-  BandMemory        *mem;
+  const CfmBandLoop *loop;
+  gint               want[CFM_N_STAGES], n_want;
+  gfloat            *picked;     /* the selected channels of a band */
+  gsize              picked_size;
+  gdouble            done, total;   /* rows, for the progress */
   GError            *error;
-  gboolean           ok;
-} Overlap;
+} GraphPass;
 
-/* Worker 0 (the calling thread, which may talk to GIMP) reads the next
- * band's input; worker 1 works on this band. */
-static void
-overlap_worker (gpointer data, gint worker)
+/* The input rows the graph asks for: a model's normalised as it was
+ * trained. */
+static CfmStatus
+read_rows (gpointer data, gint row0, gint rows, gfloat *dst, CfmError *err)
 {
-  Overlap *o = data;
+  GraphPass *gp = data;
+  const CfmPlan *plan = gp->plan;
 
-  if (worker == 0)
-    fetch_input (o->plan, o->input, o->next, o->mem);
-  else
-    o->ok = o->loop->func (o->plan, o->band, o->loop->data, &o->error);
+  (void) err;
+  cfm_input_read (gp->input, row0, rows, dst);
+  if (plan->model)
+    cfm_normalize_apply (dst, plan->channels, (gsize) rows * plan->width,
+                         plan->model->mean, plan->model->std);
+  return CFM_OK;
 }
 
-/* Hands BAND to the loop's function and reads NEXT's input (when MORE),
- * side by side where that can be. */
+/* Stage S's new rows (the selected channels of ROWS, a plane apart) to
+ * the loop's function as a band of that stage alone. */
 static gboolean
-hand_on (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
-         const CfmBandMaps *band, gboolean more, const CfmBandPlan *next,
-         BandMemory *mem, GError **error)
+hand_stage (GraphPass *gp, gint s, const gfloat *rows, gsize plane, gint w,
+            gint row0, gint nrows)
 {
-  Overlap o = { plan, loop, band, input, next, mem, NULL, TRUE };
+  const CfmPlan *plan = gp->plan;
+  gsize part = (gsize) nrows * w, need = part * plan->n_maps + 1;
+  CfmBandMaps band;
+  gint f;
 
-  if (loop->pure && more && cfm_thread_count (plan->pl.threads, 2) > 1)
-    cfm_parallel_run (2, overlap_worker, &o);
-  else
+  if (need > gp->picked_size)
     {
-      o.ok = loop->func (plan, band, loop->data, &o.error);
-      if (more && o.ok)
-        fetch_input (plan, input, next, mem);
+      gp->picked = g_renew (gfloat, gp->picked, need);
+      gp->picked_size = need;
     }
-  if (!o.ok)
-    g_propagate_error (error, o.error);
-  return o.ok;
+  for (f = 0; f < plan->n_maps; f++)
+    memcpy (gp->picked + part * f, rows + plane * plan->channel[f],
+            part * sizeof (gfloat));
+  memset (&band, 0, sizeof band);
+  band.maps[s] = gp->picked;
+  band.rows[s] = band.new_rows[s] = nrows;
+  band.map_row0[s] = row0;
+  return gp->loop->func (plan, &band, gp->loop->data, &gp->error);
+}
+
+/* The graph's rows of one wanted value: to every stage it is, then the
+ * progress (by the last wanted value's rows). */
+static CfmStatus
+hand_rows (gpointer data, gint value, const gfloat *rows, gsize plane, gint c,
+           gint h, gint w, gint row0, gint nrows, CfmError *err)
+{
+  GraphPass *gp = data;
+  const CfmPlan *plan = gp->plan;
+  const CfmBandLoop *loop = gp->loop;
+  gint s;
+
+  (void) c;
+  (void) h;
+  for (s = 0; s < CFM_N_STAGES; s++)
+    if (plan->stages[s].shown && plan->value[s] == value
+        && !hand_stage (gp, s, rows, plane, w, row0, nrows))
+      return cfm_error_set (err, CFM_ERR_ARG, "%s", gp->error->message);
+  if (value != gp->want[gp->n_want - 1])
+    return CFM_OK;
+  gp->done += nrows;
+  if (loop->progress
+      && !loop->progress (loop->progress_data,
+                          loop->p0 + (loop->p1 - loop->p0) * gp->done
+                                     / MAX (gp->total, 1.0)))
+    {
+      g_set_error (&gp->error, CFM_ERROR, 1, _("Cancelled."));
+      return cfm_error_set (err, CFM_ERR_ARG, "cancelled");
+    }
+  return CFM_OK;
+}
+
+/* The values of the shown stages, each once, in stage order; the last
+ * node that computes one. */
+static gint
+wanted_values (const CfmPlan *plan, gint *want, gint *last_node)
+{
+  gint n = 0, s, i;
+
+  *last_node = 0;
+  for (s = 0; s < CFM_N_STAGES; s++)
+    {
+      gint v = plan->value[s];
+
+      if (!plan->stages[s].shown || v < 0)
+        continue;
+      for (i = 0; i < n && want[i] != v; i++)
+        ;
+      if (i == n)
+        want[n++] = v;
+      *last_node = MAX (*last_node, plan->graph.values[v].producer);
+    }
+  return n;
 }
 
 gboolean
 cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
                GError **error)
 {
-  const CfmPipeline *pl = &plan->pl;
-  gint conv_done = 0, pool_done = 0, max_rows;
-  BandMemory mem = { NULL, NULL, NULL, NULL };
-  gboolean ok = TRUE, more;
-  CfmBandPlan bp, next;
+  GraphPass gp = { plan, input, loop, { 0 }, 0, NULL, 0, 0.0, 0.0, NULL };
+  gint last_node;
+  CfmStatus status;
+  CfmError err;
 
-  if (plan->model)
-    return cfm_bands_run_model (plan, input, loop, error);
-  max_rows = band_rows (plan);
-  more = cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done, &bp);
-  if (more)
-    fetch_input (plan, input, &bp, &mem);
-  while (ok && more)
-    {
-      CfmBandMaps band;
-
-      if (!compute_band (plan, &bp, &mem, &band, error))
-        {
-          ok = FALSE;
-          break;
-        }
-      more = cfm_pipeline_next_band (pl, max_rows, &conv_done, &pool_done,
-                                     &next);
-      ok = hand_on (plan, input, loop, &band, more, &next, &mem, error);
-      if (ok && loop->progress
-          && !loop->progress (loop->progress_data,
-                              loop->p0 + (loop->p1 - loop->p0) * conv_done
-                                         / MAX (pl->conv_h, 1)))
-        {
-          g_set_error (error, CFM_ERROR, 1, _("Cancelled."));
-          ok = FALSE;
-        }
-      if (more)
-        bp = next;
-    }
-  g_free (mem.in);
-  g_free (mem.conv);
-  g_free (mem.act);
-  g_free (mem.pool);
-  return ok;
+  gp.n_want = wanted_values (plan, gp.want, &last_node);
+  if (gp.n_want == 0)
+    return TRUE;
+  gp.total = plan->graph.values[gp.want[gp.n_want - 1]].h;
+  status = cfm_graph_run (&plan->graph, gp.want, gp.n_want,
+                          band_rows (plan, gp.want[0], last_node), read_rows,
+                          &gp, hand_rows, &gp, &err);
+  g_free (gp.picked);
+  if (status == CFM_OK)
+    return TRUE;
+  if (gp.error)
+    g_propagate_error (error, gp.error);
+  else
+    g_set_error_literal (error, CFM_ERROR, 0, err.message);
+  return FALSE;
 }
 
 /* ---- map parts ---------------------------------------------------------- */
@@ -315,8 +324,8 @@ cfm_bands_ranges (const CfmPlan *plan, CfmInput *input, CfmRanges *ranges,
                   CfmProgressFunc progress, gpointer progress_data,
                   gdouble p0, gdouble p1, GError **error)
 {
-  CfmBandLoop loop = { gather_stats, ranges, TRUE, progress, progress_data,
-                       p0, p1 };
+  CfmBandLoop loop = { gather_stats, ranges, progress, progress_data, p0,
+                       p1 };
   gint s, f;
 
   if (!cfm_bands_run (plan, input, &loop, error))

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_bands.h: the band loop.  A run computes its maps in bands of rows,
- * so it holds one band of each stage, never whole maps; each band's input
- * is read while the previous band's maps are worked on.  Also the range
- * pass, and the runner that works on a band's maps on two threads. */
+/* cfm_bands.h: the band loop.  A run computes its maps in bands of rows
+ * (the plan's graph, cfm_graph_run), so it holds a band of each value,
+ * never whole maps.  Also the range pass, and the runner that works on a
+ * band's maps on two threads. */
 #ifndef CFM_BANDS_H
 #define CFM_BANDS_H
 
@@ -30,10 +30,6 @@ typedef struct
 {
   CfmBandFunc     func;
   gpointer        data;
-  /* FUNC talks to no host (the range statistics): it may run on a second
-   * thread while the next band's input is read, which mostly waits on
-   * GIMP. */
-  gboolean        pure;
   CfmProgressFunc progress;   /* or NULL */
   gpointer        progress_data;
   gdouble         p0, p1;     /* the progress this loop covers */
@@ -42,10 +38,6 @@ typedef struct
 /* Computes every band of PLAN from INPUT and hands each to LOOP->func. */
 gboolean cfm_bands_run (const CfmPlan *plan, CfmInput *input,
                         const CfmBandLoop *loop, GError **error);
-
-/* cfm_bands_run of a plan on a trained model (cfm_model_bands.c). */
-gboolean cfm_bands_run_model (const CfmPlan *plan, CfmInput *input,
-                              const CfmBandLoop *loop, GError **error);
 
 /* The ranges and zeros of every map, and of every stage's set of maps. */
 typedef struct

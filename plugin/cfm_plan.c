@@ -282,6 +282,35 @@ cfm_plan_check_colormap (const CfmPlan *plan, GError **error)
   return FALSE;
 }
 
+/* The bank's graph (cfm_graph.h: its convolution, activation and
+ * pooling), the engine every plan runs on, sized for the input. */
+static gboolean
+plan_bank_graph (CfmPlan *plan, GError **error)
+{
+  const CfmPipeline *pl = &plan->pl;
+  CfmError err;
+  gint f;
+
+  if (cfm_graph_from_bank (&plan->bank, plan->bias, &pl->conv,
+                           pl->activation, pl->negative_slope,
+                           pl->pool_enabled ? &pl->pool : NULL, &plan->graph,
+                           &err) != CFM_OK
+      || cfm_graph_shapes (&plan->graph, plan->channels, plan->height,
+                           plan->width, &err) != CFM_OK)
+    return core_error (&err, error);
+  plan->value[CFM_STAGE_CONV] = cfm_graph_find_value (&plan->graph, "conv");
+  plan->value[CFM_STAGE_ACTIVATION]
+    = pl->activation == CFM_ACT_NONE
+      ? plan->value[CFM_STAGE_CONV]
+      : cfm_graph_find_value (&plan->graph, "activation");
+  plan->value[CFM_STAGE_POOL]
+    = pl->pool_enabled ? cfm_graph_find_value (&plan->graph, "pool") : -1;
+  plan->channel = g_new (gint, plan->n_maps);
+  for (f = 0; f < plan->n_maps; f++)
+    plan->channel[f] = f;
+  return TRUE;
+}
+
 /* Everything after the bank is loaded, in the order the user is told. */
 static gboolean
 plan_rest (CfmPlan *plan, GError **error)
@@ -290,7 +319,7 @@ plan_rest (CfmPlan *plan, GError **error)
     return FALSE;
   if (!cfm_plan_check_colormap (plan, error))
     return FALSE;
-  if (!plan_pipeline (plan, error))
+  if (!plan_pipeline (plan, error) || !plan_bank_graph (plan, error))
     return FALSE;
   if (!plan->stages[CFM_STAGE_CONV].shown
       && !plan->stages[CFM_STAGE_ACTIVATION].shown
@@ -399,6 +428,8 @@ cfm_plan_free (CfmPlan *plan)
   cfm_bank_free (&plan->full);
   cfm_bank_free (&plan->bank);
   g_free (plan->numbers);
+  g_free (plan->channel);
+  cfm_graph_free (&plan->graph);
   g_free (plan->bias);
   cfm_plan_model_free (plan->model);
   g_free (plan);

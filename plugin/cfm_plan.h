@@ -57,6 +57,12 @@ typedef struct
   gfloat       *bias;       /* one per selected filter */
   CfmPipeline   pl;         /* on bank and bias (not for a model) */
   CfmPlanModel *model;      /* a trained model's block, or NULL */
+  CfmGraph      graph;      /* what computes the maps, sized for the
+                               input: the bank's three nodes, or the
+                               model's network (the plan's own copy) */
+  gint          value[CFM_N_STAGES];   /* each stage's value in GRAPH, or
+                                          -1 */
+  gint         *channel;    /* each map's channel in its value */
   GeglRectangle patch;      /* LOADED's patch (the filter bank
                                "selection"), or empty */
   CfmPlanStage  stages[CFM_N_STAGES];

@@ -231,6 +231,43 @@ plan_stages (CfmPlan *plan, GError **error)
   return ok;
 }
 
+/* The plan's own copy of the model's graph, sized for the input, and
+ * the value each stage's module computes there. */
+static gboolean
+plan_graph (CfmPlan *plan, GError **error)
+{
+  const CfmPlanModel *pm = plan->model;
+  const CfmNetwork *net = &pm->model->net;
+  CfmError err;
+  gint s, f;
+
+  if (cfm_graph_copy (&pm->model->graph, &plan->graph, &err) != CFM_OK
+      || cfm_graph_shapes (&plan->graph, plan->channels, plan->height,
+                           plan->width, &err) != CFM_OK)
+    return core_error ("layer", &err, error);
+  for (s = 0; s < CFM_N_STAGES; s++)
+    {
+      gint m = pm->block.module[s], node;
+      gchar why[CFM_ERROR_MAX];
+
+      plan->value[s] = -1;
+      if (m < 0)
+        continue;
+      node = cfm_graph_find_node (&plan->graph, net->modules[m].name);
+      if (node < 0 || !cfm_graph_node_runs (&plan->graph, node, why))
+        {
+          g_set_error (error, CFM_ERROR, 0, "%s: %s", net->modules[m].name,
+                       node < 0 ? "not in the network's graph" : why);
+          return FALSE;
+        }
+      plan->value[s] = plan->graph.nodes[node].outputs[0];
+    }
+  plan->channel = g_new (gint, plan->n_maps);
+  for (f = 0; f < plan->n_maps; f++)
+    plan->channel[f] = plan->numbers[f] - 1;
+  return TRUE;
+}
+
 gboolean
 cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded, GError **error)
 {
@@ -251,5 +288,5 @@ cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded, GError **error)
                        &plan->model->block, &err) != CFM_OK)
     return core_error ("layer", &err, error);
   return plan_input (plan, error) && plan_channels (plan, error)
-         && plan_stages (plan, error);
+         && plan_stages (plan, error) && plan_graph (plan, error);
 }

@@ -207,7 +207,7 @@ preview_run (const CfmPlan *plan, const CfmSource *source,
 {
   Preview p = { 0 };
   CfmInput *input = cfm_input_new (source, plan);
-  CfmBandLoop loop = { keep_band, &p, FALSE, NULL, NULL, 0.0, 1.0 };
+  CfmBandLoop loop = { keep_band, &p, NULL, NULL, 0.0, 1.0 };
   gboolean ok;
 
   p.stage = stage;

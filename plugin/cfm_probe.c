@@ -252,12 +252,12 @@ crop_rows (gpointer data, gint row0, gint rows, gfloat *dst, CfmError *err)
 }
 
 static CfmStatus
-crop_output (gpointer data, gint module, const gfloat *out, gint ch, gint h,
-             gint w, gint row0, gint rows, CfmError *err)
+crop_output (gpointer data, gint value, const gfloat *rows, gsize plane,
+             gint ch, gint h, gint w, gint row0, gint nrows, CfmError *err)
 {
   Crop *c = data;
 
-  (void) module;
+  (void) value;
   (void) ch;
   (void) err;
   if (c->out == NULL)
@@ -265,26 +265,42 @@ crop_output (gpointer data, gint module, const gfloat *out, gint ch, gint h,
       c->out = g_new0 (gfloat, (gsize) h * w);
       c->out_len = (gsize) h * w;
     }
-  memcpy (c->out + (gsize) row0 * w, out + (gsize) c->channel * rows * w,
-          (gsize) rows * w * sizeof (gfloat));
+  memcpy (c->out + (gsize) row0 * w, rows + (gsize) c->channel * plane,
+          (gsize) nrows * w * sizeof (gfloat));
   c->out_w = w;
   return CFM_OK;
 }
 
 /* MODULE's output channel CHANNEL over the crop CROP of the area (its
- * corner on the grid of the block's total stride), into C. */
+ * corner on the grid of the block's total stride), into C: the model's
+ * graph sized for the crop. */
 static gboolean
 module_map (Probe *p, const GeglRectangle *crop, gint module, gint channel,
             Crop *c, GError **error)
 {
-  const CfmNetwork *net = &p->plan->model->model->net;
+  const CfmModel *model = p->plan->model->model;
+  CfmGraph g;
   CfmError err;
+  CfmStatus status;
+  gint node, value;
 
   *c = (Crop) { p, crop->x, crop->y, crop->width, channel, NULL, 0, 0 };
-  if (cfm_network_forward_bands (net, &module, 1, p->plan->channels,
-                                 crop->height, crop->width, crop->height,
-                                 crop_rows, c, crop_output, c, &err)
-      == CFM_OK)
+  status = cfm_graph_copy (&model->graph, &g, &err);
+  if (status == CFM_OK)
+    status = cfm_graph_shapes (&g, p->plan->channels, crop->height,
+                               crop->width, &err);
+  node = cfm_graph_find_node (&g, model->net.modules[module].name);
+  if (status == CFM_OK && node < 0)
+    status = cfm_error_set (&err, CFM_ERR_ARG, "%s: not in the graph",
+                            model->net.modules[module].name);
+  if (status == CFM_OK)
+    {
+      value = g.nodes[node].outputs[0];
+      status = cfm_graph_run (&g, &value, 1, crop->height, crop_rows, c,
+                              crop_output, c, &err);
+    }
+  cfm_graph_free (&g);
+  if (status == CFM_OK)
     return TRUE;
   g_free (c->out);
   g_set_error_literal (error, CFM_ERROR, 0, err.message);

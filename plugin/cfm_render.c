@@ -56,7 +56,7 @@ write_maps (const CfmPlan *plan, CfmInput *input, CfmWriter *writer,
             CfmTransfer *transfer, CfmSink *sink, CfmLayerTree *tree,
             GError **error)
 {
-  CfmBandLoop loop = { cfm_write_band, writer, FALSE, sink_progress, sink,
+  CfmBandLoop loop = { cfm_write_band, writer, sink_progress, sink,
                        RANGES_DONE, WRITTEN };
 
   return cfm_writer_make_layers (writer, tree, error)

@@ -46,6 +46,9 @@ cfm_model_read (CfmFile *file, const char *name, const char *network_text,
     {
       model->onnx = 1;
       status = cfm_onnx_read (buf, len, &model->net, &model->weights, err);
+      if (status == CFM_OK)
+        status = cfm_graph_read_onnx (buf, len, &model->graph,
+                                      &model->graph_weights, err);
     }
   else
     {
@@ -59,6 +62,9 @@ cfm_model_read (CfmFile *file, const char *name, const char *network_text,
         status = cfm_network_parse (network_text, &model->net, err);
       if (status == CFM_OK)
         status = cfm_network_bind (&model->net, &model->weights, err);
+      if (status == CFM_OK)
+        status = cfm_graph_read_text (network_text, &model->weights,
+                                      &model->graph, err);
     }
   if (status == CFM_OK && cfm_network_input_channels (&model->net) == 0)
     status = cfm_error_set (err, CFM_ERR_ARG, "the network has no "
@@ -91,6 +97,8 @@ void
 cfm_model_free (CfmModel *model)
 {
   cfm_network_free (&model->net);
+  cfm_graph_free (&model->graph);
+  cfm_tensors_free (&model->graph_weights);
   cfm_tensors_free (&model->weights);
   cfm_file_close (model->file);
   memset (model, 0, sizeof *model);

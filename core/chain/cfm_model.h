@@ -10,6 +10,7 @@
 
 #include "cfm_error.h"
 #include "cfm_file.h"
+#include "cfm_graph.h"
 #include "cfm_network.h"
 #include "cfm_tensors.h"
 
@@ -18,6 +19,10 @@ typedef struct
   CfmFile     *file;      /* the bytes the weights are views into */
   CfmTensorSet weights;   /* only the network's loaded */
   CfmNetwork   net;       /* bound to WEIGHTS */
+  CfmGraph     graph;     /* the whole network, unsized: each run sizes a
+                             copy (cfm_graph_copy) */
+  CfmTensorSet graph_weights;   /* an ONNX graph's own (a text's graph
+                                   reads WEIGHTS) */
   int          onnx;      /* read from an ONNX graph */
 } CfmModel;
 

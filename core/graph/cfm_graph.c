@@ -37,6 +37,95 @@ cfm_graph_free (CfmGraph *g)
   memset (g, 0, sizeof *g);
 }
 
+/* A copy of constant tensor T that the graph computed (no name). */
+static CfmTensor *
+copy_folded (const CfmTensor *t)
+{
+  CfmTensor *c = malloc (sizeof *c);
+
+  if (c == NULL)
+    return NULL;
+  *c = *t;
+  c->owned = malloc ((t->count + 1) * sizeof (float));
+  if (c->owned == NULL)
+    {
+      free (c);
+      return NULL;
+    }
+  memcpy (c->owned, t->data, t->count * sizeof (float));
+  c->data = c->owned;
+  return c;
+}
+
+/* Node K of SRC into DST's room for it, with its own input and output
+ * lists. */
+static int
+copy_node (const CfmNode *src, CfmNode *dst)
+{
+  *dst = *src;
+  dst->inputs = malloc ((size_t) (src->n_inputs + 1) * sizeof *dst->inputs);
+  dst->outputs = malloc ((size_t) (src->n_outputs + 1)
+                         * sizeof *dst->outputs);
+  if (dst->inputs == NULL || dst->outputs == NULL)
+    {
+      free (dst->inputs);
+      free (dst->outputs);
+      dst->inputs = dst->outputs = NULL;
+      return 0;
+    }
+  memcpy (dst->inputs, src->inputs, (size_t) src->n_inputs
+                                    * sizeof *dst->inputs);
+  memcpy (dst->outputs, src->outputs, (size_t) src->n_outputs
+                                      * sizeof *dst->outputs);
+  return 1;
+}
+
+CfmStatus
+cfm_graph_copy (const CfmGraph *src, CfmGraph *dst, CfmError *err)
+{
+  int ok;
+  int i;
+
+  memset (dst, 0, sizeof *dst);
+  *dst = *src;
+  dst->values = calloc ((size_t) src->room_values + 1, sizeof *dst->values);
+  dst->nodes = calloc ((size_t) src->room_nodes + 1, sizeof *dst->nodes);
+  dst->outputs = malloc ((size_t) (src->n_outputs + 1)
+                         * sizeof *dst->outputs);
+  dst->slots = malloc ((src->n_slots + 1) * sizeof *dst->slots);
+  dst->n_values = dst->n_nodes = 0;
+  ok = dst->values && dst->nodes && dst->outputs && dst->slots;
+  if (ok)
+    {
+      memcpy (dst->outputs, src->outputs, (size_t) src->n_outputs
+                                          * sizeof *dst->outputs);
+      memcpy (dst->slots, src->slots, src->n_slots * sizeof *dst->slots);
+    }
+  for (i = 0; ok && i < src->n_values; i++, dst->n_values++)
+    {
+      CfmValue *v = &dst->values[i];
+
+      *v = src->values[i];
+      v->folded = 0;
+      v->name = malloc (strlen (src->values[i].name) + 1);
+      if (v->name == NULL)
+        ok = 0;
+      else
+        strcpy (v->name, src->values[i].name);
+      if (ok && src->values[i].folded)
+        {
+          ok = (v->tensor = copy_folded (src->values[i].tensor)) != NULL;
+          v->folded = ok;
+        }
+    }
+  for (i = 0; ok && i < src->n_nodes; i++, dst->n_nodes++)
+    ok = copy_node (&src->nodes[i], &dst->nodes[i]);
+  if (ok)
+    return CFM_OK;
+  cfm_graph_free (dst);
+  return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+}
+
 static size_t
 hash (const char *s, size_t len)
 {

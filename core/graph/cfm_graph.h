@@ -118,6 +118,12 @@ typedef struct
 
 void cfm_graph_free (CfmGraph *g);
 
+/* DST, a graph of its own with SRC's nodes and values, to be sized and run
+ * apart from SRC (a host's plans on one model, each at its own size).
+ * Constants stay SRC's file's: SRC's weights must outlive DST. */
+CfmStatus cfm_graph_copy (const CfmGraph *src, CfmGraph *dst,
+                          CfmError *err);
+
 /* An ONNX model's whole graph into G, its weights (initializers and
  * Constants) in WEIGHTS, those the nodes read loaded (BUF must outlive
  * WEIGHTS).  Every node is kept: one the core cannot run is marked so

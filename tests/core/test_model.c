@@ -103,6 +103,78 @@ gather (void *data, int module, const float *out, int c, int h, int w,
   return CFM_OK;
 }
 
+/* A graph value's rows, kept whole as gather keeps a module's. */
+static CfmStatus
+gather_value (void *data, int value, const float *rows, size_t plane, int c,
+              int h, int w, int row0, int nrows, CfmError *err)
+{
+  Gather *g = data;
+  int j, ch;
+
+  (void) err;
+  for (j = 0; j < g->n && g->want[j] != value; j++)
+    ;
+  CHECK (j < g->n && row0 == g->rows_seen[j], "value %d, row %d", value,
+         row0);
+  if (j == g->n)
+    return CFM_ERR_ARG;
+  if (g->maps[j] == NULL)
+    g->maps[j] = calloc ((size_t) c * h * w, sizeof (float));
+  for (ch = 0; ch < c; ch++)
+    memcpy (g->maps[j] + ((size_t) ch * h + row0) * w, rows + ch * plane,
+            (size_t) nrows * w * sizeof (float));
+  g->rows_seen[j] = row0 + nrows;
+  return CFM_OK;
+}
+
+/* The same stages from the model's graph, as a host runs it: a copy of
+ * its own, sized for the input, each module found by its name; how many
+ * differ from PyTorch's OUT. */
+static int
+compare_graph_stages (const CfmModel *model, const int *modules, int n,
+                      const CfmArray *input, const CfmTensorSet *out,
+                      int band_rows, int *compared)
+{
+  int want[CFM_NETWORK_FORWARD_MAX];
+  Gather g = { input, want, n, { NULL }, { 0 } };
+  CfmGraph graph;
+  CfmError err;
+  int j, bad = 0;
+
+  CHECK (cfm_graph_copy (&model->graph, &graph, &err) == CFM_OK
+         && cfm_graph_shapes (&graph, (int) input->shape[0],
+                              (int) input->shape[1], (int) input->shape[2],
+                              &err) == CFM_OK, "%s", err.message);
+  for (j = 0; j < n; j++)
+    {
+      int node = cfm_graph_find_node (&graph,
+                                      model->net.modules[modules[j]].name);
+
+      CHECK (node >= 0, "%s is not in the graph",
+             model->net.modules[modules[j]].name);
+      want[j] = node >= 0 ? graph.nodes[node].outputs[0] : graph.input;
+    }
+  CHECK (cfm_graph_run (&graph, want, n, band_rows, read_rows, &g,
+                        gather_value, &g, &err) == CFM_OK, "%s",
+         err.message);
+  for (j = 0; j < n; j++)
+    {
+      const char *name = model->net.modules[modules[j]].name;
+      const CfmTensor *t = cfm_tensors_find (out, name);
+
+      *compared += t != NULL;
+      if (t && (g.maps[j] == NULL || g.rows_seen[j] != (int) t->shape[1]
+                || max_rel_diff (g.maps[j], t->data, t->count) > 1e-4))
+        {
+          bad++;
+          fprintf (stderr, "%s differs in the graph\n", name);
+        }
+      free (g.maps[j]);
+    }
+  cfm_graph_free (&graph);
+  return bad;
+}
+
 /* Runs WANT[0 .. N) of MODEL together in bands of BAND_ROWS and compares
  * each with PyTorch's OUT; returns how many differ. */
 static int
@@ -138,8 +210,8 @@ compare_stages (const CfmModel *model, const int *want, int n,
 }
 
 /* Every block of NAME's FILE: its conv and activation together, its pool
- * on its own, in bands of 5 rows, and all three in one pass, equal
- * PyTorch's outputs (for ONNX, whose Conv holds the BatchNorm folded in,
+ * on its own, in bands of 5 rows, and all three in one pass, by the chain
+ * and by the model's graph, equal PyTorch's outputs (for ONNX, whose Conv holds the BatchNorm folded in,
  * the activation and pool). */
 static void
 check_blocks (const char *name, const char *file)
@@ -189,6 +261,8 @@ check_blocks (const char *name, const char *file)
           bad += compare_stages (&model, want, n, &input, &out, 3,
                                  &compared);
         }
+      bad += compare_graph_stages (&model, want, n, &input, &out, 3,
+                                   &compared);
       blocks++;
     }
   CHECK (blocks > 0 && compared >= blocks && bad == 0, "%s: %d blocks, %d "
