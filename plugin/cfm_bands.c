@@ -8,8 +8,6 @@
 #include "cfm_i18n.h"
 #include "cfm_parallel.h"
 
-#include <string.h>
-
 /* Working memory of one band: every value the run computes holds about
  * this much.  A band computes only rows no band before it did, so small
  * bands cost no arithmetic; on VGG-16's first three blocks bands of 16 to
@@ -52,8 +50,6 @@ typedef struct
   CfmInput          *input;
   const CfmBandLoop *loop;
   gint               want[CFM_N_STAGES], n_want;
-  gfloat            *picked;     /* the selected channels of a band */
-  gsize              picked_size;
   gdouble            done, total;   /* rows, for the progress */
   GError            *error;
 } GraphPass;
@@ -74,30 +70,14 @@ read_rows (gpointer data, gint row0, gint rows, gfloat *dst, CfmError *err)
   return CFM_OK;
 }
 
-/* Stage S's new rows (the selected channels of ROWS, a plane apart) to
- * the loop's function as a band of that stage alone. */
+/* Stage S's new rows to the loop's function. */
 static gboolean
-hand_stage (GraphPass *gp, gint s, const gfloat *rows, gsize plane, gint w,
+hand_stage (GraphPass *gp, gint s, const gfloat *rows, gsize plane,
             gint row0, gint nrows)
 {
-  const CfmPlan *plan = gp->plan;
-  gsize part = (gsize) nrows * w, need = part * plan->n_maps + 1;
-  CfmBandMaps band;
-  gint f;
+  CfmBandMaps band = { (CfmStage) s, rows, plane, nrows, row0 };
 
-  if (need > gp->picked_size)
-    {
-      gp->picked = g_renew (gfloat, gp->picked, need);
-      gp->picked_size = need;
-    }
-  for (f = 0; f < plan->n_maps; f++)
-    memcpy (gp->picked + part * f, rows + plane * plan->channel[f],
-            part * sizeof (gfloat));
-  memset (&band, 0, sizeof band);
-  band.maps[s] = gp->picked;
-  band.rows[s] = band.new_rows[s] = nrows;
-  band.map_row0[s] = row0;
-  return gp->loop->func (plan, &band, gp->loop->data, &gp->error);
+  return gp->loop->func (gp->plan, &band, gp->loop->data, &gp->error);
 }
 
 /* The graph's rows of one wanted value: to every stage it is, then the
@@ -113,9 +93,10 @@ hand_rows (gpointer data, gint value, const gfloat *rows, gsize plane, gint c,
 
   (void) c;
   (void) h;
+  (void) w;
   for (s = 0; s < CFM_N_STAGES; s++)
     if (plan->stages[s].shown && plan->value[s] == value
-        && !hand_stage (gp, s, rows, plane, w, row0, nrows))
+        && !hand_stage (gp, s, rows, plane, row0, nrows))
       return cfm_error_set (err, CFM_ERR_ARG, "%s", gp->error->message);
   if (value != gp->want[gp->n_want - 1])
     return CFM_OK;
@@ -158,7 +139,7 @@ gboolean
 cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
                GError **error)
 {
-  GraphPass gp = { plan, input, loop, { 0 }, 0, NULL, 0, 0.0, 0.0, NULL };
+  GraphPass gp = { plan, input, loop, { 0 }, 0, 0.0, 0.0, NULL };
   gint last_node;
   CfmStatus status;
   CfmError err;
@@ -170,7 +151,6 @@ cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
   status = cfm_graph_run (&plan->graph, gp.want, gp.n_want,
                           band_rows (plan, gp.want[0], last_node), read_rows,
                           &gp, hand_rows, &gp, &err);
-  g_free (gp.picked);
   if (status == CFM_OK)
     return TRUE;
   if (gp.error)
@@ -182,32 +162,31 @@ cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
 
 /* ---- map parts ---------------------------------------------------------- */
 
+const gfloat *
+cfm_band_map (const CfmPlan *plan, const CfmBandMaps *band, gint f)
+{
+  return band->values + band->plane * (gsize) plan->channel[f];
+}
+
 CfmMapPart *
 cfm_band_parts (const CfmPlan *plan, const CfmBandMaps *band, gboolean shown,
                 gint *n)
 {
-  CfmMapPart *parts = g_new0 (CfmMapPart, CFM_N_STAGES * plan->n_maps);
-  gint s, f;
+  CfmMapPart *parts = g_new0 (CfmMapPart, plan->n_maps);
+  gint f;
 
   *n = 0;
-  for (s = 0; s < CFM_N_STAGES; s++)
+  if (band->rows == 0 || (shown && !plan->stages[band->s].shown))
+    return parts;
+  for (f = 0; f < plan->n_maps; f++)
     {
-      const CfmPlanStage *st = &plan->stages[s];
-      gsize plane = (gsize) band->rows[s] * st->map_w;
+      CfmMapPart *p = &parts[(*n)++];
 
-      if (band->new_rows[s] == 0 || !st->map_w || (shown && !st->shown))
-        continue;
-      for (f = 0; f < plan->n_maps; f++)
-        {
-          CfmMapPart *p = &parts[(*n)++];
-
-          p->s = (CfmStage) s;
-          p->f = f;
-          p->values = band->maps[s] + f * plane
-                      + (gsize) band->new0[s] * st->map_w;
-          p->rows = band->new_rows[s];
-          p->map_row0 = band->map_row0[s];
-        }
+      p->s = band->s;
+      p->f = f;
+      p->values = cfm_band_map (plan, band, f);
+      p->rows = band->rows;
+      p->map_row0 = band->map_row0;
     }
   return parts;
 }

@@ -9,15 +9,21 @@
 #include "cfm_plan.h"
 #include "cfm_source.h"
 
-/* The maps of one band, every stage. */
+/* One band of one stage's maps: rows [MAP_ROW0, MAP_ROW0 + ROWS) of its
+ * value as the engine holds them (channel ch's row r at VALUES[ch * PLANE +
+ * r * map_w], read only); the plan's map f is channel plan->channel[f]. */
 typedef struct
 {
-  const gfloat *maps[CFM_N_STAGES];     /* band buffers of each stage */
-  gint          rows[CFM_N_STAGES];     /* rows of each band buffer */
-  gint          new0[CFM_N_STAGES];     /* first new row, buffer-relative */
-  gint          new_rows[CFM_N_STAGES];
-  gint          map_row0[CFM_N_STAGES]; /* map row of the first new row */
+  CfmStage      s;
+  const gfloat *values;
+  gsize         plane;
+  gint          rows;
+  gint          map_row0;
 } CfmBandMaps;
+
+/* The first row of the plan's map F in BAND. */
+const gfloat *cfm_band_map (const CfmPlan *plan, const CfmBandMaps *band,
+                            gint f);
 
 /* What is done with each band; DATA is the caller's. */
 typedef gboolean (*CfmBandFunc) (const CfmPlan *plan, const CfmBandMaps *band,
@@ -70,8 +76,8 @@ typedef struct
   gpointer      out;     /* the layer's pixels: codes or floats */
 } CfmMapPart;
 
-/* The parts of BAND: the maps of every stage with new rows (only the shown
- * stages when SHOWN), in stage and filter order; *N of them. */
+/* The parts of BAND: its stage's maps (none when SHOWN and the stage is
+ * not shown), in filter order; *N of them. */
 CfmMapPart *cfm_band_parts (const CfmPlan *plan, const CfmBandMaps *band,
                             gboolean shown, gint *n);
 

@@ -33,21 +33,22 @@ keep_band (const CfmPlan *plan, const CfmBandMaps *band, gpointer data,
            GError **error)
 {
   Preview *p = data;
-  gint s = p->stage, w = p->j1 - p->j0, r, f;
-  gsize plane = (gsize) band->rows[s] * plan->stages[s].map_w;
+  gint w = p->j1 - p->j0, r, f;
 
   (void) error;
-  for (r = 0; r < band->new_rows[s]; r++)
+  if (band->s != p->stage)
+    return TRUE;
+  for (r = 0; r < band->rows; r++)
     {
-      gint i = band->map_row0[s] + r;
+      gint i = band->map_row0 + r;
 
       if (i < p->i0 || i >= p->i1)
         continue;
       for (f = 0; f < plan->n_maps; f++)
         {
-          const gfloat *row = band->maps[s] + f * plane
-                              + (gsize) (band->new0[s] + r)
-                                * plan->stages[s].map_w + p->j0;
+          const gfloat *row = cfm_band_map (plan, band, f)
+                              + (gsize) r * plan->stages[band->s].map_w
+                              + p->j0;
           CfmStats part;
 
           cfm_stats_compute (row, w, &part);
