@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_network.c: a network's weights bound and checked, where its maps
  * lie, and its input normalisation (its API: cfm_network.h; the text is
- * read by cfm_network_text.c, the forward pass is cfm_forward.c). */
+ * read by cfm_network_text.c, its forward passes run on the graph engine:
+ * cfm_graph_chain.c). */
 #include "cfm_network.h"
 
 #include <float.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_network_sizes.h: the sizes along a chain (internal to the core; the
- * forward pass, cfm_forward.c, plans its bands with them). */
+/* cfm_network_sizes.h: the sizes along a chain (internal to the core;
+ * cfm_network_shapes gives them to hosts). */
 #ifndef CFM_NETWORK_SIZES_H
 #define CFM_NETWORK_SIZES_H
 

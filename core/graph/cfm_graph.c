@@ -265,6 +265,31 @@ cfm_graph_add_node (CfmGraph *g, int n_in, int n_out, CfmError *err)
   return n;
 }
 
+CfmStatus
+cfm_graph_module_node (CfmGraph *g, const char *name, const char *type,
+                       int in, CfmNode **node_out, CfmError *err)
+{
+  Buf op = { (const unsigned char *) type,
+             (const unsigned char *) type + strlen (type) };
+  CfmNode *node = cfm_graph_add_node (g, 1, 1, err);
+  int out;
+
+  if (node == NULL)
+    return err ? err->status : CFM_ERR_NOMEM;
+  node->op = cfm_op_for_onnx (op);
+  node->inputs[0] = in;
+  snprintf (node->name, sizeof node->name, "%s", name);
+  snprintf (node->module, sizeof node->module, "%s", name);
+  snprintf (node->type, sizeof node->type, "%s", type);
+  snprintf (node->m.name, sizeof node->m.name, "%s", name);
+  out = cfm_graph_value (g, name, strlen (name));
+  if (out < 0)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
+  *node_out = &g->nodes[g->n_nodes - 1];
+  (*node_out)->outputs[0] = out;
+  return CFM_OK;
+}
+
 /* Marks each value with the node that produces it, refusing a value
  * produced twice or the input produced at all. */
 static CfmStatus

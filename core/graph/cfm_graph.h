@@ -25,6 +25,7 @@
 #include "cfm_error.h"
 #include "cfm_geometry.h"
 #include "cfm_module.h"
+#include "cfm_network.h"
 #include "cfm_tensors.h"
 
 #define CFM_GRAPH_MAX_NODES 65536
@@ -155,6 +156,13 @@ CfmStatus cfm_graph_from_bank (const CfmBank *bank, const float *bias,
                                const CfmConvParams *conv, CfmActivation act,
                                float slope, const CfmPoolParams *pool,
                                CfmGraph *g, CfmError *err);
+
+/* Modules 0 .. LAST of a chain (cfm_network.h) as a graph, node i module
+ * i (named as it is, its attributes and weights borrowed), each reading
+ * the one before.  The chain's forward passes (cfm_network_forward*) run
+ * so, on the same engine as every graph. */
+CfmStatus cfm_graph_from_chain (const CfmNetwork *net, int last, CfmGraph *g,
+                                CfmError *err);
 
 /* The index of the value NAME, or -1. */
 int cfm_graph_find_value (const CfmGraph *g, const char *name);

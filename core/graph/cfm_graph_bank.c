@@ -12,33 +12,6 @@
 #include "cfm_graph_build.h"
 #include "cfm_op.h"
 
-/* A node of operator TYPE (an ONNX op type) named NAME reading value IN,
- * into *NODE; its output is the value NAME. */
-static CfmStatus
-bank_node (CfmGraph *g, const char *name, const char *type, int in,
-           CfmNode **node_out, CfmError *err)
-{
-  Buf op = { (const unsigned char *) type,
-             (const unsigned char *) type + strlen (type) };
-  CfmNode *node = cfm_graph_add_node (g, 1, 1, err);
-  int out;
-
-  if (node == NULL)
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-  node->op = cfm_op_for_onnx (op);
-  node->inputs[0] = in;
-  snprintf (node->name, sizeof node->name, "%s", name);
-  snprintf (node->module, sizeof node->module, "%s", name);
-  snprintf (node->type, sizeof node->type, "%s", type);
-  snprintf (node->m.name, sizeof node->m.name, "%s", name);
-  out = cfm_graph_value (g, name, strlen (name));
-  if (out < 0)
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-  *node_out = &g->nodes[g->n_nodes - 1];
-  (*node_out)->outputs[0] = out;
-  return CFM_OK;
-}
-
 /* The convolution node: BANK (with BIAS, or none) as Conv2d's weights,
  * computed as the tutorial computes it; *LAST its output. */
 static CfmStatus
@@ -48,7 +21,8 @@ conv_node (CfmGraph *g, const CfmBank *bank, const float *bias,
   CfmNode *node;
   CfmModule *m;
 
-  if (bank_node (g, "conv", "Conv", g->input, &node, err) != CFM_OK)
+  if (cfm_graph_module_node (g, "conv", "Conv", g->input, &node, err)
+      != CFM_OK)
     return CFM_ERR_NOMEM;
   m = &node->m;
   snprintf (m->type, sizeof m->type, "Conv2d");
@@ -92,7 +66,7 @@ activation_node (CfmGraph *g, CfmActivation act, float slope, int *last,
       {
         CfmNode *node;
 
-        if (bank_node (g, "activation", acts[i].type, *last, &node, err)
+        if (cfm_graph_module_node (g, "activation", acts[i].type, *last, &node, err)
             != CFM_OK)
           return CFM_ERR_NOMEM;
         snprintf (node->m.type, sizeof node->m.type, "%s", acts[i].module);
@@ -114,7 +88,7 @@ pool_node (CfmGraph *g, const CfmPoolParams *pool, int *last, CfmError *err)
   CfmNode *node;
   CfmModule *m;
 
-  if (bank_node (g, "pool", max ? "MaxPool" : "AveragePool", *last, &node,
+  if (cfm_graph_module_node (g, "pool", max ? "MaxPool" : "AveragePool", *last, &node,
                  err) != CFM_OK)
     return CFM_ERR_NOMEM;
   m = &node->m;

@@ -16,6 +16,14 @@ int cfm_graph_value (CfmGraph *g, const char *name, size_t len);
 CfmNode *cfm_graph_add_node (CfmGraph *g, int n_in, int n_out,
                              CfmError *err);
 
+/* A node of operator TYPE (an ONNX op type) named NAME (its module path
+ * too) reading value IN, its output the new value NAME, into *NODE (which
+ * lasts until the next node is added); its module's attributes are the
+ * caller's to set. */
+CfmStatus cfm_graph_module_node (CfmGraph *g, const char *name,
+                                 const char *type, int in, CfmNode **node,
+                                 CfmError *err);
+
 /* Checks G (every input produced, no value produced twice, no cycle) and
  * puts its nodes in an order where every input comes first. */
 CfmStatus cfm_graph_finish (CfmGraph *g, CfmError *err);

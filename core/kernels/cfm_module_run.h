@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_module_run.h: one module of a network on a band of rows (internal to
- * the core; the forward pass, cfm_forward.c, runs the chain with it). */
+ * the core; the graph's operators run their modules with it). */
 #ifndef CFM_MODULE_RUN_H
 #define CFM_MODULE_RUN_H
 
