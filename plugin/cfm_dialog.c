@@ -257,11 +257,20 @@ block_text (const CfmPlan *plan)
 {
   const CfmPlanModel *pm = plan->model;
   const CfmNetwork *net = &pm->model->net;
-  const CfmModule *conv = &net->modules[pm->block.first];
-  GString *maps = g_string_new (NULL);
+  const CfmModule *conv;
+  GString *maps;
   gchar *text;
   gint s;
 
+  if (pm->node >= 0)
+    return g_strdup_printf (_("Node %s: %d of %d channels, maps %d x %d"),
+                            cfm_graph_node_label (&plan->graph, pm->node),
+                            plan->n_maps,
+                            plan->graph.values[plan->value[CFM_STAGE_CONV]].c,
+                            plan->stages[CFM_STAGE_CONV].map_w,
+                            plan->stages[CFM_STAGE_CONV].map_h);
+  conv = &net->modules[pm->block.first];
+  maps = g_string_new (NULL);
   for (s = 0; s < CFM_N_STAGES; s++)
     if (pm->module[s] >= 0)
       g_string_append_printf (maps, "%s%s: %d x %d", maps->len ? ", " : "",

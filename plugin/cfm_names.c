@@ -16,6 +16,10 @@ module_name (const CfmPlan *plan, CfmStage stage)
   gint m = pm->module[stage] >= 0 ? pm->module[stage]
                                   : pm->block.module[stage];
 
+  if (pm->node >= 0)   /* named as the user named it: a module path
+                          names the node that computes its output, whose
+                          own may be deeper (layer1.0's is its relu_1) */
+    return stage == CFM_STAGE_CONV ? plan->vals.v[CFM_ARG_LAYER].s : "";
   return m >= 0 ? pm->model->net.modules[m].name : "";
 }
 

@@ -41,6 +41,9 @@ typedef struct
   gchar    *name;                    /* its file's name */
   CfmBlock  block;                   /* the chosen layer's */
   gint      module[CFM_N_STAGES];    /* each shown stage's module, or -1 */
+  gint      node;                    /* a layer past the chain: the node of
+                                        the graph whose output is shown (as
+                                        the CONV stage), else -1 */
   gfloat    mean[3], std[3];         /* the input normalisation */
 } CfmPlanModel;
 
@@ -115,6 +118,10 @@ gboolean cfm_plan_load_on (const CfmArgValues *vals, GeglBuffer *buffer,
 CfmPlan *cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
                           gboolean image_rgb, gint width, gint height,
                           gint origin_x, gint origin_y, GError **error);
+
+/* The part of PLAN for NODE of the model's graph, a layer the chain does
+ * not reach (cfm_plan_node.c): its output as the plan's one stage. */
+gboolean cfm_plan_node (CfmPlan *plan, gint node, GError **error);
 
 /* The model part of PLAN, on LOADED's model (cfm_plan_model.c). */
 gboolean cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded,

@@ -284,9 +284,18 @@ cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded, GError **error)
   plan->model->name = g_strdup (loaded->model_name);
   if (!cfm_plan_check_colormap (plan, error))
     return FALSE;
+  plan->model->node = -1;
   if (cfm_model_block (&loaded->model->net, vals->v[CFM_ARG_LAYER].s,
                        &plan->model->block, &err) != CFM_OK)
-    return core_error ("layer", &err, error);
+    {
+      /* a layer past the chain: any node of the graph */
+      gint node = cfm_graph_find_node (&loaded->model->graph,
+                                       vals->v[CFM_ARG_LAYER].s);
+
+      if (node < 0)
+        return core_error ("layer", &err, error);
+      return plan_input (plan, error) && cfm_plan_node (plan, node, error);
+    }
   return plan_input (plan, error) && plan_channels (plan, error)
          && plan_stages (plan, error) && plan_graph (plan, error);
 }

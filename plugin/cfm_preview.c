@@ -3,6 +3,7 @@
  * (its API: cfm_preview.h). */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "cfm_preview.h"
@@ -94,6 +95,26 @@ preview_crop (const CfmArgValues *vals, const GeglRectangle *area,
   return crop_around (area, view, margin, grid, grid);
 }
 
+/* The same for a node past a model's chain: a margin of its receptive
+ * field, the grid of its total stride (a whole number: the preview's plan
+ * is aligned); the whole area for a node after a global step (a
+ * squeeze-excitation gate reads every pixel). */
+static GeglRectangle
+node_crop (const CfmPlan *plan, const GeglRectangle *area,
+           const GeglRectangle *view)
+{
+  CfmGraphGeometry geo;
+  gint grid;
+
+  if (cfm_graph_geometry (&plan->graph, plan->model->node, &geo, NULL)
+      != CFM_OK || geo.global)
+    return (GeglRectangle) { 0, 0, area->width, area->height };
+  grid = (gint) MAX (geo.stride_num[1], 1);
+  return crop_around (area, view,
+                      (gint) ceil (MAX (geo.field[0], geo.field[1]))
+                      + 2 * grid, grid, grid);
+}
+
 /* The same for a model's block: a margin of its last module's receptive
  * field, the grid of its total stride. */
 static GeglRectangle
@@ -104,6 +125,8 @@ model_crop (const CfmPlan *plan, const GeglRectangle *area,
   gint last = plan->model->block.last, field[2], stride[2];
   gdouble centre[2];
 
+  if (plan->model->node >= 0)
+    return node_crop (plan, area, view);
   cfm_network_field (net, last, field, NULL);
   cfm_network_geometry (net, last, stride, centre);
   return crop_around (area, view,
@@ -144,7 +167,7 @@ preview_locate (const CfmPlan *plan, gint filter, const GeglRectangle *view,
   const CfmPlanStage *st = &plan->stages[p->stage];
 
   p->filter = cfm_plan_filter_index (plan, filter);
-  if (plan->model && plan->model->module[p->stage] < 0)
+  if (plan->model && plan->value[p->stage] < 0)
     {
       g_set_error (error, CFM_ERROR, 0,
                    _("The block of %s has no such stage."),

@@ -431,6 +431,14 @@ probe_model (Probe *p, CfmStage stage, gint f, gint i, gint j,
   gdouble centre[2];
   GeglRectangle local, crop;
 
+  if (plan->model->node >= 0)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The probe explains the pixels "
+                                          "of a convolution's block; %s "
+                                          "lies past the network's chain."),
+                   cfm_names_stage (plan, CFM_STAGE_CONV));
+      return FALSE;
+    }
   cfm_network_field (net, m, size, start);
   cfm_network_geometry (net, m, stride, centre);
   local = (GeglRectangle) { j * stride[1] + start[1], i * stride[0] + start[0],

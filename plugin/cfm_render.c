@@ -70,7 +70,7 @@ static gboolean
 add_figures (const CfmPlan *plan, const CfmRanges *ranges, CfmSink *sink,
              CfmLayerTree *tree, GError **error)
 {
-  if (plan->vals.v[CFM_ARG_KERNEL_SWATCHES].i
+  if (plan->vals.v[CFM_ARG_KERNEL_SWATCHES].i && plan->bank.n > 0
       && !cfm_figures_kernels (plan, sink, tree, error))
     return FALSE;
   return !plan->vals.v[CFM_ARG_LEGEND].i

@@ -5,6 +5,7 @@ layers against the outputs PyTorch's forward hooks recorded (within one
 code value), align on and off, every stage, a selection, a layer deep in
 the chain, and every refusal with the image left as it was."""
 import os
+import shutil
 
 import numpy as np
 from PIL import Image
@@ -230,3 +231,100 @@ def test_model_refusals(g):
          "turn \"align\" off", 1),
     ]
     check_refusals(g, cases, PHOTO)
+
+
+# The graph fixtures the core suite makes (tests/core/run-graph-fixtures.sh)
+# with Debian 12's PyTorch: a crop of the photo at x 100, y 40, 83 x 67.
+GRAPHS = os.environ.get("CFM_GRAPH_FIXTURES",
+                        "/var/cache/cnn-feature-maps/graph-fixtures")
+GRAPH_SELECTION = ("(gimp-image-select-rectangle image CHANNEL-OP-REPLACE "
+                   "100 40 83 67)")
+
+
+def graph_refs(family):
+    """FAMILY's module outputs by module path, from its index."""
+    refs = {}
+    for line in open(os.path.join(GRAPHS, family + ".txt")):
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "map":
+            refs[parts[1]] = os.path.join(GRAPHS, parts[2])
+    return refs
+
+
+def graph_files(g, family):
+    """FAMILY's state dict, its print(model) text and its ONNX export,
+    copied where the GIMP process sees them."""
+    out = {}
+    for kind, name in (("pth", family + ".pth"),
+                       ("txt", family + "-model.txt"),
+                       ("onnx", family + "-opset13.onnx")):
+        dst = os.path.join(g.work, "graphs", name)
+        os.makedirs(os.path.dirname(g.host(dst)), exist_ok=True)
+        shutil.copy(os.path.join(GRAPHS, name), g.host(dst))
+        out[kind] = dst
+    return out
+
+
+def test_model_nodes(g):
+    """Any node past a chain's first branch: ResNet-18's (narrow widths)
+    residual blocks, from its state dict with print(model)'s text and from
+    ONNX, their layers against PyTorch's block outputs, with align on (a
+    map pixel a block of its total stride, centred on its receptive
+    field: conv1 7/2 pad 3 and maxpool 3/2 pad 1 put pixel 0's centre on
+    photo pixel 0, so a stride-4 block starts 2 pixels before the
+    selection and a stride-8 one 4) and off; a vector past the flatten and
+    a channel past the node's count refused."""
+    if not check(os.path.exists(os.path.join(GRAPHS, "resnet18.txt")),
+                 "GIMP %s graph fixtures present" % g.series,
+                 "the core suite makes them in " + GRAPHS):
+        return
+    refs = graph_refs("resnet18")
+    files = graph_files(g, "resnet18")
+    cases = [("layer1.0", 4, -2), ("layer2", 8, -4)]
+    for kind in ("pth", "onnx"):
+        for layer, stride, corner in cases:
+            for align in (True, False):
+                tag = "GIMP %s node %s (%s, align %s)" % (g.series, layer,
+                                                         kind, align)
+                args = ["--set", "filter-bank=model",
+                        "--set", "model-file=" + files[kind],
+                        "--set", "layer=" + layer,
+                        "--set", "input-normalize=imagenet",
+                        "--set", "input=rgb", "--set", "filters=1,4",
+                        "--set", "align=%s" % ("true" if align else "false")]
+                if kind == "pth":
+                    args += ["--set", "network=@" + files["txt"]]
+                out = g.work + "/node-%s-%s-%d" % (kind, layer, align)
+                layers = run(g, tag, out, args, PHOTO, GRAPH_SELECTION)
+                if layers is None:
+                    continue
+                check(len(layers) == 2, tag + ": 2 channels, one layer each",
+                      str(sorted(layers)))
+                ref = np.load(refs[layer])
+                for n in (1, 4):
+                    name = "%s map %d" % (layer, n)
+                    if not check(name in layers, "%s: layer %s" % (tag, name),
+                                 str(sorted(layers))):
+                        continue
+                    scale = stride if align else 1
+                    want = ((100 + corner, 40 + corner) if align
+                            else (100, 40)) + (ref.shape[2] * scale,
+                                               ref.shape[1] * scale)
+                    check(tuple(layers[name][1:]) == want,
+                          "%s: %s geometry" % (tag, name),
+                          "%s vs %s" % (layers[name][1:], want))
+                    codes = expected_codes(ref[n - 1])
+                    if scale > 1:
+                        codes = np.kron(codes, np.ones((scale, scale)))
+                    compare("%s: %s = PyTorch" % (tag, name),
+                            np.asarray(Image.open(g.host(os.path.join(
+                                out, "chelsea-maps", name + ".png")))),
+                            codes)
+    base = ["--set", "filter-bank=model", "--set", "model-file=" + files["onnx"],
+            "--set", "input-normalize=imagenet", "--set", "input=rgb"]
+    check_refusals(g, [
+        ("a vector past the flatten", base + ["--set", "layer=fc"],
+         GRAPH_SELECTION, "not maps", 1),
+        ("a channel past the node's", base + ["--set", "layer=layer1.0",
+                                              "--set", "filters=99"],
+         GRAPH_SELECTION, "layer1.0", 1)], PHOTO)
