@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* cfm_model_summary.c: the table of a model's modules for the dialog (its
- * API: cfm_model_summary.h). */
+/* cfm_model_summary.c: the table of a model's modules for the dialog: its
+ * chain's, or for a network with branches (where the chain stops) its
+ * whole graph's (its API: cfm_model_summary.h). */
 #include "config.h"
+
+#include <string.h>
 
 #include "cfm_model_summary.h"
 #include "cfm_i18n.h"
@@ -41,6 +44,137 @@ append_row (GString *out, const CfmModule *m, const gint *shape,
   g_free (size);
 }
 
+/* Rows of the graph's table; a longer one says how many more it has. */
+#define GRAPH_SUMMARY_ROWS 400
+
+/* "Conv 3x3/2", "Add", "Concat": node N's operator, in short. */
+static gchar *
+node_text (const CfmNode *n)
+{
+  if (g_str_has_prefix (n->type, "Conv") && n->op)
+    return g_strdup_printf ("%s %dx%d/%d%s", n->type, n->m.k[0], n->m.k[1],
+                            n->m.stride[0], n->m.groups > 1 ? " g" : "");
+  return g_strdup (n->type);
+}
+
+/* One row of the graph's table: MARK, NAME indented by its depth, node
+ * N's operator, its output's size (or why it cannot run) and how many
+ * nodes read it where a branch leaves. */
+static void
+append_node_row (GString *out, const CfmGraph *g, gint n, const gchar *name,
+                 const gchar *mark)
+{
+  const CfmNode *node = &g->nodes[n];
+  const CfmValue *v = &g->values[node->outputs[0]];
+  gchar why[CFM_ERROR_MAX], *type = node_text (node), *size, *row;
+  gint depth = 0;
+  const gchar *c;
+
+  for (c = name; *c; c++)
+    depth += *c == '.';
+  if (!cfm_graph_node_runs (g, n, why))
+    size = g_strdup_printf ("- (%s)", why);
+  else if (v->rank == 2)
+    size = g_strdup_printf ("%d", v->c);
+  else
+    size = g_strdup_printf ("%d x %d x %d%s", v->c, v->h, v->w,
+                            v->consumers > 1 ? "  <" : "");
+  row = g_markup_printf_escaped ("%-2s %*s%-*.60s %-18.30s %s\n", mark,
+                                 2 * MIN (depth, 8), "",
+                                 MAX (30 - 2 * MIN (depth, 8), 8), name,
+                                 type, size);
+  g_string_append (out, row);
+  g_free (row);
+  g_free (type);
+  g_free (size);
+}
+
+/* The rows of node N: each module whose output it computes (its own
+ * module path and the blocks it closes, innermost first), or, for a node
+ * inside a module (a residual add), its node name. */
+static gint
+node_rows (GString *out, const CfmGraph *g, gint n, gint chosen)
+{
+  const CfmNode *node = &g->nodes[n];
+  const gchar *mark = n == chosen ? ">" : "";
+  gchar path[CFM_GRAPH_NAME_MAX];
+  gint rows = 0;
+  gchar *dot;
+
+  g_strlcpy (path, node->module, sizeof path);
+  while (path[0])
+    {
+      if (cfm_graph_find_node (g, path) == n)
+        {
+          append_node_row (out, g, n, path, mark);
+          rows++;
+        }
+      dot = strrchr (path, '.');
+      if (dot == NULL)
+        break;
+      *dot = '\0';
+    }
+  if (rows == 0)
+    {
+      append_node_row (out, g, n, node->name, mark);
+      rows++;
+    }
+  return rows;
+}
+
+/* Whether a map of G is read by more than one node. */
+static gboolean
+branches (const CfmGraph *g)
+{
+  gint i;
+
+  for (i = 0; i < g->n_values; i++)
+    if (g->values[i].kind == CFM_VALUE_MAP && g->values[i].consumers > 1)
+      return TRUE;
+  return FALSE;
+}
+
+/* The table of MODEL's whole graph for an input of WIDTH x HEIGHT: every
+ * node that computes maps, in the order they run, LAYER's marked; a node
+ * whose output branches ends in "<", joins show as Add or Concat. */
+static void
+graph_table (GString *out, const CfmModel *model, const gchar *layer,
+             gint width, gint height)
+{
+  gint chosen = layer && *layer ? cfm_graph_find_node (&model->graph, layer)
+                                : -1;
+  gint rows = 0, i, more = 0;
+  gchar *line;
+  CfmGraph g;
+  CfmError err;
+
+  if (cfm_graph_copy (&model->graph, &g, &err) != CFM_OK)
+    return;
+  /* a node that cannot take its input is marked, the others sized */
+  cfm_graph_shapes (&g, cfm_network_input_channels (&model->net), height,
+                    width, &err);
+  line = g_markup_printf_escaped ("%-2s %-30s %-18s %s\n", "", _("Module"),
+                                  _("Type"), _("Output (C x H x W)"));
+  g_string_append (out, line);
+  g_free (line);
+  for (i = 0; i < g.n_nodes; i++)
+    {
+      if (g.nodes[i].n_outputs < 1 || g.nodes[i].outputs[0] < 0
+          || g.values[g.nodes[i].outputs[0]].kind != CFM_VALUE_MAP)
+        continue;   /* the shape arithmetic's constants */
+      if (rows < GRAPH_SUMMARY_ROWS)
+        rows += node_rows (out, &g, i, chosen);
+      else
+        more++;
+    }
+  if (more)
+    {
+      g_string_append_printf (out, _("... and %d more nodes"), more);
+      g_string_append_c (out, '\n');
+    }
+  cfm_graph_free (&g);
+}
+
 gchar *
 cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
                    gint height)
@@ -59,6 +193,13 @@ cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
   gchar *line;
   gint i;
 
+  if (branches (&model->graph))   /* the chain stops at the first one */
+    {
+      g_free (shape);
+      graph_table (out, model, layer, width, height);
+      g_string_append (out, "</tt>");
+      return g_string_free (out, FALSE);
+    }
   line = g_markup_printf_escaped ("%-2s %-18s %-26s %s\n", "",
                                   _("Module"), _("Type"),
                                   _("Output (C x H x W)"));

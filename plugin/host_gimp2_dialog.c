@@ -29,6 +29,7 @@ typedef struct
   CfmArgValues *vals;
   GtkWidget    *widgets[CFM_N_ARGS];
   GtkWidget    *shape_label;
+  GtkWidget    *summary_scroll;   /* the label's scrolled window */
   GtkWidget    *preview, *filter_spin, *stage_combo, *preview_note;
   gint32        drawable;
   CfmDialogState state;
@@ -105,6 +106,25 @@ make_widget (const CfmArgSpec *spec, const CfmArgValue *v)
   return w;
 }
 
+/* The summary's most height: a network's table beyond it scrolls; the
+ * viewport's frame and the wrapped label's last line around it. */
+#define SUMMARY_MAX_HEIGHT 360
+#define SUMMARY_FRAME 24
+
+/* The summary's scrolled window as tall as its text, up to
+ * SUMMARY_MAX_HEIGHT (GTK 2's scrolled windows ask for no height of their
+ * own). */
+static void
+fit_summary (Dialog *d)
+{
+  GtkRequisition req;
+
+  gtk_widget_size_request (d->shape_label, &req);
+  gtk_widget_set_size_request (d->summary_scroll, -1,
+                               MIN (req.height + SUMMARY_FRAME,
+                                    SUMMARY_MAX_HEIGHT));
+}
+
 /* Reads every widget back into the values. */
 static void
 read_widgets (Dialog *d)
@@ -170,6 +190,7 @@ update (GtkWidget *changed, Dialog *d)
   text = cfm_dialog_summary (&d->state, 2);
   gtk_label_set_markup (GTK_LABEL (d->shape_label), text);
   g_free (text);
+  fit_summary (d);
   if (d->preview)
     gimp_preview_invalidate (GIMP_PREVIEW (d->preview));
 }
@@ -321,9 +342,14 @@ fill_columns (Dialog *d, GtkWidget *dialog, const PreviewPick *pick)
                         FALSE, 0);
   d->shape_label = summary_label ();
   gtk_misc_set_padding (GTK_MISC (d->shape_label), 12, 0);
+  d->summary_scroll = gtk_scrolled_window_new (NULL, NULL);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (d->summary_scroll),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_add_with_viewport
+    (GTK_SCROLLED_WINDOW (d->summary_scroll), d->shape_label);
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
-                               (GTK_DIALOG (dialog))), d->shape_label, FALSE,
-                      FALSE, 0);
+                               (GTK_DIALOG (dialog))), d->summary_scroll,
+                      FALSE, FALSE, 0);
 }
 
 gboolean

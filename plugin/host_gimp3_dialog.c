@@ -203,20 +203,32 @@ fill_columns (GimpProcedureDialog *dialog, GtkWidget *preview_column)
     g_free (frames[i]);
 }
 
-/* The label under the arguments that shows the summary. */
+/* The summary's most height: a network's table beyond it scrolls. */
+#define SUMMARY_MAX_HEIGHT 360
+
+/* The label under the arguments that shows the summary, in a scrolled
+ * window as tall as the text up to SUMMARY_MAX_HEIGHT. */
 static GtkWidget *
 summary_label (GimpProcedureDialog *dialog)
 {
   GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *scrolled = gtk_scrolled_window_new (NULL, NULL);
 
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
   gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_line_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 80);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_propagate_natural_height
+    (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled),
+                                              SUMMARY_MAX_HEIGHT);
+  gtk_container_add (GTK_CONTAINER (scrolled), label);
   gtk_box_pack_end (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
-                    label, FALSE, FALSE, 6);
-  gtk_widget_show (label);
+                    scrolled, FALSE, FALSE, 6);
+  gtk_widget_show_all (scrolled);
   return label;
 }
 

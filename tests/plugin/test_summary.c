@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test_summary.c: the dialogs' table of a model's modules.  A chain's
+ * (vgg_bn, its block marked) and, for a network whose chain stops at its
+ * first branch, its whole graph's: ResNet-18 of the graph fixtures (from
+ * its state dict and print(model) text), every module with the size
+ * PyTorch's forward hooks recorded for the fixtures' input size, the
+ * chosen block marked (">", markup's "&gt;"), the residual adds and the
+ * classifier listed, a branch's start ("<"), and
+ * the blocks whose output a node computes named as modules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+#include "cfm_model_summary.h"
+
+/* The row of NAME in TABLE (a line whose name column is NAME), or NULL. */
+static const char *
+row_of (const char *table, const char *name)
+{
+  const char *line = table;
+
+  while (line && *line)
+    {
+      const char *end = strchr (line, '\n');
+      /* past the mark column: "&gt;" (">" as markup) or blanks */
+      const char *p = line + (strncmp (line, "&gt;", 4) == 0 ? 4 : 2);
+
+      while (*p == ' ')
+        p++;
+      if (strncmp (p, name, strlen (name)) == 0 && p[strlen (name)] == ' ')
+        return line;
+      line = end ? end + 1 : NULL;
+    }
+  return NULL;
+}
+
+/* Whether ROW (up to its line's end) holds TEXT. */
+static int
+row_has (const char *row, const char *text)
+{
+  const char *end = row ? strchr (row, '\n') : NULL;
+  const char *at = row ? strstr (row, text) : NULL;
+
+  return at && (end == NULL || at < end);
+}
+
+static void
+check_graph_table (void)
+{
+  const char *dir = getenv ("CFM_GRAPH_FIXTURES");
+  char pth[512], text_path[512];
+  CfmModel model;
+  CfmError err;
+  gchar *text = NULL, *table;
+
+  dir = dir ? dir : "/var/cache/cnn-feature-maps/graph-fixtures";
+  snprintf (pth, sizeof pth, "%s/resnet18.pth", dir);
+  snprintf (text_path, sizeof text_path, "%s/resnet18-model.txt", dir);
+  if (!g_file_get_contents (text_path, &text, NULL, NULL))
+    {
+      CHECK (getenv ("CI") == NULL, "graph fixtures missing in %s", dir);
+      return;
+    }
+  CHECK (cfm_model_open (pth, (size_t) 1 << 30, text, &model, &err)
+         == CFM_OK, "%s", err.message);
+  g_free (text);
+  table = cfm_model_summary (&model, "layer1.0", 83, 67);
+  CHECK (row_of (table, "conv1") && row_has (row_of (table, "conv1"),
+                                             "64 x 34 x 42"),
+         "conv1's row: %s", table);
+  CHECK (row_has (row_of (table, "layer1.0"), "&gt;")
+         && row_has (row_of (table, "layer1.0"), "64 x 17 x 21"),
+         "the chosen block marked, its size");
+  CHECK (!row_has (row_of (table, "layer1.1"), "&gt;"), "only it marked");
+  CHECK (row_has (row_of (table, "layer2"), "128 x 9 x 11"),
+         "a stage's row: layer2");
+  CHECK (row_has (row_of (table, "layer4"), "512 x 3 x 3"),
+         "the last stage: layer4");
+  CHECK (row_has (row_of (table, "fc"), " 10"),
+         "the classifier: fc, 10 classes");
+  CHECK (strstr (table, "Add") != NULL, "the residual adds listed");
+  CHECK (row_has (row_of (table, "maxpool"), "&lt;"),
+         "where a branch leaves: maxpool's output read twice");
+  if (getenv ("CFM_SUMMARY_PRINT"))
+    printf ("%s\n", table);
+  g_free (table);
+  cfm_model_free (&model);
+}
+
+static void
+check_chain_table (void)
+{
+  CfmModel model;
+  CfmError err;
+  gchar *text = NULL, *table;
+
+  CHECK (g_file_get_contents (fixture_path ("networks/vgg_bn.txt"), &text,
+                              NULL, NULL), "vgg_bn.txt");
+  CHECK (cfm_model_open (fixture_path ("networks/vgg_bn.pth"),
+                         (size_t) 1 << 30, text, &model, &err) == CFM_OK,
+         "%s", err.message);
+  g_free (text);
+  table = cfm_model_summary (&model, "3", 96, 72);
+  CHECK (row_has (row_of (table, "3"), "&gt;")
+         && row_has (row_of (table, "3"), "Conv2d"),
+         "a chain's block marked: %s", table);
+  CHECK (!row_has (row_of (table, "0"), "&gt;"), "only its block");
+  g_free (table);
+  cfm_model_free (&model);
+}
+
+int
+main (void)
+{
+  check_chain_table ();
+  check_graph_table ();
+  return test_finish ("summary");
+}
