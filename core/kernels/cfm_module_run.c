@@ -70,6 +70,62 @@ apply_function (const CfmModule *m, float v)
     }
 }
 
+/* The derivative of M's function at V (PyTorch's at its kinks: 0 where
+ * ReLU, ReLU6 and Hardtanh meet their bounds, Abs's sign 0 at 0). */
+static float
+function_derivative (const CfmModule *m, float v)
+{
+  const float rsqrt_2pi = 0.39894228040143268f, k = 0.79788456080286536f;
+  float s, t;
+
+  switch (m->fn)
+    {
+    case CFM_FN_RELU: return v > 0.0f ? 1.0f : 0.0f;
+    case CFM_FN_RELU6: return v > 0.0f && v < 6.0f ? 1.0f : 0.0f;
+    case CFM_FN_LEAKY_RELU: return v > 0.0f ? 1.0f : m->alpha;
+    case CFM_FN_ELU: return v > 0.0f ? 1.0f : m->alpha * expf (v);
+    case CFM_FN_GELU:
+      return 0.5f * (1.0f + erff (v * 0.70710678118654752f))
+             + v * rsqrt_2pi * expf (-0.5f * v * v);
+    case CFM_FN_GELU_TANH:
+      t = tanhf (k * (v + 0.044715f * v * v * v));
+      return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * k
+                                 * (1.0f + 3.0f * 0.044715f * v * v);
+    case CFM_FN_SILU:
+      s = 1.0f / (1.0f + expf (-v));
+      return s * (1.0f + v * (1.0f - s));
+    case CFM_FN_SIGMOID:
+      s = 1.0f / (1.0f + expf (-v));
+      return s * (1.0f - s);
+    case CFM_FN_TANH: t = tanhf (v); return 1.0f - t * t;
+    case CFM_FN_HARDTANH: return v > m->lo && v < m->hi ? 1.0f : 0.0f;
+    case CFM_FN_HARDSIGMOID:
+      s = m->alpha * v + m->beta;
+      return s > 0.0f && s < 1.0f ? m->alpha : 0.0f;
+    case CFM_FN_HARDSWISH:
+      return v < -3.0f ? 0.0f : v > 3.0f ? 1.0f : (2.0f * v + 3.0f) / 6.0f;
+    case CFM_FN_SOFTPLUS: return v > 20.0f ? 1.0f : 1.0f / (1.0f + expf (-v));
+    case CFM_FN_MISH:
+      s = v > 20.0f ? v : log1pf (expf (v));
+      t = tanhf (s);
+      return t + v * (1.0f - t * t) / (1.0f + expf (-v));
+    case CFM_FN_ERF: return 1.12837916709551257f * expf (-v * v);
+    case CFM_FN_ABS: return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : 0.0f;
+    case CFM_FN_SQRT: return 0.5f / sqrtf (v);
+    default: return 1.0f;
+    }
+}
+
+void
+cfm_module_function_grad (const CfmModule *m, const float *in,
+                          const float *grad_out, float *grad_in, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    grad_in[i] += grad_out[i] * function_derivative (m, in[i]);
+}
+
 /* M's function on N values from IN to OUT: ReLU, LeakyReLU and Abs as the
  * tutorial's activations (cfm_activation_apply), ReLU6 in a loop of its own
  * (loops that compilers vectorise), the others value by value. */

@@ -50,4 +50,10 @@ int cfm_module_conv_fuses (const CfmModule *m);
  * function on the rows it has just written (ReLU6, SiLU...). */
 int cfm_module_fuses (const CfmModule *conv, const CfmModule *next);
 
+/* Adds to GRAD_IN[i] the gradient GRAD_OUT[i] of function module M's
+ * output times its derivative at its input IN[i], for N values. */
+void cfm_module_function_grad (const CfmModule *m, const float *in,
+                               const float *grad_out, float *grad_in,
+                               size_t n);
+
 #endif

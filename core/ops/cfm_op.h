@@ -31,6 +31,20 @@ typedef struct
                                (plane PLANE[0]) */
 } CfmOpRun;
 
+/* One node's backward step on whole maps: IN[i] input i's forward values
+ * (its value's c x h x w, or a constant's broadcast shape), OUT the
+ * output's, GRAD_OUT the gradient of some number (a class's logit) with
+ * respect to the output; GRAD_IN[i], of input i's size, receives that
+ * number's gradient with respect to input i, added to what it holds
+ * (NULL: input i needs none, a constant). */
+typedef struct
+{
+  const float *const *in;
+  const float        *out;
+  const float        *grad_out;
+  float *const       *grad_in;
+} CfmOpGrad;
+
 /* What an operator does with a map whose channels are last. */
 typedef enum
 {
@@ -76,7 +90,17 @@ struct CfmOp
    * run, where its inputs are constants or the sizes it reads are known
    * (shape arithmetic); NULL, or CFM_OK with no output folded: it runs. */
   CfmStatus (*fold) (CfmGraph *g, CfmNode *node, CfmError *err);
+  /* Where the gradient of NODE's output goes (CfmOpGrad): a class
+   * activation map's backward pass; NULL: the core has no backward for it
+   * yet, and a backward pass through it is refused. */
+  CfmStatus (*backward) (const CfmGraph *g, const CfmNode *node,
+                         const CfmOpGrad *grad, CfmError *err);
 };
+
+/* The backward step of a node whose output is its input, value for value
+ * (Identity, Dropout, Flatten, Reshape): the gradient passes on. */
+CfmStatus cfm_op_copy_backward (const CfmGraph *g, const CfmNode *node,
+                                const CfmOpGrad *grad, CfmError *err);
 
 /* Output K of NODE as a constant of NDIM dimensions SHAPE (integers or
  * not): its room at *DATA.  At most CFM_FOLD_MAX values. */

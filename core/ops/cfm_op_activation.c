@@ -3,6 +3,7 @@
  * each: the ONNX op type, its PyTorch module, its function (the arithmetic
  * is cfm_module_run.c's) and its parameters' defaults. */
 #include "cfm_op.h"
+#include "cfm_module_run.h"
 
 #include <math.h>
 
@@ -92,6 +93,21 @@ activation_shape (CfmGraph *g, CfmNode *node, CfmError *err)
   return CFM_OK;
 }
 
+/* The gradient through the function, at its input's values. */
+static CfmStatus
+activation_backward (const CfmGraph *g, const CfmNode *node,
+                     const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *in = &g->values[node->inputs[0]];
+
+  (void) err;
+  if (grad->grad_in[0])
+    cfm_module_function_grad (&node->m, grad->in[0], grad->grad_out,
+                              grad->grad_in[0],
+                              (size_t) in->c * in->h * in->w);
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = {
   "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
   "Softplus", "Mish", "Erf", "Gelu", "Clip", "Abs", "Sqrt", NULL
@@ -110,4 +126,5 @@ const CfmOp cfm_op_activation = {
   .from_text = cfm_op_module_from_text,
   .shape = activation_shape,
   .run = cfm_op_module_run,
+  .backward = activation_backward,
 };

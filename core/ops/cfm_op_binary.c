@@ -223,6 +223,68 @@ binary_fold (CfmGraph *g, CfmNode *node, CfmError *err)
   return status;
 }
 
+/* Where output value (CH, Y, X) reads value V (broadcast along what it has
+ * one of), in V's whole maps. */
+static size_t
+whole_index (const CfmValue *v, int ch, int y, int x)
+{
+  return ((size_t) (v->c == 1 ? 0 : ch) * v->h + (v->h == 1 ? 0 : y))
+         * v->w + (v->w == 1 ? 0 : x);
+}
+
+/* The gradient of U op V with respect to U (*DU) and to V (*DV). */
+static void
+partials (Arith op, float u, float v, float *du, float *dv)
+{
+  switch (op)
+    {
+    case ADD: *du = 1.0f; *dv = 1.0f; break;
+    case SUB: *du = 1.0f; *dv = -1.0f; break;
+    case MUL: *du = v; *dv = u; break;
+    case PRELU: *du = u > 0.0f ? 1.0f : v; *dv = u > 0.0f ? 0.0f : u; break;
+    case POW:
+      *du = v * powf (u, v - 1.0f);
+      *dv = u > 0.0f ? powf (u, v) * logf (u) : 0.0f;
+      break;
+    default: *du = 1.0f / v; *dv = -u / (v * v); break;
+    }
+}
+
+/* Each output value's gradient to the input values it read: summed over
+ * what an input was broadcast along (a squeeze-excitation gate's channel
+ * gathers its whole map's). */
+static CfmStatus
+binary_backward (const CfmGraph *g, const CfmNode *node,
+                 const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *out = &g->values[node->outputs[0]];
+  const CfmValue *va = &g->values[node->inputs[0]];
+  const CfmValue *vb = &g->values[node->inputs[1]];
+  Arith op = arith_of (node);
+  size_t k = 0;
+  int ch, y, x;
+
+  if (out->channels_last)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): no backward step for "
+                          "a map whose channels are last", node->name,
+                          node->type);
+  for (ch = 0; ch < out->c; ch++)
+    for (y = 0; y < out->h; y++)
+      for (x = 0; x < out->w; x++, k++)
+        {
+          size_t ia = whole_index (va, ch, y, x), ib = whole_index (vb, ch, y,
+                                                                    x);
+          float du, dv;
+
+          partials (op, grad->in[0][ia], grad->in[1][ib], &du, &dv);
+          if (grad->grad_in[0])
+            grad->grad_in[0][ia] += grad->grad_out[k] * du;
+          if (grad->grad_in[1])
+            grad->grad_in[1][ib] += grad->grad_out[k] * dv;
+        }
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = { "Add", "Sub", "Mul", "Div",
                                           "PRelu", "Pow", NULL };
 static const char *const modules[] = { "PReLU", NULL };
@@ -237,4 +299,5 @@ const CfmOp cfm_op_binary = {
   .input_rows = cfm_op_same_rows,
   .run = binary_run,
   .fold = binary_fold,
+  .backward = binary_backward,
 };

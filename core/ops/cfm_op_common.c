@@ -272,6 +272,23 @@ cfm_op_copy_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
 }
 
 CfmStatus
+cfm_op_copy_backward (const CfmGraph *g, const CfmNode *node,
+                      const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *in = &g->values[node->inputs[0]];
+  size_t n = (size_t) in->c * in->h * in->w, i;
+
+  if (in->channels_last)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): no backward step for "
+                          "a map whose channels are last", node->name,
+                          node->type);
+  if (grad->grad_in[0])
+    for (i = 0; i < n; i++)
+      grad->grad_in[0][i] += grad->grad_out[i];
+  return CFM_OK;
+}
+
+CfmStatus
 cfm_op_copy_fold (CfmGraph *g, CfmNode *node, CfmError *err)
 {
   const CfmValue *in = cfm_op_input (g, node, 0);

@@ -51,5 +51,6 @@ const CfmOp cfm_op_flatten = {
   .shape = flatten_shape,
   .input_rows = cfm_op_all_rows,
   .run = cfm_op_vector_run,
+  .backward = cfm_op_copy_backward,
   .geometry = cfm_op_whole_geometry,
 };

@@ -173,6 +173,39 @@ global_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* The mean's gradient spread evenly over its map; the maximum's to the
+ * first pixel that holds it, as PyTorch's index of it. */
+static CfmStatus
+global_backward (const CfmGraph *g, const CfmNode *node,
+                 const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *in = &g->values[node->inputs[0]];
+  size_t n = (size_t) in->h * in->w, i;
+  int ch;
+
+  if (over_channels (node) || in->channels_last)
+    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): no backward step for "
+                          "a mean over channels", node->name, node->type);
+  for (ch = 0; ch < in->c && grad->grad_in[0]; ch++)
+    {
+      const float *x = grad->in[0] + ch * n;
+      float *gx = grad->grad_in[0] + ch * n, go = grad->grad_out[ch];
+      size_t best = 0;
+
+      if (node->m.kind != CFM_MODULE_MAXPOOL)
+        {
+          for (i = 0; i < n; i++)
+            gx[i] += go / (float) n;
+          continue;
+        }
+      for (i = 1; i < n; i++)
+        if (x[i] > x[best] || (x[i] != x[i] && x[best] == x[best]))
+          best = i;
+      gx[best] += go;
+    }
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = { "GlobalAveragePool",
                                           "GlobalMaxPool", "ReduceMean",
                                           NULL };
@@ -189,5 +222,6 @@ const CfmOp cfm_op_global_pool = {
   .shape = global_shape,
   .input_rows = global_rows,
   .run = global_run,
+  .backward = global_backward,
   .geometry = global_geometry,
 };

@@ -48,5 +48,6 @@ const CfmOp cfm_op_identity = {
   .shape = identity_shape,
   .input_rows = cfm_op_same_rows,
   .run = cfm_op_copy_run,
+  .backward = cfm_op_copy_backward,
   .fold = cfm_op_copy_fold,
 };
