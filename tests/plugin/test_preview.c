@@ -232,6 +232,90 @@ check_model_preview (GeglBuffer *buf, const gchar *module, CfmStage stage,
   g_free (path);
 }
 
+/* A node past a chain's first branch: ResNet-18's layer1.0 (the graph
+ * fixtures' narrow ResNet-18 from its state dict and text, the core suite
+ * makes them) on the photo's crop at 100, 40 of 83 x 67 (the fixtures'
+ * input) against PyTorch's block output: a map pixel steps 4 photo
+ * pixels, pixel 0 centred on photo pixel 0, so map column j covers area
+ * columns 4j - 2 .. 4j + 1. */
+static void
+check_node_preview (GeglBuffer *buf)
+{
+  static const GeglRectangle area = { 100, 40, 83, 67 };
+  static const GeglRectangle view = { 110, 50, 60, 48 };
+  const gchar *dir = g_getenv ("CFM_GRAPH_FIXTURES");
+  gchar *pth, *txt, *ref, *text = NULL;
+  guchar *rgb = g_malloc ((gsize) view.width * view.height * 3);
+  CfmArgValues vals;
+  GError *error = NULL;
+  CfmArray map = { 0 };
+  gint x, y, bad = 0, channel = 4;
+  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+
+  dir = dir ? dir : "/var/cache/cnn-feature-maps/graph-fixtures";
+  pth = g_build_filename (dir, "resnet18.pth", NULL);
+  txt = g_build_filename (dir, "resnet18-model.txt", NULL);
+  ref = g_build_filename (dir, "resnet18-9.npy", NULL);   /* layer1.0 */
+  if (!g_file_get_contents (txt, &text, NULL, NULL))
+    {
+      CHECK (g_getenv ("CI") == NULL, "graph fixtures missing in %s", dir);
+      goto out;
+    }
+  {
+    void *data;
+    size_t len;
+    CfmError err;
+
+    CHECK (cfm_file_read (ref, (size_t) 1 << 26, &data, &len, &err) == CFM_OK
+           && cfm_npy_parse (data, len, (size_t) 1 << 26, &map, &err)
+              == CFM_OK, "%s", err.message);
+    free (data);
+  }
+  cfm_args_init (&vals);
+  cfm_args_set_from_string (&vals, "filter-bank", "model", NULL);
+  cfm_args_set_from_string (&vals, "model-file", pth, NULL);
+  cfm_args_set_from_string (&vals, "network", text, NULL);
+  cfm_args_set_from_string (&vals, "layer", "layer1.0", NULL);
+  cfm_args_set_from_string (&vals, "input", "rgb", NULL);
+  cfm_args_set_from_string (&vals, "input-normalize", "imagenet", NULL);
+  CHECK (map.ndim == 3 && render_preview (&vals, buf, &area, &view, channel,
+                                          CFM_STAGE_CONV, rgb, &error),
+         "preview of layer1.0: %s", error ? error->message : "");
+  for (y = 0; map.ndim == 3 && y < view.height; y++)
+    for (x = 0; x < view.width; x++)
+      {
+        gint i = (view.y - area.y + y + 2) / 4, j = (view.x - area.x + x + 2)
+                                                    / 4;
+        gfloat v = map.data[((gsize) (channel - 1) * map.shape[1] + i)
+                            * map.shape[2] + j];
+
+        lo = MIN (lo, v);
+        hi = MAX (hi, v);
+      }
+  for (y = 0; map.ndim == 3 && !error && y < view.height; y++)
+    for (x = 0; x < view.width; x++)
+      {
+        gint i = (view.y - area.y + y + 2) / 4, j = (view.x - area.x + x + 2)
+                                                    / 4;
+        gfloat v = map.data[((gsize) (channel - 1) * map.shape[1] + i)
+                            * map.shape[2] + j];
+        gint want = (gint) floor (255.0 * (v - lo) / (hi - lo) + 0.5);
+
+        bad += abs (rgb[((gsize) y * view.width + x) * 3] - want) > 1;
+      }
+  CHECK (map.ndim == 3 && bad == 0, "preview of layer1.0 channel %d: %d "
+         "pixels differ", channel, bad);
+  g_clear_error (&error);
+  cfm_args_clear (&vals);
+out:
+  cfm_array_free (&map);
+  g_free (rgb);
+  g_free (text);
+  g_free (pth);
+  g_free (txt);
+  g_free (ref);
+}
+
 /* The dialog's summary of a model: the table of modules with their
  * output sizes for the area, the block marked, and an unknown layer
  * refused with the names there are. */
@@ -389,6 +473,7 @@ main (int argc, char **argv)
   check_model_preview (buf, "6", CFM_STAGE_POOL, 2, &view, 4);
   check_model_summary ();
   check_model_kept ();
+  check_node_preview (buf);
 
   /* Refusals: a filter the bank lacks, bad settings; dark gray drawn. */
   view = (GeglRectangle) { 0, 0, 16, 16 };
