@@ -205,6 +205,11 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
     N_("What the model's input is after dividing by 255: none, imagenet "
        "(torchvision's Normalize of ImageNet), or M1,M2,M3/S1,S2,S3"),
     G_MODEL, 0, 0, 0, "none", NULL },
+  [CFM_ARG_LABELS] = {
+    "labels", CFM_TYPE_STRING, N_("Class _labels"),
+    N_("The names of a classifier's classes: empty gives \"class N\"; "
+       "imagenet the ImageNet-1k names in torchvision's order; else one "
+       "label a line"), G_MODEL, 0, 0, 0, "", NULL },
 };
 
 static const CfmChoice stage_choices[] = {

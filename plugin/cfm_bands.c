@@ -49,8 +49,13 @@ typedef struct
   const CfmPlan     *plan;
   CfmInput          *input;
   const CfmBandLoop *loop;
-  gint               want[CFM_N_STAGES], n_want;
+  gint               want[CFM_N_STAGES + 1], n_want;   /* and the
+                                                          logits */
+  gint               paced;      /* the value the progress counts */
   gdouble            done, total;   /* rows, for the progress */
+  gfloat           **logits;     /* where a classifier's logits go, or
+                                    NULL: none wanted */
+  gint              *n_logits;
   GError            *error;
 } GraphPass;
 
@@ -91,14 +96,23 @@ hand_rows (gpointer data, gint value, const gfloat *rows, gsize plane, gint c,
   const CfmBandLoop *loop = gp->loop;
   gint s;
 
-  (void) c;
   (void) h;
   (void) w;
+  if (gp->logits && value == plan->logits)
+    {   /* a vector: one row of C channels, a plane apart */
+      gint k;
+
+      g_free (*gp->logits);
+      *gp->logits = g_new (gfloat, c);
+      *gp->n_logits = c;
+      for (k = 0; k < c; k++)
+        (*gp->logits)[k] = rows[(gsize) k * plane];
+    }
   for (s = 0; s < CFM_N_STAGES; s++)
     if (plan->stages[s].shown && plan->value[s] == value
         && !hand_stage (gp, s, rows, plane, row0, nrows))
       return cfm_error_set (err, CFM_ERR_ARG, "%s", gp->error->message);
-  if (value != gp->want[gp->n_want - 1])
+  if (value != gp->paced)
     return CFM_OK;
   gp->done += nrows;
   if (loop->progress
@@ -135,11 +149,14 @@ wanted_values (const CfmPlan *plan, gint *want, gint *last_node)
   return n;
 }
 
-gboolean
-cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
-               GError **error)
+/* The plan's graph run in bands for LOOP, and where LOGITS is given the
+ * classifier's logits too. */
+static gboolean
+run_graph (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
+           gfloat **logits, gint *n_logits, GError **error)
 {
-  GraphPass gp = { plan, input, loop, { 0 }, 0, 0.0, 0.0, NULL };
+  GraphPass gp = { plan, input, loop, { 0 }, 0, -1, 0.0, 0.0, NULL, NULL,
+                   NULL };
   gint last_node;
   CfmStatus status;
   CfmError err;
@@ -147,7 +164,15 @@ cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
   gp.n_want = wanted_values (plan, gp.want, &last_node);
   if (gp.n_want == 0)
     return TRUE;
-  gp.total = plan->graph.values[gp.want[gp.n_want - 1]].h;
+  gp.paced = gp.want[gp.n_want - 1];
+  if (logits && plan->logits >= 0)
+    {
+      gp.logits = logits;
+      gp.n_logits = n_logits;
+      gp.want[gp.n_want++] = plan->logits;
+      last_node = plan->graph.values[plan->logits].producer;
+    }
+  gp.total = plan->graph.values[gp.paced].h;
   status = cfm_graph_run (&plan->graph, gp.want, gp.n_want,
                           band_rows (plan, gp.want[0], last_node), read_rows,
                           &gp, hand_rows, &gp, &err);
@@ -158,6 +183,13 @@ cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
   else
     g_set_error_literal (error, CFM_ERROR, 0, err.message);
   return FALSE;
+}
+
+gboolean
+cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
+               GError **error)
+{
+  return run_graph (plan, input, loop, NULL, NULL, error);
 }
 
 /* ---- map parts ---------------------------------------------------------- */
@@ -271,6 +303,8 @@ cfm_ranges_free (CfmRanges *r)
     return;
   for (s = 0; s < CFM_N_STAGES; s++)
     g_free (r->map[s]);
+  g_free (r->logits);
+  g_free (r->top);
   g_free (r);
 }
 
@@ -307,7 +341,8 @@ cfm_bands_ranges (const CfmPlan *plan, CfmInput *input, CfmRanges *ranges,
                        p1 };
   gint s, f;
 
-  if (!cfm_bands_run (plan, input, &loop, error))
+  if (!run_graph (plan, input, &loop, &ranges->logits, &ranges->n_logits,
+                  error))
     return FALSE;
   for (s = 0; s < CFM_N_STAGES; s++)
     for (f = 0; f < plan->n_maps; f++)

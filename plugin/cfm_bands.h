@@ -45,11 +45,18 @@ typedef struct
 gboolean cfm_bands_run (const CfmPlan *plan, CfmInput *input,
                         const CfmBandLoop *loop, GError **error);
 
-/* The ranges and zeros of every map, and of every stage's set of maps. */
+/* The ranges and zeros of every map, and of every stage's set of maps;
+ * where the network ends in a classifier, the pass takes it to its end
+ * for the logits. */
 typedef struct
 {
   CfmStats *map[CFM_N_STAGES];   /* per filter */
   CfmStats  set[CFM_N_STAGES];
+  gfloat   *logits;              /* a classifier's, from the same pass
+                                    (plan->logits), or NULL */
+  gint      n_logits;
+  gchar    *top;                 /* its top class, as the group says it
+                                    (cfm_predictions.h), or NULL */
 } CfmRanges;
 
 CfmRanges *cfm_ranges_new (const CfmPlan *plan);

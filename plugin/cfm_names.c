@@ -37,15 +37,17 @@ cfm_names_stage (const CfmPlan *plan, CfmStage stage)
 }
 
 gchar *
-cfm_names_group (const CfmPlan *plan)
+cfm_names_group (const CfmPlan *plan, const gchar *top)
 {
   gint bank = plan->vals.v[CFM_ARG_FILTER_BANK].i;
   const gchar *layer = plan->vals.v[CFM_ARG_LAYER].s;
 
   if (plan->model)
-    return g_strdup_printf ("CNN Feature Maps (%s, %s)", plan->model->name,
+    return g_strdup_printf ("CNN Feature Maps (%s, %s)%s%s",
+                            plan->model->name,
                             layer && *layer ? layer
-                            : module_name (plan, CFM_STAGE_CONV));
+                            : module_name (plan, CFM_STAGE_CONV),
+                            top ? ": " : "", top ? top : "");
   return g_strdup_printf ("CNN Feature Maps (%s, %d filter%s)",
                           cfm_args_choice_nick (CFM_ARG_FILTER_BANK, bank),
                           plan->bank.n, plan->bank.n == 1 ? "" : "s");

@@ -13,7 +13,8 @@
  *   legends      group "Legends", layers "<stage> legend"
  * n is the filter's 1-based number in its (expanded) bank.  A trained
  * model's layer (the filter bank "model"):
- *   group        "CNN Feature Maps (<model file>, <layer>)"
+ *   group        "CNN Feature Maps (<model file>, <layer>)", and where the
+ *                network ends in a classifier ": <top class> <percent>%"
  *   channel group "Channel <n>"
  *   map layer    "<module> map <n>" (features.3 map 5: the module whose
  *                output it is), then " (" and the range and share of zeros
@@ -30,8 +31,9 @@
 /* "conv", the activation's nick, "max-pool" or "avg-pool". */
 const gchar *cfm_names_stage (const CfmPlan *plan, CfmStage stage);
 
-/* The run's group. */
-gchar *cfm_names_group (const CfmPlan *plan);
+/* The run's group; TOP, a classifier's top class ("tabby 87.3%"), or
+ * NULL. */
+gchar *cfm_names_group (const CfmPlan *plan, const gchar *top);
 
 /* The sub-group of the plan's filter F. */
 gchar *cfm_names_filter (const CfmPlan *plan, gint f);

@@ -387,6 +387,7 @@ cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
   CfmPlan *plan = g_new0 (CfmPlan, 1);
   gboolean ok;
 
+  plan->logits = -1;
   cfm_args_copy (&plan->vals, vals);
   plan->patch = loaded->patch;
   plan->image_rgb = image_rgb;
@@ -429,6 +430,7 @@ cfm_plan_free (CfmPlan *plan)
   cfm_bank_free (&plan->bank);
   g_free (plan->numbers);
   g_free (plan->channel);
+  cfm_labels_free (&plan->labels);
   cfm_graph_free (&plan->graph);
   g_free (plan->bias);
   cfm_plan_model_free (plan->model);

@@ -8,6 +8,7 @@
 
 #include "cfm_args.h"
 #include "cfm_display.h"
+#include "cfm_labels.h"
 #include "cfm_host.h"
 #include "cfm_model.h"
 #include "cfm_pipeline.h"
@@ -66,6 +67,9 @@ typedef struct
   gint          value[CFM_N_STAGES];   /* each stage's value in GRAPH, or
                                           -1 */
   gint         *channel;    /* each map's channel in its value */
+  gint          logits;     /* a classifier's output in GRAPH (a vector
+                               of its classes' logits), or -1 */
+  CfmLabels     labels;     /* their names ("labels"), or none */
   GeglRectangle patch;      /* LOADED's patch (the filter bank
                                "selection"), or empty */
   CfmPlanStage  stages[CFM_N_STAGES];
@@ -122,6 +126,11 @@ CfmPlan *cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
 /* The part of PLAN for NODE of the model's graph, a layer the chain does
  * not reach (cfm_plan_node.c): its output as the plan's one stage. */
 gboolean cfm_plan_node (CfmPlan *plan, gint node, GError **error);
+
+/* Where PLAN's sized graph ends in a classifier: its logits' value (the
+ * network's output, a vector whose producer runs) and the "labels" for
+ * it, refused when their count is not its classes' (cfm_plan_model.c). */
+gboolean cfm_plan_classifier (CfmPlan *plan, GError **error);
 
 /* The model part of PLAN, on LOADED's model (cfm_plan_model.c). */
 gboolean cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded,

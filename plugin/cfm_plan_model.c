@@ -269,6 +269,38 @@ plan_graph (CfmPlan *plan, GError **error)
 }
 
 gboolean
+cfm_plan_classifier (CfmPlan *plan, GError **error)
+{
+  const CfmGraph *g = &plan->graph;
+  const gchar *labels = plan->vals.v[CFM_ARG_LABELS].s;
+  gint out = g->n_outputs > 0 ? g->outputs[0] : -1;
+  CfmStatus status = CFM_OK;
+  CfmError err;
+
+  plan->logits = -1;
+  if (out < 0 || g->values[out].rank != 2 || g->values[out].producer < 0
+      || !cfm_graph_node_runs (g, g->values[out].producer, NULL))
+    return TRUE;   /* no classifier: no prediction */
+  plan->logits = out;
+  if (labels == NULL || *labels == '\0')
+    return TRUE;
+  if (strcmp (labels, "imagenet") == 0)
+    status = cfm_labels_imagenet (&plan->labels, &err);
+  else
+    status = cfm_labels_parse (labels, &plan->labels, &err);
+  if (status != CFM_OK)
+    return core_error ("labels", &err, error);
+  if (plan->labels.n != g->values[out].c)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("labels: %d labels for a "
+                                          "classifier of %d classes."),
+                   plan->labels.n, g->values[out].c);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded, GError **error)
 {
   const CfmArgValues *vals = &plan->vals;
@@ -294,8 +326,10 @@ cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded, GError **error)
 
       if (node < 0)
         return core_error ("layer", &err, error);
-      return plan_input (plan, error) && cfm_plan_node (plan, node, error);
+      return plan_input (plan, error) && cfm_plan_node (plan, node, error)
+             && cfm_plan_classifier (plan, error);
     }
   return plan_input (plan, error) && plan_channels (plan, error)
-         && plan_stages (plan, error) && plan_graph (plan, error);
+         && plan_stages (plan, error) && plan_graph (plan, error)
+         && cfm_plan_classifier (plan, error);
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "cfm_render.h"
+#include "cfm_predictions.h"
 #include "cfm_bands.h"
 #include "cfm_figures.h"
 #include "cfm_i18n.h"
@@ -86,6 +87,7 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
   CfmLayerTree *tree = cfm_layers_new ();
   CfmTransfer *transfer = NULL;
   CfmWriter *writer = NULL;
+  CfmPredictions pred = { NULL, NULL };
   CfmReport report;
   gboolean ok;
 
@@ -94,6 +96,12 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
   cfm_input_keep (input);
   ok = cfm_bands_ranges (plan, input, ranges, sink_progress, sink, 0.0,
                          RANGES_DONE, error);
+  if (ok && ranges->logits)
+    {
+      ok = cfm_predictions_make (plan, ranges->logits, ranges->n_logits,
+                                 &pred, error);
+      ranges->top = g_strdup (pred.top);
+    }
   if (ok)
     {
       cfm_report_mark (&report, CFM_PHASE_RANGES);
@@ -118,6 +126,10 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
             sink->attach_parasite (sink, cfm_layers_item (tree,
                                                           CFM_LAYERS_ROOT),
                                    CFM_SOURCE_PARASITE, record);
+          if (ok && pred.lines)
+            sink->attach_parasite (sink, cfm_layers_item (tree,
+                                                          CFM_LAYERS_ROOT),
+                                   CFM_PREDICTIONS_PARASITE, pred.lines);
           g_free (recipe);
           g_free (record);
         }
@@ -130,6 +142,7 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
                            "image stores integers. Convert it to 32-bit "
                            "floating point to keep every value."));
   cfm_report_finish (&report, transfer != NULL);
+  cfm_predictions_clear (&pred);
   cfm_writer_free (writer);
   cfm_transfer_free (transfer);
   cfm_layers_free (tree);

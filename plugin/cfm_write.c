@@ -166,7 +166,7 @@ gboolean
 cfm_writer_make_layers (CfmWriter *w, CfmLayerTree *tree, GError **error)
 {
   const CfmPlan *plan = w->plan;
-  gchar *name = cfm_names_group (plan);
+  gchar *name = cfm_names_group (plan, w->ranges->top);
   gpointer group = w->sink->new_group (w->sink, name, error);
   gint f, s;
 

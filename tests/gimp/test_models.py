@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from harness import FIXTURES, check, layers_of, expected_codes, \
-    compare, read_map, check_refusals, PHOTO
+    compare, read_map, check_refusals, run_script, PHOTO
 
 NETS = os.path.join(FIXTURES, "networks")
 # The fixtures' input is the photo's top-left 96 x 72 pixels.
@@ -328,3 +328,90 @@ def test_model_nodes(g):
         ("a channel past the node's", base + ["--set", "layer=layer1.0",
                                               "--set", "filters=99"],
          GRAPH_SELECTION, "layer1.0", 1)], PHOTO)
+
+
+def group_of_xcf(g, xcf):
+    """The top layer's name in XCF (the run's group) and, in GIMP 2.10, its
+    predictions parasite's text (None in GIMP 3, whose Script-Fu gives a
+    parasite's data as bytes)."""
+    if g.series == "2.10":
+        script = ('(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "%s" '
+                  '"%s"))) (group (aref (cadr (gimp-image-get-layers image)) '
+                  '0))) (gimp-message-set-handler 1) (gimp-message '
+                  '(string-append "CFM-GROUP|" (car (gimp-item-get-name '
+                  'group)) "|CFM-PRED|" (caddr (car (gimp-item-get-parasite '
+                  'group "cnn-feature-maps-predictions"))) "|CFM-END")))'
+                  % (xcf, xcf))
+    else:
+        script = ('(script-fu-use-v3) (let* ((image (gimp-file-load '
+                  'RUN-NONINTERACTIVE "%s")) (group (vector-ref '
+                  '(gimp-image-get-layers image) 0))) (gimp-message '
+                  '(string-append "CFM-GROUP|" (gimp-item-get-name group) '
+                  '"|CFM-END")))' % xcf)
+    out = run_script(g, script)
+    if "CFM-GROUP|" not in out:
+        return None, None, out
+    text = out.split("CFM-GROUP|", 1)[1].split("|CFM-END", 1)[0]
+    name, _, pred = text.partition("|CFM-PRED|")
+    return name, (pred if g.series == "2.10" else None), out
+
+
+def test_model_predictions(g):
+    """Where the network ends in a classifier the run takes it to its end:
+    the group is named after the top class and its probability, the
+    predictions parasite (GIMP 2.10's Script-Fu reads it) holds every
+    class ranked, "rank, class, probability, label", against PyTorch's
+    softmax of ResNet-18's logits; labels from a file, and a count that is
+    not the classifier's refused."""
+    if not check(os.path.exists(os.path.join(GRAPHS, "resnet18.txt")),
+                 "GIMP %s graph fixtures present" % g.series,
+                 "the core suite makes them in " + GRAPHS):
+        return
+    files = graph_files(g, "resnet18")
+    probs = np.load(os.path.join(GRAPHS, "resnet18-probs.npy")).reshape(-1)
+    labels = ["texture %c" % chr(ord("a") + k) for k in range(len(probs))]
+    label_file = os.path.join(g.work, "graphs", "labels.txt")
+    with open(g.host(label_file), "w") as f:
+        f.write("\n".join(labels) + "\n")
+    order = list(np.argsort(-probs, kind="stable"))
+    top = "%s %.1f%%" % (labels[order[0]], 100.0 * probs[order[0]])
+    for kind in ("onnx", "pth"):
+        tag = "GIMP %s predictions (%s)" % (g.series, kind)
+        args = ["--set", "filter-bank=model", "--set", "model-file=" + files[kind],
+                "--set", "layer=layer1.0", "--set", "input-normalize=imagenet",
+                "--set", "input=rgb", "--set", "filters=1",
+                "--set", "labels=@" + label_file]
+        if kind == "pth":
+            args += ["--set", "network=@" + files["txt"]]
+        out = g.work + "/pred-" + kind
+        if run(g, tag, out, args, PHOTO, GRAPH_SELECTION) is None:
+            continue
+        name, pred, log = group_of_xcf(g, os.path.join(out, "chelsea.xcf"))
+        model = os.path.basename(files[kind])
+        check(name == "CNN Feature Maps (%s, layer1.0): %s" % (model, top),
+              tag + ": the group names the top class", "%r / %s" % (name,
+                                                                  log[-300:]))
+        if pred is None:
+            continue
+        rows = [l.split("\t") for l in pred.strip().split("\n")]
+        check(len(rows) == len(probs) and all(len(r) == 4 for r in rows),
+              tag + ": a line per class", pred[:300])
+        if len(rows) != len(probs):
+            continue
+        check([int(r[0]) for r in rows] == list(range(1, len(probs) + 1))
+              and [int(r[1]) for r in rows] == [int(k) for k in order]
+              and [r[3] for r in rows] == [labels[k] for k in order],
+              tag + ": ranked as PyTorch's softmax, labelled", pred[:300])
+        worst = max(abs(float(r[2]) - probs[int(r[1])]) for r in rows)
+        check(worst < 1e-5, tag + ": probabilities = PyTorch's",
+              "worst %g" % worst)
+    bad = os.path.join(g.work, "graphs", "three.txt")
+    with open(g.host(bad), "w") as f:
+        f.write("a\nb\nc\n")
+    check_refusals(g, [
+        ("labels that are not the classifier's count",
+         ["--set", "filter-bank=model", "--set", "model-file=" + files["onnx"],
+          "--set", "layer=layer1.0", "--set", "input-normalize=imagenet",
+          "--set", "input=rgb", "--set", "labels=@" + bad],
+         GRAPH_SELECTION, "3 labels for a classifier of %d classes"
+         % len(probs), 1)], PHOTO)
