@@ -80,30 +80,7 @@ read_rows (void *data, int row0, int rows, float *dst, CfmError *err)
   return CFM_OK;
 }
 
-static CfmStatus
-gather (void *data, int module, const float *out, int c, int h, int w,
-        int row0, int rows, CfmError *err)
-{
-  Gather *g = data;
-  int j, ch;
-
-  (void) err;
-  for (j = 0; j < g->n && g->want[j] != module; j++)
-    ;
-  CHECK (j < g->n && row0 == g->rows_seen[j], "module %d, row %d", module,
-         row0);
-  if (j == g->n)
-    return CFM_ERR_ARG;
-  if (g->maps[j] == NULL)
-    g->maps[j] = calloc ((size_t) c * h * w, sizeof (float));
-  for (ch = 0; ch < c; ch++)
-    memcpy (g->maps[j] + ((size_t) ch * h + row0) * w,
-            out + (size_t) ch * rows * w, (size_t) rows * w * sizeof (float));
-  g->rows_seen[j] = row0 + rows;
-  return CFM_OK;
-}
-
-/* A graph value's rows, kept whole as gather keeps a module's. */
+/* A graph value's rows (planes PLANE apart), kept whole. */
 static CfmStatus
 gather_value (void *data, int value, const float *rows, size_t plane, int c,
               int h, int w, int row0, int nrows, CfmError *err)
@@ -125,6 +102,15 @@ gather_value (void *data, int value, const float *rows, size_t plane, int c,
             (size_t) nrows * w * sizeof (float));
   g->rows_seen[j] = row0 + nrows;
   return CFM_OK;
+}
+
+/* A module's rows (C planes of ROWS x W), kept whole. */
+static CfmStatus
+gather (void *data, int module, const float *out, int c, int h, int w,
+        int row0, int rows, CfmError *err)
+{
+  return gather_value (data, module, out, (size_t) rows * w, c, h, w, row0,
+                       rows, err);
 }
 
 /* The same stages from the model's graph, as a host runs it: a copy of

@@ -161,6 +161,35 @@ run_case (const gchar *what, GeglBuffer *buf, CfmArgValues *vals,
   g_free (rgb);
 }
 
+/* How many of the VW x VH preview pixels RGB differ by more than one code
+ * from the map PLANE (MW wide) in gray over the view's own range: view
+ * pixel (x, y) shows map pixel ((Y0 + y) / STEP, (X0 + x) / STEP). */
+static gint
+pixels_off (const guchar *rgb, gint vw, gint vh, const gfloat *plane,
+            gint mw, gint x0, gint y0, gint step)
+{
+  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+  gint x, y, bad = 0;
+
+  for (y = 0; y < vh; y++)
+    for (x = 0; x < vw; x++)
+      {
+        gfloat v = plane[(gsize) ((y0 + y) / step) * mw + (x0 + x) / step];
+
+        lo = MIN (lo, v);
+        hi = MAX (hi, v);
+      }
+  for (y = 0; y < vh; y++)
+    for (x = 0; x < vw; x++)
+      {
+        gfloat v = plane[(gsize) ((y0 + y) / step) * mw + (x0 + x) / step];
+        gint want = (gint) floor (255.0 * (v - lo) / (hi - lo) + 0.5);
+
+        bad += abs (rgb[((gsize) y * vw + x) * 3] - want) > 1;
+      }
+  return bad;
+}
+
 /* A trained model's preview: vgg_bn's block of 3 on the photo's top-left
  * 96 x 72 pixels (the fixture's input) against the output of MODULE that
  * PyTorch's hooks recorded.  Module 5 (the ReLU) steps one input pixel a
@@ -180,8 +209,7 @@ check_model_preview (GeglBuffer *buf, const gchar *module, CfmStage stage,
   CfmError err;
   void *data;
   size_t len;
-  gint x, y, bad = 0, mh, mw;
-  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+  gint bad = 0, mh, mw;
 
   g_file_get_contents (fixture_path ("networks/vgg_bn.txt"), &text, NULL,
                        NULL);
@@ -202,26 +230,10 @@ check_model_preview (GeglBuffer *buf, const gchar *module, CfmStage stage,
          "model preview of %s: %s", module, error ? error->message : "");
   mh = t ? (gint) t->shape[1] : 0;
   mw = t ? (gint) t->shape[2] : 0;
-  for (y = 0; t && y < view->height; y++)
-    for (x = 0; x < view->width; x++)
-      {
-        gfloat v = t->data[((gsize) (channel - 1) * mh
-                            + (view->y + y) / step) * mw
-                           + (view->x + x) / step];
-
-        lo = MIN (lo, v);
-        hi = MAX (hi, v);
-      }
-  for (y = 0; t && !error && y < view->height; y++)
-    for (x = 0; x < view->width; x++)
-      {
-        gfloat v = t->data[((gsize) (channel - 1) * mh
-                            + (view->y + y) / step) * mw
-                           + (view->x + x) / step];
-        gint want = (gint) floor (255.0 * (v - lo) / (hi - lo) + 0.5);
-
-        bad += abs (rgb[((gsize) y * view->width + x) * 3] - want) > 1;
-      }
+  if (t && !error)
+    bad = pixels_off (rgb, view->width, view->height,
+                      t->data + (gsize) (channel - 1) * mh * mw, mw, view->x,
+                      view->y, step);
   CHECK (t && bad == 0, "model preview of %s channel %d: %d pixels differ",
          module, channel, bad);
   g_clear_error (&error);
@@ -249,8 +261,7 @@ check_node_preview (GeglBuffer *buf)
   CfmArgValues vals;
   GError *error = NULL;
   CfmArray map = { 0 };
-  gint x, y, bad = 0, channel = 4;
-  gfloat lo = G_MAXFLOAT, hi = -G_MAXFLOAT;
+  gint bad = 0, channel = 4;
 
   dir = dir ? dir : "/var/cache/cnn-feature-maps/graph-fixtures";
   pth = g_build_filename (dir, "resnet18.pth", NULL);
@@ -281,28 +292,12 @@ check_node_preview (GeglBuffer *buf)
   CHECK (map.ndim == 3 && render_preview (&vals, buf, &area, &view, channel,
                                           CFM_STAGE_CONV, rgb, &error),
          "preview of layer1.0: %s", error ? error->message : "");
-  for (y = 0; map.ndim == 3 && y < view.height; y++)
-    for (x = 0; x < view.width; x++)
-      {
-        gint i = (view.y - area.y + y + 2) / 4, j = (view.x - area.x + x + 2)
-                                                    / 4;
-        gfloat v = map.data[((gsize) (channel - 1) * map.shape[1] + i)
-                            * map.shape[2] + j];
-
-        lo = MIN (lo, v);
-        hi = MAX (hi, v);
-      }
-  for (y = 0; map.ndim == 3 && !error && y < view.height; y++)
-    for (x = 0; x < view.width; x++)
-      {
-        gint i = (view.y - area.y + y + 2) / 4, j = (view.x - area.x + x + 2)
-                                                    / 4;
-        gfloat v = map.data[((gsize) (channel - 1) * map.shape[1] + i)
-                            * map.shape[2] + j];
-        gint want = (gint) floor (255.0 * (v - lo) / (hi - lo) + 0.5);
-
-        bad += abs (rgb[((gsize) y * view.width + x) * 3] - want) > 1;
-      }
+  if (map.ndim == 3 && !error)
+    bad = pixels_off (rgb, view.width, view.height,
+                      map.data + (gsize) (channel - 1) * map.shape[1]
+                                 * map.shape[2],
+                      (gint) map.shape[2], view.x - area.x + 2,
+                      view.y - area.y + 2, 4);
   CHECK (map.ndim == 3 && bad == 0, "preview of layer1.0 channel %d: %d "
          "pixels differ", channel, bad);
   g_clear_error (&error);
