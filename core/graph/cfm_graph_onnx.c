@@ -13,6 +13,22 @@
 
 /* The value named B: a constant when the weights hold a tensor of that
  * name (loaded), else a map; -1 for an empty name (an input left out). */
+/* A value of its own for output K of node I that the file leaves unnamed
+ * (a MaxPool's indices): nothing reads it, and every output of a node has
+ * a value; -2 when memory runs out. */
+static int
+unnamed_output (CfmGraph *g, int i, int k, CfmError *err)
+{
+  char name[48];
+  int v;
+
+  snprintf (name, sizeof name, "\x01unnamed output %d of node %d", k, i);
+  v = cfm_graph_value (g, name, strlen (name));
+  if (v < 0)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory"), -2;
+  return v;
+}
+
 static int
 value_of (CfmGraph *g, Buf b, OnnxWeights *w, CfmError *err)
 {
@@ -115,8 +131,13 @@ add_node (CfmGraph *g, const Node *n, const Node *pad, int i,
   node->op = cfm_op_for_onnx (n->op);
   cfm_onnx_node_io (n, 2, io, CFM_NODE_MAX_OUTPUTS);
   for (k = 0; k < n_out; k++)
-    if ((node->outputs[k] = value_of (g, io[k], w, err)) < -1)
-      return w->status != CFM_OK ? w->status : err->status;
+    {
+      node->outputs[k] = value_of (g, io[k], w, err);
+      if (node->outputs[k] == -1)   /* an optional output left unnamed */
+        node->outputs[k] = unnamed_output (g, i, k, err);
+      if (node->outputs[k] < -1)
+        return w->status != CFM_OK ? w->status : err->status;
+    }
   cfm_onnx_node_io (n, 1, io, CFM_NODE_MAX_INPUTS);
   if (pad)
     io[0] = pad->input[0];

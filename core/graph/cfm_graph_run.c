@@ -280,6 +280,15 @@ one_map_input (const CfmGraph *g, const CfmNode *node)
   return node->n_inputs >= 1;
 }
 
+/* Whether A and B hold maps of one shape and layout: a node writes the
+ * activation after it in the activation's place only then. */
+static int
+same_shape (const CfmValue *a, const CfmValue *b)
+{
+  return a->c == b->c && a->h == b->h && a->w == b->w && a->rank == b->rank
+         && a->channels_last == b->channels_last;
+}
+
 /* Pairs each node whose one reader is an activation it can write in the
  * same pass (a convolution and its ReLU) with that reader: its own output
  * is then never held, or, when it is wanted, written beside the
@@ -303,6 +312,8 @@ fuse (Run *r)
         continue;
       j = r->readers[r->first[v]].node;
       if (r->needed[j] && r->fused_next[j] < 0
+          && g->nodes[j].outputs[0] >= 0
+          && same_shape (&g->values[v], &g->values[g->nodes[j].outputs[0]])
           && r->readers[r->first[v]].input == 0
           && one_map_input (g, &g->nodes[j])
           && node->op->fuses (node, &g->nodes[j]))

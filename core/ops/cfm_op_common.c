@@ -197,7 +197,10 @@ cfm_op_module_from_text (CfmNode *node, char *args, CfmTensorSet *w,
 int
 cfm_op_module_fuses (const CfmNode *node, const CfmNode *next)
 {
-  return cfm_module_fuses (&node->m, &next->m);
+  /* NEXT runs its module (an activation's function), not another
+   * operator whose module fields a file may have filled */
+  return next->op != NULL && next->op->run == cfm_op_module_run
+         && next->n_outputs == 1 && cfm_module_fuses (&node->m, &next->m);
 }
 
 int
