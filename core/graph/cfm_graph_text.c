@@ -14,186 +14,11 @@
 #include <string.h>
 
 #include "cfm_graph_build.h"
+#include "cfm_graph_text_tree.h"
 #include "cfm_network_text.h"
 #include "cfm_op.h"
 
-#define MAX_DEPTH 64
-#define MAX_MODULES CFM_GRAPH_MAX_NODES
-
-/* ---- the printed modules as a tree ------------------------------------- */
-
-typedef struct
-{
-  char  type[32];
-  char  path[CFM_GRAPH_NAME_MAX];
-  int   parent, first, next, last;   /* children, in printed order */
-  int   end;                         /* its last descendant */
-  char *args;                        /* a leaf's argument text, or NULL */
-  int   calls;                       /* times the forward called it */
-} Module;
-
-typedef struct
-{
-  Module *m;
-  int     n;
-} Tree;
-
-static void
-tree_free (Tree *t)
-{
-  int i;
-
-  for (i = 0; i < t->n; i++)
-    free (t->m[i].args);
-  free (t->m);
-  t->m = NULL;
-  t->n = 0;
-}
-
-/* Adds a module of TYPE named NAME under PARENT (-1: the top). */
-static CfmStatus
-tree_add (Tree *t, int parent, const char *name, const char *type,
-          const char *args, CfmError *err)
-{
-  Module *m;
-  const char *under = parent >= 0 ? t->m[parent].path : "";
-
-  if (t->n >= MAX_MODULES)
-    return cfm_error_set (err, CFM_ERR_SIZE, "the network text has more "
-                          "than %d modules", MAX_MODULES);
-  if (strlen (type) >= sizeof m->type
-      || strlen (under) + strlen (name ? name : "") + 2 > sizeof m->path)
-    return cfm_error_set (err, CFM_ERR_PARSE, "a module's name or type is "
-                          "too long");
-  m = &t->m[t->n];
-  memset (m, 0, sizeof *m);
-  memcpy (m->type, type, strlen (type) + 1);
-  snprintf (m->path, sizeof m->path, "%s%s%s", under,
-            under[0] && name ? "." : "", name ? name : "");
-  m->parent = parent;
-  m->first = m->next = m->last = -1;
-  m->end = t->n;
-  if (args && (m->args = strdup (args)) == NULL)
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-  if (parent >= 0)
-    {
-      if (t->m[parent].last >= 0)
-        t->m[t->m[parent].last].next = t->n;
-      else
-        t->m[parent].first = t->n;
-      t->m[parent].last = t->n;
-    }
-  t->n++;
-  return CFM_OK;
-}
-
-/* Reads print(model)'s TEXT into T, its top module at index 0. */
-static CfmStatus
-tree_read (const char *text, Tree *t, CfmError *err)
-{
-  int open[MAX_DEPTH], depth = 0, i;
-  const char *p = text;
-  CfmStatus status = CFM_OK;
-
-  t->n = 0;
-  t->m = calloc (MAX_MODULES, sizeof *t->m);
-  if (t->m == NULL)
-    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
-  while (*p && status == CFM_OK)
-    {
-      const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t) (nl - p) : strlen (p);
-      char line[CFM_TEXT_LINE_MAX];
-      CfmTextLine l;
-      int kind, parent = depth > 0 ? open[depth - 1] : -1;
-
-      p += len + (nl != NULL);
-      if (len >= sizeof line)
-        return cfm_error_set (err, CFM_ERR_PARSE, "a line of the network "
-                              "text is too long");
-      memcpy (line, p - len - (nl != NULL), len);
-      line[len] = '\0';
-      kind = cfm_text_split_line (line, &l);
-      if (kind == 0)
-        continue;
-      if (kind < 0)
-        return cfm_error_set (err, CFM_ERR_PARSE, "this line is not one "
-                              "print(model) writes: %.60s", line);
-      if (l.closes)
-        {
-          if (depth == 0)
-            return cfm_error_set (err, CFM_ERR_PARSE, "the text closes "
-                                  "more modules than it opens");
-          depth--;
-          continue;
-        }
-      if ((parent < 0) != (l.name == NULL) || (parent < 0 && t->n > 0))
-        return cfm_error_set (err, CFM_ERR_PARSE, "the text is not one "
-                              "model printed: %.60s", line);
-      status = tree_add (t, parent, l.name, l.type, l.opens ? NULL : l.args,
-                         err);
-      if (status == CFM_OK && l.opens)
-        {
-          if (depth >= MAX_DEPTH)
-            return cfm_error_set (err, CFM_ERR_PARSE, "the modules nest too "
-                                  "deep");
-          open[depth++] = t->n - 1;
-        }
-    }
-  if (status == CFM_OK && t->n == 0)
-    return cfm_error_set (err, CFM_ERR_PARSE, "no network text");
-  for (i = t->n - 1; status == CFM_OK && i > 0; i--)   /* children last */
-    if (t->m[t->m[i].parent].end < t->m[i].end)
-      t->m[t->m[i].parent].end = t->m[i].end;
-  return status;
-}
-
-/* The child of MOD named NAME, or -1. */
-static int
-child (const Tree *t, int mod, const char *name, size_t len)
-{
-  int c;
-
-  for (c = t->m[mod].first; c >= 0; c = t->m[c].next)
-    {
-      const char *dot = strrchr (t->m[c].path, '.');
-      const char *own = dot ? dot + 1 : t->m[c].path;
-
-      if (strlen (own) == len && strncmp (own, name, len) == 0)
-        return c;
-    }
-  return -1;
-}
-
-/* Whether block MOD adds its input to its output, as torchvision's
- * use_res_connect says: no convolution inside strides, and its first
- * convolution takes the channels its last one gives. */
-static int
-adds_input (const Tree *t, int mod)
-{
-  int i, first_in = 0, last_out = -1;
-
-  for (i = mod + 1; i <= t->m[mod].end; i++)
-    {
-      CfmModule m;
-      char args[CFM_TEXT_LINE_MAX];
-      int usable;
-      CfmError err;
-
-      if (t->m[i].args == NULL || strcmp (t->m[i].type, "Conv2d") != 0)
-        continue;
-      memset (&m, 0, sizeof m);
-      snprintf (m.type, sizeof m.type, "Conv2d");
-      snprintf (args, sizeof args, "%s", t->m[i].args);
-      if (cfm_text_read_module (&m, args, &usable, &err) != CFM_OK
-          || m.stride[0] != 1 || m.stride[1] != 1)
-        return 0;
-      if (first_in == 0)
-        first_in = m.in_c;
-      last_out = m.out_c;
-    }
-  return first_in == last_out;
-}
+#define MAX_DEPTH CFM_TEXT_TREE_MAX_DEPTH
 
 /* ---- what each block's forward does ---------------------------------- */
 
@@ -202,7 +27,7 @@ adds_input (const Tree *t, int mod)
  * two more); "CHILD?" a child that may be missing (then D = R);
  * "CHILD!" one called only when the block adds its input; "@add(R,R)",
  * "@mul", "@cat" join two registers; "@residual(a,x)" adds x when the
- * block adds its input (adds_input); "@flatten", "@gap" (a global average
+ * block adds its input (cfm_text_tree_adds_input); "@flatten", "@gap" (a global average
  * pooling), "@mean" (the same, to a vector), "@relu", "@chunk" (halves
  * of the channels: the first into D, the second into b) and "@shuffle"
  * (channel_shuffle (x, 2)) are a forward's functions with no module of
@@ -279,7 +104,7 @@ static const Forward forwards[] = {
 /* Whether module C exists and is not an empty container (ShuffleNet's
  * "(branch1): Sequential()" where its unit does not stride). */
 static int
-has_modules (const Tree *t, int c)
+has_modules (const CfmTextTree *t, int c)
 {
   return c >= 0 && !(t->m[c].args && t->m[c].args[0] == '\0'
                      && strcmp (t->m[c].type, "Sequential") == 0);
@@ -288,7 +113,7 @@ has_modules (const Tree *t, int c)
 /* MOD's forward; NULL when the core does not know its class (the top
  * one is followed in printed order, as the chain does). */
 static const Forward *
-forward_of (const Tree *t, int mod)
+forward_of (const CfmTextTree *t, int mod)
 {
   static const Forward in_order = { "", NULL, NULL };
   size_t i;
@@ -296,7 +121,7 @@ forward_of (const Tree *t, int mod)
   for (i = 0; i < sizeof forwards / sizeof *forwards; i++)
     if (strcmp (forwards[i].type, t->m[mod].type) == 0
         && (forwards[i].has == NULL
-            || has_modules (t, child (t, mod, forwards[i].has,
+            || has_modules (t, cfm_text_tree_child (t, mod, forwards[i].has,
                                       strlen (forwards[i].has)))))
       return &forwards[i];
   return mod == 0 ? &in_order : NULL;
@@ -323,7 +148,7 @@ typedef struct
 {
   CfmGraph     *g;
   CfmTensorSet *w;
-  Tree          t;
+  CfmTextTree          t;
   Frame         stack[MAX_DEPTH + 1];
   int           depth;
 } Builder;
@@ -405,7 +230,7 @@ static int
 parameter_node (Builder *b, int mod, const char *field, const char *type,
                 int along_channels, int in, CfmError *err)
 {
-  const Module *m = &b->t.m[mod];
+  const CfmTextModule *m = &b->t.m[mod];
   char name[CFM_GRAPH_NAME_MAX + 32];
   Buf op = { (const unsigned char *) type,
              (const unsigned char *) type + strlen (type) };
@@ -436,7 +261,7 @@ parameter_node (Builder *b, int mod, const char *field, const char *type,
 static int
 leaf_node (Builder *b, int mod, int in, CfmError *err)
 {
-  Module *m = &b->t.m[mod];
+  CfmTextModule *m = &b->t.m[mod];
   const CfmOp *op = cfm_op_for_module (m->type);
   char module[CFM_GRAPH_NAME_MAX], why[CFM_ERROR_MAX];
   char args[CFM_TEXT_LINE_MAX];
@@ -566,7 +391,7 @@ push (Builder *b, int mod, int in, int dst, int *output, CfmError *err)
   for (r = 0; r < REGS; r++)
     f->reg[r] = in;
   f->dst = dst;
-  f->residual = adds_input (&b->t, mod);
+  f->residual = cfm_text_tree_adds_input (&b->t, mod);
   if (fwd->program && strcmp (fwd->program, "dense") == 0)
     {
       int n = 1, c;
@@ -585,7 +410,7 @@ push (Builder *b, int mod, int in, int dst, int *output, CfmError *err)
 static CfmStatus
 call (Builder *b, int c, int in, int dst, int *output, CfmError *err)
 {
-  const Module *m = &b->t.m[c];
+  const CfmTextModule *m = &b->t.m[c];
   const Forward *fwd;
   int v;
 
@@ -636,7 +461,7 @@ step (Builder *b, Frame *f, int *output, CfmError *err)
       f->reg[dst] = v;   /* a chunk: its first half; the second is b */
       return CFM_OK;
     }
-  c = child (&b->t, f->mod, name, len);
+  c = cfm_text_tree_child (&b->t, f->mod, name, len);
   if ((mark == '!' && !f->residual) || (c < 0 && mark == '?'))
     {
       f->reg[dst] = in[0];
@@ -720,7 +545,7 @@ cfm_graph_read_text (const char *text, CfmTensorSet *weights, CfmGraph *g,
   b.w = weights;
   if (text == NULL)
     return cfm_error_set (err, CFM_ERR_PARSE, "no network text");
-  status = tree_read (text, &b.t, err);
+  status = cfm_text_tree_read (text, &b.t, err);
   if (status == CFM_OK
       && (g->input = cfm_graph_value (g, "input", 5)) < 0)
     status = cfm_error_set (err, CFM_ERR_NOMEM, "out of memory");
@@ -743,7 +568,7 @@ cfm_graph_read_text (const char *text, CfmTensorSet *weights, CfmGraph *g,
       g->from_text = 1;
       status = cfm_graph_finish (g, err);
     }
-  tree_free (&b.t);
+  cfm_text_tree_free (&b.t);
   if (status != CFM_OK)
     cfm_graph_free (g);
   return status;
