@@ -127,6 +127,11 @@ CfmPlan *cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
  * not reach (cfm_plan_node.c): its output as the plan's one stage. */
 gboolean cfm_plan_node (CfmPlan *plan, gint node, GError **error);
 
+/* PLAN's own copy of its model's graph, sized for its input; a message
+ * naming WHAT when the model's graph cannot be sized (cfm_plan_model.c). */
+gboolean cfm_plan_size_graph (CfmPlan *plan, const gchar *what,
+                              GError **error);
+
 /* Where PLAN's sized graph ends in a classifier: its logits' value (the
  * network's output, a vector whose producer runs) and the "labels" for
  * it, refused when their count is not its classes' (cfm_plan_model.c). */

@@ -231,6 +231,19 @@ plan_stages (CfmPlan *plan, GError **error)
   return ok;
 }
 
+gboolean
+cfm_plan_size_graph (CfmPlan *plan, const gchar *what, GError **error)
+{
+  CfmError err;
+
+  if (cfm_graph_copy (&plan->model->model->graph, &plan->graph, &err)
+      != CFM_OK
+      || cfm_graph_shapes (&plan->graph, plan->channels, plan->height,
+                           plan->width, &err) != CFM_OK)
+    return core_error (what, &err, error);
+  return TRUE;
+}
+
 /* The plan's own copy of the model's graph, sized for the input, and
  * the value each stage's module computes there. */
 static gboolean
@@ -238,13 +251,10 @@ plan_graph (CfmPlan *plan, GError **error)
 {
   const CfmPlanModel *pm = plan->model;
   const CfmNetwork *net = &pm->model->net;
-  CfmError err;
   gint s, f;
 
-  if (cfm_graph_copy (&pm->model->graph, &plan->graph, &err) != CFM_OK
-      || cfm_graph_shapes (&plan->graph, plan->channels, plan->height,
-                           plan->width, &err) != CFM_OK)
-    return core_error ("layer", &err, error);
+  if (!cfm_plan_size_graph (plan, "layer", error))
+    return FALSE;
   for (s = 0; s < CFM_N_STAGES; s++)
     {
       gint m = pm->block.module[s], node;

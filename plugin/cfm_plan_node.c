@@ -18,19 +18,13 @@
 static const CfmValue *
 node_value (CfmPlan *plan, gint node, GError **error)
 {
-  const CfmGraph *model_graph = &plan->model->model->graph;
-  const gchar *label = cfm_graph_node_label (model_graph, node);
+  const gchar *label = cfm_graph_node_label (&plan->model->model->graph,
+                                             node);
   gchar why[CFM_ERROR_MAX];
   const CfmValue *v;
-  CfmError err;
 
-  if (cfm_graph_copy (model_graph, &plan->graph, &err) != CFM_OK
-      || cfm_graph_shapes (&plan->graph, plan->channels, plan->height,
-                           plan->width, &err) != CFM_OK)
-    {
-      g_set_error (error, CFM_ERROR, 0, "%s: %s", label, err.message);
-      return NULL;
-    }
+  if (!cfm_plan_size_graph (plan, label, error))
+    return NULL;
   if (!cfm_graph_node_runs (&plan->graph, node, why))
     {
       g_set_error (error, CFM_ERROR, 0, "%s", why);
