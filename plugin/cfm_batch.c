@@ -26,6 +26,7 @@ typedef struct
   gboolean      set[CFM_N_ARGS];
   gchar        *gimp;
   gchar        *output;
+  gchar        *predictions;   /* --predictions FILE, or NULL */
   gchar       **before;
   gboolean      png;
   gboolean      print_script;
@@ -202,6 +203,31 @@ output_base (const Options *o, const gchar *image)
   return path;
 }
 
+/* The header of the --predictions file; its rows are the script's
+ * CFM-PREDICTION lines. */
+#define PREDICTIONS_HEADER "image\trank\tclass\tprobability\tlabel\n"
+
+/* Writes the predictions ROWS (image<TAB>a line of the procedure's
+ * predictions) to O's --predictions file, with a header. */
+static gboolean
+write_predictions (const Options *o, const GString *rows)
+{
+  gchar *text = g_strconcat (PREDICTIONS_HEADER, rows->str, NULL);
+  GError *error = NULL;
+  gboolean ok = g_file_set_contents (o->predictions, text, -1, &error);
+
+  if (!ok)
+    {
+      g_printerr ("%s\n", error->message);
+      g_clear_error (&error);
+    }
+  else if (rows->len == 0)
+    g_printerr (_("%s: no predictions: the network has no classifier\n"),
+                o->predictions);
+  g_free (text);
+  return ok;
+}
+
 /* Runs the script; returns how many images failed, or -1. */
 static gint
 run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
@@ -212,6 +238,7 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
   const gchar *argv2[] = { o->gimp, "-i", "-d", "-f", "-b", script, "-b",
                            "(gimp-quit 0)", NULL };
   gchar *out = NULL, *err = NULL, *all, **lines, *message = NULL;
+  GString *predictions = g_string_new (NULL);
   GError *error = NULL;
   gint done = 0, failed = 0, i;
 
@@ -244,6 +271,13 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
         }
       else if (g_str_has_prefix (l, "CFM-LAYER\t") && !o->quiet)
         g_print ("%s\n", l + 4);
+      else if (g_str_has_prefix (l, "CFM-PREDICTION\t"))
+        {
+          if (!o->quiet)
+            g_print ("%s\n", l + 4);
+          g_string_append_printf (predictions, "%s\n",
+                                  l + strlen ("CFM-PREDICTION\t"));
+        }
       else if (g_str_has_prefix (l, "CFM-FAILED "))
         {
           report_failure (l + 11, message);
@@ -257,6 +291,9 @@ run_gimp (const Options *o, const gchar *script, gint major, gint n_images)
                   message ? message : _("GIMP gave no message"));
       failed = n_images - done;
     }
+  if (o->predictions && !write_predictions (o, predictions) && failed == 0)
+    failed = n_images;
+  g_string_free (predictions, TRUE);
   g_free (message);
   g_strfreev (lines);
   g_free (all);
@@ -322,6 +359,9 @@ parse_command_line (Options *o, gint *argc, gchar ***argv, GError **error)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output,
       N_("Folder for the results (default: beside each image)"),
       N_("DIR") },
+    { "predictions", 0, 0, G_OPTION_ARG_FILENAME, &o->predictions,
+      N_("Write the classifier's top classes for every image to FILE, "
+         "tab-separated"), N_("FILE") },
     { "png", 'p', 0, G_OPTION_ARG_NONE, &o->png,
       N_("Also write every map as a PNG named after its layer"), NULL },
     { "gimp", 'g', 0, G_OPTION_ARG_FILENAME, &o->gimp,
@@ -457,6 +497,7 @@ main (int argc, char **argv)
   g_strfreev (o.before);
   g_free (o.gimp);
   g_free (o.output);
+  g_free (o.predictions);
   g_clear_error (&error);
   cfm_args_clear (&o.vals);
   return status;

@@ -12,6 +12,13 @@
 
 #define CFM_PREDICTIONS_PARASITE "cnn-feature-maps-predictions"
 
+/* The procedure's first return value, in both GIMP APIs. */
+#define CFM_PREDICTIONS_RETURN "predictions"
+#define CFM_PREDICTIONS_BLURB \
+  "What a classifier network thinks the image is: one line per class, the " \
+  "most probable first, rank<TAB>class<TAB>probability<TAB>label; empty " \
+  "for a network without a classifier"
+
 typedef struct
 {
   gchar *lines;   /* every class, or "" for a network without classifier */

@@ -80,7 +80,7 @@ add_figures (const CfmPlan *plan, const CfmRanges *ranges, CfmSink *sink,
 
 gboolean
 cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
-                GError **error)
+                gchar **predictions, GError **error)
 {
   CfmInput *input = cfm_input_new (source, plan);
   CfmRanges *ranges = cfm_ranges_new (plan);
@@ -142,6 +142,8 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
                            "image stores integers. Convert it to 32-bit "
                            "floating point to keep every value."));
   cfm_report_finish (&report, transfer != NULL);
+  if (ok && predictions)
+    *predictions = g_strdup (pred.lines ? pred.lines : "");
   cfm_predictions_clear (&pred);
   cfm_writer_free (writer);
   cfm_transfer_free (transfer);

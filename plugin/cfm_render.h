@@ -20,8 +20,10 @@
  * operations, so without loading the operation modules. */
 void cfm_render_init_gegl (void);
 
-/* Runs PLAN on SOURCE and adds the layers through SINK. */
+/* Runs PLAN on SOURCE and adds the layers through SINK; PREDICTIONS, when
+ * not NULL, gets the classifier's ranked lines (cfm_predictions.h), or ""
+ * for a network without one (free with g_free). */
 gboolean cfm_render_run (const CfmPlan *plan, const CfmSource *source,
-                         CfmSink *sink, GError **error);
+                         CfmSink *sink, gchar **predictions, GError **error);
 
 #endif

@@ -177,6 +177,14 @@ cfm_script_call (const CfmArgValues *vals, const gboolean *set,
  * both dialects. */
 static const gchar prelude_common[] =
   "(define cfm-error \"\")\n"
+  "(define cfm-predictions \"\")\n"
+  "(define (cfm-print-lines prefix text n)\n"
+  "  (let loop ((start 0) (i 0) (n n))\n"
+  "    (cond ((or (= n 0) (>= i (string-length text))) #t)\n"
+  "          ((char=? (string-ref text i) #\\newline)\n"
+  "           (cfm-print prefix (substring text start i))\n"
+  "           (loop (+ i 1) (+ i 1) (- n 1)))\n"
+  "          (else (loop start (+ i 1) n)))))\n"
   "(define (cfm-error-hook . x)\n"
   "  (set! cfm-error (if (and (pair? x) (string? (car x))) (car x) \"\"))\n"
   "  (apply throw x))\n"
@@ -305,11 +313,20 @@ append_image (GString *s, const gchar *call, gint major, const gchar *image,
   /* A failed call leaves the image as it was: say how many layers it has,
    * so that can be checked, and go on with the next image. */
   g_string_append_printf (s, "  (set! cfm-error \"\")\n"
+                          "  (set! cfm-predictions \"\")\n"
                           "  (set! *error-hook* cfm-error-hook)\n"
-                          "  (if (catch #f (begin %s #t))\n   (begin\n", call);
+                          "  (if (catch #f (begin (set! cfm-predictions %s%s%s)"
+                          " #t))\n   (begin\n",
+                          major == 3 ? "" : "(car ", call,
+                          major == 3 ? "" : ")");
   g_string_append (s, "  (for-each (lambda (g) (cfm-dump image g ");
   append_string (s, dir);
   g_string_append (s, ")) (cfm-new-groups image))\n");
+  /* the classifier's most probable classes, a line each */
+  g_string_append (s, "  (cfm-print-lines (string-append \"CFM-PREDICTION\\t\" ");
+  append_string (s, image);
+  g_string_append_printf (s, " \"\\t\") cfm-predictions %d)\n",
+                          CFM_SCRIPT_TOP_CLASSES);
   if (major == 3)
     g_string_append (s, "  (gimp-xcf-save RUN-NONINTERACTIVE image ");
   else

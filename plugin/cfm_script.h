@@ -23,9 +23,14 @@ void cfm_script_changed (const CfmArgValues *vals, gboolean *set);
  * that differ from their defaults, quoted for a POSIX shell. */
 gchar *cfm_script_batch_line (const CfmArgValues *vals);
 
+/* How many of a classifier's classes a program prints for each image. */
+#define CFM_SCRIPT_TOP_CLASSES 5
+
 /* A whole program: for each IMAGES[i], load it, run BEFORE expressions,
  * call the procedure, list the new layers ("CFM-LAYER\tname\tx\ty\tw\th"),
- * export each map as BASES[i]-maps/<layer>.png when PNG, save
+ * print the classifier's top classes ("CFM-PREDICTION\t<image>\t" and a
+ * line of the procedure's predictions), export each map as
+ * BASES[i]-maps/<layer>.png when PNG, save
  * BASES[i].xcf and print "CFM-DONE <xcf>"; a failure prints
  * "CFM-FAILED <image>\tlayers N" (N: the layers the image still has) and
  * goes on with the next image. */

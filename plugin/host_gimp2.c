@@ -12,6 +12,7 @@
 
 #include "host_gimp2.h"
 #include "cfm_i18n.h"
+#include "cfm_predictions.h"
 #include "cfm_probe.h"
 #include "cfm_render.h"
 
@@ -60,6 +61,10 @@ query (void)
     { GIMP_PDB_IMAGE, (gchar *) "image", (gchar *) "Input image" },
     { GIMP_PDB_DRAWABLE, (gchar *) "drawable", (gchar *) "Input drawable" },
   };
+  static const GimpParamDef returns[] = {
+    { GIMP_PDB_STRING, (gchar *) CFM_PREDICTIONS_RETURN,
+      (gchar *) CFM_PREDICTIONS_BLURB },
+  };
   gint i;
 
   for (i = 0; i < CFM_N_ARGS; i++)
@@ -79,7 +84,8 @@ query (void)
                           "CNN Feature Maps authors",
                           "CNN Feature Maps authors", "2026",
                           N_("CNN _Feature Maps..."), "RGB*, GRAY*",
-                          GIMP_PLUGIN, G_N_ELEMENTS (args), 0, args, NULL);
+                          GIMP_PLUGIN, G_N_ELEMENTS (args),
+                          G_N_ELEMENTS (returns), args, returns);
   gimp_plugin_menu_register (CFM_PROC_NAME, "<Image>/Filters/Generic");
   for (i = 0; i < CFM_N_ARGS; i++)
     g_free (args[N_FIXED_PARAMS + i].description);
@@ -167,7 +173,7 @@ values_from_call (gint nparams, const GimpParam *param, CfmArgValues *vals,
 /* Plans the run on DRAWABLE and runs it as one undo step. */
 static gboolean
 render (gint32 image, gint32 drawable, const CfmArgValues *vals,
-        GError **error)
+        gchar **predictions, GError **error)
 {
   gboolean rgb = gimp_image_base_type (image) == GIMP_RGB;
   CfmDrawableFacts facts;
@@ -194,7 +200,8 @@ render (gint32 image, gint32 drawable, const CfmArgValues *vals,
     return FALSE;
   gimp_progress_init (_("Computing CNN feature maps"));
   gimp_image_undo_group_start (image);
-  ok = gimp2_render_drawable (image, drawable, &area, plan, error);
+  ok = gimp2_render_drawable (image, drawable, &area, plan, predictions,
+                              error);
   gimp_image_undo_group_end (image);
   cfm_plan_free (plan);
   return ok;
@@ -204,8 +211,9 @@ static void
 run (const gchar *name, gint nparams, const GimpParam *param,
      gint *nreturn_vals, GimpParam **return_vals)
 {
+  /* GIMP reads the values after run returns: they outlive it */
   static GimpParam values[2];
-  static gchar *message = NULL;
+  static gchar *text = NULL;
   GimpRunMode run_mode = param[0].data.d_int32;
   gint32 image = param[1].data.d_image;
   gint32 drawable = param[2].data.d_drawable;
@@ -225,6 +233,7 @@ run (const gchar *name, gint nparams, const GimpParam *param,
   *return_vals = values;
   values[0].type = GIMP_PDB_STATUS;
   values[0].data.d_status = GIMP_PDB_SUCCESS;
+  g_clear_pointer (&text, g_free);
 
   cfm_args_init (&vals);
   if (run_mode == GIMP_RUN_NONINTERACTIVE)
@@ -240,23 +249,22 @@ run (const gchar *name, gint nparams, const GimpParam *param,
           return;
         }
     }
-  ok = ok && render (image, drawable, &vals, &error);
+  ok = ok && render (image, drawable, &vals, &text, &error);
   if (ok && run_mode == GIMP_RUN_INTERACTIVE)
     save_last_values (&vals);
   cfm_args_clear (&vals);
   if (!ok)
     {
-      g_free (message);
-      message = g_strdup (error->message);
+      text = g_strdup (error->message);
       if (run_mode == GIMP_RUN_INTERACTIVE)
-        g_message ("%s", message);
+        g_message ("%s", text);
       g_clear_error (&error);
       values[0].data.d_status = GIMP_PDB_EXECUTION_ERROR;
-      values[1].type = GIMP_PDB_STRING;
-      values[1].data.d_string = message;
-      *nreturn_vals = 2;
-      return;
     }
-  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+  else if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
+  /* the error's message, or the first return value */
+  values[1].type = GIMP_PDB_STRING;
+  values[1].data.d_string = text;
+  *nreturn_vals = 2;
 }

@@ -16,10 +16,12 @@
 /* DRAWABLE's facts for cfm_host_check_drawable. */
 void gimp2_drawable_facts (gint32 drawable, CfmDrawableFacts *facts);
 
-/* Runs PLAN on AREA of DRAWABLE of IMAGE, adding the layers. */
+/* Runs PLAN on AREA of DRAWABLE of IMAGE, adding the layers; PREDICTIONS
+ * as cfm_render_run gives them. */
 gboolean gimp2_render_drawable (gint32 image, gint32 drawable,
                                 const GeglRectangle *area,
-                                const CfmPlan *plan, GError **error);
+                                const CfmPlan *plan, gchar **predictions,
+                                GError **error);
 
 /* The probe procedure: its registration and its run. */
 void gimp2_probe_query (void);

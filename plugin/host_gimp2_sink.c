@@ -203,7 +203,7 @@ gimp2_load_layers (CfmSink *sink, const gchar *path, gint n, gchar **names,
 gboolean
 gimp2_render_drawable (gint32 image, gint32 drawable,
                        const GeglRectangle *area, const CfmPlan *plan,
-                       GError **error)
+                       gchar **predictions, GError **error)
 {
   Gimp2Sink h = { image, drawable };
   CfmSink sink = {
@@ -231,7 +231,8 @@ gimp2_render_drawable (gint32 image, gint32 drawable,
     .icc_profile = cfm_host_icc (gimp_image_get_color_profile (image)),
     .tattoo = gimp_item_get_tattoo (drawable),
   };
-  gboolean ok = cfm_render_run (plan, &source, &sink, error);
+  gboolean ok = cfm_render_run (plan, &source, &sink, predictions,
+                                error);
 
   g_object_unref (source.buffer);
   if (source.icc_profile)

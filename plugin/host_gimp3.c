@@ -12,6 +12,7 @@
 
 #include "host_gimp3.h"
 #include "cfm_i18n.h"
+#include "cfm_predictions.h"
 #include "cfm_probe.h"
 #include "cfm_render.h"
 
@@ -193,6 +194,9 @@ cfm_create_procedure (GimpPlugIn *plug_in, const gchar *name)
   for (i = 0; i < CFM_N_ARGS; i++)
     add_argument (procedure, &cfm_arg_specs[i]);
   add_preview_arguments (procedure);
+  gimp_procedure_add_string_return_value (procedure, CFM_PREDICTIONS_RETURN,
+                                          "Predictions", CFM_PREDICTIONS_BLURB,
+                                          "", G_PARAM_READWRITE);
   return procedure;
 }
 
@@ -301,6 +305,8 @@ cfm_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
   GError *error = NULL;
   GeglRectangle *areas;
   CfmPlan **plans;
+  GimpValueArray *values;
+  gchar *predictions = NULL;
   gboolean ok = TRUE;
   gint n, i;
 
@@ -327,9 +333,11 @@ cfm_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
     {
       gimp_progress_init (_("Computing CNN feature maps"));
       gimp_image_undo_group_start (image);
+      /* the first layer's predictions are the procedure's; each group
+       * keeps its own */
       for (i = 0; ok && i < n; i++)
         ok = gimp3_render_drawable (image, drawables[i], &areas[i], plans[i],
-                                    &error);
+                                    i == 0 ? &predictions : NULL, &error);
       gimp_image_undo_group_end (image);
       gimp_progress_end ();
       for (i = 0; i < n; i++)
@@ -340,6 +348,7 @@ cfm_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
   cfm_args_clear (&vals);
   if (!ok)
     {
+      g_free (predictions);
       if (run_mode == GIMP_RUN_INTERACTIVE)
         gimp_message (error->message);
       return gimp_procedure_new_return_values (procedure,
@@ -348,6 +357,9 @@ cfm_run (GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image,
     }
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
-  return gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS,
-                                           NULL);
+  values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS,
+                                             NULL);
+  GIMP_VALUES_SET_STRING (values, 1, predictions);
+  g_free (predictions);
+  return values;
 }

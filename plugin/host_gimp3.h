@@ -22,10 +22,12 @@ void gimp3_values_from_config (GimpProcedureConfig *config,
 /* DRAWABLE's facts for cfm_host_check_drawable. */
 void gimp3_drawable_facts (GimpDrawable *drawable, CfmDrawableFacts *facts);
 
-/* Runs PLAN on AREA of DRAWABLE of IMAGE, adding the layers. */
+/* Runs PLAN on AREA of DRAWABLE of IMAGE, adding the layers; PREDICTIONS
+ * as cfm_render_run gives them. */
 gboolean gimp3_render_drawable (GimpImage *image, GimpDrawable *drawable,
                                 const GeglRectangle *area,
-                                const CfmPlan *plan, GError **error);
+                                const CfmPlan *plan, gchar **predictions,
+                                GError **error);
 
 /* The probe procedure, registered and run. */
 GimpProcedure *gimp3_probe_procedure_new (GimpPlugIn *plug_in);

@@ -206,7 +206,7 @@ gimp3_load_layers (CfmSink *sink, const gchar *path, gint n, gchar **names,
 gboolean
 gimp3_render_drawable (GimpImage *image, GimpDrawable *drawable,
                        const GeglRectangle *area, const CfmPlan *plan,
-                       GError **error)
+                       gchar **predictions, GError **error)
 {
   Gimp3Sink h = { image, drawable };
   CfmSink sink = {
@@ -234,7 +234,8 @@ gimp3_render_drawable (GimpImage *image, GimpDrawable *drawable,
     .icc_profile = cfm_host_icc (gimp_image_get_color_profile (image)),
     .tattoo = gimp_item_get_tattoo (GIMP_ITEM (drawable)),
   };
-  gboolean ok = cfm_render_run (plan, &source, &sink, error);
+  gboolean ok = cfm_render_run (plan, &source, &sink, predictions,
+                                error);
 
   g_object_unref (source.buffer);
   if (source.icc_profile)

@@ -356,6 +356,31 @@ def group_of_xcf(g, xcf):
     return name, (pred if g.series == "2.10" else None), out
 
 
+def check_prediction_table(g, tag, table, image, probs, labels):
+    """The batch's --predictions file: a header, then the image's five most
+    probable classes (from the procedure's return value) as PyTorch's
+    softmax ranks them, "image, rank, class, probability, label"."""
+    with open(g.host(table)) as f:
+        rows = [l.rstrip("\n").split("\t") for l in f]
+    order = list(np.argsort(-probs, kind="stable"))[:5]
+    if not check(rows[:1] == [["image", "rank", "class", "probability",
+                               "label"]] and len(rows) == 1 + len(order)
+                 and all(len(r) == 5 for r in rows),
+                 tag + ": predictions file, a header and the top 5",
+                 str(rows)[:400]):
+        return
+    rows = rows[1:]
+    check(all(os.path.basename(r[0]) == os.path.basename(image)
+              for r in rows)
+          and [int(r[1]) for r in rows] == list(range(1, len(order) + 1))
+          and [int(r[2]) for r in rows] == [int(k) for k in order]
+          and [r[4] for r in rows] == [labels[k] for k in order],
+          tag + ": the return value ranked as PyTorch's softmax", str(rows))
+    worst = max(abs(float(r[3]) - probs[int(r[2])]) for r in rows)
+    check(worst < 1e-5, tag + ": returned probabilities = PyTorch's",
+          "worst %g" % worst)
+
+
 def test_model_predictions(g):
     """Where the network ends in a classifier the run takes it to its end:
     the group is named after the top class and its probability, the
@@ -384,8 +409,11 @@ def test_model_predictions(g):
         if kind == "pth":
             args += ["--set", "network=@" + files["txt"]]
         out = g.work + "/pred-" + kind
-        if run(g, tag, out, args, PHOTO, GRAPH_SELECTION) is None:
+        table = out + "/predictions.tsv"
+        if run(g, tag, out, args + ["--predictions", table], PHOTO,
+               GRAPH_SELECTION) is None:
             continue
+        check_prediction_table(g, tag, table, PHOTO, probs, labels)
         name, pred, log = group_of_xcf(g, os.path.join(out, "chelsea.xcf"))
         model = os.path.basename(files[kind])
         check(name == "CNN Feature Maps (%s, layer1.0): %s" % (model, top),
@@ -405,6 +433,17 @@ def test_model_predictions(g):
         worst = max(abs(float(r[2]) - probs[int(r[1])]) for r in rows)
         check(worst < 1e-5, tag + ": probabilities = PyTorch's",
               "worst %g" % worst)
+    table = g.work + "/pred-bank/predictions.tsv"
+    rc, _, se = g.batch(["-o", g.work + "/pred-bank", "--predictions", table,
+                         "--before", GRAPH_SELECTION], [PHOTO])
+    if check(rc == 0, "GIMP %s predictions of a bank: batch succeeds"
+             % g.series, se[-400:]):
+        with open(g.host(table)) as f:
+            text = f.read()
+        check(text == "image\trank\tclass\tprobability\tlabel\n"
+              and "no predictions: the network has no classifier" in se,
+              "GIMP %s a bank returns no predictions, and says so" % g.series,
+              repr(text[:200]) + se[-200:])
     bad = os.path.join(g.work, "graphs", "three.txt")
     with open(g.host(bad), "w") as f:
         f.write("a\nb\nc\n")
