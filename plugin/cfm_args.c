@@ -210,6 +210,13 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
     N_("The names of a classifier's classes: empty gives \"class N\"; "
        "imagenet the ImageNet-1k names in torchvision's order; else one "
        "label a line"), G_MODEL, 0, 0, 0, "", NULL },
+  [CFM_ARG_INPUT_SIZE] = {
+    "input-size", CFM_TYPE_INT, N_("Input si_ze"),
+    N_("0: run the network on the image (or selection) at its own size; N: "
+       "first resize it so that its shorter side is N pixels, as "
+       "torchvision's Resize(N) does (224 for torchvision's classifiers); "
+       "the maps are laid back over the photo at its scale"),
+    G_MODEL, 0, CFM_INPUT_SIZE_MAX, 0, NULL, NULL },
 };
 
 static const CfmChoice stage_choices[] = {

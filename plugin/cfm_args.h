@@ -22,6 +22,11 @@
 /* The run's source for the probe (cfm_recipe.h). */
 #define CFM_SOURCE_PARASITE "cnn-feature-maps-source"
 
+/* The largest "input-size": a shorter side of 4096 pixels is past any
+ * classifier's training size, and keeps the resized input's own memory
+ * within what the run already allows for the photo. */
+#define CFM_INPUT_SIZE_MAX 4096
+
 typedef enum
 {
   CFM_TYPE_CHOICE,
@@ -96,6 +101,7 @@ typedef enum
   CFM_ARG_LAYER,
   CFM_ARG_INPUT_NORMALIZE,
   CFM_ARG_LABELS,
+  CFM_ARG_INPUT_SIZE,
   CFM_N_ARGS
 } CfmArgId;
 

@@ -7,6 +7,7 @@
 #include "cfm_bands.h"
 #include "cfm_i18n.h"
 #include "cfm_parallel.h"
+#include "cfm_resize.h"
 
 /* Working memory of one band: every value the run computes holds about
  * this much.  A band computes only rows no band before it did, so small
@@ -56,19 +57,34 @@ typedef struct
   gfloat           **logits;     /* where a classifier's logits go, or
                                     NULL: none wanted */
   gint              *n_logits;
+  CfmResizer        *resizer;    /* "input-size": the source resized, or
+                                    NULL */
   GError            *error;
 } GraphPass;
 
-/* The input rows the graph asks for: a model's normalised as it was
- * trained. */
+/* The source's own rows, for the resizer. */
+static CfmStatus
+read_source (gpointer data, gint row0, gint rows, gfloat *dst, CfmError *err)
+{
+  GraphPass *gp = data;
+
+  (void) err;
+  cfm_input_read (gp->input, row0, rows, dst);
+  return CFM_OK;
+}
+
+/* The input rows the graph asks for, resized where "input-size" says: a
+ * model's normalised as it was trained. */
 static CfmStatus
 read_rows (gpointer data, gint row0, gint rows, gfloat *dst, CfmError *err)
 {
   GraphPass *gp = data;
   const CfmPlan *plan = gp->plan;
 
-  (void) err;
-  cfm_input_read (gp->input, row0, rows, dst);
+  if (gp->resizer == NULL)
+    cfm_input_read (gp->input, row0, rows, dst);
+  else if (cfm_resizer_read (gp->resizer, row0, rows, dst, err) != CFM_OK)
+    return err->status;
   if (plan->model)
     cfm_normalize_apply (dst, plan->channels, (gsize) rows * plan->width,
                          plan->model->mean, plan->model->std);
@@ -149,6 +165,25 @@ wanted_values (const CfmPlan *plan, gint *want, gint *last_node)
   return n;
 }
 
+/* GP's input resized, into RESIZER, where the plan's input is not its
+ * source's size ("input-size"). */
+static CfmStatus
+resize_source (const CfmPlan *plan, GraphPass *gp, CfmResizer *resizer,
+               CfmError *err)
+{
+  CfmStatus status;
+
+  if (plan->width == plan->source_width
+      && plan->height == plan->source_height)
+    return CFM_OK;
+  status = cfm_resizer_init (resizer, plan->channels, plan->source_height,
+                             plan->source_width, plan->height, plan->width,
+                             read_source, gp, err);
+  if (status == CFM_OK)
+    gp->resizer = resizer;
+  return status;
+}
+
 /* The plan's graph run in bands for LOOP, and where LOGITS is given the
  * classifier's logits too. */
 static gboolean
@@ -156,7 +191,8 @@ run_graph (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
            gfloat **logits, gint *n_logits, GError **error)
 {
   GraphPass gp = { plan, input, loop, { 0 }, 0, -1, 0.0, 0.0, NULL, NULL,
-                   NULL };
+                   NULL, NULL };
+  CfmResizer resizer;
   gint last_node;
   CfmStatus status;
   CfmError err;
@@ -173,9 +209,13 @@ run_graph (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
       last_node = plan->graph.values[plan->logits].producer;
     }
   gp.total = plan->graph.values[gp.paced].h;
-  status = cfm_graph_run (&plan->graph, gp.want, gp.n_want,
-                          band_rows (plan, gp.want[0], last_node), read_rows,
-                          &gp, hand_rows, &gp, &err);
+  status = resize_source (plan, &gp, &resizer, &err);
+  if (status == CFM_OK)
+    status = cfm_graph_run (&plan->graph, gp.want, gp.n_want,
+                            band_rows (plan, gp.want[0], last_node),
+                            read_rows, &gp, hand_rows, &gp, &err);
+  if (gp.resizer)
+    cfm_resizer_free (gp.resizer);
   if (status == CFM_OK)
     return TRUE;
   if (gp.error)

@@ -8,6 +8,7 @@
 #include "cfm_dialog.h"
 #include "cfm_i18n.h"
 #include "cfm_model_summary.h"
+#include "cfm_resize.h"
 #include "cfm_plan.h"
 #include "cfm_preview.h"
 #include "cfm_script.h"
@@ -38,6 +39,7 @@ const CfmSensitivity cfm_dialog_rules[CFM_DIALOG_N_RULES] = {
   FOR_MODEL (CFM_ARG_LAYER),
   FOR_MODEL (CFM_ARG_INPUT_NORMALIZE),
   FOR_MODEL (CFM_ARG_LABELS),
+  FOR_MODEL (CFM_ARG_INPUT_SIZE),
   UNLESS_MODEL (CFM_ARG_BIAS),
   UNLESS_MODEL (CFM_ARG_STRIDE),
   UNLESS_MODEL (CFM_ARG_PADDING),
@@ -284,6 +286,50 @@ block_text (const CfmPlan *plan)
   return text;
 }
 
+/* torchvision's classifiers' training size, which the summary suggests
+ * as "input-size" for a classifier run at the image's own size. */
+#define TRAINED_SIDE 224
+
+/* What a model's input is: resized, or the image's own size with a hint
+ * for a classifier; "" for neither. */
+static gchar *
+input_text (const CfmPlan *plan)
+{
+  gint side = plan->vals.v[CFM_ARG_INPUT_SIZE].i;
+
+  if (side > 0)
+    return g_strdup_printf (_("\nInput %d x %d: the image's %d x %d "
+                              "resized to a shorter side of %d."),
+                            plan->width, plan->height, plan->source_width,
+                            plan->source_height, side);
+  if (plan->logits >= 0
+      && MIN (plan->source_width, plan->source_height) != TRAINED_SIDE)
+    return g_strdup_printf (_("\nA classifier sees best at the size it was "
+                              "trained at: torchvision's were trained on "
+                              "photos resized to %d pixels (Input size "
+                              "%d); at %d x %d it may see another class."),
+                            TRAINED_SIDE, TRAINED_SIDE, plan->source_width,
+                            plan->source_height);
+  return g_strdup ("");
+}
+
+/* The model's summary table for the dialog's area, as the network sees it
+ * (resized where "input-size" says). */
+static gchar *
+model_table (const CfmDialogState *st)
+{
+  gint side = st->vals.v[CFM_ARG_INPUT_SIZE].i;
+  gint w = st->area.width, h = st->area.height;
+
+  if (st->loaded.model == NULL)
+    return g_strdup ("");
+  if (side > 0 && cfm_resize_size (st->area.height, st->area.width, side,
+                                   &h, &w, NULL) != CFM_OK)
+    w = st->area.width, h = st->area.height;
+  return cfm_model_summary (st->loaded.model, st->vals.v[CFM_ARG_LAYER].s,
+                            w, h);
+}
+
 gchar *
 cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
 {
@@ -292,10 +338,7 @@ cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
   gchar *sizes, *call, *line, *text, *table;
   CfmRunShape shape;
 
-  table = st->loaded.model
-          ? cfm_model_summary (st->loaded.model, st->vals.v[CFM_ARG_LAYER].s,
-                               st->area.width, st->area.height)
-          : g_strdup ("");
+  table = model_table (st);
   if (plan == NULL)
     {
       text = g_markup_printf_escaped ("<span foreground=\"#c01c28\">%s"
@@ -307,7 +350,16 @@ cfm_dialog_summary (CfmDialogState *st, gint gimp_major)
       return line;
     }
   cfm_plan_shape (plan, &shape);
-  sizes = plan->model ? block_text (plan) : sizes_text (&shape);
+  if (plan->model)
+    {
+      gchar *block = block_text (plan), *input = input_text (plan);
+
+      sizes = g_strconcat (block, input, NULL);
+      g_free (block);
+      g_free (input);
+    }
+  else
+    sizes = sizes_text (&shape);
   cfm_plan_free (plan);
   calls (&st->vals, gimp_major, &call, &line);
   text = g_markup_printf_escaped ("%s\n<small><tt>%s\n%s</tt></small>",

@@ -201,7 +201,7 @@ cfm_figures_legends (const CfmPlan *plan, const CfmRanges *ranges,
           rgb[i] = rgb[i * 3];
       name = cfm_names_legend (plan, (CfmStage) s);
       ok = picture_layer (sink, tree, sub, name, plan->origin_x,
-                          plan->origin_y + plan->height
+                          plan->origin_y + plan->source_height
                           - (++k) * (LEGEND_H + LEGEND_GAP), LEGEND_W,
                           LEGEND_H, rgb, error);
       g_free (name);

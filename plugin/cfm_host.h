@@ -54,6 +54,10 @@ struct _CfmSink
   /* Attaches TEXT as the persistent parasite NAME of ITEM (a group). */
   void        (*attach_parasite) (CfmSink *sink, gpointer item,
                                   const gchar *name, const gchar *text);
+  /* Scales an inserted LAYER to WIDTH x HEIGHT, each pixel a block (no
+   * interpolation), and moves it to X, Y. */
+  gboolean    (*place_layer) (CfmSink *sink, gpointer layer, gint x, gint y,
+                              gint width, gint height, GError **error);
   /* A warning for the user (values clipped, and the like). */
   void        (*warning)     (CfmSink *sink, const gchar *message);
 

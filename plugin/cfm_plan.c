@@ -9,6 +9,7 @@
 #include "cfm_plan.h"
 #include "cfm_i18n.h"
 #include "cfm_kernel_text.h"
+#include "cfm_resize.h"
 #include "cfm_source.h"
 
 static gboolean
@@ -379,6 +380,52 @@ copy_bank (CfmPlan *plan, const CfmBank *full, GError **error)
   return TRUE;
 }
 
+/* A model's input resized as "input-size" asks: the network's input
+ * size (torchvision's Resize (N)). */
+static gboolean
+resize_input (CfmPlan *plan, GError **error)
+{
+  gint shorter = plan->vals.v[CFM_ARG_INPUT_SIZE].i;
+  CfmError err;
+
+  if (shorter == 0)
+    return TRUE;
+  if (cfm_resize_size (plan->source_height, plan->source_width, shorter,
+                       &plan->height, &plan->width, &err) != CFM_OK)
+    return core_error (&err, error);
+  return TRUE;
+}
+
+/* With a resized input and "align", each stage's layer is written at its
+ * maps' own size and then scaled over the photo: a map pixel covers its
+ * total stride times the photo's pixels per input pixel, a fraction in
+ * general, and its place is the resized input's scaled the same way. */
+static void
+place_over_photo (CfmPlan *plan)
+{
+  gdouble sx = (gdouble) plan->source_width / plan->width;
+  gdouble sy = (gdouble) plan->source_height / plan->height;
+  gint s;
+
+  if (plan->width == plan->source_width
+      && plan->height == plan->source_height)
+    return;
+  for (s = 0; s < CFM_N_STAGES; s++)
+    {
+      CfmPlanStage *st = &plan->stages[s];
+
+      if (!plan->vals.v[CFM_ARG_ALIGN].i)
+        continue;   /* the maps at their own size at the input's corner */
+      st->shown_w = MAX (1, (gint) lround (st->map_w * st->scale * sx));
+      st->shown_h = MAX (1, (gint) lround (st->map_h * st->scale * sy));
+      st->x = plan->origin_x
+              + (gint) floor ((st->x - plan->origin_x) * sx + 0.5);
+      st->y = plan->origin_y
+              + (gint) floor ((st->y - plan->origin_y) * sy + 0.5);
+      st->scale = 1;
+    }
+}
+
 CfmPlan *
 cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
                  gboolean image_rgb, gint width, gint height, gint origin_x,
@@ -391,13 +438,17 @@ cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
   cfm_args_copy (&plan->vals, vals);
   plan->patch = loaded->patch;
   plan->image_rgb = image_rgb;
-  plan->width = width;
-  plan->height = height;
+  plan->width = plan->source_width = width;
+  plan->height = plan->source_height = height;
   plan->origin_x = origin_x;
   plan->origin_y = origin_y;
   ok = cfm_args_check (vals, error);
   if (ok && vals->v[CFM_ARG_FILTER_BANK].i == CFM_BANK_MODEL)
-    ok = cfm_plan_model (plan, loaded, error);
+    {
+      ok = resize_input (plan, error) && cfm_plan_model (plan, loaded, error);
+      if (ok)
+        place_over_photo (plan);
+    }
   else if (ok)
     ok = copy_bank (plan, &loaded->full, error) && plan_rest (plan, error);
   if (ok)

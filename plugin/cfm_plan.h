@@ -18,8 +18,11 @@ typedef struct
 {
   gboolean shown;
   gint     map_w, map_h;
-  gint     scale;      /* layer pixels per map pixel */
+  gint     scale;      /* layer pixels per map pixel, as written */
   gint     x, y;       /* the layer's position in the image */
+  gint     shown_w, shown_h;   /* the layer's size once scaled over the
+                                  photo ("input-size" with "align"), or 0:
+                                  as written */
 } CfmPlanStage;
 
 /* What a plan's maps come from, loaded once (for plans on several
@@ -74,6 +77,10 @@ typedef struct
                                "selection"), or empty */
   CfmPlanStage  stages[CFM_N_STAGES];
   gint          width, height, channels;   /* the network's input */
+  gint          source_width, source_height;   /* the area read from the
+                                                  drawable: the input's
+                                                  size before "input-size"
+                                                  resizes it */
   gint          origin_x, origin_y;        /* the input's image position */
   gboolean      image_rgb;
 } CfmPlan;

@@ -167,6 +167,14 @@ preview_locate (const CfmPlan *plan, gint filter, const GeglRectangle *view,
   const CfmPlanStage *st = &plan->stages[p->stage];
 
   p->filter = cfm_plan_filter_index (plan, filter);
+  if (plan->model && plan->vals.v[CFM_ARG_INPUT_SIZE].i > 0)
+    {
+      g_set_error (error, CFM_ERROR, 0,
+                   _("The preview computes the visible part at the image's "
+                     "own size; with an input size the run resizes the "
+                     "whole image first, and only its layers show that."));
+      return FALSE;
+    }
   if (plan->model && plan->value[p->stage] < 0)
     {
       g_set_error (error, CFM_ERROR, 0,

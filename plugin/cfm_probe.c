@@ -483,6 +483,16 @@ locate (const CfmPlan *plan, const gchar *name, const GeglRectangle *layer,
                                           "this run."), name);
       return FALSE;
     }
+  if (plan->width != plan->source_width
+      || plan->height != plan->source_height)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("The probe explains maps of the "
+                                          "image at its own size; these "
+                                          "were computed on it resized "
+                                          "(input size %d)."),
+                   plan->vals.v[CFM_ARG_INPUT_SIZE].i);
+      return FALSE;
+    }
   st = &plan->stages[*stage];
   if (layer->x != st->x || layer->y != st->y
       || layer->width != st->map_w * st->scale

@@ -122,6 +122,11 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
           gchar *record = cfm_recipe_source_text (source, &plan->patch);
 
           ok = cfm_layers_insert (tree, sink, CFM_PARASITE, recipe, error);
+          if (ok && !cfm_writer_place_layers (writer, error))
+            {
+              sink->remove (sink, cfm_layers_item (tree, CFM_LAYERS_ROOT));
+              ok = FALSE;
+            }
           if (ok)
             sink->attach_parasite (sink, cfm_layers_item (tree,
                                                           CFM_LAYERS_ROOT),

@@ -64,7 +64,8 @@ void
 cfm_input_keep (CfmInput *in)
 {
   const CfmPlan *plan = in->plan;
-  gsize bytes = (gsize) plan->channels * plan->width * plan->height;
+  gsize bytes = (gsize) plan->channels * plan->source_width
+                * plan->source_height;
 
   if (input_is_codes (in) && bytes <= KEPT_INPUT_BYTES)
     in->kept = g_try_malloc (bytes + 1);
@@ -149,10 +150,11 @@ void
 cfm_input_read (CfmInput *in, gint row0, gint rows, gfloat *dst)
 {
   const CfmPlan *plan = in->plan;
-  gsize n = (gsize) rows * plan->width, i;
-  gsize plane = in->kept ? (gsize) plan->height * plan->width : n;
+  gsize n = (gsize) rows * plan->source_width, i;
+  gsize plane = in->kept ? (gsize) plan->source_height * plan->source_width
+                         : n;
   GeglRectangle rect = { in->source->area.x, in->source->area.y + row0,
-                         plan->width, rows };
+                         plan->source_width, rows };
   gsize need = n * (3 * sizeof (gfloat) + plan->channels);
   guint8 *codes;
   gfloat unit[256];
@@ -170,7 +172,7 @@ cfm_input_read (CfmInput *in, gint row0, gint rows, gfloat *dst)
       read_floats (in, &rect, dst, in->scratch);
       return;
     }
-  codes = in->kept ? in->kept + (gsize) row0 * plan->width
+  codes = in->kept ? in->kept + (gsize) row0 * plan->source_width
                    : (guint8 *) in->scratch + n * 3 * sizeof (gfloat);
   if (!in->replay)
     read_codes (in, &rect, codes, plane, in->scratch);

@@ -26,8 +26,9 @@ void cfm_input_keep (CfmInput *input);
 /* From now on, reads come from the kept codes when every row was kept. */
 void cfm_input_replay (CfmInput *input);
 
-/* Reads input rows [ROW0, ROW0 + ROWS) as the network's planar input into
- * DST (channels x ROWS x width floats). */
+/* Reads the source's rows [ROW0, ROW0 + ROWS) as the network's planar
+ * input into DST (channels x ROWS x the plan's source_width floats):
+ * before any "input-size" resize (cfm_bands.c resizes). */
 void cfm_input_read (CfmInput *input, gint row0, gint rows, gfloat *dst);
 
 #endif

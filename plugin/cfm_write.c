@@ -344,6 +344,26 @@ cfm_writer_release (CfmWriter *w)
 }
 
 gboolean
+cfm_writer_place_layers (CfmWriter *w, GError **error)
+{
+  const CfmPlan *plan = w->plan;
+  gint s, f;
+
+  for (s = 0; s < CFM_N_STAGES; s++)
+    {
+      const CfmPlanStage *st = &plan->stages[s];
+
+      if (!st->shown || st->shown_w == 0)
+        continue;
+      for (f = 0; f < plan->n_maps; f++)
+        if (!w->sink->place_layer (w->sink, w->targets[s][f].layer, st->x,
+                                   st->y, st->shown_w, st->shown_h, error))
+          return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 cfm_writer_clipped (const CfmWriter *w)
 {
   return w->clipped;

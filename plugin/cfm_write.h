@@ -53,6 +53,11 @@ gboolean cfm_writer_load (CfmWriter *writer, CfmLayerTree *tree,
 /* Lets the layers filled through GEGL go (after the pass, or a failure). */
 void cfm_writer_release (CfmWriter *writer);
 
+/* Once the layers are in the image: scales the maps of stages the plan
+ * lays over the photo at another scale ("input-size": CfmPlanStage's
+ * shown_w) to their size there. */
+gboolean cfm_writer_place_layers (CfmWriter *writer, GError **error);
+
 /* Whether raw values outside 0..1 were clipped by an integer layer. */
 gboolean cfm_writer_clipped (const CfmWriter *writer);
 

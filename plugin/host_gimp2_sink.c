@@ -66,6 +66,30 @@ gimp2_finish_layer (CfmSink *sink, gpointer layer, GeglBuffer *buffer)
 }
 
 static gboolean
+gimp2_place_layer (CfmSink *sink, gpointer layer, gint x, gint y, gint width,
+                   gint height, GError **error)
+{
+  gint32 id = GPOINTER_TO_INT (layer);
+  gboolean ok;
+
+  (void) sink;
+  gimp_context_push ();
+  gimp_context_set_interpolation (GIMP_INTERPOLATION_NONE);
+  ok = gimp_layer_scale (id, width, height, FALSE)
+       && gimp_layer_set_offsets (id, x, y);
+  gimp_context_pop ();
+  if (!ok)
+    {
+      gchar *name = gimp_item_get_name (id);
+
+      g_set_error (error, CFM_ERROR, 0, _("Could not scale the layer %s."),
+                   name);
+      g_free (name);
+    }
+  return ok;
+}
+
+static gboolean
 gimp2_insert (CfmSink *sink, gpointer item, gpointer parent, gint position,
               GError **error)
 {
@@ -213,6 +237,7 @@ gimp2_render_drawable (gint32 image, gint32 drawable,
     .new_layer = gimp2_new_layer,
     .finish_layer = gimp2_finish_layer,
     .insert = gimp2_insert,
+    .place_layer = gimp2_place_layer,
     .discard = gimp2_discard,
     .remove = gimp2_remove,
     .progress = gimp2_progress,

@@ -62,6 +62,25 @@ gimp3_finish_layer (CfmSink *sink, gpointer layer, GeglBuffer *buffer)
 }
 
 static gboolean
+gimp3_place_layer (CfmSink *sink, gpointer layer, gint x, gint y, gint width,
+                   gint height, GError **error)
+{
+  GimpLayer *l = GIMP_LAYER (layer);
+  gboolean ok;
+
+  (void) sink;
+  gimp_context_push ();
+  gimp_context_set_interpolation (GIMP_INTERPOLATION_NONE);
+  ok = gimp_layer_scale (l, width, height, FALSE)
+       && gimp_layer_set_offsets (l, x, y);
+  gimp_context_pop ();
+  if (!ok)
+    g_set_error (error, CFM_ERROR, 0, _("Could not scale the layer %s."),
+                 gimp_item_get_name (GIMP_ITEM (l)));
+  return ok;
+}
+
+static gboolean
 gimp3_insert (CfmSink *sink, gpointer item, gpointer parent, gint position,
               GError **error)
 {
@@ -216,6 +235,7 @@ gimp3_render_drawable (GimpImage *image, GimpDrawable *drawable,
     .new_layer = gimp3_new_layer,
     .finish_layer = gimp3_finish_layer,
     .insert = gimp3_insert,
+    .place_layer = gimp3_place_layer,
     .discard = gimp3_discard,
     .remove = gimp3_remove,
     .progress = gimp3_progress,

@@ -454,3 +454,79 @@ def test_model_predictions(g):
           "--set", "input=rgb", "--set", "labels=@" + bad],
          GRAPH_SELECTION, "3 labels for a classifier of %d classes"
          % len(probs), 1)], PHOTO)
+
+
+def test_model_input_size(g):
+    """input-size N: the selection resized so that its shorter side is N
+    (torchvision's Resize, antialiased) before ResNet-18 runs: layer1.0's
+    maps against PyTorch's on the resized tensor, at their own size with
+    align off, and scaled back over the photo with align on (a map pixel
+    covers its stride of 4 times 83/59 photo pixels, its corner the
+    resized input's -2 scaled the same way); the prediction is the resized
+    input's; a size past the largest refused."""
+    index = os.path.join(GRAPHS, "resnet18-resized.txt")
+    if not check(os.path.exists(index), "GIMP %s resized fixtures present"
+                 % g.series, "the core suite makes them in " + GRAPHS):
+        return
+    info = {l.split()[0]: l.split()[1:] for l in open(index)}
+    side = int(info["size"][0])
+    ref = np.load(os.path.join(GRAPHS, info["map"][1]))
+    probs = np.load(os.path.join(GRAPHS, info["probabilities"][0]))
+    files = graph_files(g, "resnet18")
+    rows, cols = 67, 83                       # the selection
+    in_w = side * cols // rows                # torchvision's long side
+    sx, sy = cols / in_w, rows / side
+    top = int(np.argmax(probs))
+    for kind in ("pth", "onnx"):
+        for align in (False, True):
+            tag = "GIMP %s input-size %d (%s, align %s)" % (g.series, side,
+                                                           kind, align)
+            args = ["--set", "filter-bank=model",
+                    "--set", "model-file=" + files[kind],
+                    "--set", "layer=layer1.0", "--set", "input=rgb",
+                    "--set", "input-normalize=imagenet",
+                    "--set", "filters=1,4", "--set", "input-size=%d" % side,
+                    "--set", "align=%s" % ("true" if align else "false")]
+            if kind == "pth":
+                args += ["--set", "network=@" + files["txt"]]
+            out = g.work + "/resized-%s-%d" % (kind, align)
+            layers = run(g, tag, out, args, PHOTO, GRAPH_SELECTION)
+            if layers is None:
+                continue
+            for n in (1, 4):
+                name = "layer1.0 map %d" % n
+                if not check(name in layers, "%s: layer %s" % (tag, name),
+                             str(sorted(layers))):
+                    continue
+                codes = expected_codes(ref[n - 1])
+                h, w = codes.shape
+                if align:
+                    want = (100 + int(np.floor(-2 * sx + 0.5)),
+                            40 + int(np.floor(-2 * sy + 0.5)),
+                            int(np.floor(w * 4 * sx + 0.5)),
+                            int(np.floor(h * 4 * sy + 0.5)))
+                else:
+                    want = (100, 40, w, h)
+                if not check(tuple(layers[name][1:]) == want,
+                             "%s: %s geometry" % (tag, name),
+                             "%s vs %s" % (layers[name][1:], want)):
+                    continue
+                png = np.asarray(Image.open(g.host(os.path.join(
+                    out, "chelsea-maps", name + ".png"))))
+                if align:   # each map pixel's block, sampled at its centre
+                    ys = ((np.arange(h) + 0.5) * want[3] / h).astype(int)
+                    xs = ((np.arange(w) + 0.5) * want[2] / w).astype(int)
+                    png = (png[:, :, 0] if png.ndim == 3 else png)[ys][:, xs]
+                compare("%s: %s = PyTorch on the resized input" % (tag, name),
+                        png, codes)
+            xcf_name, _, log = group_of_xcf(g, os.path.join(out,
+                                                            "chelsea.xcf"))
+            check(xcf_name is not None and xcf_name.endswith(
+                "): class %d %.1f%%" % (top, 100.0 * probs[top])),
+                  tag + ": the resized input's prediction",
+                  "%r / %s" % (xcf_name, log[-200:]))
+    check_refusals(g, [
+        ("an input size past the largest",
+         ["--set", "filter-bank=model", "--set", "model-file=" + files["onnx"],
+          "--set", "input-size=5000"], None,
+         "input-size must be between 0 and 4096", 2)], PHOTO)
