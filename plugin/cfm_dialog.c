@@ -226,29 +226,53 @@ sizes_text (const CfmRunShape *shape)
   return text;
 }
 
+/* The texts of many lines a call names instead of giving them: each
+ * argument, how the Script-Fu call names it and the file the batch command
+ * reads it from. */
+static const struct
+{
+  CfmArgId     arg;
+  const gchar *in_call, *file;
+} long_texts[] = {
+  { CFM_ARG_NETWORK, N_("(the network text)"), "@network.txt" },
+  { CFM_ARG_LABELS, N_("(the labels)"), "@labels.txt" },
+};
+
+/* VALS with the texts of many lines in long_texts replaced by their
+ * names in the call (IN_CALL) or their files. */
+static void
+shorten_texts (CfmArgValues *vals, gboolean in_call)
+{
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (long_texts); i++)
+    {
+      gchar **text = &vals->v[long_texts[i].arg].s;
+
+      if (*text == NULL || strchr (*text, '\n') == NULL)
+        continue;
+      g_free (*text);
+      *text = g_strdup (in_call ? _(long_texts[i].in_call)
+                                : long_texts[i].file);
+    }
+}
+
 /* The Script-Fu call and the batch line that repeat a run of VALS; a
- * network text of many lines stands in them by name (the batch command
- * reads it from a file). */
+ * network text or labels of many lines stand in them by name (the batch
+ * command reads them from a file). */
 static void
 calls (const CfmArgValues *vals, gint gimp_major, gchar **call, gchar **line)
 {
-  const gchar *network = vals->v[CFM_ARG_NETWORK].s;
   gboolean set[CFM_N_ARGS];
   CfmArgValues short_vals;
 
-  cfm_args_copy (&short_vals, vals);
   cfm_script_changed (vals, set);
-  if (network && strchr (network, '\n'))
-    {
-      g_free (short_vals.v[CFM_ARG_NETWORK].s);
-      short_vals.v[CFM_ARG_NETWORK].s = g_strdup (_("(the network text)"));
-    }
+  cfm_args_copy (&short_vals, vals);
+  shorten_texts (&short_vals, TRUE);
   *call = cfm_script_call (&short_vals, set, gimp_major);
-  if (network && strchr (network, '\n'))
-    {
-      g_free (short_vals.v[CFM_ARG_NETWORK].s);
-      short_vals.v[CFM_ARG_NETWORK].s = g_strdup ("@network.txt");
-    }
+  cfm_args_clear (&short_vals);
+  cfm_args_copy (&short_vals, vals);
+  shorten_texts (&short_vals, FALSE);
   *line = cfm_script_batch_line (&short_vals);
   cfm_args_clear (&short_vals);
 }

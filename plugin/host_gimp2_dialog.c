@@ -13,6 +13,7 @@
 #include "cfm_dialog.h"
 #include "cfm_i18n.h"
 #include "cfm_preview.h"
+#include "host_prediction.h"
 #include "host_preview.h"
 
 /* What the preview shows, kept between runs as the arguments are. */
@@ -33,6 +34,7 @@ typedef struct
   GtkWidget    *preview, *filter_spin, *stage_combo, *preview_note;
   gint32        drawable;
   CfmDialogState state;
+  HostPrediction prediction;
 } Dialog;
 
 /* Puts W in row ROW of TABLE after a label LABEL (with a mnemonic). */
@@ -191,6 +193,7 @@ update (GtkWidget *changed, Dialog *d)
   gtk_label_set_markup (GTK_LABEL (d->shape_label), text);
   g_free (text);
   fit_summary (d);
+  host_prediction_restart (&d->prediction);
   if (d->preview)
     gimp_preview_invalidate (GIMP_PREVIEW (d->preview));
 }
@@ -340,6 +343,12 @@ fill_columns (Dialog *d, GtkWidget *dialog, const PreviewPick *pick)
     gtk_box_pack_start (GTK_BOX (column[cfm_dialog_groups[i].column]),
                         make_group (d, cfm_dialog_groups[i].title), FALSE,
                         FALSE, 0);
+  d->prediction.label = summary_label ();
+  gtk_misc_set_padding (GTK_MISC (d->prediction.label), 12, 0);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
+                               (GTK_DIALOG (dialog))), d->prediction.label,
+                      FALSE, FALSE, 0);
+  host_prediction_init (&d->prediction, d->prediction.label, &d->state);
   d->shape_label = summary_label ();
   gtk_misc_set_padding (GTK_MISC (d->shape_label), 12, 0);
   d->summary_scroll = gtk_scrolled_window_new (NULL, NULL);
@@ -399,6 +408,7 @@ gimp2_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
                                     (GTK_COMBO_BOX (d.stage_combo)));
       gimp_set_data (PREVIEW_DATA, &pick, sizeof pick);
     }
+  host_prediction_clear (&d.prediction);
   gtk_widget_destroy (dialog);
   cfm_dialog_clear (&d.state);
   return ok;

@@ -13,6 +13,7 @@
 #include "cfm_dialog.h"
 #include "cfm_i18n.h"
 #include "cfm_preview.h"
+#include "host_prediction.h"
 #include "host_preview.h"
 
 
@@ -24,6 +25,7 @@ typedef struct
   GimpProcedureConfig *config;
   GimpDrawable        *drawable;
   CfmDialogState       state;
+  HostPrediction       prediction;
 } ShapeView;
 
 /* Hands the config's values to the shared dialog state. */
@@ -106,6 +108,7 @@ update_shape (GObject *config, GParamSpec *pspec, ShapeView *view)
   text = cfm_dialog_summary (&view->state, 3);
   gtk_label_set_markup (GTK_LABEL (view->label), text);
   g_free (text);
+  host_prediction_restart (&view->prediction);
 }
 
 /* Makes one titled frame holding every argument of GROUP. */
@@ -232,6 +235,22 @@ summary_label (GimpProcedureDialog *dialog)
   return label;
 }
 
+/* The label above the summary that shows the prediction. */
+static GtkWidget *
+prediction_label (GimpProcedureDialog *dialog)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 80);
+  gtk_box_pack_end (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
+                    label, FALSE, FALSE, 0);
+  gtk_widget_show (label);
+  return label;
+}
+
 gboolean
 gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                   GimpImage *image, GimpDrawable *drawable)
@@ -269,6 +288,8 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   fill_columns (dialog, preview_column);
 
   view.label = summary_label (dialog);
+  host_prediction_init (&view.prediction, prediction_label (dialog),
+                        &view.state);
   g_signal_connect (config, "notify", G_CALLBACK (update_shape), &view);
   update_shape (G_OBJECT (config), NULL, &view);
 
@@ -276,6 +297,7 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   g_signal_handlers_disconnect_by_func (config, update_shape, &view);
   g_signal_handlers_disconnect_by_func (config, gimp_preview_invalidate,
                                         preview);
+  host_prediction_clear (&view.prediction);
   gtk_widget_destroy (GTK_WIDGET (dialog));
   cfm_dialog_clear (&view.state);
   return ok;

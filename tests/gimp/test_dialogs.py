@@ -26,7 +26,9 @@ def last_values_script(g):
              "model-file=" + g.inside(os.path.join(nets, "texture.pth")),
              "network=" + net.replace("\\", "\\\\").replace("\n", "\\n"),
              "layer=features.3", "input=luma", "input-normalize=0.5/0.25",
-             "colormap=viridis"]
+             "colormap=viridis",
+             "labels=" + open(os.path.join(nets, "texture-labels.txt")).read()
+             .strip().replace("\n", "\\n")]
     codes = [ord(c) for c in "\n".join(lines) + "\n"] + [0]
     return ('(gimp-procedural-db-set-data "plug-in-cnn-feature-maps" %d '
             '(list->vector (list %s)))' % (len(codes),
