@@ -287,6 +287,9 @@ cfm_preview_draw (const CfmLoaded *loaded, const CfmArgValues *vals,
                                 crop.width, crop.height };
   v = (GeglRectangle) { view->x - area->x, view->y - area->y, view->width,
                         view->height };
+  /* a node past the chain has one stage, whichever is asked for */
+  if (plan->model && plan->model->node >= 0)
+    stage = CFM_STAGE_CONV;
   ok = preview_run (plan, &part, &v, filter, stage, rgb, error);
   cfm_plan_free (plan);
   return ok;

@@ -153,6 +153,10 @@ apply_rules (ShapeView *view)
          cfm_dialog_sensitive ((CfmArgId) i, &view->state.vals));
 }
 
+/* A text argument's view, scrolled past this size. */
+#define TEXT_VIEW_WIDTH  280
+#define TEXT_VIEW_HEIGHT 90
+
 /* A text view for argument ID with its label above it (a text view has
  * none of its own), as the box "<name>-box". */
 static void
@@ -163,11 +167,18 @@ text_view_box (GimpProcedureDialog *dialog, CfmArgId id)
   gchar *box = g_strconcat (name, "-box", NULL);
   GtkWidget *text = gimp_procedure_dialog_get_widget (dialog, name,
                                                       GTK_TYPE_TEXT_VIEW);
+  GtkWidget *scrolled = gtk_scrolled_window_new (NULL, NULL), *filled;
 
-  gtk_widget_set_size_request (text, 280, 90);
+  /* a network's text is long: the view scrolls rather than growing */
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_AUTOMATIC, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_size_request (scrolled, TEXT_VIEW_WIDTH, TEXT_VIEW_HEIGHT);
+  gtk_container_add (GTK_CONTAINER (scrolled), text);
   gimp_procedure_dialog_get_label (dialog, label,
                                    _(cfm_arg_specs[id].label), FALSE, TRUE);
-  gimp_procedure_dialog_fill_box (dialog, box, label, name, NULL);
+  filled = gimp_procedure_dialog_fill_box (dialog, box, label, NULL);
+  gtk_box_pack_start (GTK_BOX (filled), scrolled, TRUE, TRUE, 0);
+  gtk_widget_show_all (scrolled);
   g_free (label);
   g_free (box);
 }

@@ -33,7 +33,7 @@ from test_probe import test_probe_tutorial, test_probe_stride_padding, \
 from test_selection_bank import test_selection_bank
 from test_models import test_model_formats, test_model_layers, \
     test_model_raw_values, test_model_refusals, test_model_nodes, \
-    test_model_predictions, test_model_input_size
+    test_model_predictions, test_model_input_size, test_model_walkthrough
 from test_geometry import test_per_stage_and_selection, \
     test_swatches_and_legend, test_two_layers
 from test_transfer import test_transfer_routes
@@ -65,7 +65,7 @@ def run_build(key, g, opts):
                  test_model_formats, test_model_layers,
                  test_model_raw_values, test_model_refusals,
                  test_model_nodes, test_model_predictions,
-                 test_model_input_size,
+                 test_model_input_size, test_model_walkthrough,
                  test_probe_tutorial, test_probe_stride_padding,
                  test_probe_refusals, test_probe_model,
                  test_selection_bank):
@@ -73,8 +73,7 @@ def run_build(key, g, opts):
     for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):
         guarded(test_dialog, g, lang, 90 + n + (0 if key == "2.10" else 5),
                 opts.screenshots)
-    if key == "2.10":   # GIMP 3's dialog opens on its own last values
-        guarded(test_dialog, g, "C.UTF-8", 92, opts.screenshots, True)
+    guarded(test_dialog, g, "C.UTF-8", 92, opts.screenshots, True)
     guarded(test_dialog, g, "C.UTF-8", 93, opts.screenshots, False, True)
     return out
 

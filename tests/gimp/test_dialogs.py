@@ -16,23 +16,54 @@ from harness import (check, FIXTURES, PHOTO)
 DIALOG_TITLES = {"zh_CN.UTF-8": "CNN 特征图", "C.UTF-8": "CNN Feature Maps"}
 
 
+TEXTURES = os.path.join(os.path.dirname(PHOTO), "textures.png")
+
+
+def walkthrough_values(g):
+    """The README's walk-through as the dialog's values: the residual
+    network of BasicBlocks on brick and grass, its first block's maps."""
+    nets = os.path.join(FIXTURES, "networks")
+    return [("filter-bank", "model"),
+            ("model-file", g.inside(os.path.join(nets, "texture_resnet.pth"))),
+            ("network", open(os.path.join(nets, "texture_resnet.txt")).read()),
+            ("layer", "layer1.0"), ("input", "luma"),
+            ("input-normalize", "0.5/0.25"), ("colormap", "viridis"),
+            ("labels", open(os.path.join(nets, "texture-labels.txt")).read()
+             .strip())]
+
+
+def escaped(text):
+    """TEXT with backslashes, quotes and newlines escaped, as g_strescape
+    and GIMP 3's config files write them."""
+    return text.replace("\\", "\\\\").replace('"', '\\"') \
+        .replace("\n", "\\n")
+
+
 def last_values_script(g):
-    """Script-Fu that gives GIMP 2.10's plug-in the README's texture model
+    """Script-Fu that gives GIMP 2.10's plug-in the walk-through's values
     as its last values (name=value lines, strings escaped as g_strescape
     writes them), so that its dialog opens on them."""
-    nets = os.path.join(FIXTURES, "networks")
-    net = open(os.path.join(nets, "texture.txt")).read()
-    lines = ["filter-bank=model",
-             "model-file=" + g.inside(os.path.join(nets, "texture.pth")),
-             "network=" + net.replace("\\", "\\\\").replace("\n", "\\n"),
-             "layer=features.3", "input=luma", "input-normalize=0.5/0.25",
-             "colormap=viridis",
-             "labels=" + open(os.path.join(nets, "texture-labels.txt")).read()
-             .strip().replace("\n", "\\n")]
+    lines = ["%s=%s" % (k, escaped(v)) for k, v in walkthrough_values(g)]
     codes = [ord(c) for c in "\n".join(lines) + "\n"] + [0]
     return ('(gimp-procedural-db-set-data "plug-in-cnn-feature-maps" %d '
             '(list->vector (list %s)))' % (len(codes),
                                            " ".join(map(str, codes))))
+
+
+def write_last_values(g):
+    """GIMP 3's last values of the procedure, the walk-through's, in the
+    profile's plug-in-settings as GIMP's config files hold them, so that
+    its dialog opens on them."""
+    folder = g.host(g.work + "/profile/plug-in-settings")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "GimpProcedureConfigRun-"
+                           "plug-in-cnn-feature-maps.last"), "w") as f:
+        f.write("# settings\n\n")
+        for k, v in walkthrough_values(g):
+            if k == "model-file":   # a GFile, by its URI
+                v = "file://" + v
+            f.write('(%s "%s")\n' % (k, escaped(v)))
+        f.write("\n# end of settings\n")
 
 
 def probe_script(g):
@@ -74,7 +105,9 @@ def test_dialog(g, lang, display, shots, model=False, probe=False):
                             stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     display = int(xvfb.stdout.readline().strip() or display)
-    photo = g.inside(PHOTO)
+    photo = g.inside(TEXTURES if model else PHOTO)
+    if model and g.series != "2.10":
+        write_last_values(g)
     if g.series != "2.10":
         script = ('(script-fu-use-v3) (let* ((image (gimp-file-load '
                   'RUN-NONINTERACTIVE "%s")) (layers '

@@ -530,3 +530,65 @@ def test_model_input_size(g):
          ["--set", "filter-bank=model", "--set", "model-file=" + files["onnx"],
           "--set", "input-size=5000"], None,
          "input-size must be between 0 and 4096", 2)], PHOTO)
+
+
+TEXTURES = os.path.join(os.path.dirname(PHOTO), "textures.png")
+
+
+def test_model_walkthrough(g):
+    """The README's walk-through: the small residual network of
+    torchvision's BasicBlock trained on brick, grass and gravel, over the
+    photo of brick and grass it never saw: layer1.0's and layer2's maps
+    against PyTorch's (stride 2 from the stem's pooling, pixel 0 centred on
+    photo pixel 0.5; layer2 strides 2 again with its 3x3 convolution,
+    centred on 1.5, so its block of 4 starts one pixel before the photo),
+    from .pth with its text and from ONNX; and its predictions (group name
+    and --predictions) for the whole photo and each half selected."""
+    probs = np.load(os.path.join(NETS, "texture_resnet-probs.npz"))
+    labels = [l.strip() for l in open(os.path.join(NETS,
+                                                   "texture-labels.txt"))]
+    files = {"pth": os.path.join(NETS, "texture_resnet.pth"),
+             "onnx": os.path.join(NETS, "texture_resnet.onnx")}
+    text = os.path.join(NETS, "texture_resnet.txt")
+    for kind in ("pth", "onnx"):
+        for layer, stride, corner in (("layer1.0", 2, 0), ("layer2", 4, -1)):
+            tag = "GIMP %s walk-through %s (%s)" % (g.series, layer, kind)
+            args = ["--set", "filter-bank=model",
+                    "--set", "model-file=" + g.inside(files[kind]),
+                    "--set", "layer=" + layer, "--set", "input=luma",
+                    "--set", "input-normalize=0.5/0.25",
+                    "--set", "labels=@" + g.inside(os.path.join(
+                        NETS, "texture-labels.txt")),
+                    "--set", "filters=1,7"]
+            if kind == "pth":
+                args += ["--set", "network=@" + g.inside(text)]
+            out = g.work + "/walk-%s-%s" % (kind, layer)
+            layers = run(g, tag, out, args, TEXTURES)
+            if layers is None:
+                continue
+            check_maps(g, tag, out, "texture_resnet", layers,
+                       [(layer, layer, stride, (corner, corner))], (1, 7),
+                       True, TEXTURES)
+    for part, before in (("whole", None),
+                         ("left", "(gimp-image-select-rectangle image "
+                                  "CHANNEL-OP-REPLACE 0 0 128 256)"),
+                         ("right", "(gimp-image-select-rectangle image "
+                                   "CHANNEL-OP-REPLACE 128 0 128 256)")):
+        tag = "GIMP %s walk-through prediction (%s)" % (g.series, part)
+        out = g.work + "/walk-pred-" + part
+        table = out + "/predictions.tsv"
+        args = ["--set", "filter-bank=model",
+                "--set", "model-file=" + g.inside(files["onnx"]),
+                "--set", "layer=layer2", "--set", "input=luma",
+                "--set", "input-normalize=0.5/0.25", "--set", "filters=1",
+                "--set", "labels=@" + g.inside(os.path.join(
+                    NETS, "texture-labels.txt")),
+                "--predictions", table]
+        if run(g, tag, out, args, TEXTURES, before) is None:
+            continue
+        check_prediction_table(g, tag, table, TEXTURES, probs[part], labels)
+        top = int(np.argmax(probs[part]))
+        name, _, log = group_of_xcf(g, os.path.join(out, "textures.xcf"))
+        check(name == "CNN Feature Maps (texture_resnet.onnx, layer2): "
+              "%s %.1f%%" % (labels[top], 100.0 * probs[part][top]),
+              tag + ": the group names the class", "%r" % name)
