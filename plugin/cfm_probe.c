@@ -12,6 +12,7 @@
 #include "cfm_i18n.h"
 #include "cfm_names.h"
 #include "cfm_plan.h"
+#include "cfm_probe_node.h"
 #include "cfm_source.h"
 
 /* The arithmetic is written out weight by weight up to this many
@@ -420,6 +421,17 @@ explain_chain (Probe *p, const GeglRectangle *crop, gint m, gint f, gint i,
   return TRUE;
 }
 
+/* A CfmProbeInput: the model's input over a crop, from the rows read. */
+static void
+node_input (gpointer data, gint row0, gint rows, gint x0, gint w,
+            gfloat *dst)
+{
+  Probe *p = data;
+  Crop c = { p, x0, row0, w, 0, NULL, 0, 0 };
+
+  crop_rows (&c, 0, rows, dst, NULL);
+}
+
 /* A trained model's map pixel I, J of the plan's channel F at STAGE. */
 static gboolean
 probe_model (Probe *p, CfmStage stage, gint f, gint i, gint j,
@@ -432,13 +444,8 @@ probe_model (Probe *p, CfmStage stage, gint f, gint i, gint j,
   GeglRectangle local, crop;
 
   if (plan->model->node >= 0)
-    {
-      g_set_error (error, CFM_ERROR, 0, _("The probe explains the pixels "
-                                          "of a convolution's block; %s "
-                                          "lies past the network's chain."),
-                   cfm_names_stage (plan, CFM_STAGE_CONV));
-      return FALSE;
-    }
+    return cfm_probe_node (plan, node_input, p, f, i, j, field, value,
+                           p->text, error);
   cfm_network_field (net, m, size, start);
   cfm_network_geometry (net, m, stride, centre);
   local = (GeglRectangle) { j * stride[1] + start[1], i * stride[0] + start[0],

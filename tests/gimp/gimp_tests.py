@@ -29,7 +29,7 @@ from test_bad_input import test_bad_inputs, test_closed_mid_run, \
 from test_batch import test_expand_and_recipe
 from test_dialogs import test_dialog
 from test_probe import test_probe_tutorial, test_probe_stride_padding, \
-    test_probe_refusals, test_probe_model
+    test_probe_refusals, test_probe_model, test_probe_node
 from test_selection_bank import test_selection_bank
 from test_models import test_model_formats, test_model_layers, \
     test_model_raw_values, test_model_refusals, test_model_nodes, \
@@ -67,7 +67,7 @@ def run_build(key, g, opts):
                  test_model_nodes, test_model_predictions,
                  test_model_input_size, test_model_walkthrough,
                  test_probe_tutorial, test_probe_stride_padding,
-                 test_probe_refusals, test_probe_model,
+                 test_probe_refusals, test_probe_model, test_probe_node,
                  test_selection_bank):
         guarded(test, g)
     for n, lang in enumerate(("zh_CN.UTF-8", "C.UTF-8")):

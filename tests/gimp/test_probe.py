@@ -247,3 +247,72 @@ def test_probe_model(g):
               what + " = PyTorch", "%r vs %r" % (r[0], want))
         check(r[1] == field(n, i, j), what + ": its receptive field",
               "%r vs %r" % (r[1], field(n, i, j)))
+
+
+def test_probe_node(g):
+    """The probe on nodes past ResNet-18's first branch, from its state
+    dict with its text, over the photo's crop: layer1.0 (the block's last
+    ReLU) gives PyTorch's block output, and its receptive field (conv1 7/2
+    pad 3, maxpool 3/2 pad 1, two 3x3 convolutions: 27 pixels starting 13
+    before 4j); the explanation names what it reads, the add before it,
+    whose probe writes its sum out, its value the ReLU's input."""
+    from test_models import GRAPHS, GRAPH_SELECTION, graph_files, graph_refs
+    if not check(os.path.exists(os.path.join(GRAPHS, "resnet18.txt")),
+                 "GIMP %s graph fixtures present" % g.series):
+        return
+    ref = np.load(graph_refs("resnet18")["layer1.0"])
+    files = graph_files(g, "resnet18")
+    tag = "GIMP %s probe of a node" % g.series
+    out = g.work + "/probe-node"
+    rc, so, se = g.batch(
+        ["-o", out, "--before", GRAPH_SELECTION,
+         "--set", "filter-bank=model", "--set", "model-file=" + files["pth"],
+         "--set", "network=@" + files["txt"], "--set", "layer=layer1.0",
+         "--set", "input=rgb", "--set", "input-normalize=imagenet",
+         "--set", "filters=4"], [PHOTO])
+    rc2, _, se2 = g.batch(
+        ["-o", out + "-add", "--before", GRAPH_SELECTION,
+         "--set", "filter-bank=model", "--set", "model-file=" + files["pth"],
+         "--set", "network=@" + files["txt"], "--set", "layer=layer1.0/Add",
+         "--set", "input=rgb", "--set", "input-normalize=imagenet",
+         "--set", "filters=4"], [PHOTO])
+    if not check(rc == 0 and rc2 == 0, tag + ": the runs succeed",
+                 (se + se2)[-400:]):
+        return
+    pixels = [(0, 0), (5, 9), (16, 20)]
+    for i, j in pixels:
+        x, y = 100 - 2 + 4 * j + 1, 40 - 2 + 4 * i + 1
+        text = run_script(g, probe_script(
+            g, g.inside(os.path.join(out, "chelsea.xcf")),
+            [("layer1.0 map 4", x, y)]))
+        text_add = run_script(g, probe_script(
+            g, g.inside(os.path.join(out + "-add", "chelsea.xcf")),
+            [("layer1.0/Add map 4", x, y)]))
+        (r,), _ = parse(text)
+        (r_add,), _ = parse(text_add)
+        what = "%s: layer1.0 at row %d, column %d" % (tag, i, j)
+        if not check(r is not None and r_add is not None, what + " answers",
+                     (text + text_add)[-400:]):
+            continue
+        want = ref[3, i, j]
+        check(abs(r[0] - want) <= 1e-4 * max(1.0, abs(want)),
+              what + " = PyTorch", "%r vs %r" % (r[0], want))
+        check(r[1] == (100 + 4 * j - 13, 40 + 4 * i - 13, 27, 27),
+              what + ": its receptive field", str(r[1]))
+        check("(relu)" in text.lower() and "layer1.0/Add, channel 4: " in text,
+              what + ": names the add it reads",
+              text[text.find("CFM-PROBE"):][:600])
+        check(abs(max(r_add[0], 0.0) - r[0]) <= 1e-5 * max(1.0, abs(r[0])),
+              what + ": the add's value is the ReLU's input",
+              "%r vs %r" % (r_add[0], r[0]))
+        sums = [l for l in text_add.splitlines() if " + " in l and " = " in l]
+        ok = False
+        if sums:
+            a, rest = sums[-1].split(" + ")
+            b, total = rest.split(" = ")
+            a = float(a.split()[-1])
+            ok = abs(a + float(b) - float(total)) <= 1e-4 * max(
+                1.0, abs(float(total))) and abs(float(total) - r_add[0]) \
+                <= 1e-4 * max(1.0, abs(r_add[0]))
+        check(ok, what + ": the add's probe writes its sum out",
+              text_add[-400:])
