@@ -6,6 +6,7 @@
 
 #include "cfm_bands.h"
 #include "cfm_i18n.h"
+#include "cfm_kept_maps.h"
 #include "cfm_parallel.h"
 #include "cfm_resize.h"
 
@@ -96,7 +97,7 @@ static gboolean
 hand_stage (GraphPass *gp, gint s, const gfloat *rows, gsize plane,
             gint row0, gint nrows)
 {
-  CfmBandMaps band = { (CfmStage) s, rows, plane, nrows, row0 };
+  CfmBandMaps band = { (CfmStage) s, rows, plane, nrows, row0, NULL };
 
   return gp->loop->func (gp->plan, &band, gp->loop->data, &gp->error);
 }
@@ -237,6 +238,8 @@ cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
 const gfloat *
 cfm_band_map (const CfmPlan *plan, const CfmBandMaps *band, gint f)
 {
+  if (band->maps)
+    return band->maps[f];
   return band->values + band->plane * (gsize) plan->channel[f];
 }
 
@@ -357,13 +360,24 @@ part_stats (const CfmPlan *plan, CfmMapPart *part, gpointer data)
                      &part->stats);
 }
 
+/* The range pass's work on a band: the statistics, and the maps kept. */
+typedef struct
+{
+  CfmRanges   *ranges;
+  CfmKeptMaps *kept;
+} RangePass;
+
 static gboolean
 gather_stats (const CfmPlan *plan, const CfmBandMaps *band, gpointer data,
               GError **error)
 {
-  CfmRanges *ranges = data;
+  RangePass *rp = data;
+  CfmRanges *ranges = rp->ranges;
   gint n, i;
   CfmMapPart *parts = cfm_band_parts (plan, band, FALSE, &n);
+
+  if (rp->kept)
+    cfm_kept_maps_add (plan, band, rp->kept);
 
   cfm_parts_run (plan, parts, n, part_stats, NULL, NULL, error);
   for (i = 0; i < n; i++)
@@ -374,10 +388,12 @@ gather_stats (const CfmPlan *plan, const CfmBandMaps *band, gpointer data,
 
 gboolean
 cfm_bands_ranges (const CfmPlan *plan, CfmInput *input, CfmRanges *ranges,
-                  CfmProgressFunc progress, gpointer progress_data,
-                  gdouble p0, gdouble p1, GError **error)
+                  CfmKeptMaps *kept, CfmProgressFunc progress,
+                  gpointer progress_data, gdouble p0, gdouble p1,
+                  GError **error)
 {
-  CfmBandLoop loop = { gather_stats, ranges, progress, progress_data, p0,
+  RangePass rp = { ranges, kept };
+  CfmBandLoop loop = { gather_stats, &rp, progress, progress_data, p0,
                        p1 };
   gint s, f;
 

@@ -11,14 +11,17 @@
 
 /* One band of one stage's maps: rows [MAP_ROW0, MAP_ROW0 + ROWS) of its
  * value as the engine holds them (channel ch's row r at VALUES[ch * PLANE +
- * r * map_w], read only); the plan's map f is channel plan->channel[f]. */
+ * r * map_w], read only); the plan's map f is channel plan->channel[f].
+ * Maps kept from the range pass (cfm_kept_maps.h) come as MAPS instead:
+ * map f's first row of the band at MAPS[f]. */
 typedef struct
 {
-  CfmStage      s;
-  const gfloat *values;
-  gsize         plane;
-  gint          rows;
-  gint          map_row0;
+  CfmStage             s;
+  const gfloat        *values;
+  gsize                plane;
+  gint                 rows;
+  gint                 map_row0;
+  const gfloat *const *maps;     /* or NULL */
 } CfmBandMaps;
 
 /* The first row of the plan's map F in BAND. */
@@ -62,11 +65,14 @@ typedef struct
 CfmRanges *cfm_ranges_new (const CfmPlan *plan);
 void       cfm_ranges_free (CfmRanges *ranges);
 
-/* The range pass: fills RANGES from every band. */
+struct _CfmKeptMaps;
+
+/* The range pass: fills RANGES from every band, and KEPT (or NULL) with
+ * the maps (cfm_kept_maps.h). */
 gboolean cfm_bands_ranges (const CfmPlan *plan, CfmInput *input,
-                           CfmRanges *ranges, CfmProgressFunc progress,
-                           gpointer progress_data, gdouble p0, gdouble p1,
-                           GError **error);
+                           CfmRanges *ranges, struct _CfmKeptMaps *kept,
+                           CfmProgressFunc progress, gpointer progress_data,
+                           gdouble p0, gdouble p1, GError **error);
 
 /* The new rows of one map in a band, and what is made of them. */
 typedef struct

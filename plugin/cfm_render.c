@@ -8,6 +8,7 @@
 #include "cfm_bands.h"
 #include "cfm_figures.h"
 #include "cfm_i18n.h"
+#include "cfm_kept_maps.h"
 #include "cfm_layers.h"
 #include "cfm_recipe.h"
 #include "cfm_report.h"
@@ -51,18 +52,20 @@ sink_progress (gpointer data, gdouble fraction)
   return sink->progress (sink, fraction);
 }
 
-/* The write pass into the layers of TREE, through the file or not. */
+/* The write pass into the layers of TREE, through the file or not: the
+ * maps KEPT from the range pass, or else computed again from INPUT. */
 static gboolean
-write_maps (const CfmPlan *plan, CfmInput *input, CfmWriter *writer,
-            CfmTransfer *transfer, CfmSink *sink, CfmLayerTree *tree,
-            GError **error)
+write_maps (const CfmPlan *plan, CfmInput *input, const CfmKeptMaps *kept,
+            CfmWriter *writer, CfmTransfer *transfer, CfmSink *sink,
+            CfmLayerTree *tree, GError **error)
 {
   CfmBandLoop loop = { cfm_write_band, writer, sink_progress, sink,
                        RANGES_DONE, WRITTEN };
 
   return cfm_writer_make_layers (writer, tree, error)
          && (transfer == NULL || cfm_transfer_open (transfer, error))
-         && cfm_bands_run (plan, input, &loop, error)
+         && (kept ? cfm_kept_maps_replay (plan, kept, &loop, error)
+                  : cfm_bands_run (plan, input, &loop, error))
          && (transfer == NULL || cfm_writer_load (writer, tree, error));
 }
 
@@ -88,13 +91,15 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
   CfmTransfer *transfer = NULL;
   CfmWriter *writer = NULL;
   CfmPredictions pred = { NULL, NULL };
+  CfmKeptMaps *kept = cfm_kept_maps_new (plan);
   CfmReport report;
   gboolean ok;
 
   g_object_set (gegl_config (), "tile-cache-size", TILE_CACHE_BYTES, NULL);
   cfm_report_start (&report);
-  cfm_input_keep (input);
-  ok = cfm_bands_ranges (plan, input, ranges, sink_progress, sink, 0.0,
+  if (kept == NULL)
+    cfm_input_keep (input);
+  ok = cfm_bands_ranges (plan, input, ranges, kept, sink_progress, sink, 0.0,
                          RANGES_DONE, error);
   if (ok && ranges->logits)
     {
@@ -108,7 +113,8 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
       cfm_input_replay (input);
       transfer = cfm_transfer_new (plan, source, sink);
       writer = cfm_writer_new (plan, ranges, transfer, sink);
-      ok = write_maps (plan, input, writer, transfer, sink, tree, error);
+      ok = write_maps (plan, input, kept, writer, transfer, sink, tree,
+                       error);
       cfm_report_mark (&report, CFM_PHASE_MAPS);
       ok = ok && add_figures (plan, ranges, sink, tree, error);
       /* maps of a model file that changed during the run are not shown */
@@ -150,6 +156,7 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
   if (ok && predictions)
     *predictions = g_strdup (pred.lines ? pred.lines : "");
   cfm_predictions_clear (&pred);
+  cfm_kept_maps_free (kept);
   cfm_writer_free (writer);
   cfm_transfer_free (transfer);
   cfm_layers_free (tree);

@@ -38,6 +38,17 @@ def test_transfer_routes(g, out):
     if check(rc == 0, tag + ": batch succeeds", se[-500:]):
         same_maps(tag, g.host(os.path.join(out, "chelsea-maps")),
                   g.host(os.path.join(tiles, "chelsea-maps")))
+    # The write pass from the maps the range pass kept (every run this
+    # small) and from the network run again (CFM_PASSES=two, as a run too
+    # large to keep them does): the same layers.
+    twice = g.work + "/tutorial-twice"
+    rc, so, se = g.batch(["-o", twice, "--png"], [PHOTO],
+                         {"CFM_PASSES": "two"})
+    if check(rc == 0, "GIMP %s maps kept vs computed twice: batch succeeds"
+             % g.series, se[-500:]):
+        same_maps("GIMP %s maps kept vs computed twice" % g.series,
+                  g.host(os.path.join(out, "chelsea-maps")),
+                  g.host(os.path.join(twice, "chelsea-maps")))
     # A grayscale image: gray layers, from a grayscale XCF file.  The
     # image is a gray PNG made here once: GIMP's own grayscale conversion
     # goes through babl, whose results vary with its cache between runs.
