@@ -191,6 +191,20 @@ pixels_off (const guchar *rgb, gint vw, gint vh, const gfloat *plane,
   return bad;
 }
 
+/* VALS for the layer LAYER of the RGB, ImageNet-normalised model FILE
+ * with its print(model) TEXT. */
+static void
+set_model (CfmArgValues *vals, const gchar *file, const gchar *text,
+           const gchar *layer)
+{
+  cfm_args_set_from_string (vals, "filter-bank", "model", NULL);
+  cfm_args_set_from_string (vals, "model-file", file, NULL);
+  cfm_args_set_from_string (vals, "network", text, NULL);
+  cfm_args_set_from_string (vals, "layer", layer, NULL);
+  cfm_args_set_from_string (vals, "input", "rgb", NULL);
+  cfm_args_set_from_string (vals, "input-normalize", "imagenet", NULL);
+}
+
 /* A trained model's preview: vgg_bn's block of 3 on the photo's top-left
  * 96 x 72 pixels (the fixture's input) against the output of MODULE that
  * PyTorch's hooks recorded.  Module 5 (the ReLU) steps one input pixel a
@@ -220,12 +234,7 @@ check_model_preview (GeglBuffer *buf, const gchar *module, CfmStage stage,
   free (data);
   t = cfm_tensors_find (&outs, module);
   cfm_args_init (&vals);
-  cfm_args_set_from_string (&vals, "filter-bank", "model", NULL);
-  cfm_args_set_from_string (&vals, "model-file", path, NULL);
-  cfm_args_set_from_string (&vals, "network", text, NULL);
-  cfm_args_set_from_string (&vals, "layer", "3", NULL);
-  cfm_args_set_from_string (&vals, "input", "rgb", NULL);
-  cfm_args_set_from_string (&vals, "input-normalize", "imagenet", NULL);
+  set_model (&vals, path, text, "3");
   CHECK (t != NULL && render_preview (&vals, buf, &area, view, channel,
                                       stage, rgb, &error),
          "model preview of %s: %s", module, error ? error->message : "");
@@ -284,12 +293,7 @@ check_node_preview (GeglBuffer *buf)
     free (data);
   }
   cfm_args_init (&vals);
-  cfm_args_set_from_string (&vals, "filter-bank", "model", NULL);
-  cfm_args_set_from_string (&vals, "model-file", pth, NULL);
-  cfm_args_set_from_string (&vals, "network", text, NULL);
-  cfm_args_set_from_string (&vals, "layer", "layer1.0", NULL);
-  cfm_args_set_from_string (&vals, "input", "rgb", NULL);
-  cfm_args_set_from_string (&vals, "input-normalize", "imagenet", NULL);
+  set_model (&vals, pth, text, "layer1.0");
   CHECK (map.ndim == 3 && render_preview (&vals, buf, &area, &view, channel,
                                           CFM_STAGE_CONV, rgb, &error),
          "preview of layer1.0: %s", error ? error->message : "");
@@ -392,12 +396,7 @@ check_dialog_prediction (GeglBuffer *buf)
       CHECK (g_getenv ("CI") == NULL, "graph fixtures missing in %s", dir);
       goto out;
     }
-  cfm_args_set_from_string (&vals, "filter-bank", "model", NULL);
-  cfm_args_set_from_string (&vals, "model-file", pth, NULL);
-  cfm_args_set_from_string (&vals, "network", text, NULL);
-  cfm_args_set_from_string (&vals, "layer", "layer1.0", NULL);
-  cfm_args_set_from_string (&vals, "input", "rgb", NULL);
-  cfm_args_set_from_string (&vals, "input-normalize", "imagenet", NULL);
+  set_model (&vals, pth, text, "layer1.0");
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       gint top = fixture_top_class (dir, cases[i].probs, &prob);
