@@ -6,7 +6,6 @@
 
 #include "cfm_bands.h"
 #include "cfm_i18n.h"
-#include "cfm_kept_maps.h"
 #include "cfm_parallel.h"
 #include "cfm_resize.h"
 
@@ -360,11 +359,12 @@ part_stats (const CfmPlan *plan, CfmMapPart *part, gpointer data)
                      &part->stats);
 }
 
-/* The range pass's work on a band: the statistics, and the maps kept. */
+/* The range pass's work on a band: the statistics, and the caller's. */
 typedef struct
 {
   CfmRanges   *ranges;
-  CfmKeptMaps *kept;
+  CfmBandFunc  also;
+  gpointer     also_data;
 } RangePass;
 
 static gboolean
@@ -374,10 +374,11 @@ gather_stats (const CfmPlan *plan, const CfmBandMaps *band, gpointer data,
   RangePass *rp = data;
   CfmRanges *ranges = rp->ranges;
   gint n, i;
-  CfmMapPart *parts = cfm_band_parts (plan, band, FALSE, &n);
+  CfmMapPart *parts;
 
-  if (rp->kept)
-    cfm_kept_maps_add (plan, band, rp->kept);
+  if (rp->also && !rp->also (plan, band, rp->also_data, error))
+    return FALSE;
+  parts = cfm_band_parts (plan, band, FALSE, &n);
 
   cfm_parts_run (plan, parts, n, part_stats, NULL, NULL, error);
   for (i = 0; i < n; i++)
@@ -388,11 +389,11 @@ gather_stats (const CfmPlan *plan, const CfmBandMaps *band, gpointer data,
 
 gboolean
 cfm_bands_ranges (const CfmPlan *plan, CfmInput *input, CfmRanges *ranges,
-                  CfmKeptMaps *kept, CfmProgressFunc progress,
-                  gpointer progress_data, gdouble p0, gdouble p1,
-                  GError **error)
+                  CfmBandFunc also, gpointer also_data,
+                  CfmProgressFunc progress, gpointer progress_data,
+                  gdouble p0, gdouble p1, GError **error)
 {
-  RangePass rp = { ranges, kept };
+  RangePass rp = { ranges, also, also_data };
   CfmBandLoop loop = { gather_stats, &rp, progress, progress_data, p0,
                        p1 };
   gint s, f;

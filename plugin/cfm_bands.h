@@ -65,14 +65,14 @@ typedef struct
 CfmRanges *cfm_ranges_new (const CfmPlan *plan);
 void       cfm_ranges_free (CfmRanges *ranges);
 
-struct _CfmKeptMaps;
-
-/* The range pass: fills RANGES from every band, and KEPT (or NULL) with
- * the maps (cfm_kept_maps.h). */
+/* The range pass: fills RANGES from every band, and hands each band to
+ * ALSO (with ALSO_DATA) too, where it is not NULL (the maps kept,
+ * cfm_kept_maps.h). */
 gboolean cfm_bands_ranges (const CfmPlan *plan, CfmInput *input,
-                           CfmRanges *ranges, struct _CfmKeptMaps *kept,
-                           CfmProgressFunc progress, gpointer progress_data,
-                           gdouble p0, gdouble p1, GError **error);
+                           CfmRanges *ranges, CfmBandFunc also,
+                           gpointer also_data, CfmProgressFunc progress,
+                           gpointer progress_data, gdouble p0, gdouble p1,
+                           GError **error);
 
 /* The new rows of one map in a band, and what is made of them. */
 typedef struct

@@ -61,9 +61,8 @@ predict (CfmPrediction *p, GError **error)
   CfmPredictions pred = { NULL, NULL };
   gchar *top = NULL;
 
-  if (cfm_bands_ranges (p->plan, input, ranges, NULL, still_wanted, p, 0.0,
-                        1.0,
-                        error)
+  if (cfm_bands_ranges (p->plan, input, ranges, NULL, NULL, still_wanted, p,
+                        0.0, 1.0, error)
       && ranges->logits
       && cfm_predictions_make (p->plan, ranges->logits, ranges->n_logits,
                                &pred, error))

@@ -81,18 +81,21 @@ cfm_kept_maps_free (CfmKeptMaps *kept)
   g_free (kept);
 }
 
-void
+gboolean
 cfm_kept_maps_add (const CfmPlan *plan, const CfmBandMaps *band,
-                   CfmKeptMaps *kept)
+                   gpointer data, GError **error)
 {
+  CfmKeptMaps *kept = data;
   gint w = plan->stages[band->s].map_w, f;
 
+  (void) error;
   if (kept->map[band->s] == NULL)
-    return;
+    return TRUE;
   for (f = 0; f < plan->n_maps; f++)
     memcpy (kept->map[band->s][f] + (gsize) band->map_row0 * w,
             cfm_band_map (plan, band, f),
             (gsize) band->rows * w * sizeof (gfloat));
+  return TRUE;
 }
 
 gboolean

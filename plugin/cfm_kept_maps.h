@@ -20,10 +20,10 @@ typedef struct _CfmKeptMaps CfmKeptMaps;
 CfmKeptMaps *cfm_kept_maps_new (const CfmPlan *plan);
 void         cfm_kept_maps_free (CfmKeptMaps *kept);
 
-/* Keeps BAND's rows of every map (a CfmBandFunc's work, DATA the kept
- * maps). */
-void cfm_kept_maps_add (const CfmPlan *plan, const CfmBandMaps *band,
-                        CfmKeptMaps *kept);
+/* A CfmBandFunc for the range pass: keeps BAND's rows of every map in
+ * KEPT (a CfmKeptMaps). */
+gboolean cfm_kept_maps_add (const CfmPlan *plan, const CfmBandMaps *band,
+                            gpointer kept, GError **error);
 
 /* Hands every kept map to LOOP in bands, stage by stage, as
  * cfm_bands_run would. */

@@ -99,8 +99,9 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
   cfm_report_start (&report);
   if (kept == NULL)
     cfm_input_keep (input);
-  ok = cfm_bands_ranges (plan, input, ranges, kept, sink_progress, sink, 0.0,
-                         RANGES_DONE, error);
+  ok = cfm_bands_ranges (plan, input, ranges,
+                         kept ? cfm_kept_maps_add : NULL, kept,
+                         sink_progress, sink, 0.0, RANGES_DONE, error);
   if (ok && ranges->logits)
     {
       ok = cfm_predictions_make (plan, ranges->logits, ranges->n_logits,
