@@ -32,6 +32,45 @@ blank (const char *text)
   return text == NULL || *text == '\0';
 }
 
+/* MODEL's chain and graph from print(model)'s TEXT.  A chain that
+ * cannot start (MobileNet's features.0 is a block whose forward the chain
+ * does not follow) leaves the graph alone, which runs any node; the
+ * chain's message is the refusal only where the graph cannot be read
+ * either. */
+static CfmStatus
+read_text (const char *text, CfmModel *model, CfmError *err)
+{
+  CfmError chain_err;
+  CfmStatus chain = cfm_network_parse (text, &model->net, &chain_err);
+  CfmStatus status = CFM_OK;
+
+  if (chain == CFM_OK)
+    chain = cfm_network_bind (&model->net, &model->weights, &chain_err);
+  if (chain != CFM_OK)
+    cfm_network_free (&model->net);
+  status = cfm_graph_read_text (text, &model->weights, &model->graph, err);
+  if (status != CFM_OK && chain != CFM_OK)
+    {
+      *err = chain_err;
+      return chain;
+    }
+  return status;
+}
+
+/* The channels MODEL's input has: its chain's first convolution's or,
+ * with no chain, its graph's first convolution's; 0 for none. */
+static int
+input_channels (const CfmModel *model)
+{
+  int c = cfm_network_input_channels (&model->net), i;
+
+  for (i = 0; c == 0 && i < model->graph.n_nodes; i++)
+    if (model->graph.nodes[i].op
+        && model->graph.nodes[i].m.kind == CFM_MODULE_CONV)
+      c = model->graph.nodes[i].m.in_c;
+  return c;
+}
+
 CfmStatus
 cfm_model_read (CfmFile *file, const char *name, const char *network_text,
                 CfmModel *model, CfmError *err)
@@ -59,14 +98,10 @@ cfm_model_read (CfmFile *file, const char *name, const char *network_text,
                                 "prints into \"network\" (or export the "
                                 "model to ONNX)");
       if (status == CFM_OK)
-        status = cfm_network_parse (network_text, &model->net, err);
-      if (status == CFM_OK)
-        status = cfm_network_bind (&model->net, &model->weights, err);
-      if (status == CFM_OK)
-        status = cfm_graph_read_text (network_text, &model->weights,
-                                      &model->graph, err);
+        status = read_text (network_text, model, err);
     }
-  if (status == CFM_OK && cfm_network_input_channels (&model->net) == 0)
+  model->input_channels = input_channels (model);
+  if (status == CFM_OK && model->input_channels == 0)
     status = cfm_error_set (err, CFM_ERR_ARG, "the network has no "
                             "convolution before %s",
                             model->net.ended[0] ? model->net.ended

@@ -24,6 +24,7 @@ typedef struct
   CfmTensorSet graph_weights;   /* an ONNX graph's own (a text's graph
                                    reads WEIGHTS) */
   int          onnx;      /* read from an ONNX graph */
+  int          input_channels;   /* what its first convolution takes */
 } CfmModel;
 
 /* Reads FILE (NAME, its file name, tells an ONNX graph by its extension

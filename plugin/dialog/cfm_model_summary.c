@@ -151,7 +151,7 @@ graph_table (GString *out, const CfmModel *model, const gchar *layer,
   if (cfm_graph_copy (&model->graph, &g, &err) != CFM_OK)
     return;
   /* a node that cannot take its input is marked, the others sized */
-  cfm_graph_shapes (&g, cfm_network_input_channels (&model->net), height,
+  cfm_graph_shapes (&g, model->input_channels, height,
                     width, &err);
   line = g_markup_printf_escaped ("%-2s %-30s %-18s %s\n", "", _("Module"),
                                   _("Type"), _("Output (C x H x W)"));

@@ -89,8 +89,7 @@ cfm_plan_model_free (CfmPlanModel *pm)
 static gboolean
 plan_input (CfmPlan *plan, GError **error)
 {
-  const CfmNetwork *net = &plan->model->model->net;
-  gint want = cfm_network_input_channels (net);
+  gint want = plan->model->model->input_channels;
   CfmError err;
 
   plan->channels = plan->vals.v[CFM_ARG_INPUT].i == CFM_INPUT_RGB ? 3 : 1;

@@ -33,7 +33,8 @@ from test_probe import test_probe_tutorial, test_probe_stride_padding, \
 from test_selection_bank import test_selection_bank
 from test_models import test_model_formats, test_model_layers, \
     test_model_raw_values, test_model_refusals, test_model_nodes, \
-    test_model_predictions, test_model_input_size, test_model_walkthrough
+    test_model_predictions, test_model_input_size, test_model_walkthrough, \
+    test_model_families
 from test_geometry import test_per_stage_and_selection, \
     test_swatches_and_legend, test_two_layers
 from test_transfer import test_transfer_routes
@@ -66,6 +67,7 @@ def run_build(key, g, opts):
                  test_model_raw_values, test_model_refusals,
                  test_model_nodes, test_model_predictions,
                  test_model_input_size, test_model_walkthrough,
+                 test_model_families,
                  test_probe_tutorial, test_probe_stride_padding,
                  test_probe_refusals, test_probe_model, test_probe_node,
                  test_selection_bank):

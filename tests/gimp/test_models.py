@@ -592,3 +592,74 @@ def test_model_walkthrough(g):
         check(name == "CNN Feature Maps (texture_resnet.onnx, layer2): "
               "%s %.1f%%" % (labels[top], 100.0 * probs[part][top]),
               tag + ": the group names the class", "%r" % name)
+
+
+# A node past the first branch of each family of the graph fixtures (their
+# module paths; the U-Net's crop is 84 x 68).
+FAMILY_NODES = [("bottleneck", "layer1"), ("mobilenet_v2", "features.3"),
+                ("mobilenet_v3_small", "features.1"),
+                ("efficientnet_b0", "features.2"),
+                ("densenet", "features.denseblock1"),
+                ("squeezenet", "features.3"), ("regnet_y",
+                                               "trunk_output.block1"),
+                ("shufflenet_v2", "stage2"), ("convnext", "features.1"),
+                ("decoder", "4"), ("unet", "dec1")]
+
+
+def test_model_families(g):
+    """Every family of the graph fixtures (torchvision's branching
+    networks, a decoder, a U-Net): a node past its first branch (a
+    residual block, an inverted residual, a squeeze-excitation block, a
+    dense block's concatenation, a Fire module, a shuffle unit, a ConvNeXt
+    stage, a transposed convolution, a U-Net's decoder stage) from ONNX
+    and, where the family has one, from its state dict with print(model)'s
+    text, inside a selection of the photo, two of its channels at their own
+    size (align off) against PyTorch's module output."""
+    if not check(os.path.exists(os.path.join(GRAPHS, "unet.txt")),
+                 "GIMP %s graph fixtures present" % g.series,
+                 "the core suite makes them in " + GRAPHS):
+        return
+    for family, node in FAMILY_NODES:
+        index = open(os.path.join(GRAPHS, family + ".txt")).read()
+        ref = np.load(graph_refs(family)[node])
+        h, w = ref.shape[1:]
+        # the first two channels that are not constant (a ReLU's may be 0)
+        channels = [c + 1 for c in range(ref.shape[0])
+                    if ref[c].max() > ref[c].min()][:2]
+        kinds = ["onnx"] + (["pth"] if "\ntext " in index else [])
+        rows, cols = (68, 84) if family == "unet" else (67, 83)
+        select = ("(gimp-image-select-rectangle image CHANNEL-OP-REPLACE "
+                  "100 40 %d %d)" % (cols, rows))
+        for kind in kinds:
+            tag = "GIMP %s %s %s (%s)" % (g.series, family, node, kind)
+            names = {"onnx": family + "-opset13.onnx", "pth": family + ".pth",
+                     "txt": family + "-model.txt"}
+            files = {}
+            for k in (("onnx",) if kind == "onnx" else ("pth", "txt")):
+                dst = os.path.join(g.work, "graphs", names[k])
+                os.makedirs(os.path.dirname(g.host(dst)), exist_ok=True)
+                shutil.copy(os.path.join(GRAPHS, names[k]), g.host(dst))
+                files[k] = dst
+            args = ["--set", "filter-bank=model",
+                    "--set", "model-file=" + files[kind],
+                    "--set", "layer=" + node, "--set", "input=rgb",
+                    "--set", "input-normalize=imagenet",
+                    "--set", "filters=%d,%d" % tuple(channels),
+                    "--set", "align=false"]
+            if kind == "pth":
+                args += ["--set", "network=@" + files["txt"]]
+            out = g.work + "/family-%s-%s" % (family, kind)
+            layers = run(g, tag, out, args, PHOTO, select)
+            if layers is None:
+                continue
+            for n in channels:
+                name = "%s map %d" % (node, n)
+                if not check(name in layers and tuple(layers[name][1:])
+                             == (100, 40, w, h), "%s: %s at the selection's "
+                             "corner, %d x %d" % (tag, name, w, h),
+                             str(layers.get(name))):
+                    continue
+                compare("%s: %s = PyTorch" % (tag, name),
+                        np.asarray(Image.open(g.host(os.path.join(
+                            out, "chelsea-maps", name + ".png")))),
+                        expected_codes(ref[n - 1]))

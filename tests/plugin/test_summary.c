@@ -110,10 +110,46 @@ check_chain_table (void)
   cfm_model_free (&model);
 }
 
+/* A state dict whose printed text starts with a block the chain does
+ * not follow (MobileNetV2's features.0, a Conv2dNormActivation): the
+ * model opens on its graph alone, takes 3 channels, and its summary is
+ * the graph's table. */
+static void
+check_graph_only (void)
+{
+  const char *dir = getenv ("CFM_GRAPH_FIXTURES");
+  char pth[512], text_path[512];
+  CfmModel model;
+  CfmError err;
+  gchar *text = NULL, *table;
+
+  dir = dir ? dir : "/var/cache/cnn-feature-maps/graph-fixtures";
+  snprintf (pth, sizeof pth, "%s/mobilenet_v2.pth", dir);
+  snprintf (text_path, sizeof text_path, "%s/mobilenet_v2-model.txt", dir);
+  if (!g_file_get_contents (text_path, &text, NULL, NULL))
+    {
+      CHECK (getenv ("CI") == NULL, "graph fixtures missing in %s", dir);
+      return;
+    }
+  CHECK (cfm_model_open (pth, (size_t) 1 << 30, text, &model, &err)
+         == CFM_OK, "MobileNetV2 from its state dict: %s", err.message);
+  g_free (text);
+  CHECK (model.net.n == 0 && model.input_channels == 3,
+         "no chain, the graph's 3 input channels: %d modules, %d",
+         model.net.n, model.input_channels);
+  table = cfm_model_summary (&model, "features.3", 83, 67);
+  CHECK (row_has (row_of (table, "features.3"), "&gt;")
+         && row_has (row_of (table, "features.3"), "x 17 x 21"),
+         "features.3 marked, its size: %s", table);
+  g_free (table);
+  cfm_model_free (&model);
+}
+
 int
 main (void)
 {
   check_chain_table ();
   check_graph_table ();
+  check_graph_only ();
   return test_finish ("summary");
 }
