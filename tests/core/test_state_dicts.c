@@ -111,10 +111,18 @@ check_file (const char *dir, const char *name, const char *file,
     {
       const CfmNetwork *net = &model.net;
 
-      printf ("%s: %zu tensors read; %d modules, %s to %s%s%s\n", file,
-              n_tensors, net->n, net->modules[0].name,
-              net->modules[net->n - 1].name, net->ended[0] ? ": " : "",
-              net->ended);
+      /* a text whose first module the chain cannot take opens on its
+       * graph alone */
+      CHECK (net->n > 0 || model.graph.n_nodes > 0, "%s: neither a chain "
+             "nor a graph", file);
+      if (net->n > 0)
+        printf ("%s: %zu tensors read; %d modules, %s to %s%s%s\n", file,
+                n_tensors, net->n, net->modules[0].name,
+                net->modules[net->n - 1].name, net->ended[0] ? ": " : "",
+                net->ended);
+      else
+        printf ("%s: %zu tensors read; no chain (%s), a graph of %d "
+                "nodes\n", file, n_tensors, net->ended, model.graph.n_nodes);
       cfm_model_free (&model);
     }
   else
