@@ -132,8 +132,8 @@ cfm_plan_load_patch (const CfmArgValues *vals, const CfmSource *source,
   /* The patch read as the network's input, through a plan of its size. */
   reader.vals = *vals;
   reader.channels = vals->v[CFM_ARG_INPUT].i == CFM_INPUT_RGB ? 3 : 1;
-  reader.width = patch->width;
-  reader.height = patch->height;
+  reader.width = reader.source_width = patch->width;
+  reader.height = reader.source_height = patch->height;
   part.area = *patch;
   n = (gsize) reader.channels * patch->width * patch->height;
   k = g_new (gfloat, n + 1);
