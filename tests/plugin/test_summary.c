@@ -45,26 +45,40 @@ row_has (const char *row, const char *text)
   return at && (end == NULL || at < end);
 }
 
-static void
-check_graph_table (void)
+/* The graph fixture FAMILY's model from its state dict and print(model)
+ * text, into MODEL; FALSE (a failure under CI) where the fixtures are
+ * missing. */
+static gboolean
+open_graph_fixture (const char *family, CfmModel *model)
 {
   const char *dir = getenv ("CFM_GRAPH_FIXTURES");
   char pth[512], text_path[512];
-  CfmModel model;
   CfmError err;
-  gchar *text = NULL, *table;
+  gchar *text = NULL;
+  gboolean ok;
 
   dir = dir ? dir : "/var/cache/cnn-feature-maps/graph-fixtures";
-  snprintf (pth, sizeof pth, "%s/resnet18.pth", dir);
-  snprintf (text_path, sizeof text_path, "%s/resnet18-model.txt", dir);
+  snprintf (pth, sizeof pth, "%s/%s.pth", dir, family);
+  snprintf (text_path, sizeof text_path, "%s/%s-model.txt", dir, family);
   if (!g_file_get_contents (text_path, &text, NULL, NULL))
     {
       CHECK (getenv ("CI") == NULL, "graph fixtures missing in %s", dir);
-      return;
+      return FALSE;
     }
-  CHECK (cfm_model_open (pth, (size_t) 1 << 30, text, &model, &err)
-         == CFM_OK, "%s", err.message);
+  ok = cfm_model_open (pth, (size_t) 1 << 30, text, model, &err) == CFM_OK;
+  CHECK (ok, "%s from its state dict: %s", family, err.message);
   g_free (text);
+  return ok;
+}
+
+static void
+check_graph_table (void)
+{
+  CfmModel model;
+  gchar *table;
+
+  if (!open_graph_fixture ("resnet18", &model))
+    return;
   table = cfm_model_summary (&model, "layer1.0", 83, 67);
   CHECK (row_of (table, "conv1") && row_has (row_of (table, "conv1"),
                                              "64 x 34 x 42"),
@@ -117,23 +131,11 @@ check_chain_table (void)
 static void
 check_graph_only (void)
 {
-  const char *dir = getenv ("CFM_GRAPH_FIXTURES");
-  char pth[512], text_path[512];
   CfmModel model;
-  CfmError err;
-  gchar *text = NULL, *table;
+  gchar *table;
 
-  dir = dir ? dir : "/var/cache/cnn-feature-maps/graph-fixtures";
-  snprintf (pth, sizeof pth, "%s/mobilenet_v2.pth", dir);
-  snprintf (text_path, sizeof text_path, "%s/mobilenet_v2-model.txt", dir);
-  if (!g_file_get_contents (text_path, &text, NULL, NULL))
-    {
-      CHECK (getenv ("CI") == NULL, "graph fixtures missing in %s", dir);
-      return;
-    }
-  CHECK (cfm_model_open (pth, (size_t) 1 << 30, text, &model, &err)
-         == CFM_OK, "MobileNetV2 from its state dict: %s", err.message);
-  g_free (text);
+  if (!open_graph_fixture ("mobilenet_v2", &model))
+    return;
   CHECK (model.net.n == 0 && model.input_channels == 3,
          "no chain, the graph's 3 input channels: %d modules, %d",
          model.net.n, model.input_channels);
