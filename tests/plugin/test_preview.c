@@ -16,31 +16,15 @@
 #include <time.h>
 
 #include "test_util.h"
+#include "plugin_util.h"
 #include "cfm_args.h"
 #include "cfm_dialog.h"
-#include "cfm_dialog_predict.h"
 #include "cfm_preview.h"
 #include "cfm_tensors.h"
 
 #define BG 64   /* what the preview shows where no map pixel lies */
 
 static CfmArray photo, maps[3];   /* conv, relu, pool: (4, h, w) */
-
-static GeglBuffer *
-photo_buffer (void)
-{
-  size_t h = photo.shape[0], w = photo.shape[1], i;
-  GeglRectangle r = { 0, 0, (gint) w, (gint) h };
-  GeglBuffer *buf = gegl_buffer_new (&r, babl_format ("R'G'B' u8"));
-  guchar *px = g_malloc (h * w * 3);
-
-  for (i = 0; i < h * w * 3; i++)
-    px[i] = (guchar) photo.data[i];
-  gegl_buffer_set (buf, &r, 0, babl_format ("R'G'B' u8"), px,
-                   GEGL_AUTO_ROWSTRIDE);
-  g_free (px);
-  return buf;
-}
 
 /* The map pixel index under input pixel X (relative to the run's area):
  * the tutorial's 4x4 kernels give conv pixel j the inputs j .. j+3, centred
@@ -191,20 +175,6 @@ pixels_off (const guchar *rgb, gint vw, gint vh, const gfloat *plane,
   return bad;
 }
 
-/* VALS for the layer LAYER of the RGB, ImageNet-normalised model FILE
- * with its print(model) TEXT. */
-static void
-set_model (CfmArgValues *vals, const gchar *file, const gchar *text,
-           const gchar *layer)
-{
-  cfm_args_set_from_string (vals, "filter-bank", "model", NULL);
-  cfm_args_set_from_string (vals, "model-file", file, NULL);
-  cfm_args_set_from_string (vals, "network", text, NULL);
-  cfm_args_set_from_string (vals, "layer", layer, NULL);
-  cfm_args_set_from_string (vals, "input", "rgb", NULL);
-  cfm_args_set_from_string (vals, "input-normalize", "imagenet", NULL);
-}
-
 /* A trained model's preview: vgg_bn's block of 3 on the photo's top-left
  * 96 x 72 pixels (the fixture's input) against the output of MODULE that
  * PyTorch's hooks recorded.  Module 5 (the ReLU) steps one input pixel a
@@ -314,113 +284,6 @@ out:
   g_free (pth);
   g_free (txt);
   g_free (ref);
-}
-
-/* The top class of the softmax in the graph fixture NAME (a .npy), and
- * its probability; -1 when it cannot be read. */
-static gint
-fixture_top_class (const gchar *dir, const gchar *name, gdouble *prob)
-{
-  gchar *path = g_build_filename (dir, name, NULL);
-  CfmArray probs = { 0 };
-  void *data = NULL;
-  size_t len;
-  CfmError err;
-  gint top = -1;
-  gsize k;
-
-  if (cfm_file_read (path, (size_t) 1 << 20, &data, &len, &err) == CFM_OK
-      && cfm_npy_parse (data, len, (size_t) 1 << 20, &probs, &err) == CFM_OK)
-    for (k = 0; k < probs.shape[0]; k++)
-      if (top < 0 || probs.data[k] > probs.data[top])
-        top = (gint) k;
-  if (top >= 0)
-    *prob = probs.data[top];
-  cfm_array_free (&probs);
-  free (data);
-  g_free (path);
-  return top;
-}
-
-/* The dialog's prediction for VALS on AREA, waited for; NULL when there
- * is none to make. */
-static gchar *
-dialog_prediction (const CfmArgValues *vals, GeglBuffer *buf,
-                   const GeglRectangle *area)
-{
-  CfmDialogState st;
-  CfmPrediction *p;
-  gchar *text = NULL;
-  gint waited;
-
-  cfm_dialog_init (&st, area, TRUE);
-  cfm_dialog_set_drawable (&st, buf, gegl_buffer_get_width (buf),
-                           gegl_buffer_get_height (buf));
-  cfm_dialog_set_values (&st, vals);
-  p = cfm_prediction_start (&st);
-  for (waited = 0; p && !cfm_prediction_done (p, &text) && waited < 60000;
-       waited += 10)
-    g_usleep (10000);
-  cfm_prediction_cancel (p);
-  cfm_dialog_clear (&st);
-  return text;
-}
-
-/* The dialog's prediction before OK: ResNet-18's top class and its
- * probability as PyTorch's softmax gives them, at the selection's own
- * size and resized ("input-size"); none for a filter bank; a prediction
- * abandoned as it starts is let go cleanly. */
-static void
-check_dialog_prediction (GeglBuffer *buf)
-{
-  static const GeglRectangle area = { 100, 40, 83, 67 };
-  const gchar *dir = g_getenv ("CFM_GRAPH_FIXTURES");
-  static const struct { const gchar *size, *probs; } cases[] = {
-    { "0", "resnet18-probs.npy" }, { "48", "resnet18-resized-probs.npy" }
-  };
-  gchar *pth, *txt, *text = NULL, *got, *want;
-  CfmArgValues vals;
-  CfmDialogState st;
-  gdouble prob = 0;
-  gsize i;
-
-  dir = dir ? dir : "/var/cache/cnn-feature-maps/graph-fixtures";
-  pth = g_build_filename (dir, "resnet18.pth", NULL);
-  txt = g_build_filename (dir, "resnet18-model.txt", NULL);
-  cfm_args_init (&vals);
-  got = dialog_prediction (&vals, buf, &area);
-  CHECK (got == NULL, "a filter bank has no prediction: %s", got);
-  g_free (got);
-  if (!g_file_get_contents (txt, &text, NULL, NULL))
-    {
-      CHECK (g_getenv ("CI") == NULL, "graph fixtures missing in %s", dir);
-      goto out;
-    }
-  set_model (&vals, pth, text, "layer1.0");
-  for (i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      gint top = fixture_top_class (dir, cases[i].probs, &prob);
-
-      cfm_args_set_from_string (&vals, "input-size", cases[i].size, NULL);
-      got = dialog_prediction (&vals, buf, &area);
-      want = g_strdup_printf (": class %d %.1f%%", top, 100.0 * prob);
-      CHECK (top >= 0 && got && strstr (got, want),
-             "the dialog's prediction at input size %s: %s (want %s)",
-             cases[i].size, got ? got : "none", want);
-      g_free (got);
-      g_free (want);
-    }
-  cfm_dialog_init (&st, &area, TRUE);
-  cfm_dialog_set_drawable (&st, buf, gegl_buffer_get_width (buf),
-                           gegl_buffer_get_height (buf));
-  cfm_dialog_set_values (&st, &vals);
-  cfm_prediction_cancel (cfm_prediction_start (&st));
-  cfm_dialog_clear (&st);
-out:
-  cfm_args_clear (&vals);
-  g_free (text);
-  g_free (pth);
-  g_free (txt);
 }
 
 /* The dialog's summary of a model: the table of modules with their
@@ -538,7 +401,7 @@ main (int argc, char **argv)
   load_fixture ("photo_rgb.npy", &photo);
   for (s = 0; s < 3; s++)
     load_fixture (names[s], &maps[s]);
-  buf = photo_buffer ();
+  buf = photo_buffer (&photo);
   h = (gint) photo.shape[0];
   w = (gint) photo.shape[1];
   whole = (GeglRectangle) { 0, 0, w, h };
@@ -581,7 +444,6 @@ main (int argc, char **argv)
   check_model_summary ();
   check_model_kept ();
   check_node_preview (buf);
-  check_dialog_prediction (buf);
 
   /* Refusals: a filter the bank lacks, bad settings; dark gray drawn. */
   view = (GeglRectangle) { 0, 0, 16, 16 };

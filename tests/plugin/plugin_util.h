@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* plugin_util.h: what the plug-in tests share: the sample photo as a GEGL
+ * buffer, and a model's arguments. */
+#ifndef PLUGIN_UTIL_H
+#define PLUGIN_UTIL_H
+
+#include <gegl.h>
+
+#include "cfm_args.h"
+#include "test_util.h"
+
+/* PHOTO (rows x columns x 3 codes) as an 8-bit RGB buffer. */
+GeglBuffer *photo_buffer (const CfmArray *photo);
+
+/* VALS for the layer LAYER of the RGB, ImageNet-normalised model FILE
+ * with its print(model) TEXT. */
+void set_model (CfmArgValues *vals, const gchar *file, const gchar *text,
+                const gchar *layer);
+
+#endif
