@@ -24,6 +24,15 @@ PASSED=0 FAILED=0 SKIPPED=0
 
 bash tests/setup-deps.sh || echo "dependency set-up failed"
 
+# The GIMP 3 roots are mostly downloads: both are made (or checked) while
+# the core builds and runs; their suites wait for them.
+if [ "$(id -u)" = 0 ]; then
+  bash tests/gimp/make-gimp3-root.sh "${CFM_GIMP3_ROOT:-/var/cache/cnn-feature-maps/trixie-gimp3}" \
+    trixie >"$LOG/gimp3-root-early.log" 2>&1 &
+  bash tests/gimp/make-gimp3-root.sh "${CFM_GIMP32_ROOT:-/var/cache/cnn-feature-maps/sid-gimp32}" \
+    sid >"$LOG/gimp3.2-root-early.log" 2>&1 &
+fi
+
 fail_step () { FAILED=$((FAILED + 1)); echo "   $1: FAILED (see $2)"; }
 skip_step () {
   if [ "${CI:-}" = true ]; then
@@ -52,12 +61,21 @@ build () {   # $1 build dir, $2 label, rest: meson options
     && ninja -C "$dir" >"$LOG/$label-build.log" 2>&1
 }
 
-suite () {   # $1 build dir, $2 suite, $3 label
-  local dir=$1 name=$2 label=$3 rc
+# Runs meson suite $2 of build $1 into $LOG/$3.log, its exit status in
+# $LOG/$3.rc; the rest are meson test options.  Suites started side by side
+# take --no-rebuild and their own --logbase.
+run_suite () {
+  local dir=$1 name=$2 label=$3; shift 3
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C "$dir" --suite "$name" --print-errorlogs --verbose \
+    meson test -C "$dir" --suite "$name" --print-errorlogs --verbose "$@" \
     >"$LOG/$label.log" 2>&1
-  rc=$?
+  echo $? >"$LOG/$label.rc"
+}
+
+# Adds the result of a suite run_suite ran (label $1) to the totals.
+tally_suite () {
+  local label=$1 rc
+  rc=$(cat "$LOG/$label.rc" 2>/dev/null || echo 1)
   if grep -qE "^ *[0-9]+/[0-9]+ .* SKIP" "$LOG/$label.log"; then
     skip_step "$label" "$(grep -m1 '^cannot' "$LOG/$label.log" || echo 'see the log')"
     return
@@ -66,6 +84,27 @@ suite () {   # $1 build dir, $2 suite, $3 label
   [ $rc = 0 ] || grep -q ' [1-9][0-9]* failed' "$LOG/$label.log" \
     || fail_step "$label" "$LOG/$label.log"
   grep -a "^not ok" "$LOG/$label.log" | head -20
+}
+
+suite () {   # $1 build dir, $2 suite, $3 label
+  run_suite "$1" "$2" "$3"
+  tally_suite "$3"
+}
+
+# The core's valgrind pass over each test program; its totals in
+# $LOG/valgrind.log.
+run_valgrind () {
+  local vpass=0 vfail=0 t
+  for t in $(find build/tests/core -maxdepth 1 -type f -executable -name 'test_*' | sort); do
+    if CFM_FIXTURES=$SRC/tests/fixtures valgrind -q --error-exitcode=9 \
+         --leak-check=full --errors-for-leak-kinds=definite,indirect \
+         "$t" >"$LOG/valgrind-$(basename "$t").log" 2>&1; then
+      vpass=$((vpass + 1))
+    else
+      vfail=$((vfail + 1)); echo "   $(basename "$t") under valgrind: see $LOG/valgrind-$(basename "$t").log"
+    fi
+  done
+  echo "$vpass passed, $vfail failed"
 }
 
 echo "== building (GIMP 2.10 plug-in where its SDK is installed)"
@@ -84,26 +123,24 @@ else
   fail_step "ASan build" "$LOG/asan-build.log"
 fi
 
-echo "== core under valgrind"
+# Valgrind runs one test program at a time on one processor, the fuzzers
+# for a fixed time each: side by side they take the time of the longer.
+echo "== core under valgrind, and fuzz (${CFM_FUZZ_SECONDS:-30} s per target)"
 if command -v valgrind >/dev/null; then
-  vpass=0 vfail=0
-  for t in $(find build/tests/core -maxdepth 1 -type f -executable -name 'test_*' | sort); do
-    if CFM_FIXTURES=$SRC/tests/fixtures valgrind -q --error-exitcode=9 \
-         --leak-check=full --errors-for-leak-kinds=definite,indirect \
-         "$t" >"$LOG/valgrind-$(basename "$t").log" 2>&1; then
-      vpass=$((vpass + 1))
-    else
-      vfail=$((vfail + 1)); echo "   $(basename "$t") under valgrind: see $LOG/valgrind-$(basename "$t").log"
-    fi
-  done
-  PASSED=$((PASSED + vpass)); FAILED=$((FAILED + vfail))
-  echo "   valgrind (errors and leaks, each test program): $vpass passed, $vfail failed"
+  run_valgrind >"$LOG/valgrind.log" 2>&1 &
+  valgrind_job=$!
+else
+  valgrind_job=""
+fi
+run_suite build fuzz fuzz
+if [ -n "$valgrind_job" ]; then
+  wait "$valgrind_job"
+  grep -a "under valgrind: see" "$LOG/valgrind.log"
+  count "$LOG/valgrind.log" "valgrind (errors and leaks, each test program)"
 else
   skip_step "valgrind" "valgrind is not installed"
 fi
-
-echo "== fuzz (${CFM_FUZZ_SECONDS:-30} s per target)"
-suite build fuzz fuzz
+tally_suite fuzz
 echo "== plugin"
 if [ -x build/plugin/cnn-feature-maps ]; then
   suite build plugin plugin
@@ -119,10 +156,13 @@ fi
 echo "== gimp2"
 if [ -x build/plugin/cnn-feature-maps ]; then
   suite build gimp2 gimp2
-  echo "== gimp3"
-  suite build gimp3 gimp3
-  echo "== gimp32"
-  suite build gimp32 gimp32
+  # Each runs in its own root, against the layers gimp2 kept.
+  echo "== gimp3 and gimp32, side by side"
+  run_suite build gimp3 gimp3 --no-rebuild --logbase gimp3 &
+  run_suite build gimp32 gimp32 --no-rebuild --logbase gimp32
+  wait
+  tally_suite gimp3
+  tally_suite gimp32
 else
   skip_step "gimp2 and gimp3" "no GIMP plug-in SDK is installed"
 fi

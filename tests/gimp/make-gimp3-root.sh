@@ -20,14 +20,23 @@ pkg-config gettext python3 xvfb xauth locales fonts-wqy-microhei"
 
 # The marker holds the package list, so a root made with an older list is
 # brought up to date instead of rebuilt.
-if [ -f "$ROOT/.cfm-ready" ] && [ "$(cat "$ROOT/.cfm-ready")" = "$PACKAGES" ]; then
-  echo "GIMP 3 root ($SUITE) ready at $ROOT"
-  exit 0
-fi
+exit_when_ready () {
+  if [ -f "$ROOT/.cfm-ready" ] && [ "$(cat "$ROOT/.cfm-ready")" = "$PACKAGES" ]; then
+    echo "GIMP 3 root ($SUITE) ready at $ROOT"
+    exit 0
+  fi
+}
+exit_when_ready
 if [ "$(id -u)" != 0 ]; then
   echo "making the GIMP 3 root needs root" >&2
   exit 1
 fi
+# One maker at a time per root: the test runner starts both roots early,
+# and a suite may ask for its root while that is still under way.
+mkdir -p "$(dirname "$ROOT")"
+exec 9>"$ROOT.lock"
+flock 9
+exit_when_ready
 command -v debootstrap >/dev/null || {
   apt-get install -y --no-install-recommends debootstrap >/dev/null
 }
