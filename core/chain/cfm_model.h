@@ -44,15 +44,6 @@ CfmStatus cfm_model_open (const char *path, size_t max_bytes,
 
 void cfm_model_free (CfmModel *model);
 
-/* The stages of a block, as the plug-in shows them. */
-typedef enum
-{
-  CFM_BLOCK_CONV,
-  CFM_BLOCK_ACTIVATION,
-  CFM_BLOCK_POOL,
-  CFM_BLOCK_STAGES
-} CfmBlockStage;
-
 /* A Conv2d and the modules after it up to the next Conv2d. */
 typedef struct
 {

@@ -176,6 +176,46 @@ int cfm_graph_find_node (const CfmGraph *g, const char *name);
  * else its node name (unique within G). */
 const char *cfm_graph_node_label (const CfmGraph *g, int node);
 
+/* The stages of a convolution's block, as the plug-in shows them. */
+typedef enum
+{
+  CFM_BLOCK_CONV,
+  CFM_BLOCK_ACTIVATION,
+  CFM_BLOCK_POOL,
+  CFM_BLOCK_STAGES
+} CfmBlockStage;
+
+#define CFM_GRAPH_BLOCK_MAX 16
+
+/* A convolution and the nodes after it while its maps take one path, each
+ * value read by the next alone: BatchNorms, activations, windowed
+ * poolings, Dropouts (a chain's Conv2d block, and a residual block's
+ * first convolution with its BatchNorm and ReLU). */
+typedef struct
+{
+  int stage[CFM_BLOCK_STAGES];     /* each stage's node, or -1: the
+                                      convolution, the first activation
+                                      after it, the first pooling */
+  int nodes[CFM_GRAPH_BLOCK_MAX];  /* the block's nodes in order */
+  int n;
+} CfmGraphBlock;
+
+/* The block NODE lies in (NODE a convolution or a node of its block):
+ * 1, or 0 when NODE is in no convolution's block. */
+int cfm_graph_block (const CfmGraph *g, int node, CfmGraphBlock *block);
+
+/* The block of NODE, which LAYER chose (cfm_graph_layer), when LAYER names
+ * NODE itself; 0 when LAYER names a module that holds NODE as its last
+ * (a block whose output NODE computes: its output is what is shown). */
+int cfm_graph_layer_block (const CfmGraph *g, const char *layer, int node,
+                           CfmGraphBlock *block);
+
+/* The node a layer name chooses: LAYER as cfm_graph_find_node finds it,
+ * NULL or "" the first convolution; an unknown name gets a message that
+ * lists the names there are. */
+CfmStatus cfm_graph_layer (const CfmGraph *g, const char *layer, int *node,
+                           CfmError *err);
+
 /* Sizes every value for an input of C x H x W.  A node whose inputs it
  * cannot take, or whose output's size overflows or passes
  * CFM_GRAPH_MAX_VALUE_BYTES, is marked so (why names it) and left

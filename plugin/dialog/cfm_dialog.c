@@ -283,29 +283,30 @@ static gchar *
 block_text (const CfmPlan *plan)
 {
   const CfmPlanModel *pm = plan->model;
-  const CfmNetwork *net = &pm->model->net;
-  const CfmModule *conv;
+  const CfmGraph *g = &plan->graph;
+  gint conv = pm->block.stage[CFM_BLOCK_CONV];
   GString *maps;
   gchar *text;
   gint s;
 
   if (pm->node >= 0)
     return g_strdup_printf (_("Node %s: %d of %d channels, maps %d x %d"),
-                            cfm_graph_node_label (&plan->graph, pm->node),
+                            cfm_graph_node_label (g, pm->node),
                             plan->n_maps,
-                            plan->graph.values[plan->value[CFM_STAGE_CONV]].c,
+                            g->values[plan->value[CFM_STAGE_CONV]].c,
                             plan->stages[CFM_STAGE_CONV].map_w,
                             plan->stages[CFM_STAGE_CONV].map_h);
-  conv = &net->modules[pm->block.first];
   maps = g_string_new (NULL);
   for (s = 0; s < CFM_N_STAGES; s++)
-    if (pm->module[s] >= 0)
+    if (pm->stage_node[s] >= 0)
       g_string_append_printf (maps, "%s%s: %d x %d", maps->len ? ", " : "",
-                              net->modules[pm->module[s]].name,
+                              cfm_graph_node_label (g, pm->stage_node[s]),
                               plan->stages[s].map_w, plan->stages[s].map_h);
   text = g_strdup_printf (_("Block %s .. %s: %d of %d channels, maps %s"),
-                          conv->name, net->modules[pm->block.last].name,
-                          plan->n_maps, conv->out_c, maps->str);
+                          cfm_graph_node_label (g, conv),
+                          cfm_graph_node_label (g, pm->block.nodes
+                                                       [pm->block.n - 1]),
+                          plan->n_maps, g->nodes[conv].m.out_c, maps->str);
   g_string_free (maps, TRUE);
   return text;
 }

@@ -95,44 +95,27 @@ preview_crop (const CfmArgValues *vals, const GeglRectangle *area,
   return crop_around (area, view, margin, grid, grid);
 }
 
-/* The same for a node past a model's chain: a margin of its receptive
- * field, the grid of its total stride (a whole number: the preview's plan
- * is aligned); the whole area for a node after a global step (a
- * squeeze-excitation gate reads every pixel). */
+/* The same for a model's layer: a margin of the receptive field of its
+ * last node (the block's last, or the node shown), the grid of its total
+ * stride (a whole number: the preview's plan is aligned); the whole area
+ * for a node after a global step (a squeeze-excitation gate reads every
+ * pixel). */
 static GeglRectangle
-node_crop (const CfmPlan *plan, const GeglRectangle *area,
-           const GeglRectangle *view)
+model_crop (const CfmPlan *plan, const GeglRectangle *area,
+            const GeglRectangle *view)
 {
+  const CfmPlanModel *pm = plan->model;
+  gint last = pm->node >= 0 ? pm->node : pm->block.nodes[pm->block.n - 1];
   CfmGraphGeometry geo;
   gint grid;
 
-  if (cfm_graph_geometry (&plan->graph, plan->model->node, &geo, NULL)
-      != CFM_OK || geo.global)
+  if (cfm_graph_geometry (&plan->graph, last, &geo, NULL) != CFM_OK
+      || geo.global)
     return (GeglRectangle) { 0, 0, area->width, area->height };
   grid = (gint) MAX (geo.stride_num[1], 1);
   return crop_around (area, view,
                       (gint) ceil (MAX (geo.field[0], geo.field[1]))
                       + 2 * grid, grid, grid);
-}
-
-/* The same for a model's block: a margin of its last module's receptive
- * field, the grid of its total stride. */
-static GeglRectangle
-model_crop (const CfmPlan *plan, const GeglRectangle *area,
-            const GeglRectangle *view)
-{
-  const CfmNetwork *net = &plan->model->model->net;
-  gint last = plan->model->block.last, field[2], stride[2];
-  gdouble centre[2];
-
-  if (plan->model->node >= 0)
-    return node_crop (plan, area, view);
-  cfm_network_field (net, last, field, NULL);
-  cfm_network_geometry (net, last, stride, centre);
-  return crop_around (area, view,
-                      MAX (field[0], field[1]) + 2 * MAX (stride[0],
-                                                          stride[1]),
-                      stride[1], stride[0]);
 }
 
 /* VALS as the preview runs them: only the previewed filter (every shown

@@ -8,19 +8,19 @@
 
 #include "cfm_names.h"
 
-/* The module of a model plan's STAGE. */
+/* The module of a model plan's STAGE: its node's label in the graph. */
 static const gchar *
 module_name (const CfmPlan *plan, CfmStage stage)
 {
   const CfmPlanModel *pm = plan->model;
-  gint m = pm->module[stage] >= 0 ? pm->module[stage]
-                                  : pm->block.module[stage];
+  gint n = pm->stage_node[stage] >= 0 ? pm->stage_node[stage]
+                                      : pm->block.stage[stage];
 
   if (pm->node >= 0)   /* named as the user named it: a module path
                           names the node that computes its output, whose
                           own may be deeper (layer1.0's is its relu_1) */
     return stage == CFM_STAGE_CONV ? plan->vals.v[CFM_ARG_LAYER].s : "";
-  return m >= 0 ? pm->model->net.modules[m].name : "";
+  return n >= 0 ? cfm_graph_node_label (&plan->graph, n) : "";
 }
 
 const gchar *

@@ -272,28 +272,23 @@ crop_output (gpointer data, gint value, const gfloat *rows, gsize plane,
   return CFM_OK;
 }
 
-/* MODULE's output channel CHANNEL over the crop CROP of the area (its
+/* NODE's output channel CHANNEL over the crop CROP of the area (its
  * corner on the grid of the block's total stride), into C: the model's
  * graph sized for the crop. */
 static gboolean
-module_map (Probe *p, const GeglRectangle *crop, gint module, gint channel,
-            Crop *c, GError **error)
+node_map (Probe *p, const GeglRectangle *crop, gint node, gint channel,
+          Crop *c, GError **error)
 {
-  const CfmModel *model = p->plan->model->model;
   CfmGraph g;
   CfmError err;
   CfmStatus status;
-  gint node, value;
+  gint value;
 
   *c = (Crop) { p, crop->x, crop->y, crop->width, channel, NULL, 0, 0 };
-  status = cfm_graph_copy (&model->graph, &g, &err);
+  status = cfm_graph_copy (&p->plan->model->model->graph, &g, &err);
   if (status == CFM_OK)
     status = cfm_graph_shapes (&g, p->plan->channels, crop->height,
                                crop->width, &err);
-  node = cfm_graph_find_node (&g, model->net.modules[module].name);
-  if (status == CFM_OK && node < 0)
-    status = cfm_error_set (&err, CFM_ERR_ARG, "%s: not in the graph",
-                            model->net.modules[module].name);
   if (status == CFM_OK)
     {
       value = g.nodes[node].outputs[0];
@@ -308,31 +303,47 @@ module_map (Probe *p, const GeglRectangle *crop, gint module, gint channel,
   return FALSE;
 }
 
-/* Module M's value at its map pixel I, J from its map C over CROP. */
-static gfloat
-map_value (const Probe *p, const Crop *c, const GeglRectangle *crop, gint m,
-           gint i, gint j)
+/* NODE's total stride (rows, columns) and receptive field over the
+ * input: its size and where pixel 0's starts. */
+static void
+node_grid (const Probe *p, gint node, gint stride[2], gint size[2],
+           gint start[2])
 {
-  gint stride[2];
-  gdouble centre[2];
+  CfmGraphGeometry geo;
+  gint a;
 
-  cfm_network_geometry (&p->plan->model->model->net, m, stride, centre);
+  if (cfm_graph_geometry (&p->plan->graph, node, &geo, NULL) != CFM_OK)
+    memset (&geo, 0, sizeof geo);
+  for (a = 0; a < 2; a++)
+    {
+      stride[a] = (gint) MAX (geo.stride_num[a], 1);
+      size[a] = (gint) geo.field[a];
+      start[a] = (gint) floor (geo.centre[a] - (geo.field[a] - 1) / 2.0);
+    }
+}
+
+/* NODE's value at its map pixel I, J from its map C over CROP. */
+static gfloat
+map_value (const Probe *p, const Crop *c, const GeglRectangle *crop,
+           gint node, gint i, gint j)
+{
+  gint stride[2], size[2], start[2];
+
+  node_grid (p, node, stride, size, start);
   return c->out[(gsize) (i - crop->y / stride[0]) * c->out_w
                 + (j - crop->x / stride[1])];
 }
 
-/* The crop of the area around FIELD (area coordinates) that gives module
- * LAST's pixels there their whole-image values. */
+/* The crop of the area around FIELD (area coordinates) that gives the
+ * block's last node's pixels there their whole-image values. */
 static GeglRectangle
 model_crop (const Probe *p, const GeglRectangle *field)
 {
-  const CfmNetwork *net = &p->plan->model->model->net;
-  gint last = p->plan->model->block.last, size[2], stride[2];
-  gdouble centre[2];
+  const CfmGraphBlock *block = &p->plan->model->block;
+  gint size[2], stride[2], start[2];
   gint margin, x0, y0, x1, y1;
 
-  cfm_network_field (net, last, size, NULL);
-  cfm_network_geometry (net, last, stride, centre);
+  node_grid (p, block->nodes[block->n - 1], stride, size, start);
   margin = MAX (size[0], size[1]) + 2 * MAX (stride[0], stride[1]);
   x0 = MAX (0, field->x - margin);
   y0 = MAX (0, field->y - margin);
@@ -343,22 +354,22 @@ model_crop (const Probe *p, const GeglRectangle *field)
   return (GeglRectangle) { x0, y0, x1 - x0, y1 - y0 };
 }
 
-/* Pooling module P's window at its pixel I, J over the map C of the
- * module before it: every value in it and the largest. */
+/* Pooling node PN's window at its pixel I, J over the map C of the node
+ * before it (BEFORE): every value in it and the largest. */
 static void
-explain_window (Probe *p, const Crop *c, const GeglRectangle *crop, gint pm,
-                gint i, gint j)
+explain_window (Probe *p, const Crop *c, const GeglRectangle *crop, gint pn,
+                gint before, gint i, gint j)
 {
-  const CfmModule *pool = &p->plan->model->model->net.modules[pm];
-  gint stride[2], a, b;
-  gdouble centre[2], best = -G_MAXDOUBLE;
+  const CfmGraph *g = &p->plan->graph;
+  const CfmModule *pool = &g->nodes[pn].m;
+  gint stride[2], size[2], start[2], a, b;
+  gdouble best = -G_MAXDOUBLE;
 
-  cfm_network_geometry (&p->plan->model->model->net, pm - 1, stride,
-                        centre);
+  node_grid (p, before, stride, size, start);
   g_string_append_printf (p->text, _("%s (%s %dx%d/%d) window over %s:\n"),
-                          pool->name, pool->type, pool->k[0], pool->k[1],
-                          pool->stride[0],
-                          p->plan->model->model->net.modules[pm - 1].name);
+                          cfm_graph_node_label (g, pn), g->nodes[pn].type,
+                          pool->k[0], pool->k[1], pool->stride[0],
+                          cfm_graph_node_label (g, before));
   for (a = 0; a < pool->k[0]; a++)
     {
       for (b = 0; b < pool->k[1]; b++)
@@ -383,40 +394,45 @@ explain_window (Probe *p, const Crop *c, const GeglRectangle *crop, gint pm,
     g_string_append_printf (p->text, _("the largest: %.6g\n"), best);
 }
 
-/* The values of the block's modules up to M at the pixel's place: those
- * on M's grid (the convolution, its BatchNorm and activation) at the
- * pixel, and a pooling's window over the module before it. */
+/* The values of the block's nodes up to the stage's node M at the
+ * pixel's place: those on M's grid (the convolution, its BatchNorm and
+ * activation) at the pixel, and a pooling's window over the node before
+ * it. */
 static gboolean
-explain_chain (Probe *p, const GeglRectangle *crop, gint m, gint f, gint i,
+explain_block (Probe *p, const GeglRectangle *crop, gint m, gint f, gint i,
                gint j, gdouble *value, GError **error)
 {
-  const CfmPlanModel *pm = p->plan->model;
-  const CfmNetwork *net = &pm->model->net;
-  gint channel = p->plan->numbers[f] - 1, k, sm[2], sk[2];
-  gdouble centre[2];
+  const CfmGraphBlock *block = &p->plan->model->block;
+  const CfmGraph *g = &p->plan->graph;
+  gint channel = p->plan->channel[f], k, sm[2], sk[2], size[2], start[2];
   Crop c;
 
-  cfm_network_geometry (net, m, sm, centre);
-  for (k = pm->block.first; k <= m; k++)
+  node_grid (p, m, sm, size, start);
+  for (k = 0; k < block->n; k++)
     {
-      const CfmModuleKind next = k < m ? net->modules[k + 1].kind
-                                       : CFM_MODULE_IDENTITY;
+      gint n = block->nodes[k];
+      gint next = k + 1 < block->n && n != m ? block->nodes[k + 1] : -1;
+      gboolean pooled = next >= 0
+                        && (g->nodes[next].m.kind == CFM_MODULE_MAXPOOL
+                            || g->nodes[next].m.kind == CFM_MODULE_AVGPOOL);
 
-      cfm_network_geometry (net, k, sk, centre);
-      if (sk[0] != sm[0] && next != CFM_MODULE_MAXPOOL
-          && next != CFM_MODULE_AVGPOOL)
+      node_grid (p, n, sk, size, start);
+      if ((sk[0] != sm[0] || sk[1] != sm[1]) && !pooled)
         continue;
-      if (!module_map (p, crop, k, channel, &c, error))
+      if (!node_map (p, crop, n, channel, &c, error))
         return FALSE;
       if (sk[0] == sm[0] && sk[1] == sm[1])
         g_string_append_printf (p->text, "%s (%s): %.6g\n",
-                                net->modules[k].name, net->modules[k].type,
-                                map_value (p, &c, crop, k, i, j));
+                                cfm_graph_node_label (g, n),
+                                g->nodes[n].type,
+                                map_value (p, &c, crop, n, i, j));
       else
-        explain_window (p, &c, crop, k + 1, i, j);
-      if (k == m)
-        *value = map_value (p, &c, crop, k, i, j);
+        explain_window (p, &c, crop, next, n, i, j);
+      if (n == m)
+        *value = map_value (p, &c, crop, n, i, j);
       g_free (c.out);
+      if (n == m)
+        break;
     }
   return TRUE;
 }
@@ -438,25 +454,24 @@ probe_model (Probe *p, CfmStage stage, gint f, gint i, gint j,
              GeglRectangle *field, gdouble *value, GError **error)
 {
   const CfmPlan *plan = p->plan;
-  const CfmNetwork *net = &plan->model->model->net;
-  gint m = plan->model->module[stage], size[2], start[2], stride[2];
-  gdouble centre[2];
+  gint m = plan->model->stage_node[stage], size[2], start[2], stride[2];
   GeglRectangle local, crop;
 
   if (plan->model->node >= 0)
     return cfm_probe_node (plan, node_input, p, f, i, j, field, value,
                            p->text, error);
-  cfm_network_field (net, m, size, start);
-  cfm_network_geometry (net, m, stride, centre);
+  node_grid (p, m, stride, size, start);
   local = (GeglRectangle) { j * stride[1] + start[1], i * stride[0] + start[0],
                             size[1], size[0] };
   *field = (GeglRectangle) { plan->origin_x + local.x,
                              plan->origin_y + local.y, size[1], size[0] };
   crop = model_crop (p, &local);
   g_string_append_printf (p->text, _("The block of %s, channel %d:\n"),
-                          net->modules[plan->model->block.first].name,
+                          cfm_graph_node_label (&plan->graph,
+                                                plan->model->block.stage
+                                                [CFM_BLOCK_CONV]),
                           plan->numbers[f]);
-  return explain_chain (p, &crop, m, f, i, j, value, error);
+  return explain_block (p, &crop, m, f, i, j, value, error);
 }
 
 /* The run's plan again; the filter bank "selection" from its patch. */

@@ -43,10 +43,12 @@ typedef struct
 {
   CfmModel *model;                   /* a reference */
   gchar    *name;                    /* its file's name */
-  CfmBlock  block;                   /* the chosen layer's */
-  gint      module[CFM_N_STAGES];    /* each shown stage's module, or -1 */
-  gint      node;                    /* a layer past the chain: the node of
-                                        the graph whose output is shown (as
+  CfmGraphBlock block;               /* the chosen layer's convolution
+                                        block in the model's graph
+                                        (block.n 0: none) */
+  gint      stage_node[CFM_N_STAGES];   /* each shown stage's node, or -1 */
+  gint      node;                    /* a layer in no convolution's block:
+                                        the node whose output is shown (as
                                         the CONV stage), else -1 */
   gfloat    mean[3], std[3];         /* the input normalisation */
 } CfmPlanModel;
@@ -130,8 +132,9 @@ CfmPlan *cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
                           gboolean image_rgb, gint width, gint height,
                           gint origin_x, gint origin_y, GError **error);
 
-/* The part of PLAN for NODE of the model's graph, a layer the chain does
- * not reach (cfm_plan_node.c): its output as the plan's one stage. */
+/* The part of PLAN for NODE of the model's graph (cfm_plan_node.c): a
+ * convolution's block as its stages, any other node's output as the
+ * plan's one stage. */
 gboolean cfm_plan_node (CfmPlan *plan, gint node, GError **error);
 
 /* PLAN's own copy of its model's graph, sized for its input; a message

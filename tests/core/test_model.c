@@ -293,6 +293,78 @@ check_block_names (void)
   cfm_model_free (&model);
 }
 
+/* The node label of block B's stage S, or "-". */
+static const char *
+stage_label (const CfmGraph *g, const CfmGraphBlock *b, CfmBlockStage s)
+{
+  return b->stage[s] >= 0 ? cfm_graph_node_label (g, b->stage[s]) : "-";
+}
+
+/* The same blocks from the model's graph, as the plug-in plans them; and
+ * in a residual network, a convolution's block stops where its maps
+ * branch or join. */
+static void
+check_graph_blocks (void)
+{
+  CfmModel model;
+  CfmGraphBlock b;
+  CfmError err;
+  int node;
+
+  CHECK (read_model ("vgg_bn", "vgg_bn.pth", &model, &err) == CFM_OK, "%s",
+         err.message);
+  CHECK (cfm_graph_layer (&model.graph, "", &node, &err) == CFM_OK
+         && cfm_graph_block (&model.graph, node, &b)
+         && strcmp (stage_label (&model.graph, &b, CFM_BLOCK_CONV), "0") == 0
+         && strcmp (stage_label (&model.graph, &b, CFM_BLOCK_ACTIVATION),
+                    "2") == 0
+         && b.stage[CFM_BLOCK_POOL] < 0 && b.n == 3, "the first block");
+  CHECK (cfm_graph_layer (&model.graph, "5", &node, &err) == CFM_OK
+         && cfm_graph_block (&model.graph, node, &b)
+         && strcmp (stage_label (&model.graph, &b, CFM_BLOCK_CONV), "3") == 0
+         && strcmp (stage_label (&model.graph, &b, CFM_BLOCK_POOL), "6") == 0
+         && b.n == 4, "the block of a ReLU");
+  CHECK (cfm_graph_layer (&model.graph, "features.9", &node, &err)
+         != CFM_OK, "an unknown name");
+  CHECK_MSG (err.message, "its modules: 0, 1, 2, 3");
+  cfm_model_free (&model);
+
+  CHECK (read_model ("texture_resnet", "texture_resnet.pth", &model, &err)
+         == CFM_OK, "%s", err.message);
+  CHECK (cfm_graph_layer (&model.graph, "stem.2", &node, &err) == CFM_OK
+         && cfm_graph_block (&model.graph, node, &b)
+         && strcmp (stage_label (&model.graph, &b, CFM_BLOCK_CONV), "stem.0")
+            == 0
+         && strcmp (stage_label (&model.graph, &b, CFM_BLOCK_POOL), "stem.3")
+            == 0, "the stem's block");
+  /* the stem's pool feeds layer1.0's two paths: its block ends there */
+  CHECK (cfm_graph_layer (&model.graph, "layer1.0.conv1", &node, &err)
+         == CFM_OK && cfm_graph_block (&model.graph, node, &b)
+         && b.stage[CFM_BLOCK_ACTIVATION] >= 0
+         && b.stage[CFM_BLOCK_POOL] < 0 && b.n == 3,
+         "a residual block's first convolution: %d nodes", b.n);
+  /* conv2's BatchNorm meets the shortcut in the add: no activation */
+  CHECK (cfm_graph_layer (&model.graph, "layer1.0.conv2", &node, &err)
+         == CFM_OK && cfm_graph_block (&model.graph, node, &b)
+         && b.stage[CFM_BLOCK_ACTIVATION] < 0 && b.n == 2,
+         "a convolution before an add: %d nodes", b.n);
+  CHECK (cfm_graph_layer (&model.graph, "layer1.0", &node, &err) == CFM_OK
+         && !cfm_graph_block (&model.graph, node, &b),
+         "a residual block's output is in no convolution's block");
+  /* a BatchNorm named as itself gives its convolution's block; the
+   * module that holds the two (downsample) gives its own output */
+  CHECK (cfm_graph_layer (&model.graph, "layer2.0.bn2", &node, &err)
+         == CFM_OK && cfm_graph_layer_block (&model.graph, "layer2.0.bn2",
+                                             node, &b),
+         "a BatchNorm named itself: its convolution's block");
+  CHECK (cfm_graph_layer (&model.graph, "layer2.0.downsample", &node, &err)
+         == CFM_OK && cfm_graph_block (&model.graph, node, &b)
+         && !cfm_graph_layer_block (&model.graph, "layer2.0.downsample",
+                                    node, &b),
+         "a module holding a node: no block");
+  cfm_model_free (&model);
+}
+
 static void
 check_refusals (void)
 {
@@ -331,6 +403,7 @@ main (void)
   check_blocks ("texture", "texture.pth");
   check_blocks ("texture", "texture.onnx");
   check_block_names ();
+  check_graph_blocks ();
   check_refusals ();
   return test_finish ("model");
 }
