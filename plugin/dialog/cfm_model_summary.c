@@ -89,36 +89,45 @@ append_node_row (GString *out, const CfmGraph *g, gint n, const gchar *name,
   g_free (size);
 }
 
-/* The rows of node N: each module whose output it computes (its own
- * module path and the blocks it closes, innermost first), or, for a node
- * inside a module (a residual add), its node name. */
-static gint
-node_rows (GString *out, const CfmGraph *g, gint n, gint chosen)
+/* The names of node N, added to NAMES: each module whose output it
+ * computes (its own module path and the blocks it closes, innermost
+ * first), or, for a node inside a module (a residual add), its node
+ * name.  Each finds N as "layer". */
+static void
+node_names (const CfmGraph *g, gint n, GPtrArray *names)
 {
   const CfmNode *node = &g->nodes[n];
-  const gchar *mark = n == chosen ? ">" : "";
   gchar path[CFM_GRAPH_NAME_MAX];
-  gint rows = 0;
+  guint had = names->len;
   gchar *dot;
 
   g_strlcpy (path, node->module, sizeof path);
   while (path[0])
     {
       if (cfm_graph_find_node (g, path) == n)
-        {
-          append_node_row (out, g, n, path, mark);
-          rows++;
-        }
+        g_ptr_array_add (names, g_strdup (path));
       dot = strrchr (path, '.');
       if (dot == NULL)
         break;
       *dot = '\0';
     }
-  if (rows == 0)
-    {
-      append_node_row (out, g, n, node->name, mark);
-      rows++;
-    }
+  if (names->len == had)
+    g_ptr_array_add (names, g_strdup (node->name));
+}
+
+/* The rows of node N, one per name. */
+static gint
+node_rows (GString *out, const CfmGraph *g, gint n, gint chosen)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  gint rows;
+  guint k;
+
+  node_names (g, n, names);
+  for (k = 0; k < names->len; k++)
+    append_node_row (out, g, n, names->pdata[k], n == chosen ? ">" : "");
+  rows = (gint) names->len;
+  g_ptr_array_free (names, TRUE);
   return rows;
 }
 
@@ -175,6 +184,19 @@ graph_table (GString *out, const CfmModel *model, const gchar *layer,
   cfm_graph_free (&g);
 }
 
+/* Whether the chain's module NAME is a node of the chosen BLOCK. */
+static gboolean
+in_graph_block (const CfmGraph *g, const CfmGraphBlock *block,
+                const gchar *name)
+{
+  gint k;
+
+  for (k = 0; k < block->n; k++)
+    if (strcmp (cfm_graph_node_label (g, block->nodes[k]), name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 gchar *
 cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
                    gint height)
@@ -182,9 +204,9 @@ cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
   const CfmNetwork *net = &model->net;
   gint (*shape)[3] = g_malloc0_n (MAX (net->n, 1), sizeof *shape);
   GString *out = g_string_new ("<tt>");
-  CfmBlock block;
+  CfmGraphBlock block = { .n = 0 };
   CfmError err;
-  gboolean has_block = cfm_model_block (net, layer, &block, NULL) == CFM_OK;
+  gint chosen;
   CfmStatus status = net->n ? cfm_network_shapes
                                 (net, net->n - 1,
                                  cfm_network_input_channels (net), height,
@@ -200,6 +222,8 @@ cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
       g_string_append (out, "</tt>");
       return g_string_free (out, FALSE);
     }
+  if (cfm_graph_layer (&model->graph, layer, &chosen, NULL) == CFM_OK)
+    cfm_graph_layer_block (&model->graph, layer, chosen, &block);
   line = g_markup_printf_escaped ("%-2s %-18s %-26s %s\n", "",
                                   _("Module"), _("Type"),
                                   _("Output (C x H x W)"));
@@ -207,7 +231,8 @@ cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
   g_free (line);
   for (i = 0; i < net->n && i < SUMMARY_ROWS; i++)
     {
-      gboolean in_block = has_block && i >= block.first && i <= block.last;
+      gboolean in_block = in_graph_block (&model->graph, &block,
+                                          net->modules[i].name);
 
       append_row (out, &net->modules[i], shape[i], in_block ? ">" : "");
     }
@@ -237,4 +262,19 @@ cfm_model_summary (const CfmModel *model, const gchar *layer, gint width,
     }
   g_free (shape);
   return g_string_free (out, FALSE);
+}
+
+gchar **
+cfm_model_layer_names (const CfmModel *model)
+{
+  const CfmGraph *g = &model->graph;
+  GPtrArray *names = g_ptr_array_new ();
+  gint i;
+
+  for (i = 0; i < g->n_nodes; i++)
+    if (g->nodes[i].n_outputs > 0 && g->nodes[i].outputs[0] >= 0
+        && g->values[g->nodes[i].outputs[0]].kind == CFM_VALUE_MAP)
+      node_names (g, i, names);
+  g_ptr_array_add (names, NULL);
+  return (gchar **) g_ptr_array_free (names, FALSE);
 }

@@ -13,4 +13,9 @@
 gchar *cfm_model_summary (const CfmModel *model, const gchar *layer,
                           gint width, gint height);
 
+/* The names "layer" takes on MODEL, in forward order: every node that
+ * computes maps, as the graph's table names it (its module path and the
+ * blocks it closes), a NULL-terminated list for g_strfreev. */
+gchar **cfm_model_layer_names (const CfmModel *model);
+
 #endif

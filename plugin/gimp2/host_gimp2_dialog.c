@@ -13,6 +13,7 @@
 #include "cfm_dialog.h"
 #include "cfm_i18n.h"
 #include "cfm_preview.h"
+#include "host_layer_names.h"
 #include "host_prediction.h"
 #include "host_preview.h"
 
@@ -35,6 +36,7 @@ typedef struct
   gint32        drawable;
   CfmDialogState state;
   HostPrediction prediction;
+  HostLayerNames layer_names;
 } Dialog;
 
 /* Puts W in row ROW of TABLE after a label LABEL (with a mnemonic). */
@@ -193,6 +195,7 @@ update (GtkWidget *changed, Dialog *d)
   gtk_label_set_markup (GTK_LABEL (d->shape_label), text);
   g_free (text);
   fit_summary (d);
+  host_layer_names_update (&d->layer_names, &d->state);
   host_prediction_restart (&d->prediction);
   if (d->preview)
     gimp_preview_invalidate (GIMP_PREVIEW (d->preview));
@@ -394,6 +397,7 @@ gimp2_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
                             _("_Cancel"), GTK_RESPONSE_CANCEL,
                             _("_OK"), GTK_RESPONSE_OK, NULL);
   fill_columns (&d, dialog, &pick);
+  host_layer_names_init (&d.layer_names, d.widgets[CFM_ARG_LAYER]);
   update (NULL, &d);
   gtk_widget_show_all (dialog);
 
@@ -409,6 +413,7 @@ gimp2_dialog_run (CfmArgValues *vals, gint32 image, gint32 drawable)
       gimp_set_data (PREVIEW_DATA, &pick, sizeof pick);
     }
   host_prediction_clear (&d.prediction);
+  host_layer_names_clear (&d.layer_names);
   gtk_widget_destroy (dialog);
   cfm_dialog_clear (&d.state);
   return ok;

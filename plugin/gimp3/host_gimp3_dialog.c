@@ -13,6 +13,7 @@
 #include "cfm_dialog.h"
 #include "cfm_i18n.h"
 #include "cfm_preview.h"
+#include "host_layer_names.h"
 #include "host_prediction.h"
 #include "host_preview.h"
 
@@ -26,6 +27,7 @@ typedef struct
   GimpDrawable        *drawable;
   CfmDialogState       state;
   HostPrediction       prediction;
+  HostLayerNames       layer_names;
 } ShapeView;
 
 /* Hands the config's values to the shared dialog state. */
@@ -108,6 +110,7 @@ update_shape (GObject *config, GParamSpec *pspec, ShapeView *view)
   text = cfm_dialog_summary (&view->state, 3);
   gtk_label_set_markup (GTK_LABEL (view->label), text);
   g_free (text);
+  host_layer_names_update (&view->layer_names, &view->state);
   host_prediction_restart (&view->prediction);
 }
 
@@ -262,6 +265,18 @@ prediction_label (GimpProcedureDialog *dialog)
   return label;
 }
 
+/* The entry of the "layer" field (a GimpLabelEntry's), or NULL. */
+static GtkWidget *
+layer_entry (GimpProcedureDialog *dialog)
+{
+  GtkWidget *w = gimp_procedure_dialog_get_widget
+                   (dialog, cfm_arg_specs[CFM_ARG_LAYER].name, G_TYPE_NONE);
+
+  return GIMP_IS_LABEL_ENTRY (w) ? gimp_label_entry_get_entry
+                                     (GIMP_LABEL_ENTRY (w))
+                                 : w;
+}
+
 gboolean
 gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                   GimpImage *image, GimpDrawable *drawable)
@@ -301,6 +316,7 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   view.label = summary_label (dialog);
   host_prediction_init (&view.prediction, prediction_label (dialog),
                         &view.state);
+  host_layer_names_init (&view.layer_names, layer_entry (dialog));
   g_signal_connect (config, "notify", G_CALLBACK (update_shape), &view);
   update_shape (G_OBJECT (config), NULL, &view);
 
@@ -309,6 +325,7 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   g_signal_handlers_disconnect_by_func (config, gimp_preview_invalidate,
                                         preview);
   host_prediction_clear (&view.prediction);
+  host_layer_names_clear (&view.layer_names);
   gtk_widget_destroy (GTK_WIDGET (dialog));
   cfm_dialog_clear (&view.state);
   return ok;

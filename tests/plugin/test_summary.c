@@ -147,9 +147,56 @@ check_graph_only (void)
   cfm_model_free (&model);
 }
 
+/* The position of NAME in NAMES, or -1. */
+static gint
+name_at (gchar **names, const gchar *name)
+{
+  gint i;
+
+  for (i = 0; names[i]; i++)
+    if (strcmp (names[i], name) == 0)
+      return i;
+  return -1;
+}
+
+/* The names the "layer" field completes: ResNet-18's modules and the
+ * blocks they close (layer1.1, then layer1), each once, in forward order,
+ * each one a layer the plan finds. */
+static void
+check_layer_names (void)
+{
+  CfmModel model;
+  gchar **names;
+  gint i, j, n;
+
+  if (!open_graph_fixture ("resnet18", &model))
+    return;
+  names = cfm_model_layer_names (&model);
+  n = (gint) g_strv_length (names);
+  CHECK (name_at (names, "conv1") == 0, "conv1 first");
+  CHECK (name_at (names, "layer1.0.conv1") > name_at (names, "maxpool")
+         && name_at (names, "layer1.0") > name_at (names, "layer1.0.conv2")
+         && name_at (names, "layer4.1") > name_at (names, "layer3.1")
+         && name_at (names, "layer1") == name_at (names, "layer1.1") + 1
+         && name_at (names, "fc") == n - 1, "in forward order (%d names)", n);
+  for (i = 0; i < n; i++)
+    {
+      gint node = -1;
+      CfmError err;
+
+      for (j = i + 1; j < n; j++)
+        CHECK (strcmp (names[i], names[j]) != 0, "%s twice", names[i]);
+      CHECK (cfm_graph_layer (&model.graph, names[i], &node, &err) == CFM_OK,
+             "%s finds its node", names[i]);
+    }
+  g_strfreev (names);
+  cfm_model_free (&model);
+}
+
 int
 main (void)
 {
+  check_layer_names ();
   check_chain_table ();
   check_graph_table ();
   check_graph_only ();
