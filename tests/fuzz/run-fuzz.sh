@@ -26,7 +26,7 @@ includes=$(for d in core/*/; do printf -- '-I%s ' "$d"; done)
 ls core/*/cfm_*.c | xargs -P 2 -I{} sh -c \
   'clang '"$flags $includes"' -c {} -o "'"$out"'/core/$(basename {} .c).o"' \
   2>"$out/build-core.log" || echo "the core did not build (see $out/build-core.log)"
-for target in kernel_text npy weights network_text onnx graph graph_text; do
+for target in kernel_text npy weights network_text onnx graph graph_text model; do
   if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
        -fno-sanitize-recover=undefined $includes "$out"/core/cfm_*.o \
        "tests/fuzz/fuzz_$target.c" -o "$out/fuzz_$target" -lm -lpthread \
