@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_probe.c: one map pixel worked out again and explained: a filter
- * bank's from its kernel and the input patch, a trained model's block from
- * a crop of the input around its receptive field (its API:
+ * bank's from its kernel and the input patch; a trained model's by
+ * cfm_probe_block.c (a convolution's block) or cfm_probe_node.c (any other
+ * node) from a crop of the input around its receptive field (its API:
  * cfm_probe.h). */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include "cfm_i18n.h"
 #include "cfm_names.h"
 #include "cfm_plan.h"
+#include "cfm_probe_block.h"
 #include "cfm_probe_node.h"
 #include "cfm_source.h"
 
@@ -215,237 +217,30 @@ probe_bank (Probe *p, CfmStage stage, gint f, gint i, gint j,
   return activate (p, v);
 }
 
-/* The values of MODULE's output channel CHANNEL over a crop of the input
- * (rows and columns [Y0, Y0 + H), [X0, X0 + W) of the area) computed as
- * the whole image there; *OW is its width. */
-typedef struct
+/* A CfmProbeInput: the model's input over a crop of the area, normalised
+ * as it was trained, from the rows read. */
+static void
+model_input (gpointer data, gint row0, gint rows, gint x0, gint w,
+             gfloat *dst)
 {
-  Probe  *p;
-  gint    x0, y0, w, channel;
-  gfloat *out;
-  gint    out_w;
-  gsize   out_len;
-} Crop;
-
-static CfmStatus
-crop_rows (gpointer data, gint row0, gint rows, gfloat *dst, CfmError *err)
-{
-  Crop *c = data;
-  const CfmPlan *plan = c->p->plan;
+  Probe *p = data;
+  const CfmPlan *plan = p->plan;
   gint r, ch;
 
-  (void) err;
   for (r = 0; r < rows; r++)
     {
-      const gfloat *row = input_row (c->p, c->y0 + row0 + r);
+      const gfloat *row = input_row (p, row0 + r);
 
       for (ch = 0; ch < plan->channels; ch++)
         {
-          gfloat *d = dst + ((gsize) ch * rows + r) * c->w;
+          gfloat *d = dst + ((gsize) ch * rows + r) * w;
 
-          memcpy (d, row + (gsize) ch * plan->width + c->x0,
-                  (gsize) c->w * sizeof (gfloat));
-          cfm_normalize_apply (d, 1, (gsize) c->w, &plan->model->mean[ch],
+          memcpy (d, row + (gsize) ch * plan->width + x0,
+                  (gsize) w * sizeof (gfloat));
+          cfm_normalize_apply (d, 1, (gsize) w, &plan->model->mean[ch],
                                &plan->model->std[ch]);
         }
     }
-  return CFM_OK;
-}
-
-static CfmStatus
-crop_output (gpointer data, gint value, const gfloat *rows, gsize plane,
-             gint ch, gint h, gint w, gint row0, gint nrows, CfmError *err)
-{
-  Crop *c = data;
-
-  (void) value;
-  (void) ch;
-  (void) err;
-  if (c->out == NULL)
-    {
-      c->out = g_new0 (gfloat, (gsize) h * w);
-      c->out_len = (gsize) h * w;
-    }
-  memcpy (c->out + (gsize) row0 * w, rows + (gsize) c->channel * plane,
-          (gsize) nrows * w * sizeof (gfloat));
-  c->out_w = w;
-  return CFM_OK;
-}
-
-/* NODE's output channel CHANNEL over the crop CROP of the area (its
- * corner on the grid of the block's total stride), into C: the model's
- * graph sized for the crop. */
-static gboolean
-node_map (Probe *p, const GeglRectangle *crop, gint node, gint channel,
-          Crop *c, GError **error)
-{
-  CfmGraph g;
-  CfmError err;
-  CfmStatus status;
-  gint value;
-
-  *c = (Crop) { p, crop->x, crop->y, crop->width, channel, NULL, 0, 0 };
-  status = cfm_graph_copy (&p->plan->model->model->graph, &g, &err);
-  if (status == CFM_OK)
-    status = cfm_graph_shapes (&g, p->plan->channels, crop->height,
-                               crop->width, &err);
-  if (status == CFM_OK)
-    {
-      value = g.nodes[node].outputs[0];
-      status = cfm_graph_run (&g, &value, 1, crop->height, crop_rows, c,
-                              crop_output, c, &err);
-    }
-  cfm_graph_free (&g);
-  if (status == CFM_OK)
-    return TRUE;
-  g_free (c->out);
-  g_set_error_literal (error, CFM_ERROR, 0, err.message);
-  return FALSE;
-}
-
-/* NODE's total stride (rows, columns) and receptive field over the
- * input: its size and where pixel 0's starts. */
-static void
-node_grid (const Probe *p, gint node, gint stride[2], gint size[2],
-           gint start[2])
-{
-  CfmGraphGeometry geo;
-  gint a;
-
-  if (cfm_graph_geometry (&p->plan->graph, node, &geo, NULL) != CFM_OK)
-    memset (&geo, 0, sizeof geo);
-  for (a = 0; a < 2; a++)
-    {
-      stride[a] = (gint) MAX (geo.stride_num[a], 1);
-      size[a] = (gint) geo.field[a];
-      start[a] = (gint) floor (geo.centre[a] - (geo.field[a] - 1) / 2.0);
-    }
-}
-
-/* NODE's value at its map pixel I, J from its map C over CROP. */
-static gfloat
-map_value (const Probe *p, const Crop *c, const GeglRectangle *crop,
-           gint node, gint i, gint j)
-{
-  gint stride[2], size[2], start[2];
-
-  node_grid (p, node, stride, size, start);
-  return c->out[(gsize) (i - crop->y / stride[0]) * c->out_w
-                + (j - crop->x / stride[1])];
-}
-
-/* The crop of the area around FIELD (area coordinates) that gives the
- * block's last node's pixels there their whole-image values. */
-static GeglRectangle
-model_crop (const Probe *p, const GeglRectangle *field)
-{
-  const CfmGraphBlock *block = &p->plan->model->block;
-  gint size[2], stride[2], start[2];
-  gint margin, x0, y0, x1, y1;
-
-  node_grid (p, block->nodes[block->n - 1], stride, size, start);
-  margin = MAX (size[0], size[1]) + 2 * MAX (stride[0], stride[1]);
-  x0 = MAX (0, field->x - margin);
-  y0 = MAX (0, field->y - margin);
-  x1 = MIN (p->plan->width, field->x + field->width + margin);
-  y1 = MIN (p->plan->height, field->y + field->height + margin);
-  x0 -= x0 % stride[1];
-  y0 -= y0 % stride[0];
-  return (GeglRectangle) { x0, y0, x1 - x0, y1 - y0 };
-}
-
-/* Pooling node PN's window at its pixel I, J over the map C of the node
- * before it (BEFORE): every value in it and the largest. */
-static void
-explain_window (Probe *p, const Crop *c, const GeglRectangle *crop, gint pn,
-                gint before, gint i, gint j)
-{
-  const CfmGraph *g = &p->plan->graph;
-  const CfmModule *pool = &g->nodes[pn].m;
-  gint stride[2], size[2], start[2], a, b;
-  gdouble best = -G_MAXDOUBLE;
-
-  node_grid (p, before, stride, size, start);
-  g_string_append_printf (p->text, _("%s (%s %dx%d/%d) window over %s:\n"),
-                          cfm_graph_node_label (g, pn), g->nodes[pn].type,
-                          pool->k[0], pool->k[1], pool->stride[0],
-                          cfm_graph_node_label (g, before));
-  for (a = 0; a < pool->k[0]; a++)
-    {
-      for (b = 0; b < pool->k[1]; b++)
-        {
-          gint y = i * pool->stride[0] - pool->pad[0] + a * pool->dil[0];
-          gint x = j * pool->stride[1] - pool->pad[1] + b * pool->dil[1];
-          gint cy = y - crop->y / stride[0], cx = x - crop->x / stride[1];
-
-          if (y < 0 || x < 0 || cx >= c->out_w || cy < 0 || cx < 0
-              || (gsize) cy * c->out_w + cx >= c->out_len)
-            {
-              g_string_append (p->text, "   padding");
-              continue;
-            }
-          best = MAX (best, c->out[(gsize) cy * c->out_w + cx]);
-          g_string_append_printf (p->text, " %9.5g",
-                                  c->out[(gsize) cy * c->out_w + cx]);
-        }
-      g_string_append_c (p->text, '\n');
-    }
-  if (pool->kind == CFM_MODULE_MAXPOOL)
-    g_string_append_printf (p->text, _("the largest: %.6g\n"), best);
-}
-
-/* The values of the block's nodes up to the stage's node M at the
- * pixel's place: those on M's grid (the convolution, its BatchNorm and
- * activation) at the pixel, and a pooling's window over the node before
- * it. */
-static gboolean
-explain_block (Probe *p, const GeglRectangle *crop, gint m, gint f, gint i,
-               gint j, gdouble *value, GError **error)
-{
-  const CfmGraphBlock *block = &p->plan->model->block;
-  const CfmGraph *g = &p->plan->graph;
-  gint channel = p->plan->channel[f], k, sm[2], sk[2], size[2], start[2];
-  Crop c;
-
-  node_grid (p, m, sm, size, start);
-  for (k = 0; k < block->n; k++)
-    {
-      gint n = block->nodes[k];
-      gint next = k + 1 < block->n && n != m ? block->nodes[k + 1] : -1;
-      gboolean pooled = next >= 0
-                        && (g->nodes[next].m.kind == CFM_MODULE_MAXPOOL
-                            || g->nodes[next].m.kind == CFM_MODULE_AVGPOOL);
-
-      node_grid (p, n, sk, size, start);
-      if ((sk[0] != sm[0] || sk[1] != sm[1]) && !pooled)
-        continue;
-      if (!node_map (p, crop, n, channel, &c, error))
-        return FALSE;
-      if (sk[0] == sm[0] && sk[1] == sm[1])
-        g_string_append_printf (p->text, "%s (%s): %.6g\n",
-                                cfm_graph_node_label (g, n),
-                                g->nodes[n].type,
-                                map_value (p, &c, crop, n, i, j));
-      else
-        explain_window (p, &c, crop, next, n, i, j);
-      if (n == m)
-        *value = map_value (p, &c, crop, n, i, j);
-      g_free (c.out);
-      if (n == m)
-        break;
-    }
-  return TRUE;
-}
-
-/* A CfmProbeInput: the model's input over a crop, from the rows read. */
-static void
-node_input (gpointer data, gint row0, gint rows, gint x0, gint w,
-            gfloat *dst)
-{
-  Probe *p = data;
-  Crop c = { p, x0, row0, w, 0, NULL, 0, 0 };
-
-  crop_rows (&c, 0, rows, dst, NULL);
 }
 
 /* A trained model's map pixel I, J of the plan's channel F at STAGE. */
@@ -453,25 +248,11 @@ static gboolean
 probe_model (Probe *p, CfmStage stage, gint f, gint i, gint j,
              GeglRectangle *field, gdouble *value, GError **error)
 {
-  const CfmPlan *plan = p->plan;
-  gint m = plan->model->stage_node[stage], size[2], start[2], stride[2];
-  GeglRectangle local, crop;
-
-  if (plan->model->node >= 0)
-    return cfm_probe_node (plan, node_input, p, f, i, j, field, value,
+  if (p->plan->model->node >= 0)
+    return cfm_probe_node (p->plan, model_input, p, f, i, j, field, value,
                            p->text, error);
-  node_grid (p, m, stride, size, start);
-  local = (GeglRectangle) { j * stride[1] + start[1], i * stride[0] + start[0],
-                            size[1], size[0] };
-  *field = (GeglRectangle) { plan->origin_x + local.x,
-                             plan->origin_y + local.y, size[1], size[0] };
-  crop = model_crop (p, &local);
-  g_string_append_printf (p->text, _("The block of %s, channel %d:\n"),
-                          cfm_graph_node_label (&plan->graph,
-                                                plan->model->block.stage
-                                                [CFM_BLOCK_CONV]),
-                          plan->numbers[f]);
-  return explain_block (p, &crop, m, f, i, j, value, error);
+  return cfm_probe_block (p->plan, model_input, p, stage, f, i, j, field,
+                          value, p->text, error);
 }
 
 /* The run's plan again; the filter bank "selection" from its patch. */
