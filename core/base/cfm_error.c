@@ -34,6 +34,32 @@ cfm_error_prefix (CfmError *err, CfmStatus status, const char *prefix)
   return cfm_error_set (err, status, "%s: %s", prefix, message);
 }
 
+CfmStatus
+cfm_error_unknown_name (CfmError *err, const char *name, int n, CfmNameAt at,
+                        const void *data)
+{
+  char list[CFM_ERROR_MAX] = "";
+  size_t used = 0;
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      const char *sep = used ? ", " : "";
+      const char *next = at (data, i);
+      size_t need = strlen (sep) + strlen (next);
+
+      if (used + need + 5 >= sizeof list - 80)
+        {
+          snprintf (list + used, sizeof list - used, ", ...");
+          break;
+        }
+      used += (size_t) snprintf (list + used, sizeof list - used, "%s%s", sep,
+                                 next);
+    }
+  return cfm_error_set (err, CFM_ERR_ARG, "no module \"%.64s\" in the "
+                        "network; its modules: %s", name, list);
+}
+
 void
 cfm_error_clear (CfmError *err)
 {

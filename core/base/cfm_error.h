@@ -38,6 +38,15 @@ CfmStatus cfm_error_set (CfmError *err, CfmStatus status, const char *fmt, ...)
 #endif
   ;
 
+/* Name I of a list of names (a network's modules, a graph's nodes). */
+typedef const char *(*CfmNameAt) (const void *data, int i);
+
+/* Sets ERR to "no module \"NAME\" in the network; its modules: a, b, c,
+ * ..." with as many of the N names AT gives as the message holds, and
+ * returns CFM_ERR_ARG. */
+CfmStatus cfm_error_unknown_name (CfmError *err, const char *name, int n,
+                                  CfmNameAt at, const void *data);
+
 /* Puts "PREFIX: " before ERR's message (ERR may be NULL) and returns
  * STATUS; the message is copied first, as formatting a message into
  * itself is undefined. */

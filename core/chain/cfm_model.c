@@ -139,29 +139,10 @@ cfm_model_free (CfmModel *model)
   memset (model, 0, sizeof *model);
 }
 
-/* "no module X; the modules are a, b, c, ..." as far as ERR holds. */
-static CfmStatus
-unknown_layer (const CfmNetwork *net, const char *layer, CfmError *err)
+static const char *
+module_name (const void *net, int i)
 {
-  char list[CFM_ERROR_MAX] = "";
-  size_t used = 0;
-  int i;
-
-  for (i = 0; i < net->n; i++)
-    {
-      const char *sep = i ? ", " : "";
-      size_t need = strlen (sep) + strlen (net->modules[i].name);
-
-      if (used + need + 5 >= sizeof list - 80)
-        {
-          snprintf (list + used, sizeof list - used, ", ...");
-          break;
-        }
-      used += (size_t) snprintf (list + used, sizeof list - used, "%s%s", sep,
-                                 net->modules[i].name);
-    }
-  return cfm_error_set (err, CFM_ERR_ARG, "no module \"%.64s\" in the "
-                        "network; its modules: %s", layer, list);
+  return ((const CfmNetwork *) net)->modules[i].name;
 }
 
 CfmStatus
@@ -175,7 +156,7 @@ cfm_model_block (const CfmNetwork *net, const char *layer, CfmBlock *block,
     if (net->modules[i].kind == CFM_MODULE_CONV)
       at = i;
   if (!blank (layer) && (at = cfm_network_find (net, layer)) < 0)
-    return unknown_layer (net, layer, err);
+    return cfm_error_unknown_name (err, layer, net->n, module_name, net);
   while (at >= 0 && net->modules[at].kind != CFM_MODULE_CONV)
     at--;
   if (at < 0)

@@ -4,7 +4,6 @@
  * cfm_graph.h). */
 #include "cfm_graph.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "cfm_op.h"
@@ -87,30 +86,10 @@ cfm_graph_block (const CfmGraph *g, int node, CfmGraphBlock *block)
   return 1;
 }
 
-/* An unknown name's message: the names there are, as many as fit. */
-static CfmStatus
-unknown_layer (const CfmGraph *g, const char *layer, CfmError *err)
+static const char *
+node_label (const void *g, int i)
 {
-  char list[CFM_ERROR_MAX] = "";
-  size_t used = 0;
-  int i;
-
-  for (i = 0; i < g->n_nodes; i++)
-    {
-      const char *name = cfm_graph_node_label (g, i);
-      const char *sep = used ? ", " : "";
-      size_t need = strlen (sep) + strlen (name);
-
-      if (used + need + 5 >= sizeof list - 80)
-        {
-          snprintf (list + used, sizeof list - used, ", ...");
-          break;
-        }
-      used += (size_t) snprintf (list + used, sizeof list - used, "%s%s", sep,
-                                 name);
-    }
-  return cfm_error_set (err, CFM_ERR_ARG, "no module \"%.64s\" in the "
-                        "network; its modules: %s", layer, list);
+  return cfm_graph_node_label (g, i);
 }
 
 CfmStatus
@@ -123,7 +102,9 @@ cfm_graph_layer (const CfmGraph *g, const char *layer, int *node,
   if (layer != NULL && *layer != '\0')
     {
       *node = cfm_graph_find_node (g, layer);
-      return *node >= 0 ? CFM_OK : unknown_layer (g, layer, err);
+      return *node >= 0 ? CFM_OK
+                        : cfm_error_unknown_name (err, layer, g->n_nodes,
+                                                  node_label, g);
     }
   for (i = 0; i < g->n_nodes && *node < 0; i++)
     if (op_is (&g->nodes[i], "Conv"))
