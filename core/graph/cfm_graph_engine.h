@@ -45,6 +45,8 @@ typedef struct
   CfmGraphOutput  output;
   void           *data;
   CfmProfile     *profile;    /* or NULL */
+  int             pace_h;     /* the height of the value whose bands
+                                 pace the run (the first wanted) */
 } Run;
 
 /* Room in value V's rows up to row HI (its rows held moved to the front,
