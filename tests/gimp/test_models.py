@@ -606,6 +606,59 @@ FAMILY_NODES = [("bottleneck", "layer1"), ("mobilenet_v2", "features.3"),
                 ("decoder", "4"), ("unet", "dec1")]
 
 
+# Each family node's total stride S and the centre C of its pixel 0's
+# receptive field (input pixels, centres at whole numbers), worked out by
+# hand from torchvision's modules: a layer (kernel k, stride s, padding p)
+# moves the centre by the stride so far times (k - 1) / 2 - p.  Padded
+# 3x3, 7x7 and strided 3x3 convolutions and pools keep it at 0; for align
+# on, a layer's corner is the selection's + floor(C - (S - 1) / 2).
+FAMILY_ALIGN = {
+    "bottleneck": (4, 0.0),          # conv1 7/2 p3, maxpool 3/2 p1
+    "mobilenet_v2": (4, 0.0),        # 3/2 p1, then a 3/2 p1 depthwise
+    "mobilenet_v3_small": (4, 0.0),  # 3/2 p1, a 3/2 p1 depthwise (and SE)
+    "efficientnet_b0": (4, 0.0),     # 3/2 p1, a 3/2 p1 depthwise
+    "densenet": (4, 0.0),            # conv0 7/2 p3, pool0 3/2 p1
+    "squeezenet": (4, 3.0),          # 3/2 p0: 0 + 1 x 1; pool 3/2: + 2 x 1
+    "regnet_y": (4, 0.0),            # stem 3/2 p1, block1's 3/2 p1
+    "shufflenet_v2": (8, 0.0),       # 3/2 p1, pool 3/2 p1, stage2's 3/2 p1
+    "convnext": (4, 1.5),            # stem 4/4 p0: 0 + 1 x 1.5
+}
+
+
+def check_family_align(g, tag, family, node, channels, ref, files, kind,
+                       select):
+    """FAMILY's NODE with align on: each map pixel a block of S x S photo
+    pixels (nearest, no interpolation), the layer's corner where the
+    receptive field's centre puts it, PyTorch's values."""
+    stride, centre = FAMILY_ALIGN[family]
+    corner = int(np.floor(centre - (stride - 1) / 2.0))
+    h, w = ref.shape[1:]
+    args = ["--set", "filter-bank=model", "--set", "model-file=" + files[kind],
+            "--set", "layer=" + node, "--set", "input=rgb",
+            "--set", "input-normalize=imagenet",
+            "--set", "filters=%d,%d" % tuple(channels),
+            "--set", "align=true"]
+    if kind == "pth":
+        args += ["--set", "network=@" + files["txt"]]
+    out = g.work + "/family-align-%s-%s" % (family, kind)
+    layers = run(g, tag, out, args, PHOTO, select)
+    if layers is None:
+        return
+    for n in channels:
+        name = "%s map %d" % (node, n)
+        want = (100 + corner, 40 + corner, w * stride, h * stride)
+        if not check(name in layers and tuple(layers[name][1:]) == want,
+                     "%s: %s at %d, %d, %d x %d" % ((tag, name) + want),
+                     str(layers.get(name))):
+            continue
+        compare("%s: %s = PyTorch, %dx%d blocks" % (tag, name, stride,
+                                                     stride),
+                np.asarray(Image.open(g.host(os.path.join(
+                    out, "chelsea-maps", name + ".png")))),
+                np.kron(expected_codes(ref[n - 1]),
+                        np.ones((stride, stride))))
+
+
 def test_model_families(g):
     """Every family of the graph fixtures (torchvision's branching
     networks, a decoder, a U-Net): a node past its first branch (a
@@ -614,7 +667,9 @@ def test_model_families(g):
     stage, a transposed convolution, a U-Net's decoder stage) from ONNX
     and, where the family has one, from its state dict with print(model)'s
     text, inside a selection of the photo, two of its channels at their own
-    size (align off) against PyTorch's module output."""
+    size (align off) against PyTorch's module output; and from the state
+    dict with align on (FAMILY_ALIGN: all but the decoder and the U-Net,
+    whose upsamplings step fractions of a pixel)."""
     if not check(os.path.exists(os.path.join(GRAPHS, "unet.txt")),
                  "GIMP %s graph fixtures present" % g.series,
                  "the core suite makes them in " + GRAPHS):
@@ -663,3 +718,6 @@ def test_model_families(g):
                         np.asarray(Image.open(g.host(os.path.join(
                             out, "chelsea-maps", name + ".png")))),
                         expected_codes(ref[n - 1]))
+            if kind == "pth" and family in FAMILY_ALIGN:
+                check_family_align(g, tag + " align", family, node, channels,
+                                   ref, files, kind, select)
