@@ -625,6 +625,19 @@ FAMILY_ALIGN = {
 }
 
 
+def family_args(node, channels, files, kind, align):
+    """The batch arguments of a family's NODE, CHANNELS, from its ONNX file
+    or (KIND "pth") its state dict with its text (FILES)."""
+    args = ["--set", "filter-bank=model", "--set", "model-file=" + files[kind],
+            "--set", "layer=" + node, "--set", "input=rgb",
+            "--set", "input-normalize=imagenet",
+            "--set", "filters=%d,%d" % tuple(channels),
+            "--set", "align=%s" % ("true" if align else "false")]
+    if kind == "pth":
+        args += ["--set", "network=@" + files["txt"]]
+    return args
+
+
 def check_family_align(g, tag, family, node, channels, ref, files, kind,
                        select):
     """FAMILY's NODE with align on: each map pixel a block of S x S photo
@@ -633,15 +646,9 @@ def check_family_align(g, tag, family, node, channels, ref, files, kind,
     stride, centre = FAMILY_ALIGN[family]
     corner = int(np.floor(centre - (stride - 1) / 2.0))
     h, w = ref.shape[1:]
-    args = ["--set", "filter-bank=model", "--set", "model-file=" + files[kind],
-            "--set", "layer=" + node, "--set", "input=rgb",
-            "--set", "input-normalize=imagenet",
-            "--set", "filters=%d,%d" % tuple(channels),
-            "--set", "align=true"]
-    if kind == "pth":
-        args += ["--set", "network=@" + files["txt"]]
     out = g.work + "/family-align-%s-%s" % (family, kind)
-    layers = run(g, tag, out, args, PHOTO, select)
+    layers = run(g, tag, out, family_args(node, channels, files, kind, True),
+                 PHOTO, select)
     if layers is None:
         return
     for n in channels:
@@ -695,16 +702,10 @@ def test_model_families(g):
                 os.makedirs(os.path.dirname(g.host(dst)), exist_ok=True)
                 shutil.copy(os.path.join(GRAPHS, names[k]), g.host(dst))
                 files[k] = dst
-            args = ["--set", "filter-bank=model",
-                    "--set", "model-file=" + files[kind],
-                    "--set", "layer=" + node, "--set", "input=rgb",
-                    "--set", "input-normalize=imagenet",
-                    "--set", "filters=%d,%d" % tuple(channels),
-                    "--set", "align=false"]
-            if kind == "pth":
-                args += ["--set", "network=@" + files["txt"]]
             out = g.work + "/family-%s-%s" % (family, kind)
-            layers = run(g, tag, out, args, PHOTO, select)
+            layers = run(g, tag, out,
+                         family_args(node, channels, files, kind, False),
+                         PHOTO, select)
             if layers is None:
                 continue
             for n in channels:
