@@ -90,23 +90,30 @@ node_map (Probe *p, const GeglRectangle *crop, gint node, gint channel,
   return FALSE;
 }
 
-/* NODE's total stride (rows, columns) and receptive field over the
- * input: its size and where pixel 0's starts. */
-static void
-node_grid (const Probe *p, gint node, gint stride[2], gint size[2],
-           gint start[2])
+/* The greatest common factor of A and B (both positive). */
+static gint
+common_factor (gint a, gint b)
 {
-  CfmGraphGeometry geo;
+  while (b)
+    {
+      gint t = a % b;
+
+      a = b;
+      b = t;
+    }
+  return a;
+}
+
+/* NODE's geometry over the input, and its total stride (rows, columns). */
+static void
+node_grid (const Probe *p, gint node, CfmGraphGeometry *geo, gint stride[2])
+{
   gint a;
 
-  if (cfm_graph_geometry (&p->plan->graph, node, &geo, NULL) != CFM_OK)
-    memset (&geo, 0, sizeof geo);
+  if (cfm_graph_geometry (&p->plan->graph, node, geo, NULL) != CFM_OK)
+    memset (geo, 0, sizeof *geo);
   for (a = 0; a < 2; a++)
-    {
-      stride[a] = (gint) MAX (geo.stride_num[a], 1);
-      size[a] = (gint) geo.field[a];
-      start[a] = (gint) floor (geo.centre[a] - (geo.field[a] - 1) / 2.0);
-    }
+    stride[a] = (gint) MAX (geo->stride_num[a], 1);
 }
 
 /* NODE's value at its map pixel I, J from its map C over CROP. */
@@ -114,31 +121,12 @@ static gfloat
 map_value (const Probe *p, const Crop *c, const GeglRectangle *crop,
            gint node, gint i, gint j)
 {
-  gint stride[2], size[2], start[2];
+  CfmGraphGeometry geo;
+  gint stride[2];
 
-  node_grid (p, node, stride, size, start);
+  node_grid (p, node, &geo, stride);
   return c->out[(gsize) (i - crop->y / stride[0]) * c->out_w
                 + (j - crop->x / stride[1])];
-}
-
-/* The crop of the area around FIELD (area coordinates) that gives the
- * block's last node's pixels there their whole-image values. */
-static GeglRectangle
-model_crop (const Probe *p, const GeglRectangle *field)
-{
-  const CfmGraphBlock *block = &p->plan->model->block;
-  gint size[2], stride[2], start[2];
-  gint margin, x0, y0, x1, y1;
-
-  node_grid (p, block->nodes[block->n - 1], stride, size, start);
-  margin = MAX (size[0], size[1]) + 2 * MAX (stride[0], stride[1]);
-  x0 = MAX (0, field->x - margin);
-  y0 = MAX (0, field->y - margin);
-  x1 = MIN (p->plan->width, field->x + field->width + margin);
-  y1 = MIN (p->plan->height, field->y + field->height + margin);
-  x0 -= x0 % stride[1];
-  y0 -= y0 % stride[0];
-  return (GeglRectangle) { x0, y0, x1 - x0, y1 - y0 };
 }
 
 /* Pooling node PN's window at its pixel I, J over the map C of the node
@@ -149,10 +137,11 @@ explain_window (Probe *p, const Crop *c, const GeglRectangle *crop, gint pn,
 {
   const CfmGraph *g = &p->plan->graph;
   const CfmModule *pool = &g->nodes[pn].m;
-  gint stride[2], size[2], start[2], a, b;
+  CfmGraphGeometry geo;
+  gint stride[2], a, b;
   gdouble best = -G_MAXDOUBLE;
 
-  node_grid (p, before, stride, size, start);
+  node_grid (p, before, &geo, stride);
   g_string_append_printf (p->text, _("%s (%s %dx%d/%d) window over %s:\n"),
                           cfm_graph_node_label (g, pn), g->nodes[pn].type,
                           pool->k[0], pool->k[1], pool->stride[0],
@@ -191,10 +180,11 @@ explain_block (Probe *p, const GeglRectangle *crop, gint m, gint f, gint i,
 {
   const CfmGraphBlock *block = &p->plan->model->block;
   const CfmGraph *g = &p->plan->graph;
-  gint channel = p->plan->channel[f], k, sm[2], sk[2], size[2], start[2];
+  gint channel = p->plan->channel[f], k, sm[2], sk[2];
+  CfmGraphGeometry geo;
   Crop c;
 
-  node_grid (p, m, sm, size, start);
+  node_grid (p, m, &geo, sm);
   for (k = 0; k < block->n; k++)
     {
       gint n = block->nodes[k];
@@ -203,7 +193,7 @@ explain_block (Probe *p, const GeglRectangle *crop, gint m, gint f, gint i,
                         && (g->nodes[next].m.kind == CFM_MODULE_MAXPOOL
                             || g->nodes[next].m.kind == CFM_MODULE_AVGPOOL);
 
-      node_grid (p, n, sk, size, start);
+      node_grid (p, n, &geo, sk);
       if ((sk[0] != sm[0] || sk[1] != sm[1]) && !pooled)
         continue;
       if (!node_map (p, crop, n, channel, &c, error))
@@ -231,15 +221,22 @@ cfm_probe_block (const CfmPlan *plan, CfmProbeInput read,
                  GError **error)
 {
   Probe probe = { plan, read, read_data, text }, *p = &probe;
-  gint m = plan->model->stage_node[stage], size[2], start[2], stride[2];
+  const CfmGraphBlock *block = &plan->model->block;
+  gint m = plan->model->stage_node[stage], stride[2];
+  CfmGraphGeometry geo;
   GeglRectangle local, crop;
 
-  node_grid (p, m, stride, size, start);
-  local = (GeglRectangle) { j * stride[1] + start[1], i * stride[0] + start[0],
-                            size[1], size[0] };
-  *field = (GeglRectangle) { plan->origin_x + local.x,
-                             plan->origin_y + local.y, size[1], size[0] };
-  crop = model_crop (p, &local);
+  node_grid (p, m, &geo, stride);
+  local = cfm_probe_field (&geo, plan, i, j);
+  *field = local;
+  field->x += plan->origin_x;
+  field->y += plan->origin_y;
+  /* the crop that gives the block's last node its whole-image values,
+   * its corner on the grid of both its strides */
+  node_grid (p, block->nodes[block->n - 1], &geo, stride);
+  crop = cfm_probe_crop (&geo, plan, &local,
+                         stride[0] * stride[1] / common_factor (stride[0],
+                                                                stride[1]));
   g_string_append_printf (p->text, _("The block of %s, channel %d:\n"),
                           cfm_graph_node_label (&plan->graph,
                                                 plan->model->block.stage

@@ -73,9 +73,8 @@ value_at (const NodeCrop *nc, gint k, gint ch, gint i, gint j, gint out_h,
   return ch < c ? nc->data[k][((gsize) ch * h + i) * w + j] : NAN;
 }
 
-/* The node's receptive field for map pixel I, J, in area coordinates. */
-static GeglRectangle
-node_field (const CfmGraphGeometry *geo, const CfmPlan *plan, gint i, gint j)
+GeglRectangle
+cfm_probe_field (const CfmGraphGeometry *geo, const CfmPlan *plan, gint i, gint j)
 {
   gdouble x = geo->centre[1] + j * geo->stride[1] - (geo->field[1] - 1) / 2;
   gdouble y = geo->centre[0] + i * geo->stride[0] - (geo->field[0] - 1) / 2;
@@ -87,11 +86,8 @@ node_field (const CfmGraphGeometry *geo, const CfmPlan *plan, gint i, gint j)
                            (gint) ceil (geo->field[0]) };
 }
 
-/* The crop that gives the node's pixels over FIELD their whole-image
- * values: FIELD and a margin of a field and two strides, its corner on
- * the grid of the node's stride S (the whole area after a global step). */
-static GeglRectangle
-node_crop (const CfmGraphGeometry *geo, const CfmPlan *plan,
+GeglRectangle
+cfm_probe_crop (const CfmGraphGeometry *geo, const CfmPlan *plan,
            const GeglRectangle *field, gint s)
 {
   gint margin = (gint) ceil (MAX (geo->field[0], geo->field[1])) + 2 * s;
@@ -243,11 +239,11 @@ cfm_probe_node (const CfmPlan *plan, CfmProbeInput read, gpointer read_data,
       return FALSE;
     }
   s = (gint) geo.stride_num[1];
-  local = node_field (&geo, plan, i, j);
+  local = cfm_probe_field (&geo, plan, i, j);
   *field = (GeglRectangle) { plan->origin_x + local.x,
                              plan->origin_y + local.y, local.width,
                              local.height };
-  nc.crop = node_crop (&geo, plan, &local, s);
+  nc.crop = cfm_probe_crop (&geo, plan, &local, s);
   ok = run_crop (plan, node, &nc, error);
   ci = i - nc.crop.y / s;
   cj = j - nc.crop.x / s;

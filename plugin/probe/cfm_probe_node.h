@@ -14,6 +14,19 @@
 typedef void (*CfmProbeInput) (gpointer data, gint row0, gint rows, gint x0,
                                gint w, gfloat *dst);
 
+/* The receptive field of a node of geometry GEO (in PLAN's graph) for its
+ * map pixel I, J, in area coordinates (the whole area after a global
+ * step). */
+GeglRectangle cfm_probe_field (const CfmGraphGeometry *geo,
+                               const CfmPlan *plan, gint i, gint j);
+
+/* The crop that gives that node's pixels over FIELD their whole-image
+ * values: FIELD and a margin of a field and two strides, its corner on
+ * the grid of the node's stride S (the whole area after a global step). */
+GeglRectangle cfm_probe_crop (const CfmGraphGeometry *geo,
+                              const CfmPlan *plan,
+                              const GeglRectangle *field, gint s);
+
 /* PLAN's node's (plan->model->node) channel F at map pixel I, J: its
  * VALUE, its receptive FIELD (image coordinates, before clipping) and the
  * explanation appended to TEXT. */
