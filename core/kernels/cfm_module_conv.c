@@ -202,7 +202,8 @@ conv_general (const CfmModule *m, const Rows *in, float *out, size_t stride,
 
       for (i = 0; i < plane; i++)
         o[i] = 0.0f;
-      for (ch = 0; ch < gin; ch++)
+      /* an input of no pixels (0 columns) has only padding to read */
+      for (ch = 0; ch < gin && in->data != NULL; ch++)
         for (ky = 0; ky < m->k[0]; ky++)
           for (kx = 0; kx < m->k[1]; kx++)
             {
