@@ -56,4 +56,23 @@ void cfm_module_function_grad (const CfmModule *m, const float *in,
                                const float *grad_out, float *grad_in,
                                size_t n);
 
+/* A module's backward step on whole maps: IN its input's values (C x H x
+ * W), GRAD_OUT the gradient of some number with respect to its output (OC
+ * x OH x OW); GRAD_IN (C x H x W) receives the gradient with respect to
+ * its input, added to what it holds. */
+typedef struct
+{
+  const float *in;
+  int          c, h, w;
+  const float *grad_out;
+  int          oc, oh, ow;
+  float       *grad_in;
+} CfmModuleGrad;
+
+/* Module M's backward step (cfm_module_grad.c): a convolution's (any
+ * stride, groups, dilation, padding mode), BatchNorm's, a pooling's, a
+ * function's, a module that passes its input on. */
+CfmStatus cfm_module_backward (const CfmModule *m, const CfmModuleGrad *gr,
+                               CfmError *err);
+
 #endif

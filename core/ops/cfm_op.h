@@ -36,13 +36,16 @@ typedef struct
  * output's, GRAD_OUT the gradient of some number (a class's logit) with
  * respect to the output; GRAD_IN[i], of input i's size, receives that
  * number's gradient with respect to input i, added to what it holds
- * (NULL: input i needs none, a constant). */
+ * (NULL: input i needs none, a constant).  A node of several outputs
+ * (Split) has output k's gradient at GRAD_OUTS[k] (GRAD_OUTS[0] is
+ * GRAD_OUT; NULL for a node of one). */
 typedef struct
 {
   const float *const *in;
   const float        *out;
   const float        *grad_out;
   float *const       *grad_in;
+  const float *const *grad_outs;
 } CfmOpGrad;
 
 /* What an operator does with a map whose channels are last. */
@@ -96,6 +99,11 @@ struct CfmOp
   CfmStatus (*backward) (const CfmGraph *g, const CfmNode *node,
                          const CfmOpGrad *grad, CfmError *err);
 };
+
+/* The backward step of a node that runs its module (cfm_module_backward):
+ * a convolution, BatchNorm, a pooling. */
+CfmStatus cfm_op_module_backward (const CfmGraph *g, const CfmNode *node,
+                                  const CfmOpGrad *grad, CfmError *err);
 
 /* The backward step of a node whose output is its input, value for value
  * (Identity, Dropout, Flatten, Reshape): the gradient passes on. */

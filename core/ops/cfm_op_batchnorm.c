@@ -53,4 +53,5 @@ const CfmOp cfm_op_batchnorm = {
   .from_text = cfm_op_module_from_text,
   .shape = cfm_op_module_shape,
   .run = cfm_op_module_run,
+  .backward = cfm_op_module_backward,
 };

@@ -252,7 +252,9 @@ partials (Arith op, float u, float v, float *du, float *dv)
 
 /* Each output value's gradient to the input values it read: summed over
  * what an input was broadcast along (a squeeze-excitation gate's channel
- * gathers its whole map's). */
+ * gathers its whole map's).  Maps whose channels are last are held as
+ * any map, a constant beside them sized along their channels
+ * (align_constant), so they index alike. */
 static CfmStatus
 binary_backward (const CfmGraph *g, const CfmNode *node,
                  const CfmOpGrad *grad, CfmError *err)
@@ -264,10 +266,7 @@ binary_backward (const CfmGraph *g, const CfmNode *node,
   size_t k = 0;
   int ch, y, x;
 
-  if (out->channels_last)
-    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): no backward step for "
-                          "a map whose channels are last", node->name,
-                          node->type);
+  (void) err;
   for (ch = 0; ch < out->c; ch++)
     for (y = 0; y < out->h; y++)
       for (x = 0; x < out->w; x++, k++)

@@ -275,13 +275,30 @@ cfm_op_copy_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
 }
 
 CfmStatus
+cfm_op_module_backward (const CfmGraph *g, const CfmNode *node,
+                        const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *in = &g->values[node->inputs[0]];
+  const CfmValue *out = &g->values[node->outputs[0]];
+  CfmModuleGrad mg = { grad->in[0], in->c, in->h, in->w, grad->grad_out,
+                       out->c, out->h, out->w, grad->grad_in[0] };
+
+  if (grad->grad_in[0] == NULL)
+    return CFM_OK;
+  return cfm_module_backward (&node->m, &mg, err);
+}
+
+CfmStatus
 cfm_op_copy_backward (const CfmGraph *g, const CfmNode *node,
                       const CfmOpGrad *grad, CfmError *err)
 {
   const CfmValue *in = &g->values[node->inputs[0]];
+  const CfmValue *out = &g->values[node->outputs[0]];
   size_t n = (size_t) in->c * in->h * in->w, i;
 
-  if (in->channels_last)
+  /* a map whose channels are last, made a vector, is read in another
+   * order than it is held */
+  if (in->channels_last && out->rank != in->rank)
     return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): no backward step for "
                           "a map whose channels are last", node->name,
                           node->type);

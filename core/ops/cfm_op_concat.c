@@ -65,6 +65,25 @@ concat_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* Each input's channels' share of the output's gradient. */
+static CfmStatus
+concat_backward (const CfmGraph *g, const CfmNode *node,
+                 const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *out = &g->values[node->outputs[0]];
+  size_t plane = (size_t) out->h * out->w, at = 0, n, j;
+  int i;
+
+  (void) err;
+  for (i = 0; i < node->n_inputs; i++, at += n)
+    {
+      n = (size_t) g->values[node->inputs[i]].c * plane;
+      for (j = 0; j < n && grad->grad_in[i]; j++)
+        grad->grad_in[i][j] += grad->grad_out[at + j];
+    }
+  return CFM_OK;
+}
+
 /* Constants (shape arithmetic) along any axis, before the run. */
 static CfmStatus
 concat_fold (CfmGraph *g, CfmNode *node, CfmError *err)
@@ -126,4 +145,5 @@ const CfmOp cfm_op_concat = {
   .input_rows = cfm_op_same_rows,
   .run = concat_run,
   .fold = concat_fold,
+  .backward = concat_backward,
 };

@@ -55,5 +55,6 @@ const CfmOp cfm_op_conv = {
   .input_rows = cfm_op_module_rows,
   .geometry = cfm_op_module_geometry,
   .run = cfm_op_module_run,
+  .backward = cfm_op_module_backward,
   .fuses = cfm_op_module_fuses,
 };

@@ -152,6 +152,38 @@ gemm_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* The input's gradient: the output's by the weights transposed (every
+ * pixel's channels alike when they are last). */
+static CfmStatus
+gemm_backward (const CfmGraph *g, const CfmNode *node, const CfmOpGrad *grad,
+               CfmError *err)
+{
+  const CfmModule *m = &node->m;
+  const CfmValue *out = &g->values[node->outputs[0]];
+  size_t sn = node->trans_b ? (size_t) m->in_c : 1;
+  size_t sk = node->trans_b ? 1 : (size_t) m->out_c;
+  size_t plane = (size_t) out->h * out->w, i;
+  int n, k;
+
+  (void) err;
+  if (grad->grad_in[0] == NULL)
+    return CFM_OK;
+  for (k = 0; k < m->in_c; k++)
+    {
+      float *gi = grad->grad_in[0] + k * plane;
+
+      for (n = 0; n < m->out_c; n++)
+        {
+          const float *go = grad->grad_out + n * plane;
+          float weight = node->alpha * m->weight[n * sn + k * sk];
+
+          for (i = 0; i < plane; i++)
+            gi[i] += go[i] * weight;
+        }
+    }
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = { "Gemm", "MatMul", NULL };
 static const char *const modules[] = { "Linear", NULL };
 
@@ -164,4 +196,5 @@ const CfmOp cfm_op_gemm = {
   .from_text = gemm_from_text,
   .shape = gemm_shape,
   .run = gemm_run,
+  .backward = gemm_backward,
 };

@@ -173,8 +173,9 @@ global_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
-/* The mean's gradient spread evenly over its map; the maximum's to the
- * first pixel that holds it, as PyTorch's index of it. */
+/* The mean's gradient spread evenly over its map (over a pixel's
+ * channels for a mean along the last axis); the maximum's to the first
+ * pixel that holds it, as PyTorch's index of it. */
 static CfmStatus
 global_backward (const CfmGraph *g, const CfmNode *node,
                  const CfmOpGrad *grad, CfmError *err)
@@ -183,9 +184,14 @@ global_backward (const CfmGraph *g, const CfmNode *node,
   size_t n = (size_t) in->h * in->w, i;
   int ch;
 
-  if (over_channels (node) || in->channels_last)
-    return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): no backward step for "
-                          "a mean over channels", node->name, node->type);
+  (void) err;
+  if (over_channels (node))   /* each pixel's mean: 1 / C to each channel */
+    {
+      for (ch = 0; ch < in->c && grad->grad_in[0]; ch++)
+        for (i = 0; i < n; i++)
+          grad->grad_in[0][ch * n + i] += grad->grad_out[i] / (float) in->c;
+      return CFM_OK;
+    }
   for (ch = 0; ch < in->c && grad->grad_in[0]; ch++)
     {
       const float *x = grad->in[0] + ch * n;

@@ -124,6 +124,56 @@ layer_norm_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* Each pixel's gradient through its normalization: with x^ its
+ * normalized channels and d = the output's gradient times the scale,
+ * (d - mean (d) - x^ mean (d x^)) / sqrt (var + eps). */
+static CfmStatus
+layer_norm_backward (const CfmGraph *g, const CfmNode *node,
+                     const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *v = cfm_op_input (g, node, 0);
+  const CfmModule *m = &node->m;
+  size_t plane = (size_t) v->h * v->w, p;
+  int c, n = m->features;
+
+  (void) err;
+  for (p = 0; p < plane && grad->grad_in[0]; p++)
+    {
+      double mean = 0.0, var = 0.0, md = 0.0, mdx = 0.0, inv;
+
+      for (c = 0; c < n; c++)
+        mean += grad->in[0][c * plane + p];
+      mean /= n;
+      for (c = 0; c < n; c++)
+        {
+          double d = grad->in[0][c * plane + p] - mean;
+
+          var += d * d;
+        }
+      inv = 1.0 / sqrt (var / n + m->eps);
+      for (c = 0; c < n; c++)
+        {
+          double d = grad->grad_out[c * plane + p]
+                     * (m->weight ? m->weight[c] : 1.0f);
+
+          md += d;
+          mdx += d * (grad->in[0][c * plane + p] - mean) * inv;
+        }
+      md /= n;
+      mdx /= n;
+      for (c = 0; c < n; c++)
+        {
+          double d = grad->grad_out[c * plane + p]
+                     * (m->weight ? m->weight[c] : 1.0f);
+          double xh = (grad->in[0][c * plane + p] - mean) * inv;
+
+          grad->grad_in[0][c * plane + p] += (float) ((d - md - xh * mdx)
+                                                      * inv);
+        }
+    }
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = { "LayerNormalization", NULL };
 static const char *const modules[] = { "LayerNorm", "LayerNorm2d", NULL };
 
@@ -136,4 +186,5 @@ const CfmOp cfm_op_layer_norm = {
   .from_text = layer_norm_from_text,
   .shape = layer_norm_shape,
   .run = layer_norm_run,
+  .backward = layer_norm_backward,
 };

@@ -41,4 +41,5 @@ const CfmOp cfm_op_pool = {
   .input_rows = cfm_op_module_rows,
   .geometry = cfm_op_module_geometry,
   .run = cfm_op_module_run,
+  .backward = cfm_op_module_backward,
 };

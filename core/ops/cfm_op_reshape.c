@@ -146,4 +146,5 @@ const CfmOp cfm_op_reshape = {
   .input_rows = reshape_rows,
   .run = reshape_run,
   .fold = reshape_fold,
+  .backward = cfm_op_copy_backward,
 };

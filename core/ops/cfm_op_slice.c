@@ -189,6 +189,29 @@ slice_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* Each part's gradient to the channels it took. */
+static CfmStatus
+slice_backward (const CfmGraph *g, const CfmNode *node,
+                const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *in = &g->values[node->inputs[0]];
+  size_t plane = (size_t) in->h * in->w, j;
+  int k, first = is_split (node) ? 0 : node->splits[0];
+
+  (void) err;
+  for (k = 0; k < node->n_outputs; k++)
+    {
+      const float *go = grad->grad_outs ? grad->grad_outs[k] : grad->grad_out;
+      size_t n = (size_t) g->values[node->outputs[k]].c * plane;
+      float *gi = grad->grad_in[0] ? grad->grad_in[0] + first * plane : NULL;
+
+      for (j = 0; j < n && gi && go; j++)
+        gi[j] += go[j];
+      first += g->values[node->outputs[k]].c;
+    }
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = { "Slice", "Split", NULL };
 
 const CfmOp cfm_op_slice = {
@@ -198,4 +221,5 @@ const CfmOp cfm_op_slice = {
   .shape = slice_shape,
   .run = slice_run,
   .fold = slice_fold,
+  .backward = slice_backward,
 };

@@ -141,6 +141,30 @@ transpose_run (const CfmGraph *g, const CfmNode *node, const CfmOpRun *run,
   return CFM_OK;
 }
 
+/* The gradient of output channel (j, i) back to input channel (i, j). */
+static CfmStatus
+transpose_backward (const CfmGraph *g, const CfmNode *node,
+                    const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *v = cfm_op_input (g, node, 0);
+  int groups = is_shuffle (node) ? node->axis
+               : v->rank == 5 ? v->c_split : 1;
+  int per = v->c / groups, i, j;
+  size_t plane = (size_t) v->h * v->w, k;
+
+  (void) err;
+  for (i = 0; i < groups && grad->grad_in[0]; i++)
+    for (j = 0; j < per; j++)
+      {
+        float *gi = grad->grad_in[0] + (size_t) (i * per + j) * plane;
+        const float *go = grad->grad_out + (size_t) (j * groups + i) * plane;
+
+        for (k = 0; k < plane; k++)
+          gi[k] += go[k];
+      }
+  return CFM_OK;
+}
+
 /* A constant transposed (shape arithmetic, before the run: F.pad's pads
  * reordered by its export). */
 static CfmStatus
@@ -194,4 +218,5 @@ const CfmOp cfm_op_transpose = {
   .shape = transpose_shape,
   .run = transpose_run,
   .fold = transpose_fold,
+  .backward = transpose_backward,
 };

@@ -147,7 +147,7 @@ backward (CfmGraph *g, const float *x, const CfmTensor *k, const float *wt,
   float y[N];
   const float *in[2] = { x, k ? k->data : NULL };
   float *grad_in[2] = { gx, gk };
-  CfmOpGrad grad = { in, y, wt, grad_in };
+  CfmOpGrad grad = { in, y, wt, grad_in, NULL };
   CfmError err;
 
   forward (g, x, y);
@@ -244,7 +244,7 @@ test_binary (const char *type)
   {   /* y = x op x: both slots of the backward step */
     const float *in[2] = { x, x };
     float *grad_in[2] = { gx, gx2 }, y[N];
-    CfmOpGrad grad = { in, y, wt, grad_in };
+    CfmOpGrad grad = { in, y, wt, grad_in, NULL };
     CfmNode *node = one_node (&g, type, NULL);
     CfmError err;
 
