@@ -126,38 +126,6 @@ run_maps (const CfmGraph *g, Map *maps, int n, const CfmArray *logits,
   free (want);
 }
 
-/* The graph of FILE in DIR: an ONNX export, or (TEXT not NULL) a state
- * dict with its print(model) text.  *DATA holds the file's bytes. */
-static CfmStatus
-read_graph (const char *dir, const char *file, const char *text, CfmGraph *g,
-            CfmTensorSet *w, void **data, CfmError *err)
-{
-  char path[4096];
-  void *printed;
-  size_t len, text_len;
-  CfmStatus status;
-
-  snprintf (path, sizeof path, "%s/%s", dir, file);
-  if ((status = cfm_file_read (path, (size_t) 1 << 30, data, &len, err))
-      != CFM_OK)
-    return status;
-  if (text == NULL)
-    return cfm_graph_read_onnx (*data, len, g, w, err);
-  snprintf (path, sizeof path, "%s/%s", dir, text);
-  if ((status = cfm_file_read (path, (size_t) 1 << 24, &printed, &text_len,
-                               err)) != CFM_OK)
-    return status;
-  printed = realloc (printed, text_len + 1);
-  ((char *) printed)[text_len] = '\0';
-  status = cfm_weights_open (*data, len, w, err);
-  if (status == CFM_OK)
-    status = cfm_graph_read_text (printed, w, g, err);
-  if (status != CFM_OK)
-    cfm_tensors_free (w);
-  free (printed);
-  return status;
-}
-
 /* One export of a family (ONNX; or weights with TEXT) and its maps. */
 static void
 test_export (const char *dir, const char *onnx, const char *text, Map *maps,

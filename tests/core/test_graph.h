@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_graph.h: what the graph tests share (test_graph.c,
- * test_onnx_cases.c): an input given a band of rows at a time, a wanted
- * value's rows gathered into one map, a fixture folder's .npy files. */
+ * test_onnx_cases.c, test_graph_cam.c): an input given a band of rows at
+ * a time, a wanted value's rows gathered into one map, a fixture folder's
+ * .npy files and models. */
 #ifndef TEST_GRAPH_H
 #define TEST_GRAPH_H
 
@@ -32,7 +33,7 @@ typedef struct
   const CfmArray *input;
 } Source;
 
-static CfmStatus
+static inline CfmStatus
 read_rows (void *data, int row0, int rows, float *dst, CfmError *err)
 {
   const Source *s = data;
@@ -46,7 +47,7 @@ read_rows (void *data, int row0, int rows, float *dst, CfmError *err)
   return CFM_OK;
 }
 
-static CfmStatus
+static inline CfmStatus
 gather_rows (void *data, int value, const float *rows, size_t plane, int c,
              int h, int w, int row0, int nrows, CfmError *err)
 {
@@ -86,6 +87,38 @@ load_npy (const char *dir, const char *name, CfmArray *a)
     free (data);
   CHECK (ok, "%s: %s", name, err.message);
   return ok;
+}
+
+/* The graph of FILE in DIR: an ONNX export, or (TEXT not NULL) a state
+ * dict with its print(model) text.  *DATA holds the file's bytes. */
+static inline CfmStatus
+read_graph (const char *dir, const char *file, const char *text, CfmGraph *g,
+            CfmTensorSet *w, void **data, CfmError *err)
+{
+  char path[4096];
+  void *printed;
+  size_t len, text_len;
+  CfmStatus status;
+
+  snprintf (path, sizeof path, "%s/%s", dir, file);
+  if ((status = cfm_file_read (path, (size_t) 1 << 30, data, &len, err))
+      != CFM_OK)
+    return status;
+  if (text == NULL)
+    return cfm_graph_read_onnx (*data, len, g, w, err);
+  snprintf (path, sizeof path, "%s/%s", dir, text);
+  if ((status = cfm_file_read (path, (size_t) 1 << 24, &printed, &text_len,
+                               err)) != CFM_OK)
+    return status;
+  printed = realloc (printed, text_len + 1);
+  ((char *) printed)[text_len] = '\0';
+  status = cfm_weights_open (*data, len, w, err);
+  if (status == CFM_OK)
+    status = cfm_graph_read_text (printed, w, g, err);
+  if (status != CFM_OK)
+    cfm_tensors_free (w);
+  free (printed);
+  return status;
 }
 
 #endif
