@@ -89,6 +89,17 @@ cfm_cam_linear (const CfmGraph *g, int at, int scores, CfmCam *cam,
   return CFM_OK;
 }
 
+CfmStatus
+cfm_cam_check (const CfmGraph *g, CfmCamMethod method, int at, int scores,
+               CfmError *err)
+{
+  CfmCam cam;
+
+  if (method == CFM_CAM_CAM)
+    return cfm_cam_linear (g, at, scores, &cam, err);
+  return cfm_graph_grad_check (g, at, scores, err);
+}
+
 typedef struct
 {
   int    at, scores;
@@ -255,6 +266,46 @@ cfm_cam_class (const CfmCam *cam, int cls, float *map, float *contrib,
   free (weights);
   free (g);
   return status;
+}
+
+/* Output coordinate I's source pixels *I0, *I1 and weight *T of *I1 along
+ * an axis of N pixels made OUT: pixel centres matched, clamped at 0. */
+static void
+source_of (int i, int n, int out, int *i0, int *i1, float *t)
+{
+  double src = ((double) i + 0.5) * n / out - 0.5;
+
+  src = src < 0.0 ? 0.0 : src;
+  *i0 = (int) src;
+  *i0 = *i0 > n - 1 ? n - 1 : *i0;
+  *i1 = *i0 + 1 < n ? *i0 + 1 : n - 1;
+  *t = (float) (src - *i0);
+}
+
+void
+cfm_cam_upsample (const float *map, int h, int w, int out_h, int out_w,
+                  int row0, int rows, float *dst)
+{
+  int y, x;
+
+  for (y = 0; y < rows; y++)
+    {
+      int y0, y1;
+      float ty;
+
+      source_of (row0 + y, h, out_h, &y0, &y1, &ty);
+      for (x = 0; x < out_w; x++)
+        {
+          const float *r0 = map + (size_t) y0 * w, *r1 = map + (size_t) y1 * w;
+          int x0, x1;
+          float tx, top, bottom;
+
+          source_of (x, w, out_w, &x0, &x1, &tx);
+          top = r0[x0] + (r0[x1] - r0[x0]) * tx;
+          bottom = r1[x0] + (r1[x1] - r1[x0]) * tx;
+          dst[(size_t) y * out_w + x] = top + (bottom - top) * ty;
+        }
+    }
 }
 
 void

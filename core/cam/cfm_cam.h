@@ -52,6 +52,12 @@ typedef struct
 CfmStatus cfm_cam_linear (const CfmGraph *g, int at, int scores,
                           CfmCam *cam, CfmError *err);
 
+/* Whether METHOD can run at value AT of G (sized) with class scores
+ * SCORES: CAM's Linear (cfm_cam_linear), the others' gradient pass
+ * (cfm_graph_grad_check); else the message that says why. */
+CfmStatus cfm_cam_check (const CfmGraph *g, CfmCamMethod method, int at,
+                         int scores, CfmError *err);
+
 /* Runs G (sized) on the input READ gives for METHOD at value AT, the
  * class scores being value SCORES (a vector): the forward pass, which
  * keeps what each class's map needs (cfm_graph_grad.h for the gradient
@@ -74,6 +80,12 @@ CfmStatus cfm_cam_class (const CfmCam *cam, int cls, float *map,
 void cfm_cam_combine (CfmCamMethod method, const float *a, const float *g,
                       const float *weights, int k, int h, int w, float *map,
                       float *channel_weights);
+
+/* Rows [ROW0, ROW0 + ROWS) of MAP (H x W) upsampled to OUT_H x OUT_W as
+ * the anchors lay a map over the image (F.interpolate's bilinear with
+ * align_corners off, cv2.resize's INTER_LINEAR) into DST (ROWS x OUT_W). */
+void cfm_cam_upsample (const float *map, int h, int w, int out_h, int out_w,
+                       int row0, int rows, float *dst);
 
 void cfm_cam_free (CfmCam *cam);
 

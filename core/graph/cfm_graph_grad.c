@@ -115,20 +115,54 @@ keep_rows (void *data, int value, const float *rows, size_t plane, int c,
   return CFM_OK;
 }
 
-/* A refusal of the pass when a node on it has no backward step. */
+/* A refusal of the pass when a node on ON_PATH has no backward step. */
 static CfmStatus
-check_steps (const CfmGraphGrad *gg, CfmError *err)
+check_steps (const CfmGraph *g, const unsigned char *on_path, CfmError *err)
 {
   int i;
 
-  for (i = 0; i < gg->g->n_nodes; i++)
-    if (gg->on_path[i] && (gg->g->nodes[i].op == NULL
-                           || gg->g->nodes[i].op->backward == NULL))
+  for (i = 0; i < g->n_nodes; i++)
+    if (on_path[i] && (g->nodes[i].op == NULL
+                       || g->nodes[i].op->backward == NULL))
       return cfm_error_set (err, CFM_ERR_ARG, "%s (%s): the core has no "
                             "backward step for this operator, so no "
                             "gradient reaches the layer through it",
-                            gg->g->nodes[i].name, gg->g->nodes[i].type);
+                            g->nodes[i].name, g->nodes[i].type);
   return CFM_OK;
+}
+
+/* The checks of cfm_graph_grad_check on FROM_AT and ON_PATH, marked. */
+static CfmStatus
+check_path (const CfmGraph *g, int at, int scores, unsigned char *from_at,
+            unsigned char *on_path, CfmError *err)
+{
+  size_t bytes, limit = cfm_graph_memory_limit ();
+  CfmStatus status;
+
+  if (!mark_path (g, at, scores, from_at, on_path))
+    return cfm_error_set (err, CFM_ERR_ARG, "the class scores do not "
+                          "depend on %s", g->values[at].name);
+  if ((status = check_steps (g, on_path, err)) != CFM_OK)
+    return status;
+  if ((bytes = cfm_graph_grad_bytes (g, at, scores)) > limit)
+    return cfm_error_set (err, CFM_ERR_SIZE, "the gradient at %s holds %zu "
+                          "MB of maps, past the memory limit of %zu MB",
+                          g->values[at].name, bytes >> 20, limit >> 20);
+  return CFM_OK;
+}
+
+CfmStatus
+cfm_graph_grad_check (const CfmGraph *g, int at, int scores, CfmError *err)
+{
+  unsigned char *from_at = calloc ((size_t) g->n_values, 1);
+  unsigned char *on_path = calloc ((size_t) g->n_nodes + 1, 1);
+  CfmStatus status = from_at && on_path
+                     ? check_path (g, at, scores, from_at, on_path, err)
+                     : cfm_error_set (err, CFM_ERR_NOMEM, "no memory");
+
+  free (from_at);
+  free (on_path);
+  return status;
 }
 
 /* Allocates the kept maps: the values wanted from the run into WANT;
@@ -156,7 +190,6 @@ cfm_graph_grad_forward (CfmGraphGrad *gg, const CfmGraph *g, int at,
                         int scores, CfmRowReader read, void *read_data,
                         CfmError *err)
 {
-  size_t bytes, limit = cfm_graph_memory_limit ();
   int *want = NULL, n;
   CfmStatus status;
 
@@ -171,16 +204,9 @@ cfm_graph_grad_forward (CfmGraphGrad *gg, const CfmGraph *g, int at,
   if (!gg->on_path || !gg->from_at || !gg->maps || !want)
     status = cfm_error_set (err, CFM_ERR_NOMEM, "no memory for a gradient "
                             "pass");
-  else if (!mark_path (g, at, scores, gg->from_at, gg->on_path))
-    status = cfm_error_set (err, CFM_ERR_ARG, "the class scores do not "
-                            "depend on %s", g->values[at].name);
-  else if ((status = check_steps (gg, err)) != CFM_OK)
+  else if ((status = check_path (g, at, scores, gg->from_at, gg->on_path,
+                                 err)) != CFM_OK)
     ;
-  else if ((bytes = cfm_graph_grad_bytes (g, at, scores)) > limit)
-    status = cfm_error_set (err, CFM_ERR_SIZE, "the gradient at %s holds "
-                            "%zu MB of maps, past the memory limit of %zu "
-                            "MB", g->values[at].name, bytes >> 20,
-                            limit >> 20);
   else if ((n = alloc_maps (gg, want)) < 0)
     status = cfm_error_set (err, CFM_ERR_NOMEM, "no memory for the maps "
                             "of a gradient pass");

@@ -25,6 +25,13 @@ typedef struct
  * AT.  A pass past the memory limit is refused with this figure. */
 size_t cfm_graph_grad_bytes (const CfmGraph *g, int at, int scores);
 
+/* Whether a gradient pass at AT to SCORES can run (G sized): SCORES
+ * depends on AT, every node between them has a backward step, and the
+ * pass fits the memory limit (cfm_graph_memory_limit); else a message
+ * naming what stops it. */
+CfmStatus cfm_graph_grad_check (const CfmGraph *g, int at, int scores,
+                                CfmError *err);
+
 /* Runs G (sized) on the input READ gives, keeping every map the backward
  * passes from SCORES to AT read (AT's and the scores' among them:
  * GG->maps[AT], GG->maps[SCORES]).  Refused, with a message naming it,

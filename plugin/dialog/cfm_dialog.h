@@ -30,7 +30,7 @@ typedef struct
   gboolean unless;
 } CfmSensitivity;
 
-#define CFM_DIALOG_N_RULES 23
+#define CFM_DIALOG_N_RULES 25
 extern const CfmSensitivity cfm_dialog_rules[CFM_DIALOG_N_RULES];
 
 /* Whether some rule governs ARG, and whether all of them let it be

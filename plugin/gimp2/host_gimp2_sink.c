@@ -57,6 +57,13 @@ gimp2_new_layer (CfmSink *sink, const gchar *name, gint x, gint y,
 }
 
 static void
+gimp2_set_opacity (CfmSink *sink, gpointer layer, gdouble opacity)
+{
+  (void) sink;
+  gimp_layer_set_opacity (GPOINTER_TO_INT (layer), opacity);
+}
+
+static void
 gimp2_finish_layer (CfmSink *sink, gpointer layer, GeglBuffer *buffer)
 {
   (void) sink;
@@ -236,6 +243,7 @@ gimp2_render_drawable (gint32 image, gint32 drawable,
     .new_group = gimp2_new_group,
     .new_layer = gimp2_new_layer,
     .finish_layer = gimp2_finish_layer,
+    .set_opacity = gimp2_set_opacity,
     .insert = gimp2_insert,
     .place_layer = gimp2_place_layer,
     .discard = gimp2_discard,

@@ -53,6 +53,13 @@ gimp3_new_layer (CfmSink *sink, const gchar *name, gint x, gint y,
 }
 
 static void
+gimp3_set_opacity (CfmSink *sink, gpointer layer, gdouble opacity)
+{
+  (void) sink;
+  gimp_layer_set_opacity (GIMP_LAYER (layer), opacity);
+}
+
+static void
 gimp3_finish_layer (CfmSink *sink, gpointer layer, GeglBuffer *buffer)
 {
   (void) sink;
@@ -234,6 +241,7 @@ gimp3_render_drawable (GimpImage *image, GimpDrawable *drawable,
     .new_group = gimp3_new_group,
     .new_layer = gimp3_new_layer,
     .finish_layer = gimp3_finish_layer,
+    .set_opacity = gimp3_set_opacity,
     .insert = gimp3_insert,
     .place_layer = gimp3_place_layer,
     .discard = gimp3_discard,

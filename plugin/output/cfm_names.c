@@ -139,3 +139,22 @@ cfm_names_legend (const CfmPlan *plan, CfmStage stage)
 {
   return g_strdup_printf ("%s legend", cfm_names_stage (plan, stage));
 }
+
+gchar *
+cfm_names_cam (const CfmPlan *plan, gint cls)
+{
+  const gchar *method = cfm_cam_method_name (plan->cam.method);
+
+  if (cls < plan->labels.n)
+    return g_strdup_printf ("%s %s class %d (%s)", method, plan->cam.layer,
+                            cls, plan->labels.names[cls]);
+  return g_strdup_printf ("%s %s class %d", method, plan->cam.layer, cls);
+}
+
+gchar *
+cfm_names_cam_legend (const CfmPlan *plan)
+{
+  return g_strdup_printf ("%s %s legend",
+                          cfm_cam_method_name (plan->cam.method),
+                          plan->cam.layer);
+}

@@ -19,7 +19,12 @@
  *   map layer    "<module> map <n>" (features.3 map 5: the module whose
  *                output it is), then " (" and the range and share of zeros
  *   kernels      "<conv module> kernel <n>"; legends "<module> legend"
- * n is the channel's 1-based number in the module's output. */
+ * n is the channel's 1-based number in the module's output.  A class
+ * activation map ("cam"):
+ *   layer        "<method> <layer> class <index>", then " (<label>)"
+ *                where the classes have labels (grad-cam layer4 class
+ *                281 (tabby)); index 0-based, as PyTorch numbers them
+ *   legend       "<method> <layer> legend" */
 #ifndef CFM_NAMES_H
 #define CFM_NAMES_H
 
@@ -50,5 +55,9 @@ gboolean cfm_names_parse_map (const CfmPlan *plan, const gchar *name,
 /* The kernel figure of filter F, and the legend of STAGE. */
 gchar *cfm_names_kernel (const CfmPlan *plan, gint f);
 gchar *cfm_names_legend (const CfmPlan *plan, CfmStage stage);
+
+/* The class activation map of class CLS, and its legend. */
+gchar *cfm_names_cam (const CfmPlan *plan, gint cls);
+gchar *cfm_names_cam_legend (const CfmPlan *plan);
 
 #endif

@@ -6,6 +6,7 @@
 #include "cfm_render.h"
 #include "cfm_predictions.h"
 #include "cfm_bands.h"
+#include "cfm_cam_layers.h"
 #include "cfm_figures.h"
 #include "cfm_i18n.h"
 #include "cfm_kept_maps.h"
@@ -118,6 +119,8 @@ cfm_render_run (const CfmPlan *plan, const CfmSource *source, CfmSink *sink,
                        error);
       cfm_report_mark (&report, CFM_PHASE_MAPS);
       ok = ok && add_figures (plan, ranges, sink, tree, error);
+      ok = ok && (plan->cam.method == CFM_CAM_NONE
+                  || cfm_cam_layers (plan, input, sink, tree, error));
       /* maps of a model file that changed during the run are not shown */
       ok = ok && !(plan->model
                    && cfm_plan_model_changed (plan->model->model,

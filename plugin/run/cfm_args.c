@@ -70,6 +70,18 @@ static const CfmChoice colormap_choices[] = {
   { "gray",      N_("Gray"), CFM_COLORMAP_GRAY },
   { "diverging", N_("Diverging (blue, white, red)"), CFM_COLORMAP_DIVERGING },
   { "viridis",   N_("Viridis"), CFM_COLORMAP_VIRIDIS },
+  { "turbo",     N_("Turbo"), CFM_COLORMAP_TURBO },
+  { "jet",       N_("Jet"), CFM_COLORMAP_JET },
+  { NULL, NULL, 0 }
+};
+
+static const CfmChoice cam_choices[] = {
+  { "none",               N_("None"), CFM_CAM_NONE },
+  { "cam",                N_("CAM (the last Linear's weights)"),
+    CFM_CAM_CAM },
+  { "grad-cam",           N_("Grad-CAM"), CFM_CAM_GRAD },
+  { "grad-cam-plus-plus", N_("Grad-CAM++"), CFM_CAM_GRAD_PLUS_PLUS },
+  { "layer-cam",          N_("Layer-CAM"), CFM_CAM_LAYER },
   { NULL, NULL, 0 }
 };
 
@@ -168,7 +180,8 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
   [CFM_ARG_COLORMAP] = {
     "colormap", CFM_TYPE_CHOICE, N_("Color_map"),
     N_("Gray as the tutorial, diverging (negative blue, zero white, "
-       "positive red) or viridis; colors need an RGB image"), G_DISPLAY, 0,
+       "positive red), viridis, turbo or jet; colors need an RGB image"),
+    G_DISPLAY, 0,
     0, CFM_COLORMAP_GRAY, NULL, colormap_choices },
   [CFM_ARG_ALIGN] = {
     "align", CFM_TYPE_BOOLEAN, N_("A_lign maps over the image"),
@@ -217,6 +230,19 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
        "torchvision's Resize(N) does (224 for torchvision's classifiers); "
        "the maps are laid back over the photo at its scale"),
     G_MODEL, 0, CFM_INPUT_SIZE_MAX, 0, NULL, NULL },
+  [CFM_ARG_CAM] = {
+    "cam", CFM_TYPE_CHOICE, N_("Class _activation map"),
+    N_("Where in the image the network finds the evidence for a class, at "
+       "the layer: a heat map over the photo with \"align\" (CAM for "
+       "networks that end in global pooling and one Linear; Grad-CAM, "
+       "Grad-CAM++ and Layer-CAM by the class score's gradient)"),
+    G_MODEL, 0, 0, CFM_CAM_NONE, NULL, cam_choices },
+  [CFM_ARG_CAM_CLASS] = {
+    "cam-class", CFM_TYPE_STRING, N_("C_lass"),
+    N_("The class of the activation map: empty the most probable one, a "
+       "0-based index, or a label of \"labels\"; several separated by "
+       "commas give a layer each"),
+    G_MODEL, 0, 0, 0, "", NULL },
 };
 
 static const CfmChoice stage_choices[] = {

@@ -12,6 +12,7 @@
 
 #include "cfm_activation.h"
 #include "cfm_bank.h"
+#include "cfm_cam.h"
 #include "cfm_colormap.h"
 #include "cfm_geometry.h"
 #include "cfm_pipeline.h"
@@ -102,6 +103,8 @@ typedef enum
   CFM_ARG_INPUT_NORMALIZE,
   CFM_ARG_LABELS,
   CFM_ARG_INPUT_SIZE,
+  CFM_ARG_CAM,
+  CFM_ARG_CAM_CLASS,
   CFM_N_ARGS
 } CfmArgId;
 

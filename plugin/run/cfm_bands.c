@@ -226,6 +226,27 @@ run_graph (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
 }
 
 gboolean
+cfm_bands_cam (const CfmPlan *plan, CfmInput *input, CfmCam *cam,
+               GError **error)
+{
+  GraphPass gp = { plan, input, NULL, { 0 }, 0, -1, 0.0, 0.0, NULL, NULL,
+                   NULL, NULL };
+  CfmResizer resizer;
+  CfmStatus status;
+  CfmError err;
+
+  status = resize_source (plan, &gp, &resizer, &err);
+  if (status == CFM_OK)
+    status = cfm_cam_run (cam, &plan->graph, plan->cam.method, plan->cam.at,
+                          plan->logits, read_rows, &gp, &err);
+  if (gp.resizer)
+    cfm_resizer_free (gp.resizer);
+  if (status != CFM_OK)
+    g_set_error (error, CFM_ERROR, 0, "cam: %s", err.message);
+  return status == CFM_OK;
+}
+
+gboolean
 cfm_bands_run (const CfmPlan *plan, CfmInput *input, const CfmBandLoop *loop,
                GError **error)
 {

@@ -44,6 +44,12 @@ typedef struct
   gdouble         p0, p1;     /* the progress this loop covers */
 } CfmBandLoop;
 
+/* The forward pass of PLAN's class activation maps (plan->cam) on INPUT,
+ * resized and normalised as the band loop's, into CAM (cfm_cam_run: its
+ * maps for cfm_cam_class). */
+gboolean cfm_bands_cam (const CfmPlan *plan, CfmInput *input, CfmCam *cam,
+                        GError **error);
+
 /* Computes every band of PLAN from INPUT and hands each to LOOP->func. */
 gboolean cfm_bands_run (const CfmPlan *plan, CfmInput *input,
                         const CfmBandLoop *loop, GError **error);

@@ -38,6 +38,9 @@ struct _CfmSink
   GeglBuffer *(*new_layer)   (CfmSink *sink, const gchar *name, gint x,
                               gint y, gint width, gint height,
                               gpointer *layer, GError **error);
+  /* Sets LAYER's opacity (0..100): a heat map over the photo. */
+  void        (*set_opacity) (CfmSink *sink, gpointer layer,
+                              gdouble opacity);
   /* Flushes a filled layer's buffer and lets it go. */
   void        (*finish_layer) (CfmSink *sink, gpointer layer,
                                GeglBuffer *buffer);

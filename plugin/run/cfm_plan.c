@@ -449,6 +449,13 @@ cfm_plan_new_on (const CfmLoaded *loaded, const CfmArgValues *vals,
       if (ok)
         place_over_photo (plan);
     }
+  else if (ok && vals->v[CFM_ARG_CAM].i != CFM_CAM_NONE)
+    {
+      g_set_error (error, CFM_ERROR, 0, _("cam: class activation maps need "
+                                          "a trained classifier: choose the "
+                                          "filter bank \"model\"."));
+      ok = FALSE;
+    }
   else if (ok)
     ok = copy_bank (plan, &loaded->full, error) && plan_rest (plan, error);
   if (ok)
@@ -485,6 +492,7 @@ cfm_plan_free (CfmPlan *plan)
   cfm_graph_free (&plan->graph);
   g_free (plan->bias);
   cfm_plan_model_free (plan->model);
+  cfm_plan_cam_clear (&plan->cam);
   g_free (plan);
 }
 

@@ -53,6 +53,16 @@ typedef struct
   gfloat    mean[3], std[3];         /* the input normalisation */
 } CfmPlanModel;
 
+/* A run's class activation maps (cfm_plan_cam.c). */
+typedef struct
+{
+  CfmCamMethod  method;     /* CFM_CAM_NONE: none */
+  gint          at;         /* the layer's value in the plan's graph */
+  gchar        *layer;      /* the layer's name, as the layers say it */
+  gint         *classes;    /* each map's class; -1: the most probable */
+  gint          n_classes;
+} CfmPlanCam;
+
 typedef struct
 {
   CfmArgValues  vals;       /* the run's arguments, the plan's own copy */
@@ -74,6 +84,7 @@ typedef struct
   gint         *channel;    /* each map's channel in its value */
   gint          logits;     /* a classifier's output in GRAPH (a vector
                                of its classes' logits), or -1 */
+  CfmPlanCam    cam;        /* "cam" and "cam-class" */
   CfmLabels     labels;     /* their names ("labels"), or none */
   GeglRectangle patch;      /* LOADED's patch (the filter bank
                                "selection"), or empty */
@@ -146,6 +157,13 @@ gboolean cfm_plan_size_graph (CfmPlan *plan, const gchar *what,
  * network's output, a vector whose producer runs) and the "labels" for
  * it, refused when their count is not its classes' (cfm_plan_model.c). */
 gboolean cfm_plan_classifier (CfmPlan *plan, GError **error);
+
+/* The class activation maps of PLAN at NODE of its model's graph, from
+ * "cam" and "cam-class": refused with a message when the network has no
+ * classifier, a class is not one of its classes, the method cannot run
+ * there, or its pass would pass the memory limit (cfm_plan_cam.c). */
+gboolean cfm_plan_cam (CfmPlan *plan, gint node, GError **error);
+void     cfm_plan_cam_clear (CfmPlanCam *cam);
 
 /* The model part of PLAN, on LOADED's model (cfm_plan_model.c). */
 gboolean cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded,

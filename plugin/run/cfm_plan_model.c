@@ -185,5 +185,6 @@ cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded, GError **error)
                        &node, &err) != CFM_OK)
     return core_error ("layer", &err, error);
   return plan_input (plan, error) && cfm_plan_node (plan, node, error)
-         && cfm_plan_classifier (plan, error);
+         && cfm_plan_classifier (plan, error)
+         && cfm_plan_cam (plan, node, error);
 }
