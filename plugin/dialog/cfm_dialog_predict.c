@@ -31,7 +31,9 @@ still_wanted (gpointer data, gdouble fraction)
   return !g_atomic_int_get (&p->cancelled);
 }
 
-/* "tabby 87.3%, tiger cat 5.1%, ..." from the ranked LINES. */
+/* "tabby 87.3%, tiger cat 5.1%, ..." from the ranked LINES, as Pango
+ * markup: each label a link to its class (CFM_DIALOG_CLASS_LINK and its
+ * index), which the dialogs make the class activation map's class. */
 static gchar *
 top_classes (const gchar *lines)
 {
@@ -44,12 +46,36 @@ top_classes (const gchar *lines)
       gchar **f = g_strsplit (rows[r], "\t", 4);
 
       if (g_strv_length (f) == 4)
-        g_string_append_printf (s, "%s%s %.1f%%", r ? ", " : "", f[3],
-                                100.0 * g_ascii_strtod (f[2], NULL));
+        {
+          gchar *label = g_markup_escape_text (f[3], -1);
+
+          g_string_append_printf (s, "%s<a href=\"%s%s\">%s</a> %.1f%%",
+                                  r ? ", " : "", CFM_DIALOG_CLASS_LINK, f[1],
+                                  label,
+                                  100.0 * g_ascii_strtod (f[2], NULL));
+          g_free (label);
+        }
       g_strfreev (f);
     }
   g_strfreev (rows);
   return g_string_free (s, FALSE);
+}
+
+/* The stand-in for markup passed through g_markup_printf_escaped, which
+ * escapes every argument. */
+#define TOP_CLASSES "@CFM-TOP-CLASSES@"
+
+/* ESCAPED, markup from g_markup_printf_escaped with TOP_CLASSES for its
+ * last argument, with MARKUP there (not escaped). */
+static gchar *
+with_markup (gchar *escaped, const gchar *markup)
+{
+  gchar **parts = g_strsplit (escaped, TOP_CLASSES, 2);
+  gchar *text = g_strjoinv (markup, parts);
+
+  g_strfreev (parts);
+  g_free (escaped);
+  return text;
 }
 
 /* The range pass to the classifier's logits, and their ranking. */
@@ -83,9 +109,10 @@ prediction_thread (gpointer data)
   gchar *top = predict (p, &error);
 
   if (top)
-    p->text = g_markup_printf_escaped (_("<b>Prediction</b> at %d x %d: "
-                                         "%s"), p->plan->width,
-                                       p->plan->height, top);
+    p->text = with_markup (g_markup_printf_escaped
+                             (_("<b>Prediction</b> at %d x %d: %s"),
+                              p->plan->width, p->plan->height, TOP_CLASSES),
+                           top);
   else
     p->text = g_markup_printf_escaped (_("<b>Prediction</b>: %s"),
                                        error->message);

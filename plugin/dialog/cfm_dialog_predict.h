@@ -11,6 +11,9 @@
 /* How many classes the dialog names. */
 #define CFM_DIALOG_PREDICT_TOP 5
 
+/* The links of the classes it names: this, then the 0-based index. */
+#define CFM_DIALOG_CLASS_LINK "cam-class:"
+
 typedef struct _CfmPrediction CfmPrediction;
 
 /* Starts the prediction for ST's values on its area; NULL when there is
@@ -20,7 +23,8 @@ typedef struct _CfmPrediction CfmPrediction;
 CfmPrediction *cfm_prediction_start (CfmDialogState *st);
 
 /* Whether P is finished; then *TEXT (free with g_free) is the top classes
- * as one line of Pango markup, or why there are none. */
+ * as one line of Pango markup, each a link (CFM_DIALOG_CLASS_LINK), or
+ * why there are none. */
 gboolean cfm_prediction_done (CfmPrediction *p, gchar **text);
 
 /* Stops P (at the next band) and frees it once its thread is through. */

@@ -248,6 +248,9 @@ cfm_preview_draw (const CfmLoaded *loaded, const CfmArgValues *vals,
   gboolean ok = FALSE;
 
   memset (rgb, CFM_PREVIEW_EMPTY, (gsize) view->width * view->height * 3);
+  if (vals->v[CFM_ARG_FILTER_BANK].i == CFM_BANK_MODEL
+      && vals->v[CFM_ARG_CAM].i != CFM_CAM_NONE)
+    return cfm_preview_cam (loaded, vals, source, view, rgb, error);
   preview_values (vals, filter, stage, &pv);
   /* The whole area's plan first, so that what is wrong with the settings
    * for it is said as the run would say it; then the crop's. */

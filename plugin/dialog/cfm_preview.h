@@ -30,4 +30,12 @@ gboolean cfm_preview_draw (const CfmLoaded *loaded, const CfmArgValues *vals,
                            gint filter, CfmStage stage, guchar *rgb,
                            GError **error);
 
+/* The preview of a class activation map ("cam" not none): the first
+ * class's heat map, computed on the whole of SOURCE's area (at "input-size"
+ * where that is set) as the run computes it, laid over the photo's pixels
+ * under VIEW into RGB as cfm_preview_draw paints (cfm_preview_cam.c). */
+gboolean cfm_preview_cam (const CfmLoaded *loaded, const CfmArgValues *vals,
+                          const CfmSource *source, const GeglRectangle *view,
+                          guchar *rgb, GError **error);
+
 #endif

@@ -110,6 +110,24 @@ make_widget (const CfmArgSpec *spec, const CfmArgValue *v)
   return w;
 }
 
+/* A class of the prediction clicked: the class activation map's class,
+ * with Grad-CAM where no method was chosen. */
+static void
+choose_class (gpointer data, gint cls)
+{
+  Dialog *d = data;
+  const CfmArgSpec *cam = &cfm_arg_specs[CFM_ARG_CAM];
+  GtkComboBox *method = GTK_COMBO_BOX (d->widgets[CFM_ARG_CAM]);
+  gchar *text = g_strdup_printf ("%d", cls);
+
+  if (gtk_combo_box_get_active (method)
+      == cfm_choice_position (cam, CFM_CAM_NONE))
+    gtk_combo_box_set_active (method,
+                              cfm_choice_position (cam, CFM_CAM_GRAD));
+  gtk_entry_set_text (GTK_ENTRY (d->widgets[CFM_ARG_CAM_CLASS]), text);
+  g_free (text);
+}
+
 /* The summary's most height: a network's table beyond it scrolls; the
  * viewport's frame and the wrapped label's last line around it. */
 #define SUMMARY_MAX_HEIGHT 360
@@ -351,7 +369,8 @@ fill_columns (Dialog *d, GtkWidget *dialog, const PreviewPick *pick)
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area
                                (GTK_DIALOG (dialog))), d->prediction.label,
                       FALSE, FALSE, 0);
-  host_prediction_init (&d->prediction, d->prediction.label, &d->state);
+  host_prediction_init (&d->prediction, d->prediction.label, &d->state,
+                        choose_class, d);
   d->shape_label = summary_label ();
   gtk_misc_set_padding (GTK_MISC (d->shape_label), 12, 0);
   d->summary_scroll = gtk_scrolled_window_new (NULL, NULL);

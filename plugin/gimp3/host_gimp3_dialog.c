@@ -265,6 +265,24 @@ prediction_label (GimpProcedureDialog *dialog)
   return label;
 }
 
+/* A class of the prediction clicked: the class activation map's class,
+ * with Grad-CAM where no method was chosen. */
+static void
+choose_class (gpointer data, gint cls)
+{
+  ShapeView *view = data;
+  gchar *text = g_strdup_printf ("%d", cls);
+
+  if (gimp_procedure_config_get_choice_id (view->config,
+                                           cfm_arg_specs[CFM_ARG_CAM].name)
+      == CFM_CAM_NONE)
+    g_object_set (view->config, cfm_arg_specs[CFM_ARG_CAM].name,
+                  cfm_cam_method_name (CFM_CAM_GRAD), NULL);
+  g_object_set (view->config, cfm_arg_specs[CFM_ARG_CAM_CLASS].name, text,
+                NULL);
+  g_free (text);
+}
+
 /* The entry of the "layer" field (a GimpLabelEntry's), or NULL. */
 static GtkWidget *
 layer_entry (GimpProcedureDialog *dialog)
@@ -315,7 +333,7 @@ gimp3_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
 
   view.label = summary_label (dialog);
   host_prediction_init (&view.prediction, prediction_label (dialog),
-                        &view.state);
+                        &view.state, choose_class, &view);
   host_layer_names_init (&view.layer_names, layer_entry (dialog));
   g_signal_connect (config, "notify", G_CALLBACK (update_shape), &view);
   update_shape (G_OBJECT (config), NULL, &view);

@@ -5,6 +5,7 @@
 
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
+#include <string.h>
 
 #include "host_prediction.h"
 #include "cfm_i18n.h"
@@ -58,14 +59,35 @@ start_prediction (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* A class's link clicked: it becomes the class activation map's. */
+static gboolean
+class_clicked (GtkLabel *label, const gchar *uri, gpointer data)
+{
+  HostPrediction *hp = data;
+
+  (void) label;
+  if (!g_str_has_prefix (uri, CFM_DIALOG_CLASS_LINK))
+    return FALSE;
+  hp->choose (hp->choose_data,
+              (gint) g_ascii_strtoll (uri + strlen (CFM_DIALOG_CLASS_LINK),
+                                      NULL, 10));
+  return TRUE;
+}
+
 void
 host_prediction_init (HostPrediction *hp, GtkWidget *label,
-                      CfmDialogState *state)
+                      CfmDialogState *state, HostChooseClass choose,
+                      gpointer choose_data)
 {
   hp->label = label;
   hp->state = state;
   hp->running = NULL;
   hp->delay = hp->poll = 0;
+  hp->choose = choose;
+  hp->choose_data = choose_data;
+  gtk_widget_set_tooltip_text (label, _("Click a class to show its class "
+                                        "activation map"));
+  g_signal_connect (label, "activate-link", G_CALLBACK (class_clicked), hp);
 }
 
 void

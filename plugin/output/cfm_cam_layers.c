@@ -32,21 +32,6 @@ typedef struct
   gfloat  lo, hi;    /* the values shown as 0 and 1 */
 } CamMap;
 
-/* The colormap of PLAN's class activation maps: the maps' own, but a heat
- * map over the photo is never gray (jet, the anchors' default, instead),
- * and a gray image's maps are. */
-static CfmColormap
-cam_colormap (const CfmPlan *plan)
-{
-  CfmColormap map = (CfmColormap) plan->vals.v[CFM_ARG_COLORMAP].i;
-
-  if (!plan->image_rgb)
-    return CFM_COLORMAP_GRAY;
-  if (plan->vals.v[CFM_ARG_ALIGN].i && map == CFM_COLORMAP_GRAY)
-    return CFM_COLORMAP_JET;
-  return map;
-}
-
 /* Each map's display range, as "normalize" says: its own minimum and
  * maximum, one range for all the classes, or the raw values. */
 static void
@@ -128,7 +113,7 @@ cam_layer (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
       GeglRectangle rect = { 0, row0, w, rows };
 
       cfm_cam_upsample (m->map, a->h, a->w, h, w, row0, rows, values);
-      colour_values (m, cam_colormap (plan), values, (gsize) rows * w,
+      colour_values (m, cfm_plan_cam_colormap (plan), values, (gsize) rows * w,
                      channels, pix);
       cfm_write_pixels (buf, &rect, channels, pix, (gsize) rows * w
                                                    * channels);
@@ -162,7 +147,7 @@ cam_legend (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
       cfm_format_value (m->lo, left, sizeof left);
       cfm_format_value (m->hi, right, sizeof right);
     }
-  if (cfm_legend_draw (cam_colormap (plan), m->lo, m->hi, left, right, FALSE,
+  if (cfm_legend_draw (cfm_plan_cam_colormap (plan), m->lo, m->hi, left, right, FALSE,
                        LEGEND_W, LEGEND_H, rgb, &err) != CFM_OK)
     {
       g_set_error_literal (error, CFM_ERROR, 0, err.message);
@@ -187,19 +172,6 @@ cam_legend (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
   return buf != NULL;
 }
 
-/* The class of map I: "cam-class"'s, or the most probable one. */
-static gint
-map_class (const CfmPlan *plan, const CfmCam *cam, gint i)
-{
-  gint cls = plan->cam.classes[i], k;
-
-  for (k = 1, cls = cls >= 0 ? cls : 0; plan->cam.classes[i] < 0
-       && k < cam->n_classes; k++)
-    if (cam->logits[k] > cam->logits[cls])
-      cls = k;
-  return cls;
-}
-
 gboolean
 cfm_cam_layers (const CfmPlan *plan, CfmInput *input, CfmSink *sink,
                 CfmLayerTree *tree, GError **error)
@@ -215,7 +187,8 @@ cfm_cam_layers (const CfmPlan *plan, CfmInput *input, CfmSink *sink,
   ok = cfm_bands_cam (plan, input, &cam, error);
   for (i = 0; ok && i < n; i++)
     {
-      maps[i].cls = map_class (plan, &cam, i);
+      maps[i].cls = cfm_plan_cam_class (plan, cam.logits, cam.n_classes,
+                                        i);
       maps[i].map = g_new (gfloat, (gsize) a->h * a->w);
       if (cfm_cam_class (&cam, maps[i].cls, maps[i].map, NULL, &err)
           != CFM_OK)

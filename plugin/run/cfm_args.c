@@ -238,7 +238,7 @@ const CfmArgSpec cfm_arg_specs[CFM_N_ARGS] = {
        "Grad-CAM++ and Layer-CAM by the class score's gradient)"),
     G_MODEL, 0, 0, CFM_CAM_NONE, NULL, cam_choices },
   [CFM_ARG_CAM_CLASS] = {
-    "cam-class", CFM_TYPE_STRING, N_("C_lass"),
+    "cam-class", CFM_TYPE_STRING, N_("Cla_ss"),
     N_("The class of the activation map: empty the most probable one, a "
        "0-based index, or a label of \"labels\"; several separated by "
        "commas give a layer each"),

@@ -165,6 +165,16 @@ gboolean cfm_plan_classifier (CfmPlan *plan, GError **error);
 gboolean cfm_plan_cam (CfmPlan *plan, gint node, GError **error);
 void     cfm_plan_cam_clear (CfmPlanCam *cam);
 
+/* The colormap of PLAN's class activation maps: the maps' own, but a
+ * heat map over the photo ("align") is never gray (jet, the anchors'
+ * default, instead), and a gray image's maps are. */
+CfmColormap cfm_plan_cam_colormap (const CfmPlan *plan);
+
+/* The class of PLAN's map I: "cam-class"'s, or the most probable of the N
+ * LOGITS. */
+gint cfm_plan_cam_class (const CfmPlan *plan, const gfloat *logits, gint n,
+                         gint i);
+
 /* The model part of PLAN, on LOADED's model (cfm_plan_model.c). */
 gboolean cfm_plan_model (CfmPlan *plan, const CfmLoaded *loaded,
                          GError **error);

@@ -114,6 +114,32 @@ cfm_plan_cam (CfmPlan *plan, gint node, GError **error)
   return parse_classes (plan, error);
 }
 
+CfmColormap
+cfm_plan_cam_colormap (const CfmPlan *plan)
+{
+  CfmColormap map = (CfmColormap) plan->vals.v[CFM_ARG_COLORMAP].i;
+
+  if (!plan->image_rgb)
+    return CFM_COLORMAP_GRAY;
+  if (plan->vals.v[CFM_ARG_ALIGN].i && map == CFM_COLORMAP_GRAY)
+    return CFM_COLORMAP_JET;
+  return map;
+}
+
+gint
+cfm_plan_cam_class (const CfmPlan *plan, const gfloat *logits, gint n,
+                    gint i)
+{
+  gint cls = plan->cam.classes[i], k;
+
+  if (cls >= 0)
+    return cls;
+  for (k = 1, cls = 0; k < n; k++)
+    if (logits[k] > logits[cls])
+      cls = k;
+  return cls;
+}
+
 void
 cfm_plan_cam_clear (CfmPlanCam *cam)
 {

@@ -101,7 +101,9 @@ check_dialog_prediction (GeglBuffer *buf)
 
       cfm_args_set_from_string (&vals, "input-size", cases[i].size, NULL);
       got = dialog_prediction (&vals, buf, &area);
-      want = g_strdup_printf (": class %d %.1f%%", top, 100.0 * prob);
+      /* each class a link that makes it the class activation map's */
+      want = g_strdup_printf (": <a href=\"cam-class:%d\">class %d</a> "
+                              "%.1f%%", top, top, 100.0 * prob);
       CHECK (top >= 0 && got && strstr (got, want),
              "the dialog's prediction at input size %s: %s (want %s)",
              cases[i].size, got ? got : "none", want);
