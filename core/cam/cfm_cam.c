@@ -235,34 +235,75 @@ cfm_cam_combine (CfmCamMethod method, const float *a, const float *g,
   free (sum);
 }
 
-CfmStatus
-cfm_cam_class (const CfmCam *cam, int cls, float *map, float *contrib,
-               CfmError *err)
+/* Class CLS's channel weights (CAM: the Linear's row) into *WEIGHTS, or
+ * its gradient at the layer into *G (the gradient methods); the other
+ * NULL. */
+static CfmStatus
+class_terms (const CfmCam *cam, int cls, float **weights, float **g,
+             CfmError *err)
 {
   size_t na = (size_t) cam->k * cam->h * cam->w;
-  float *weights = NULL, *g = NULL;
-  CfmStatus status = CFM_OK;
   int ch;
 
+  *weights = *g = NULL;
   if (cls < 0 || cls >= cam->n_classes)
     return cfm_error_set (err, CFM_ERR_ARG, "class %d of a classifier of %d "
                           "classes", cls, cam->n_classes);
   if (cam->method == CFM_CAM_CAM)
     {
-      weights = malloc ((size_t) cam->k * sizeof *weights);
-      for (ch = 0; weights && ch < cam->k; ch++)
-        weights[ch] = cam->linear_scale
-                      * cam->linear[(size_t) cls * cam->ln
-                                    + (size_t) ch * cam->lk];
+      if ((*weights = malloc ((size_t) cam->k * sizeof **weights)) == NULL)
+        return cfm_error_set (err, CFM_ERR_NOMEM, "no memory for a class "
+                              "activation map");
+      for (ch = 0; ch < cam->k; ch++)
+        (*weights)[ch] = cam->linear_scale
+                         * cam->linear[(size_t) cls * cam->ln
+                                       + (size_t) ch * cam->lk];
+      return CFM_OK;
     }
-  else if ((g = malloc (na * sizeof *g)) != NULL)
-    status = cfm_graph_grad_class (&cam->grad, cls, g, err);
-  if (weights == NULL && g == NULL)
-    status = cfm_error_set (err, CFM_ERR_NOMEM, "no memory for a class "
-                            "activation map");
+  if ((*g = malloc (na * sizeof **g)) == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "no memory for a class "
+                          "activation map");
+  return cfm_graph_grad_class (&cam->grad, cls, *g, err);
+}
+
+CfmStatus
+cfm_cam_class (const CfmCam *cam, int cls, float *map, float *contrib,
+               CfmError *err)
+{
+  float *weights, *g;
+  CfmStatus status = class_terms (cam, cls, &weights, &g, err);
+
   if (status == CFM_OK)
     cfm_cam_combine (cam->method, cam->a, g, weights, cam->k, cam->h, cam->w,
                      map, contrib);
+  free (weights);
+  free (g);
+  return status;
+}
+
+CfmStatus
+cfm_cam_pixel (const CfmCam *cam, int cls, int i, int j, float *contrib,
+               CfmError *err)
+{
+  size_t n = (size_t) cam->h * cam->w, at = (size_t) i * cam->w + j;
+  float *weights, *g;
+  CfmStatus status;
+  int ch;
+
+  if (i < 0 || j < 0 || i >= cam->h || j >= cam->w)
+    return cfm_error_set (err, CFM_ERR_ARG, "pixel %d, %d of a map of %d x "
+                          "%d", i, j, cam->h, cam->w);
+  status = class_terms (cam, cls, &weights, &g, err);
+  for (ch = 0; ch < cam->k && status == CFM_OK; ch++)
+    {
+      const float *gc = g ? g + ch * n : NULL;
+      double wt = weights ? weights[ch]
+                  : cam->method == CFM_CAM_LAYER
+                  ? (gc[at] > 0.0f ? gc[at] : 0.0f)
+                  : channel_weight (cam->method, cam->a + ch * n, gc, n);
+
+      contrib[ch] = (float) (wt * cam->a[ch * n + at]);
+    }
   free (weights);
   free (g);
   return status;

@@ -74,6 +74,14 @@ CfmStatus cfm_cam_run (CfmCam *cam, const CfmGraph *g, CfmCamMethod method,
 CfmStatus cfm_cam_class (const CfmCam *cam, int cls, float *map,
                          float *contrib, CfmError *err);
 
+/* Each channel's share of class CLS's map at pixel (I, J), before the
+ * ReLU: its weight there times its activation there (CAM, Grad-CAM and
+ * Grad-CAM++ weigh a channel alike everywhere, Layer-CAM by its positive
+ * gradient at the pixel), into CONTRIB (K values); their sum, after the
+ * ReLU, is the map's value there. */
+CfmStatus cfm_cam_pixel (const CfmCam *cam, int cls, int i, int j,
+                         float *contrib, CfmError *err);
+
 /* The map of METHOD from the layer's maps A (K x H x W) and the class's
  * gradient G there (CAM: G is NULL, WEIGHTS its K weights), into MAP (H
  * x W); each channel's weight into CHANNEL_WEIGHTS (K, or NULL). */

@@ -223,7 +223,7 @@ static CfmStatus
 node_backward (const CfmGraphGrad *gg, int i, float **grads, CfmError *err)
 {
   const CfmNode *n = &gg->g->nodes[i];
-  const float *in[CFM_NODE_MAX_INPUTS], *outs[CFM_NODE_MAX_OUTPUTS];
+  const float *in[CFM_NODE_MAX_INPUTS], *outs[CFM_NODE_MAX_OUTPUTS] = { 0 };
   float *grad_in[CFM_NODE_MAX_INPUTS];
   CfmOpGrad grad;
   int k;

@@ -151,6 +151,30 @@ cfm_names_cam (const CfmPlan *plan, gint cls)
   return g_strdup_printf ("%s %s class %d", method, plan->cam.layer, cls);
 }
 
+gboolean
+cfm_names_parse_cam (const CfmPlan *plan, const gchar *name, gint *cls)
+{
+  gchar *prefix, *end;
+  gboolean ok = FALSE;
+  gint64 k;
+
+  if (plan->cam.method == CFM_CAM_NONE)
+    return FALSE;
+  prefix = g_strdup_printf ("%s %s class ",
+                            cfm_cam_method_name (plan->cam.method),
+                            plan->cam.layer);
+  if (g_str_has_prefix (name, prefix)
+      && g_ascii_isdigit (name[strlen (prefix)]))
+    {
+      k = g_ascii_strtoll (name + strlen (prefix), &end, 10);
+      ok = (*end == '\0' || *end == ' ')
+           && k < plan->graph.values[plan->logits].c;
+      *cls = (gint) k;
+    }
+  g_free (prefix);
+  return ok;
+}
+
 gchar *
 cfm_names_cam_legend (const CfmPlan *plan)
 {

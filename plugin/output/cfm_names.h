@@ -58,6 +58,11 @@ gchar *cfm_names_legend (const CfmPlan *plan, CfmStage stage);
 
 /* The class activation map of class CLS, and its legend. */
 gchar *cfm_names_cam (const CfmPlan *plan, gint cls);
+
+/* The class of the class activation map layer named NAME (its label may
+ * follow), or FALSE when PLAN makes no such layer. */
+gboolean cfm_names_parse_cam (const CfmPlan *plan, const gchar *name,
+                              gint *cls);
 gchar *cfm_names_cam_legend (const CfmPlan *plan);
 
 #endif

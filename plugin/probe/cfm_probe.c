@@ -2,8 +2,8 @@
 /* cfm_probe.c: one map pixel worked out again and explained: a filter
  * bank's from its kernel and the input patch; a trained model's by
  * cfm_probe_block.c (a convolution's block) or cfm_probe_node.c (any other
- * node) from a crop of the input around its receptive field (its API:
- * cfm_probe.h). */
+ * node) from a crop of the input around its receptive field; a class
+ * activation map's by cfm_probe_cam.c (its API: cfm_probe.h). */
 #include "config.h"
 
 #include <math.h>
@@ -14,6 +14,7 @@
 #include "cfm_names.h"
 #include "cfm_plan.h"
 #include "cfm_probe_block.h"
+#include "cfm_probe_cam.h"
 #include "cfm_probe_node.h"
 #include "cfm_source.h"
 
@@ -350,6 +351,12 @@ cfm_probe_run (const CfmRecipe *r, const CfmSource *source,
       return FALSE;
     }
   plan = probe_plan (r, source, error);
+  if (plan && cfm_names_parse_cam (plan, name, &f))
+    {
+      ok = cfm_probe_cam (plan, source, name, f, layer, x, y, res, error);
+      cfm_plan_free (plan);
+      return ok;
+    }
   if (plan == NULL || !locate (plan, name, layer, x, y, &stage, &f, &i, &j,
                                error))
     {

@@ -5,7 +5,7 @@
  * method at two layers for two classes, from each ONNX export and from
  * the state dict with its print(model) text, within 1e-4 of the map's
  * range (a map all 0, where random weights leave a class no evidence,
- * within 1e-6); CAM refused, with its message, at a layer whose channels the
+ * within 1e-6), and each channel's share of a pixel summing to it; CAM refused, with its message, at a layer whose channels the
  * Linear does not read.
  *
  *     test_graph_cam DIR     (DIR: the graph fixtures) */
@@ -54,6 +54,30 @@ check_map (const char *label, const float *ours, const CfmArray *theirs,
            label, worst / (hi - lo), hi - lo);
 }
 
+/* The channels' shares at the map's middle pixel (cfm_cam_pixel): their
+ * sum after the ReLU is MAP's value there. */
+static void
+check_pixel (const char *label, const CfmCam *cam, int cls, const float *map)
+{
+  float *contrib = malloc ((size_t) cam->k * sizeof *contrib);
+  int i = cam->h / 2, j = cam->w / 2, ch;
+  double sum = 0.0, scale = 0.0;
+  CfmError err;
+
+  CHECK (cfm_cam_pixel (cam, cls, i, j, contrib, &err) == CFM_OK, "%s: %s",
+         label, err.message);
+  for (ch = 0; ch < cam->k; ch++)
+    {
+      sum += contrib[ch];
+      scale += fabs (contrib[ch]);
+    }
+  CHECK (fabs ((sum > 0.0 ? sum : 0.0) - map[(size_t) i * cam->w + j])
+         <= 1e-5 * (scale + 1e-12), "%s: the channels' shares at %d, %d "
+         "sum to %g, the map holds %g", label, i, j, sum,
+         (double) map[(size_t) i * cam->w + j]);
+  free (contrib);
+}
+
 /* Every map of CAMS at LAYER of graph G for INPUT. */
 static void
 check_layer (const char *file, CfmGraph *g, const char *layer, Cam *cams,
@@ -91,6 +115,7 @@ check_layer (const char *file, CfmGraph *g, const char *layer, Cam *cams,
           CHECK (cfm_cam_class (&cam, cams[i].cls, map, NULL, &err)
                  == CFM_OK, "%s: %s", label, err.message);
           check_map (label, map, &cams[i].ref, a->h, a->w);
+          check_pixel (label, &cam, cams[i].cls, map);
         }
       has_cam |= ran && m == CFM_CAM_CAM;
       if (ran)

@@ -25,7 +25,7 @@ import traceback
 import harness
 from harness import Gimp, check
 from test_cam import test_cam_values, test_cam_over_photo, \
-    test_cam_refusals
+    test_cam_refusals, test_cam_probe
 from test_bad_input import test_bad_inputs, test_closed_mid_run, \
     test_raw_refusals
 from test_batch import test_expand_and_recipe
@@ -70,7 +70,7 @@ def run_build(key, g, opts):
                  test_model_nodes, test_model_predictions,
                  test_model_input_size, test_model_walkthrough,
                  test_model_families, test_cam_values, test_cam_over_photo,
-                 test_cam_refusals,
+                 test_cam_refusals, test_cam_probe,
                  test_probe_tutorial, test_probe_stride_padding,
                  test_probe_refusals, test_probe_model, test_probe_node,
                  test_selection_bank):

@@ -186,3 +186,35 @@ def test_cam_refusals(g):
           and "Set input-size" in se and "\tlayers 1:" in se,
           "GIMP %s refuses a gradient pass past the memory limit" % g.series,
           "exit %d, %r" % (rc, se[-400:]))
+
+
+def test_cam_probe(g):
+    """The probe on a heat map's pixel: the map's value there (the layer's
+    pixel under the point, before scaling) as PyTorch's, the whole photo
+    as its field, and the channels that give most of it."""
+    from test_probe import parse, probe_script
+    ref = np.load(os.path.join(NETS, "texture_resnet-cam.npz"))[
+        "layer-cam layer2 1"]
+    tag = "GIMP %s probe of a class activation map" % g.series
+    out = g.work + "/cam-probe"
+    if run_cam(g, tag, out, cam_args(g, "layer2", "layer-cam", "grass")) \
+            is None:
+        return
+    name = "layer-cam layer2 class 1 (grass)"
+    points = [(201, 37), (130, 250), (5, 100)]
+    script = probe_script(g, g.inside(os.path.join(out, "textures.xcf")),
+                          [(name, x, y) for x, y in points])
+    text = run_script(g, script)
+    res, _ = parse(text)
+    check(len(res) == len(points), tag + ": every probe answers", text[-400:])
+    for (x, y), r in zip(points, res):
+        what = "%s at %d, %d" % (tag, x, y)
+        if not check(r is not None, what + " answers"):
+            continue
+        want = float(ref[y * 64 // 256, x * 64 // 256])
+        check(abs(r[0] - want) <= 1e-4 * float(ref.max()), what + " = PyTorch",
+              "%r vs %r" % (r[0], want))
+        check(r[1] == (0, 0, 256, 256), what + ": the whole photo's field",
+              str(r[1]))
+    check("the channels that contribute most" in text
+          and "channel " in text, tag + ": the channels named", text[-600:])
