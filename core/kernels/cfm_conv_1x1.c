@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_conv_1x1.c: a 1x1 convolution as a matrix product (its API:
  * cfm_conv_1x1.h; the micro-kernel: cfm_conv_1x1_kernel.inc).  The pixels
- * are shared out among the threads in tiles; each tile's channels are
+ * are shared out among the threads in tiles (and, where there are fewer
+ * tiles than threads, a tile's filters too); each tile's channels are
  * copied side by side once (every filter block then reads them from the
  * caches), and each block of FB filters by a few vectors of pixels is
  * summed in registers over all channels. */
@@ -16,6 +17,8 @@
 #define FB 6          /* filters of a block: 12 accumulators in 16 AVX2
                          registers, with the 2 inputs and a weight */
 #define TILE_PX 96    /* pixels of a tile: its channels stay in L2 */
+/* Fewest filter blocks a thread takes of a tile shared out. */
+#define FILTER_PART_MIN 4
 /* Fewest channels worth the product's copies (fewer go the direct path,
  * as a filter bank's do). */
 #define MIN_CHANNELS 8
@@ -31,6 +34,7 @@ typedef struct
   float          negative;   /* the activation's factor below zero */
   CfmPath        path;
   int            workers;
+  int            parts;      /* each tile's filters in this many parts */
   float         *tiles;      /* a tile's channels per worker */
 } Gemm;
 
@@ -57,38 +61,58 @@ typedef struct
 #undef XB
 #undef SUFFIX
 #undef TARGET
+
+#define VL 16
+#define XB 2
+#define SUFFIX avx512
+#define TARGET __attribute__ ((target ("avx512f,fma")))
+#include "cfm_conv_1x1_kernel.inc"
+#undef VL
+#undef XB
+#undef SUFFIX
+#undef TARGET
 #endif
 
-/* Worker W's tiles: its share of the pixels, a tile at a time, each
+/* Worker W's share of the units (a tile's part of the filters), each
  * tile's channels copied into a buffer of its own first. */
 static void
 gemm_worker (void *data, int w)
 {
   const Gemm *g = data;
   size_t tiles = (g->n_px + TILE_PX - 1) / TILE_PX;
-  size_t t0 = tiles * (size_t) w / (size_t) g->workers;
-  size_t t1 = tiles * (size_t) (w + 1) / (size_t) g->workers, t;
+  size_t units = tiles * (size_t) g->parts;
+  size_t u0 = units * (size_t) w / (size_t) g->workers;
+  size_t u1 = units * (size_t) (w + 1) / (size_t) g->workers, u;
+  size_t copied = (size_t) -1;
+  int blocks = (g->n + FB - 1) / FB;
   float *tile = g->tiles + (size_t) w * g->c * TILE_PX;
   int c;
 
-  for (t = t0; t < t1; t++)
+  for (u = u0; u < u1; u++)
     {
-      size_t p0 = t * TILE_PX;
+      size_t t = u / (size_t) g->parts, p0 = t * TILE_PX;
+      int q = (int) (u % (size_t) g->parts);
       int np = (int) (g->n_px - p0 < TILE_PX ? g->n_px - p0 : TILE_PX);
+      int f0 = blocks * q / g->parts * FB;
+      int f1 = blocks * (q + 1) / g->parts * FB;
 
-      for (c = 0; c < g->c; c++)
+      f1 = f1 < g->n ? f1 : g->n;
+      for (c = 0; c < g->c && t != copied; c++)
         {
           memcpy (tile + (size_t) c * TILE_PX, g->in + c * g->in_stride + p0,
                   (size_t) np * sizeof (float));
           memset (tile + (size_t) c * TILE_PX + np, 0,
                   (size_t) (TILE_PX - np) * sizeof (float));
         }
+      copied = t;
 #if defined(__x86_64__) || defined(__i386__)
-      if (g->path == CFM_PATH_AVX2 || g->path == CFM_PATH_AVX512)
-        tile_avx2 (g, tile, TILE_PX, p0, np);
+      if (g->path == CFM_PATH_AVX512)
+        tile_avx512 (g, tile, TILE_PX, p0, np, f0, f1);
+      else if (g->path == CFM_PATH_AVX2)
+        tile_avx2 (g, tile, TILE_PX, p0, np, f0, f1);
       else
 #endif
-        tile_portable (g, tile, TILE_PX, p0, np);
+        tile_portable (g, tile, TILE_PX, p0, np, f0, f1);
     }
 }
 
@@ -109,12 +133,25 @@ cfm_conv_1x1 (const CfmConv1x1 *job, CfmError *err)
   size_t tiles = (job->n_px + TILE_PX - 1) / TILE_PX;
   Gemm g;
 
-  g.workers = cfm_thread_count (0, tiles < CFM_WORKERS_MAX
-                                   ? (int) tiles : CFM_WORKERS_MAX);
+  /* fewer tiles than threads (a deep layer's 7 x 7 maps at 224): each
+   * tile's filters shared out as well, a few blocks at least a part */
+  g.parts = 1;
+  g.workers = cfm_thread_count (0, CFM_WORKERS_MAX);
+  if (tiles < (size_t) g.workers)
+    {
+      g.parts = groups / FILTER_PART_MIN + 1;
+      g.parts = g.parts < g.workers ? g.parts : g.workers;
+    }
+  g.workers = cfm_thread_count (0, tiles * (size_t) g.parts < CFM_WORKERS_MAX
+                                   ? (int) tiles * g.parts
+                                   : CFM_WORKERS_MAX);
   g.tiles = malloc ((size_t) g.workers * job->bank->c * TILE_PX
                     * sizeof (float) + 64);
-  if (g.tiles == NULL || !cfm_conv_pack (job->bank, job->bias, FB, groups,
-                                         packed))
+  if (g.tiles == NULL
+      || !(job->transposed
+           ? cfm_conv_pack_transposed (job->bank, job->bias, FB, groups,
+                                       packed)
+           : cfm_conv_pack (job->bank, job->bias, FB, groups, packed)))
     {
       free (g.tiles);
       cfm_conv_packed_free (&local);

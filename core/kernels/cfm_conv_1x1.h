@@ -26,6 +26,10 @@ typedef struct
   CfmActivation  activation;
   float          slope;
   CfmConvPacked *packed;
+  int            transposed;  /* the bank's weights are held as their
+                                 transpose: filter f's weight for channel
+                                 c at weights[c * n + f] (a convolution's
+                                 own weights, read for its backward step) */
 } CfmConv1x1;
 
 /* Whether the matrix product takes BANK (1 x 1, enough channels) on this

@@ -139,7 +139,89 @@ conv_1x1 (const CfmModule *m, const Rows *in, const Dest *out, int o0,
   job.activation = out->activation;
   job.slope = out->slope;
   job.packed = out->packed;
+  job.transposed = 0;
   return cfm_conv_1x1 (&job, err);
+}
+
+/* Output rows narrower than this are convolved as one matrix product of
+ * the unfolded input (conv_unfolded): the vector paths run along a row,
+ * and the 14- and 7-pixel rows of a classifier's deep layers at 224
+ * leave most of their lanes idle (ResNet-50's 3x3 convolutions at 224:
+ * 7 GMAC/s there, against 21 for its 1x1 ones). */
+#define UNFOLD_WIDTH_MAX 32
+
+/* Whether M's output rows of width OW go through conv_unfolded. */
+static int
+conv_unfolds (const CfmModule *m, int ow)
+{
+  CfmBank bank = { m->out_c, m->in_c * m->k[0] * m->k[1], 1, 1, NULL };
+
+  return !m->direct && m->groups == 1 && m->k[0] * m->k[1] > 1 && ow > 0
+         && ow < UNFOLD_WIDTH_MAX && cfm_conv_1x1_takes (&bank);
+}
+
+/* Any convolution of one group as a 1x1 convolution over the unfolded
+ * input: channel (c, ky, kx) of the unfolded rows holds the pixels tap
+ * (ky, kx) of channel c reads for each output pixel (padding as M's
+ * mode gives it), and the weights (f, c, ky, kx) are already that
+ * matrix's rows.  Output rows [O0, O0 + ON) of width OW, the fused
+ * activation too. */
+static CfmStatus
+conv_unfolded (const CfmModule *m, const Rows *in, const Dest *out, int o0,
+               int on, int ow, CfmError *err)
+{
+  size_t n_px = (size_t) on * ow, taps = (size_t) m->k[0] * m->k[1];
+  float *cols = malloc ((size_t) m->in_c * taps * n_px * sizeof (float) + 1);
+  CfmBank bank = { m->out_c, m->in_c * (int) taps, 1, 1,
+                   (float *) m->weight };
+  CfmConv1x1 job;
+  int c, ky, kx, y, x;
+
+  if (cols == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for %s",
+                          m->name);
+  for (c = 0; c < m->in_c; c++)
+    for (ky = 0; ky < m->k[0]; ky++)
+      for (kx = 0; kx < m->k[1]; kx++)
+        {
+          float *dst = cols + ((size_t) c * taps + ky * m->k[1] + kx) * n_px;
+          const float *band = in->data + c * cfm_band_plane (in);
+
+          for (y = 0; y < on; y++)
+            {
+              int iy = cfm_pad_index ((o0 + y) * m->stride[0] - m->pad[0]
+                                      + ky * m->dil[0], in->h, m->pad_mode);
+              const float *row = iy < 0 ? NULL
+                                 : band + (size_t) (iy - in->row0) * in->w;
+
+              for (x = 0; x < ow; x++)
+                {
+                  int ix = cfm_pad_index (x * m->stride[1] - m->pad[1]
+                                          + kx * m->dil[1], in->w,
+                                          m->pad_mode);
+
+                  dst[(size_t) y * ow + x] = row && ix >= 0 ? row[ix] : 0.0f;
+                }
+            }
+        }
+  job.bank = &bank;
+  job.bias = m->bias;
+  job.in = cols;
+  job.in_stride = n_px;
+  job.n_px = n_px;
+  job.out = out->conv;
+  job.act = out->act;
+  job.out_stride = out->stride;
+  job.activation = out->activation;
+  job.slope = out->slope;
+  job.packed = out->packed;
+  job.transposed = 0;
+  {
+    CfmStatus status = cfm_conv_1x1 (&job, err);
+
+    free (cols);
+    return status;
+  }
 }
 
 /* Whether M is a 1x1 convolution the matrix product takes. */
@@ -373,6 +455,8 @@ cfm_module_conv (const CfmModule *m, const CfmBand *in,
   if (m->direct)   /* a filter bank: every filter in one pass, as always */
     return conv_pass (m, in, 0, m->in_c, m->out_c, m->weight, m->bias, out,
                       o0, on, err);
+  if (conv_unfolds (m, ow))
+    return conv_unfolded (m, in, out, o0, on, ow, err);
   if (!conv_is_square (m))
     {
       conv_general (m, in, out->conv, out->stride, o0, on, ow);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cfm_module_grad.c: a module's backward step on whole maps (a class
- * activation map's gradient pass): a convolution's input gradient as the
- * transposed convolution (on the core's fast convolution, the output's
- * gradient spread over the stride's grid), BatchNorm's scale, pooling's
- * winners and window shares, a function's derivative (its API:
- * cfm_module_run.h). */
+ * activation map's gradient pass): a convolution's input gradient as one
+ * matrix product by its transposed weights and a fold (one group), or
+ * else as the transposed convolution (on the core's fast convolution, the
+ * output's gradient spread over the stride's grid), or a tap at a time
+ * (other padding modes); BatchNorm's scale, pooling's winners and window
+ * shares, a function's derivative (its API: cfm_module_run.h). */
 #include "cfm_module_run.h"
+
+#include "cfm_conv_1x1.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -140,6 +143,65 @@ conv_transposed (const CfmModule *m, const Grad *gr, CfmError *err)
   return status;
 }
 
+/* Whether convolution M's input gradient is one matrix product and its
+ * fold (conv_folded): one group, zero padding, enough filters for the
+ * product. */
+static int
+conv_folds (const CfmModule *m)
+{
+  CfmBank bank = { m->in_c * m->k[0] * m->k[1], m->out_c, 1, 1, NULL };
+
+  return m->groups == 1 && m->pad_mode == CFM_PAD_ZEROS && !m->direct
+         && cfm_conv_1x1_takes (&bank);
+}
+
+/* Convolution M's input gradient as the 1x1 product of its weights, read
+ * as their transpose, by the output's gradient: for each input channel
+ * and tap, the gradient of the input pixel that tap read for each output
+ * pixel, each then added to that pixel (the fold).  Any stride, with no
+ * product of the zeros a strided convolution's transposed form has. */
+static CfmStatus
+conv_folded (const CfmModule *m, const Grad *gr, CfmError *err)
+{
+  size_t taps = (size_t) m->k[0] * m->k[1], n_px = (size_t) gr->oh * gr->ow;
+  size_t rows = (size_t) m->in_c * taps;
+  float *cols = malloc (rows * n_px * sizeof (float) + 1);
+  CfmBank bank = { (int) rows, m->out_c, 1, 1, (float *) m->weight };
+  CfmConv1x1 job = { &bank, NULL, gr->grad_out, n_px, n_px, cols, NULL,
+                     n_px, CFM_ACT_NONE, 0.0f, NULL, 1 };
+  CfmStatus status;
+  int c, ky, kx, y, x;
+
+  if (cols == NULL)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "no memory for %s's backward "
+                          "step", m->name);
+  status = cfm_conv_1x1 (&job, err);
+  for (c = 0; c < m->in_c && status == CFM_OK; c++)
+    for (ky = 0; ky < m->k[0]; ky++)
+      for (kx = 0; kx < m->k[1]; kx++)
+        {
+          const float *col = cols + ((size_t) c * taps + ky * m->k[1] + kx)
+                                    * n_px;
+          float *gi = gr->grad_in + (size_t) c * gr->h * gr->w;
+
+          for (y = 0; y < gr->oh; y++)
+            {
+              int iy = y * m->stride[0] - m->pad[0] + ky * m->dil[0];
+
+              for (x = 0; x < gr->ow && iy >= 0 && iy < gr->h; x++)
+                {
+                  int ix = x * m->stride[1] - m->pad[1] + kx * m->dil[1];
+
+                  if (ix >= 0 && ix < gr->w)
+                    gi[(size_t) iy * gr->w + ix] += col[(size_t) y * gr->ow
+                                                        + x];
+                }
+            }
+        }
+  free (cols);
+  return status;
+}
+
 static CfmStatus
 conv_backward (const CfmModule *m, const Grad *gr, CfmError *err)
 {
@@ -153,6 +215,8 @@ conv_backward (const CfmModule *m, const Grad *gr, CfmError *err)
       conv_taps (m, gr);
       return CFM_OK;
     }
+  if (conv_folds (m))
+    return conv_folded (m, gr, err);
   return conv_transposed (m, gr, err);
 }
 

@@ -168,13 +168,13 @@ gemm_backward (const CfmGraph *g, const CfmNode *node, const CfmOpGrad *grad,
   (void) err;
   if (grad->grad_in[0] == NULL)
     return CFM_OK;
-  for (k = 0; k < m->in_c; k++)
+  for (n = 0; n < m->out_c; n++)   /* a weight row read in its order */
     {
-      float *gi = grad->grad_in[0] + k * plane;
+      const float *go = grad->grad_out + n * plane;
 
-      for (n = 0; n < m->out_c; n++)
+      for (k = 0; k < m->in_c; k++)
         {
-          const float *go = grad->grad_out + n * plane;
+          float *gi = grad->grad_in[0] + k * plane;
           float weight = node->alpha * m->weight[n * sn + k * sk];
 
           for (i = 0; i < plane; i++)

@@ -8,7 +8,8 @@
  * output); the pass's gradient at the Dropout's output, which is the
  * input, must equal (L(x + e) - L(x - e)) / 2e for every input value,
  * within 2e-3 and 2e-3 of its size.  Convolutions strided, grouped,
- * depthwise, dilated, reflected and 1x1; BatchNorm; max and average
+ * depthwise, dilated, reflected and 1x1, of few filters and of eight or
+ * more (the matrix product's path); BatchNorm; max and average
  * pooling (padding, ceil_mode, count_include_pad); Linear; LayerNorm on
  * permuted maps; a channel shuffle; a residual block (Add fanning out). */
 #include "test_graph.h"
@@ -233,6 +234,16 @@ static const Case cases[] = {
   { "a convolution of other kernel sides", CONV ("2, 3, kernel_size=(1, 3), "
     "stride=(1, 2), padding=(0, 1), bias=False"), 2, 5, 7,
     { W4 ("op.weight", 3, 2, 1, 3) }, 0 },
+  /* eight filters and more: the backward step's matrix product and fold */
+  { "a strided convolution of eight filters", CONV ("3, 8, kernel_size=(3, "
+    "3), stride=(2, 2), padding=(1, 1), bias=False"), 3, 7, 6,
+    { W4 ("op.weight", 8, 3, 3, 3) }, 0 },
+  { "a dilated convolution of nine filters", CONV ("2, 9, kernel_size=(3, "
+    "3), stride=(1, 1), padding=(2, 2), dilation=(2, 2), bias=False"), 2, 6,
+    5, { W4 ("op.weight", 9, 2, 3, 3) }, 0 },
+  { "a 1x1 strided convolution of eight filters", CONV ("3, 8, kernel_size="
+    "(1, 1), stride=(2, 2), bias=False"), 3, 5, 7,
+    { W4 ("op.weight", 8, 3, 1, 1) }, 0 },
   { "BatchNorm", "  (op): BatchNorm2d(3, eps=1e-05, momentum=0.1, "
     "affine=True, track_running_stats=True)\n", 3, 4, 5,
     { V1 ("op.weight", 3), V1 ("op.bias", 3), V1 ("op.running_mean", 3),
