@@ -26,6 +26,11 @@
 typedef struct
 {
   const float   *packed, *bias;   /* FB filters a channel; bias padded */
+  const float   *direct;     /* or the bank's weights held as their
+                                transpose, read as they are (FB filters a
+                                channel, N apart), but for */
+  const float   *tail;       /* the last block's when it is not whole,
+                                packed (FB a channel) */
   int            n, c;
   const float   *in;
   size_t         in_stride, n_px;
@@ -37,6 +42,25 @@ typedef struct
   int            parts;      /* each tile's filters in this many parts */
   float         *tiles;      /* a tile's channels per worker */
 } Gemm;
+
+/* The weights of the block of filters from FB: their first and the
+ * distance between two channels' (*WSTRIDE). */
+static inline const float *
+gemm_block_weights (const Gemm *g, int fb, size_t *wstride)
+{
+  if (g->direct == NULL)
+    {
+      *wstride = FB;
+      return g->packed + (size_t) fb * g->c;
+    }
+  if (fb + FB > g->n)
+    {
+      *wstride = FB;
+      return g->tail;
+    }
+  *wstride = (size_t) g->n;
+  return g->direct + fb;
+}
 
 #define CFM_CAT_(a, b) a##_##b
 #define CFM_CAT(a, b) CFM_CAT_ (a, b)
@@ -125,14 +149,41 @@ cfm_conv_1x1_takes (const CfmBank *bank)
          && path != CFM_PATH_REFERENCE;
 }
 
+/* The transposed bank's last block, packed, and a bias padded to whole
+ * blocks, into G (job->transposed: the rest is read where it is). */
+static int
+direct_weights (const CfmConv1x1 *job, int groups, Gemm *g, float **tail,
+                float **bias)
+{
+  const CfmBank *b = job->bank;
+  int last = b->n / FB * FB, c, f;
+
+  *tail = calloc ((size_t) b->c * FB + 1, sizeof (float));
+  *bias = calloc ((size_t) groups * FB + 1, sizeof (float));
+  if (*tail == NULL || *bias == NULL)
+    return 0;
+  for (c = 0; c < b->c; c++)
+    for (f = last; f < b->n; f++)
+      (*tail)[(size_t) c * FB + f - last] = b->weights[(size_t) c * b->n + f];
+  for (f = 0; f < b->n && job->bias; f++)
+    (*bias)[f] = job->bias[f];
+  g->direct = b->weights;
+  g->tail = *tail;
+  g->bias = *bias;
+  g->packed = NULL;
+  return 1;
+}
+
 CfmStatus
 cfm_conv_1x1 (const CfmConv1x1 *job, CfmError *err)
 {
   CfmConvPacked local = { 0 }, *packed = job->packed ? job->packed : &local;
-  int groups = (job->bank->n + FB - 1) / FB;
+  int groups = (job->bank->n + FB - 1) / FB, ok;
   size_t tiles = (job->n_px + TILE_PX - 1) / TILE_PX;
+  float *tail = NULL, *bias = NULL;
   Gemm g;
 
+  memset (&g, 0, sizeof g);
   /* fewer tiles than threads (a deep layer's 7 x 7 maps at 224): each
    * tile's filters shared out as well, a few blocks at least a part */
   g.parts = 1;
@@ -147,31 +198,37 @@ cfm_conv_1x1 (const CfmConv1x1 *job, CfmError *err)
                                    : CFM_WORKERS_MAX);
   g.tiles = malloc ((size_t) g.workers * job->bank->c * TILE_PX
                     * sizeof (float) + 64);
-  if (g.tiles == NULL
-      || !(job->transposed
-           ? cfm_conv_pack_transposed (job->bank, job->bias, FB, groups,
-                                       packed)
-           : cfm_conv_pack (job->bank, job->bias, FB, groups, packed)))
+  ok = g.tiles != NULL;
+  if (ok && job->transposed)
+    ok = direct_weights (job, groups, &g, &tail, &bias);
+  else if (ok && cfm_conv_pack (job->bank, job->bias, FB, groups, packed))
     {
-      free (g.tiles);
-      cfm_conv_packed_free (&local);
-      return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a 1x1 "
-                            "convolution of %d channels", job->bank->c);
+      g.packed = packed->packed;
+      g.bias = packed->pbias;
     }
-  g.packed = packed->packed;
-  g.bias = packed->pbias;
-  g.n = job->bank->n;
-  g.c = job->bank->c;
-  g.in = job->in;
-  g.in_stride = job->in_stride;
-  g.n_px = job->n_px;
-  g.out = job->out;
-  g.act = job->act;
-  g.out_stride = job->out_stride;
-  g.negative = cfm_activation_negative_factor (job->activation, job->slope);
-  g.path = cfm_path_resolve (CFM_PATH_AUTO);
-  cfm_parallel_run (g.workers, gemm_worker, &g);
+  else
+    ok = 0;
+  if (ok)
+    {
+      g.n = job->bank->n;
+      g.c = job->bank->c;
+      g.in = job->in;
+      g.in_stride = job->in_stride;
+      g.n_px = job->n_px;
+      g.out = job->out;
+      g.act = job->act;
+      g.out_stride = job->out_stride;
+      g.negative = cfm_activation_negative_factor (job->activation,
+                                                   job->slope);
+      g.path = cfm_path_resolve (CFM_PATH_AUTO);
+      cfm_parallel_run (g.workers, gemm_worker, &g);
+    }
   free (g.tiles);
+  free (tail);
+  free (bias);
   cfm_conv_packed_free (&local);
+  if (!ok)
+    return cfm_error_set (err, CFM_ERR_NOMEM, "out of memory for a 1x1 "
+                          "convolution of %d channels", job->bank->c);
   return CFM_OK;
 }

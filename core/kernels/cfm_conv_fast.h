@@ -29,13 +29,6 @@ CfmStatus cfm_conv_fast_run (const CfmConvJob *job, int out_w, int fuse_pool,
 int cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
                    int groups, CfmConvPacked *p);
 
-/* cfm_conv_pack for a bank of 1x1 filters whose weights are held as
- * their transpose (filter f's weight for channel c at weights[c * n + f]),
- * each read in its order (marked apart from the same weights packed as
- * they are). */
-int cfm_conv_pack_transposed (const CfmBank *bank, const float *bias,
-                              int group, int groups, CfmConvPacked *p);
-
 /* Whether P holds BANK's weights with BIAS (packed by some path), and
  * P named as holding them. */
 int cfm_conv_packed_holds (const CfmConvPacked *p, const CfmBank *bank,

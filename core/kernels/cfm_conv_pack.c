@@ -55,35 +55,6 @@ cfm_conv_pack (const CfmBank *bank, const float *bias, int group,
   return 1;
 }
 
-int
-cfm_conv_pack_transposed (const CfmBank *bank, const float *bias, int group,
-                          int groups, CfmConvPacked *p)
-{
-  int nf = groups * group, f, c;
-
-  if (p->packed && cfm_conv_packed_holds (p, bank, bias)
-      && p->group == -group)
-    return 1;
-  cfm_conv_packed_free (p);
-  p->packed = calloc ((size_t) nf * bank->c, sizeof (float));
-  p->pbias = calloc ((size_t) nf, sizeof (float));
-  if (!p->packed || !p->pbias)
-    return 0;
-  for (c = 0; c < bank->c; c++)   /* a row of the transpose at a time */
-    for (f = 0; f < bank->n; f++)
-      {
-        int g0 = f / group * group;
-
-        p->packed[(size_t) g0 * bank->c + (size_t) c * group + (f - g0)]
-          = bank->weights[(size_t) c * bank->n + f];
-      }
-  for (f = 0; f < bank->n; f++)
-    p->pbias[f] = bias ? bias[f] : 0.0f;
-  cfm_conv_packed_name (p, bank, bias);
-  p->group = -group;   /* not the same weights packed as they are */
-  return 1;
-}
-
 void
 cfm_conv_packed_free (CfmConvPacked *packed)
 {
