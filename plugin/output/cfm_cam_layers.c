@@ -23,6 +23,7 @@
 #define BAND_ROWS    256
 #define LEGEND_W     256
 #define LEGEND_H     36
+#define LEGEND_GAP   4    /* as the maps' legends (cfm_figures.c) */
 
 /* One class's map and how it is shown. */
 typedef struct
@@ -84,6 +85,15 @@ colour_values (const CamMap *m, CfmColormap colormap, const gfloat *values,
     }
 }
 
+/* Where a heat map goes in the run's group: under the figures' groups
+ * (kernels, legends), which stay on top, and over the maps. */
+static gint
+below_figures (const CfmPlan *plan)
+{
+  return (plan->vals.v[CFM_ARG_KERNEL_SWATCHES].i && plan->bank.n > 0)
+         + (plan->vals.v[CFM_ARG_LEGEND].i != 0);
+}
+
 /* Class map M as a layer of W x H at X, Y: the map itself (W x H its
  * size) or upsampled to it, a band of rows at a time. */
 static gboolean
@@ -106,7 +116,7 @@ cam_layer (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
       g_free (pix);
       return FALSE;
     }
-  cfm_layers_add (tree, layer, CFM_LAYERS_ROOT, 0);
+  cfm_layers_add (tree, layer, CFM_LAYERS_ROOT, below_figures (plan));
   for (row0 = 0; row0 < h; row0 += BAND_ROWS)
     {
       gint rows = MIN (BAND_ROWS, h - row0);
@@ -126,7 +136,8 @@ cam_layer (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
   return TRUE;
 }
 
-/* The colour bar of the first map's range, under the photo's corner. */
+/* The colour bar of the first map's range, at the photo's bottom left
+ * corner above the maps' legends (cfm_figures_legends). */
 static gboolean
 cam_legend (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
             CfmLayerTree *tree, GError **error)
@@ -140,7 +151,7 @@ cam_legend (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
   gpointer layer;
   GeglBuffer *buf;
   CfmError err;
-  gsize k;
+  gsize k, above;
 
   if (!per_map)
     {
@@ -154,9 +165,12 @@ cam_legend (const CfmPlan *plan, const CamMap *m, CfmSink *sink,
       g_free (rgb);
       return FALSE;
     }
+  for (k = 0, above = 1; k < CFM_N_STAGES; k++)
+    above += plan->stages[k].shown;
   name = cfm_names_cam_legend (plan);
   buf = sink->new_layer (sink, name, plan->origin_x, plan->origin_y
-                         + plan->source_height - LEGEND_H, LEGEND_W,
+                         + plan->source_height
+                         - (gint) above * (LEGEND_H + LEGEND_GAP), LEGEND_W,
                          LEGEND_H, &layer, error);
   g_free (name);
   if (buf)

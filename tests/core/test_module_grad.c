@@ -206,6 +206,7 @@ done:
 #define CONV(args) "  (op): Conv2d(" args ")\n"
 #define W4(name, a, b, c, d) { name, 4, { a, b, c, d } }
 #define V1(name, a) { name, 1, { a } }
+#define NO_TENSORS { { NULL, 0, { 0 } } }
 
 static const Case cases[] = {
   { "a 3x3 convolution", CONV ("3, 4, kernel_size=(3, 3), stride=(1, 1), "
@@ -249,15 +250,15 @@ static const Case cases[] = {
     { V1 ("op.weight", 3), V1 ("op.bias", 3), V1 ("op.running_mean", 3),
       V1 ("op.running_var", 3) }, 0 },
   { "max pooling", "  (op): MaxPool2d(kernel_size=3, stride=2, padding=1, "
-    "dilation=1, ceil_mode=False)\n", 2, 7, 8, { { NULL } }, 0.05f },
+    "dilation=1, ceil_mode=False)\n", 2, 7, 8, NO_TENSORS, 0.05f },
   { "max pooling, ceil_mode", "  (op): MaxPool2d(kernel_size=2, stride=2, "
-    "padding=0, dilation=1, ceil_mode=True)\n", 2, 5, 7, { { NULL } },
+    "padding=0, dilation=1, ceil_mode=True)\n", 2, 5, 7, NO_TENSORS,
     0.05f },
   { "average pooling", "  (op): AvgPool2d(kernel_size=2, stride=2, "
-    "padding=0)\n", 3, 6, 6, { { NULL } }, 0 },
+    "padding=0)\n", 3, 6, 6, NO_TENSORS, 0 },
   { "average pooling, padding not counted", "  (op): AvgPool2d(kernel_size="
     "3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)\n", 2,
-    6, 7, { { NULL } }, 0 },
+    6, 7, NO_TENSORS, 0 },
   { "a Linear on a vector", "  (gap): AdaptiveAvgPool2d(output_size=(1, 1))\n"
     "  (f0): Flatten(start_dim=1, end_dim=-1)\n  (op): Linear(in_features=3, "
     "out_features=5, bias=True)\n", 3, 4, 4, { { "op.weight", 2, { 5, 3 } },
@@ -268,7 +269,7 @@ static const Case cases[] = {
     "  (p1): Permute()\n", 3, 3, 4, { V1 ("op.weight", 3), V1 ("op.bias", 3),
     { "lin.weight", 2, { 4, 3 } }, V1 ("lin.bias", 4) }, 0 },
   { "a channel shuffle", "  (op): ChannelShuffle(groups=2)\n", 6, 2, 3,
-    { { NULL } }, 0 },
+    NO_TENSORS, 0 },
   { "a residual block", "  (op): BasicBlock(\n    (conv1): Conv2d(3, 3, "
     "kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)\n"
     "    (bn1): BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, "

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_graph_run.h: what the graph fuzz targets (fuzz_graph.c,
- * fuzz_graph_text.c) do with a graph they read: size it for a gray and a
- * colour input, compute every node that runs in bands of 3 rows, and
- * work out every node's label and geometry; a refusal without a message
+ * fuzz_graph_text.c, fuzz_model.c) do with a graph they read: size it for
+ * a gray and a colour input, compute every node that runs in bands of 3
+ * rows, work out every node's label and geometry, and where the graph
+ * ends in class scores compute each class activation map method at its
+ * first nodes that run (the backward steps); a refusal without a message
  * aborts. */
 #ifndef FUZZ_GRAPH_RUN_H
 #define FUZZ_GRAPH_RUN_H
@@ -10,9 +12,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "cfm_cam.h"
 #include "cfm_graph.h"
 
 #define MAX_WANTED 64
+/* Nodes a class activation map is computed at, each method's. */
+#define MAX_CAM_NODES 4
 
 static CfmStatus
 read_rows (void *data, int row0, int rows, float *dst, CfmError *err)
@@ -33,6 +38,55 @@ ignore_rows (void *data, int value, const float *rows, size_t plane, int c,
   (void) data, (void) value, (void) rows, (void) plane, (void) c, (void) h;
   (void) w, (void) row0, (void) nrows, (void) err;
   return CFM_OK;
+}
+
+/* Each method's map for class 0 at NODE's output, and its shares at the
+ * first pixel: a refusal says why. */
+static void
+cam_at (const CfmGraph *g, int node, int scores, int *c_w)
+{
+  int at = g->nodes[node].outputs[0], m;
+  const CfmValue *a = &g->values[at];
+  float *map = malloc ((size_t) a->c * a->h * a->w * sizeof (float) + 4);
+  CfmError err;
+
+  for (m = CFM_CAM_CAM; m < CFM_CAM_METHODS && map; m++)
+    {
+      CfmCam cam;
+      CfmStatus status;
+
+      err.message[0] = '\0';
+      status = cfm_cam_run (&cam, g, (CfmCamMethod) m, at, scores, read_rows,
+                            c_w, &err);
+      if (status == CFM_OK && a->h > 0 && a->w > 0)
+        status = cfm_cam_class (&cam, 0, map, NULL, &err) == CFM_OK
+                 ? cfm_cam_pixel (&cam, 0, 0, 0, map, &err) : CFM_ERR_ARG;
+      if (status != CFM_OK && err.message[0] == '\0')
+        abort ();
+      cfm_cam_free (&cam);
+    }
+  free (map);
+}
+
+/* Where G (sized) ends in class scores that run: class activation maps
+ * at its first map nodes that run. */
+static void
+cam_all (const CfmGraph *g, int *c_w)
+{
+  int scores = g->n_outputs > 0 ? g->outputs[0] : -1, i, n = 0;
+
+  if (scores < 0 || g->values[scores].rank != 2
+      || g->values[scores].producer < 0 || g->values[scores].c < 1
+      || !cfm_graph_node_runs (g, g->values[scores].producer, NULL))
+    return;
+  for (i = 0; i < g->n_nodes && n < MAX_CAM_NODES; i++)
+    if (cfm_graph_node_runs (g, i, NULL)
+        && g->values[g->nodes[i].outputs[0]].kind == CFM_VALUE_MAP
+        && g->values[g->nodes[i].outputs[0]].rank == 4)
+      {
+        cam_at (g, i, scores, c_w);
+        n++;
+      }
 }
 
 /* Sizes G for C channels and runs every node it can. */
@@ -58,6 +112,7 @@ run_all (CfmGraph *g, int c)
                               NULL, &err) != CFM_OK
       && err.message[0] == '\0')
     abort ();
+  cam_all (g, c_w);
   for (i = 0; i < g->n_nodes; i++)
     {
       CfmGraphGeometry geo;

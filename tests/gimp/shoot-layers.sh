@@ -7,7 +7,12 @@
 #   shoot-layers.sh XCF OUT.png          GIMP 2.10 of this machine
 #   shoot-layers.sh XCF OUT.png ROOT     GIMP 3 of the Debian root ROOT
 #                                        (tests/gimp/make-gimp3-root.sh)
+# SHOT_OPACITY sets the group's opacity (default 70); SHOT_HIDE names a
+# layer to hide (a class activation map's picture: the heat map alone
+# over the photo).
 set -eu
+opacity=${SHOT_OPACITY:-70}
+hide=${SHOT_HIDE:-}
 xcf=$(realpath "$1") out=$2 root=${3:-}
 tmp=$(mktemp -d "${root:+$root}/tmp/cfm-shot-XXXXXX")
 inside=${tmp#"$root"}   # the folder as GIMP sees it
@@ -43,7 +48,9 @@ if [ -n "$root" ]; then
   console=(gimp-console-3.0 -i --batch-interpreter plug-in-script-fu-eval
            -b "(script-fu-use-v3) (let* ((image (gimp-file-load \
 RUN-NONINTERACTIVE \"$inside/shot.xcf\")) (group (vector-ref \
-(gimp-image-get-layers image) 0))) (gimp-layer-set-opacity group 70) \
+(gimp-image-get-layers image) 0))) (gimp-layer-set-opacity group $opacity) \
+(if (> (string-length \"$hide\") 0) (gimp-item-set-visible \
+(gimp-image-get-layer-by-name image \"$hide\") FALSE)) \
 (gimp-xcf-save RUN-NONINTERACTIVE image \"$inside/shot.xcf\"))" --quit)
   gui=(gimp-3.0 -n -s)
 else
@@ -52,7 +59,9 @@ else
   console=(gimp-console-2.10 -i -d -f -b "(let* ((image (car \
 (gimp-file-load RUN-NONINTERACTIVE \"$tmp/shot.xcf\" \"x\"))) (group \
 (aref (cadr (gimp-image-get-layers image)) 0))) (gimp-layer-set-opacity \
-group 70) (gimp-xcf-save 0 image group \"$tmp/shot.xcf\" \"x\"))" \
+group $opacity) (if (> (string-length \"$hide\") 0) (gimp-item-set-visible \
+(car (gimp-image-get-layer-by-name image \"$hide\")) FALSE)) \
+(gimp-xcf-save 0 image group \"$tmp/shot.xcf\" \"x\"))" \
            -b '(gimp-quit 0)')
   gui=(gimp-2.10 -n -s -d)
 fi
