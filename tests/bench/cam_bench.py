@@ -51,7 +51,7 @@ def ours(build, onnx, layer, threads, w=SIDE, h=SIDE):
                dict(os.environ, CFM_THREADS=str(threads)))
 
 
-def pytorch(layer, threads, root=None):
+def pytorch(layer, threads, root=None, lean=False):
     script = os.path.join(HERE, "torch_cam_time.py")
     cmd = ["/usr/bin/python3", script, layer, str(SIDE), str(SIDE),
            str(threads)]
@@ -59,7 +59,7 @@ def pytorch(layer, threads, root=None):
         cmd = ["chroot", root, "/usr/bin/python3",
                "/src/tests/bench/torch_cam_time.py", layer, str(SIDE),
                str(SIDE), str(threads)]
-    return run(cmd)[0]
+    return run(cmd + (["--lean"] if lean else []))[0]
 
 
 def fmt(t):
@@ -97,6 +97,19 @@ def main():
                 "%s + %s" % (fmt(p1[0]), fmt(p1[1])) if p1 else "-",
                 "%s + %s" % (fmt(p2[0]), fmt(p2[1])) if p2 else "-",
                 ratio(t1, t), ratio(t2, t)))
+    print("\nPyTorch 2.x with the weights' gradients off (--lean, which "
+          "pytorch-grad-cam does not do):\n")
+    print("| layer | threads | this core | PyTorch 2.x, lean | vs lean |")
+    print("|---|---|---|---|---|")
+    for layer in ("layer4", "layer3"):
+        for threads in (1, 2):
+            mine, _ = ours(build, onnx, layer, threads)
+            p2 = pytorch(layer, threads, root, lean=True) if root else None
+            if mine is None or p2 is None:
+                continue
+            print("| %s | %d | %s | %s + %s | %s |" % (
+                layer, threads, fmt(mine[0] + mine[1]), fmt(p2[0]),
+                fmt(p2[1]), ratio(p2[0] + p2[1], mine[0] + mine[1])))
     print("\nThe memory a gradient pass holds at 12 megapixels (4000 x 3000),"
           " which the plug-in refuses past its limit:\n")
     for layer in ("layer4", "layer3"):

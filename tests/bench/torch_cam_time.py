@@ -4,12 +4,16 @@
 (pytorch-grad-cam: a forward hook keeps the layer's output, a tensor hook
 its gradient; the class score's backward pass), for the CAM benchmark.
 
-    python3 torch_cam_time.py LAYER WIDTH HEIGHT THREADS
+    python3 torch_cam_time.py LAYER WIDTH HEIGHT THREADS [--lean]
 
 Random weights from seed 0 (as cam_bench.py exports them), eval mode,
 the input of cfm-cam-run's made-up pattern; prints "forward s|backward
 s|peak MB": the best of three runs each (the forward pass with autograd
 on, as a gradient needs), and the process's peak resident memory.
+--lean turns the weights' gradients off (requires_grad_(False) on the
+parameters) and starts autograd's graph at the layer itself (its output
+made to require a gradient in the hook), which pytorch-grad-cam does not
+do: the backward pass then computes only what the map needs.
 """
 import resource
 import sys
@@ -30,11 +34,16 @@ def main():
     layer, w, h, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
         int(sys.argv[4])
     torch.set_num_threads(threads)
+    lean = "--lean" in sys.argv
     torch.manual_seed(0)
     net = torchvision.models.resnet50().eval()
+    if lean:
+        net.requires_grad_(False)
     kept = {}
 
     def hook(_m, _i, out):
+        if lean:
+            out.requires_grad_(True)
         kept["a"] = out
         out.register_hook(lambda g: kept.__setitem__("g", g))
     dict(net.named_modules())[layer].register_forward_hook(hook)
