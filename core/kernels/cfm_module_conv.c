@@ -118,29 +118,30 @@ conv_channel_slices (const CfmModule *m, const Rows *in, int c0, int gin,
  * most CFM_FILTERS_MAX filters and CFM_CONV_FAST_ROWS kernel rows at a
  * time: output rows [O0, O0 + ON) of width OW into OUT (its activation
  * too only when no slices are needed). */
-/* A 1x1 convolution of stride 1 over many channels, as the matrix
- * product it is (cfm_conv_1x1.c): output rows [O0, O0 + ON) of width OW,
+/* The matrix product (cfm_conv_1x1.c) of BANK's 1x1 filters, with M's
+ * bias, over N_PX pixels of IN (its channels IN_STRIDE apart) into OUT,
  * its fused activation too. */
+static CfmStatus
+product (const CfmModule *m, const CfmBank *bank, const float *in,
+         size_t in_stride, size_t n_px, const Dest *out, CfmError *err)
+{
+  CfmConv1x1 job = { bank, m->bias, in, in_stride, n_px, out->conv,
+                     out->act, out->stride, out->activation, out->slope,
+                     out->packed, 0 };
+
+  return cfm_conv_1x1 (&job, err);
+}
+
+/* A 1x1 convolution of stride 1 over many channels, as the matrix
+ * product it is: output rows [O0, O0 + ON) of width OW. */
 static CfmStatus
 conv_1x1 (const CfmModule *m, const Rows *in, const Dest *out, int o0,
           int on, int ow, CfmError *err)
 {
   CfmBank bank = { m->out_c, m->in_c, 1, 1, (float *) m->weight };
-  CfmConv1x1 job;
 
-  job.bank = &bank;
-  job.bias = m->bias;
-  job.in = in->data + (size_t) (o0 - in->row0) * in->w;
-  job.in_stride = cfm_band_plane (in);
-  job.n_px = (size_t) on * ow;
-  job.out = out->conv;
-  job.act = out->act;
-  job.out_stride = out->stride;
-  job.activation = out->activation;
-  job.slope = out->slope;
-  job.packed = out->packed;
-  job.transposed = 0;
-  return cfm_conv_1x1 (&job, err);
+  return product (m, &bank, in->data + (size_t) (o0 - in->row0) * in->w,
+                  cfm_band_plane (in), (size_t) on * ow, out, err);
 }
 
 /* Output rows narrower than this are convolved as one matrix product of
@@ -174,7 +175,7 @@ conv_unfolded (const CfmModule *m, const Rows *in, const Dest *out, int o0,
   float *cols = malloc ((size_t) m->in_c * taps * n_px * sizeof (float) + 1);
   CfmBank bank = { m->out_c, m->in_c * (int) taps, 1, 1,
                    (float *) m->weight };
-  CfmConv1x1 job;
+  CfmStatus status;
   int c, ky, kx, y, x;
 
   if (cols == NULL)
@@ -204,24 +205,9 @@ conv_unfolded (const CfmModule *m, const Rows *in, const Dest *out, int o0,
                 }
             }
         }
-  job.bank = &bank;
-  job.bias = m->bias;
-  job.in = cols;
-  job.in_stride = n_px;
-  job.n_px = n_px;
-  job.out = out->conv;
-  job.act = out->act;
-  job.out_stride = out->stride;
-  job.activation = out->activation;
-  job.slope = out->slope;
-  job.packed = out->packed;
-  job.transposed = 0;
-  {
-    CfmStatus status = cfm_conv_1x1 (&job, err);
-
-    free (cols);
-    return status;
-  }
+  status = product (m, &bank, cols, n_px, n_px, out, err);
+  free (cols);
+  return status;
 }
 
 /* Whether M is a 1x1 convolution the matrix product takes. */
