@@ -186,13 +186,16 @@ conv_unfolded (const CfmModule *m, const Rows *in, const Dest *out, int o0,
       for (kx = 0; kx < m->k[1]; kx++)
         {
           float *dst = cols + ((size_t) c * taps + ky * m->k[1] + kx) * n_px;
-          const float *band = in->data + c * cfm_band_plane (in);
+          /* an input of no pixels (0 columns) has only padding to read */
+          const float *band = in->data ? in->data + c * cfm_band_plane (in)
+                                       : NULL;
 
           for (y = 0; y < on; y++)
             {
               int iy = cfm_pad_index ((o0 + y) * m->stride[0] - m->pad[0]
                                       + ky * m->dil[0], in->h, m->pad_mode);
-              const float *row = iy < 0 ? NULL
+              const float *row = iy < 0 || band == NULL
+                                 ? NULL
                                  : band + (size_t) (iy - in->row0) * in->w;
 
               for (x = 0; x < ow; x++)
