@@ -204,6 +204,47 @@ conv_transpose_run (const CfmGraph *g, const CfmNode *node,
   return CFM_OK;
 }
 
+/* Each input pixel's gradient: the output's at every pixel its strided
+ * kernel reaches, by the tap's weight (the adjoint of transpose_row). */
+static CfmStatus
+conv_transpose_backward (const CfmGraph *g, const CfmNode *node,
+                         const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmModule *m = &node->m;
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  const CfmValue *out = &g->values[node->outputs[0]];
+  int gin = m->in_c / m->groups, gout = m->out_c / m->groups;
+  int c, fl, ky, kx, iy, ix;
+
+  (void) err;
+  for (c = 0; c < m->in_c && grad->grad_in[0]; c++)
+    for (fl = 0; fl < gout; fl++)
+      for (ky = 0; ky < m->k[0]; ky++)
+        for (kx = 0; kx < m->k[1]; kx++)
+          {
+            int f = c / gin * gout + fl;
+            float wt = m->weight[(((size_t) c * gout + fl) * m->k[0] + ky)
+                                 * m->k[1] + kx];
+            const float *go = grad->grad_out + (size_t) f * out->h * out->w;
+            float *gi = grad->grad_in[0] + (size_t) c * in->h * in->w;
+
+            for (iy = 0; iy < in->h; iy++)
+              {
+                int y = iy * m->stride[0] - m->pad[0] + ky * m->dil[0];
+
+                for (ix = 0; ix < in->w && y >= 0 && y < out->h; ix++)
+                  {
+                    int x = ix * m->stride[1] - m->pad[1] + kx * m->dil[1];
+
+                    if (x >= 0 && x < out->w)
+                      gi[(size_t) iy * in->w + ix]
+                        += wt * go[(size_t) y * out->w + x];
+                  }
+              }
+          }
+  return CFM_OK;
+}
+
 /* Output pixel o gathers input pixels i with i * s = o + p - d * t for the
  * kernel's taps t: centred at (o + p - d (k - 1) / 2) / s, reaching
  * d (k - 1) / s input pixels; each output pixel steps 1 / s of one. */
@@ -238,5 +279,6 @@ const CfmOp cfm_op_conv_transpose = {
   .shape = conv_transpose_shape,
   .input_rows = conv_transpose_rows,
   .run = conv_transpose_run,
+  .backward = conv_transpose_backward,
   .geometry = conv_transpose_geometry,
 };

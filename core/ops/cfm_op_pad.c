@@ -249,6 +249,37 @@ pad_geometry (const CfmGraph *g, const CfmNode *node, CfmGraphGeometry *geo)
   geo->centre[1] -= node->splits[1] * geo->stride[1];
 }
 
+/* Each output pixel's gradient to the input pixel it copies (a reflected
+ * or replicated one gathers every place it was copied to); the constant's
+ * pixels have none. */
+static CfmStatus
+pad_backward (const CfmGraph *g, const CfmNode *node, const CfmOpGrad *grad,
+              CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  const CfmValue *out = &g->values[node->outputs[0]];
+  size_t plane = (size_t) in->h * in->w, oplane = (size_t) out->h * out->w;
+  int x, y, ch;
+
+  (void) err;
+  for (ch = 0; ch < in->c && grad->grad_in[0]; ch++)
+    for (y = 0; y < out->h; y++)
+      {
+        int iy = source_row (node, y, in->h);
+
+        for (x = 0; x < out->w && iy >= 0; x++)
+          {
+            int ix = cfm_pad_index (x - node->splits[1], in->w,
+                                    node->m.pad_mode);
+
+            if (ix >= 0)
+              grad->grad_in[0][ch * plane + (size_t) iy * in->w + ix]
+                += grad->grad_out[ch * oplane + (size_t) y * out->w + x];
+          }
+      }
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = { "Pad", NULL };
 static const char *const modules[] = { "ZeroPad2d", "ConstantPad2d",
                                        "ReflectionPad2d", "ReplicationPad2d",
@@ -263,5 +294,6 @@ const CfmOp cfm_op_pad = {
   .shape = pad_shape,
   .input_rows = pad_rows,
   .run = pad_run,
+  .backward = pad_backward,
   .geometry = pad_geometry,
 };

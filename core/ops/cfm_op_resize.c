@@ -332,6 +332,45 @@ resize_geometry (const CfmGraph *g, const CfmNode *node,
   resize_geometry_axis (node, geo, 1, in->w, out->w, node->beta);
 }
 
+/* Each output pixel's gradient to the (up to four) input pixels it was
+ * interpolated from, by their weights (nearest: to the one it copies). */
+static CfmStatus
+resize_backward (const CfmGraph *g, const CfmNode *node,
+                 const CfmOpGrad *grad, CfmError *err)
+{
+  const CfmValue *in = cfm_op_input (g, node, 0);
+  const CfmValue *out = &g->values[node->outputs[0]];
+  size_t plane = (size_t) in->h * in->w, oplane = (size_t) out->h * out->w;
+  int x, y, ch;
+
+  (void) err;
+  for (y = 0; y < out->h && grad->grad_in[0]; y++)
+    {
+      int y0, y1;
+      float ty;
+
+      taps (node, y, in->h, out->h, node->alpha, &y0, &y1, &ty);
+      for (x = 0; x < out->w; x++)
+        {
+          int x0, x1;
+          float tx;
+
+          taps (node, x, in->w, out->w, node->beta, &x0, &x1, &tx);
+          for (ch = 0; ch < in->c; ch++)
+            {
+              float go = grad->grad_out[ch * oplane + (size_t) y * out->w + x];
+              float *gi = grad->grad_in[0] + ch * plane;
+
+              gi[(size_t) y0 * in->w + x0] += go * (1.0f - ty) * (1.0f - tx);
+              gi[(size_t) y0 * in->w + x1] += go * (1.0f - ty) * tx;
+              gi[(size_t) y1 * in->w + x0] += go * ty * (1.0f - tx);
+              gi[(size_t) y1 * in->w + x1] += go * ty * tx;
+            }
+        }
+    }
+  return CFM_OK;
+}
+
 static const char *const onnx_types[] = { "Resize", "Upsample", NULL };
 static const char *const modules[] = { "Upsample", "UpsamplingNearest2d",
                                        "UpsamplingBilinear2d", NULL };
@@ -345,5 +384,6 @@ const CfmOp cfm_op_resize = {
   .shape = resize_shape,
   .input_rows = resize_rows,
   .run = resize_run,
+  .backward = resize_backward,
   .geometry = resize_geometry,
 };
