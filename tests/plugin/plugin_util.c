@@ -4,6 +4,8 @@
 
 #include "plugin_util.h"
 
+#include "cfm_dialog.h"
+
 GeglBuffer *
 photo_buffer (const CfmArray *photo)
 {
@@ -30,4 +32,22 @@ set_model (CfmArgValues *vals, const gchar *file, const gchar *text,
   cfm_args_set_from_string (vals, "layer", layer, NULL);
   cfm_args_set_from_string (vals, "input", "rgb", NULL);
   cfm_args_set_from_string (vals, "input-normalize", "imagenet", NULL);
+}
+
+gboolean
+render_preview (const CfmArgValues *vals, GeglBuffer *buf,
+                const GeglRectangle *area, const GeglRectangle *view,
+                gint filter, CfmStage stage, guchar *rgb, GError **error)
+{
+  CfmDialogState st;
+  gchar *note;
+
+  cfm_dialog_init (&st, area, TRUE);
+  cfm_dialog_set_values (&st, vals);
+  note = cfm_dialog_preview (&st, buf, view, filter, stage, rgb);
+  if (note)
+    g_set_error_literal (error, CFM_ERROR, 0, note);
+  g_free (note);
+  cfm_dialog_clear (&st);
+  return note == NULL;
 }

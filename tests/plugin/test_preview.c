@@ -111,24 +111,6 @@ check_preview (const gchar *what, const guchar *rgb, const GeglRectangle *area,
 
 /* The preview as a dialog draws it for VALS on AREA of BUF; FALSE with
  * the note under the preview in ERROR. */
-static gboolean
-render_preview (const CfmArgValues *vals, GeglBuffer *buf,
-                const GeglRectangle *area, const GeglRectangle *view,
-                gint filter, CfmStage stage, guchar *rgb, GError **error)
-{
-  CfmDialogState st;
-  gchar *note;
-
-  cfm_dialog_init (&st, area, TRUE);
-  cfm_dialog_set_values (&st, vals);
-  note = cfm_dialog_preview (&st, buf, view, filter, stage, rgb);
-  if (note)
-    g_set_error_literal (error, CFM_ERROR, 0, note);
-  g_free (note);
-  cfm_dialog_clear (&st);
-  return note == NULL;
-}
-
 static void
 run_case (const gchar *what, GeglBuffer *buf, CfmArgValues *vals,
           GeglRectangle area, GeglRectangle view, gint filter, gint stage,

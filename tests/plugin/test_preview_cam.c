@@ -18,25 +18,6 @@
 
 static CfmArray photo;
 
-/* The dialog's preview of VALS over VIEW of AREA of BUF into RGB. */
-static gboolean
-render_preview (const CfmArgValues *vals, GeglBuffer *buf,
-                const GeglRectangle *area, const GeglRectangle *view,
-                gint filter, CfmStage stage, guchar *rgb, GError **error)
-{
-  CfmDialogState st;
-  gchar *note;
-
-  cfm_dialog_init (&st, area, TRUE);
-  cfm_dialog_set_values (&st, vals);
-  note = cfm_dialog_preview (&st, buf, view, filter, stage, rgb);
-  if (note)
-    g_set_error_literal (error, CFM_ERROR, 0, note);
-  g_free (note);
-  cfm_dialog_clear (&st);
-  return note == NULL;
-}
-
 /* The fixture's map of METHOD at LAYER for a class of DIR's resnet18
  * (make_graph_fixtures.py's "cam" lines): its class, the map into MAP. */
 static gint
